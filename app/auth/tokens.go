@@ -1,0 +1,146 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrTokenNotFound is returned by a TokenStore for an unknown token id.
+var ErrTokenNotFound = errors.New("token not found")
+
+// TokenStore keeps tokens by id with the hash of their secret.
+type TokenStore interface {
+	Add(ctx context.Context, t Token, hash [sha256.Size]byte) error
+	// Find returns the token and its hash, or ErrTokenNotFound.
+	Find(ctx context.Context, id string) (Token, [sha256.Size]byte, error)
+	List(ctx context.Context) ([]Token, error)
+	// Revoke marks the token revoked; ErrTokenNotFound if there is none.
+	Revoke(ctx context.Context, id string, at time.Time) error
+	// Touch records that the token was just used.
+	Touch(ctx context.Context, id string, at time.Time) error
+}
+
+// Tokens authenticates callers and manages API tokens.
+type Tokens struct {
+	store     TokenStore
+	bootstrap [sha256.Size]byte
+	hasBoot   bool
+}
+
+// BootstrapAdminName is the actor recorded for the bootstrap admin token.
+const BootstrapAdminName = "admin"
+
+// NewTokens authenticates against store; bootstrapAdminToken, when not
+// empty, is accepted as an admin token without being stored, so the first
+// admin can get in on a fresh database.
+func NewTokens(store TokenStore, bootstrapAdminToken string) *Tokens {
+	t := &Tokens{store: store}
+	if bootstrapAdminToken != "" {
+		t.bootstrap = sha256.Sum256([]byte(bootstrapAdminToken))
+		t.hasBoot = true
+	}
+	return t
+}
+
+// Authenticate returns the principal a raw token stands for, or
+// ErrUnauthenticated.
+func (t *Tokens) Authenticate(ctx context.Context, raw string) (Principal, error) {
+	if raw == "" {
+		return Principal{}, ErrUnauthenticated
+	}
+	if t.hasBoot {
+		h := sha256.Sum256([]byte(raw))
+		if subtle.ConstantTimeCompare(h[:], t.bootstrap[:]) == 1 {
+			return Principal{Name: BootstrapAdminName, Role: Admin}, nil
+		}
+	}
+	secret, err := ParseSecret(raw)
+	if err != nil {
+		return Principal{}, err
+	}
+	tok, hash, err := t.store.Find(ctx, secret.ID)
+	if errors.Is(err, ErrTokenNotFound) {
+		return Principal{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("look up token: %w", err)
+	}
+	if !secret.Matches(hash) || tok.RevokedAt != nil {
+		return Principal{}, ErrUnauthenticated
+	}
+	// Last use is shown to admins at minute precision; one write a minute
+	// per token keeps authentication off the write path.
+	now := time.Now().UTC()
+	if tok.LastUsed == nil || now.Sub(*tok.LastUsed) > time.Minute {
+		if err := t.store.Touch(ctx, tok.ID, now); err != nil {
+			return Principal{}, fmt.Errorf("record token use: %w", err)
+		}
+	}
+	return Principal{Name: tok.Name, Role: tok.Role, TokenID: tok.ID}, nil
+}
+
+// Create issues a new token; the raw secret is returned once and never
+// stored.
+func (t *Tokens) Create(ctx context.Context, by Principal, name string, role Role) (string, Token, error) {
+	if err := Authorize(by, ManageTokens); err != nil {
+		return "", Token{}, err
+	}
+	if err := validateTokenName(name); err != nil {
+		return "", Token{}, err
+	}
+	raw, secret, err := NewSecret()
+	if err != nil {
+		return "", Token{}, err
+	}
+	tok := Token{ID: secret.ID, Name: name, Role: role, CreatedBy: by.Name, CreatedAt: time.Now().UTC()}
+	if err := t.store.Add(ctx, tok, secret.Hash); err != nil {
+		return "", Token{}, fmt.Errorf("store token: %w", err)
+	}
+	return raw, tok, nil
+}
+
+// List returns every token, revoked ones included.
+func (t *Tokens) List(ctx context.Context, by Principal) ([]Token, error) {
+	if err := Authorize(by, ManageTokens); err != nil {
+		return nil, err
+	}
+	return t.store.List(ctx)
+}
+
+// Revoke stops a token from working.
+func (t *Tokens) Revoke(ctx context.Context, by Principal, id string) error {
+	if err := Authorize(by, ManageTokens); err != nil {
+		return err
+	}
+	if err := t.store.Revoke(ctx, id, time.Now().UTC()); err != nil {
+		return fmt.Errorf("revoke token %s: %w", id, err)
+	}
+	return nil
+}
+
+// InvalidTokenNameError is returned for a token name that cannot be used as
+// an actor name.
+type InvalidTokenNameError struct {
+	Name   string
+	Reason string
+}
+
+func (e *InvalidTokenNameError) Error() string {
+	return fmt.Sprintf("invalid token name %q: %s", e.Name, e.Reason)
+}
+
+func validateTokenName(name string) error {
+	if name == "" || len(name) > 64 {
+		return &InvalidTokenNameError{Name: name, Reason: "use 1 to 64 characters"}
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' || r == '@') {
+			return &InvalidTokenNameError{Name: name, Reason: fmt.Sprintf("character %+q is not allowed (letters, digits, '.', '_', '-', '@')", r)}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,150 @@
+package command_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/topic"
+)
+
+func TestTheWholeLifecycle(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	ctx := context.Background()
+	activate := command.NewActivateTopicHandler(f.topics, f.cluster)
+	del := command.NewDeleteTopicHandler(f.topics, f.cluster)
+
+	f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: "news", Partitions: 2})
+	f.run(t, admin, command.Issue{Type: command.ApproveTopicType, Topic: "news"})
+	if err := activate.Handle(ctx, command.ActivateTopic{Topic: "news", Generation: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if !f.cluster.Exists("news") {
+		t.Fatal("activation did not create the topic in Kafka")
+	}
+	f.run(t, admin, command.Issue{Type: command.DeactivateTopicType, Topic: "news"})
+	if err := del.Handle(ctx, command.DeleteTopic{Topic: "news", Generation: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if f.cluster.Exists("news") {
+		t.Fatal("deletion left the topic in Kafka")
+	}
+	var types []topic.EventType
+	for _, e := range f.topics.Events() {
+		types = append(types, e.Type)
+	}
+	want := []topic.EventType{topic.TopicRequested, topic.TopicApproved, topic.TopicActivated, topic.TopicDeactivated, topic.TopicDeleted}
+	if len(types) != len(want) {
+		t.Fatalf("events %v, want %v", types, want)
+	}
+	for i := range want {
+		if types[i] != want[i] {
+			t.Fatalf("events %v, want %v", types, want)
+		}
+	}
+}
+
+func TestApplyRecordsARefusal(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: "news"})
+	cmds, err := f.issue.Handle(context.Background(), admin, command.Issue{Type: command.ApproveTopicType, Topic: "news"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reject, err := f.issue.Handle(context.Background(), admin, command.Issue{Type: command.RejectTopicType, Topic: "news", Reason: "dup"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Both passed the check; whichever is applied second loses.
+	if err := f.apply.Handle(context.Background(), cmds[0]); err != nil {
+		t.Fatal(err)
+	}
+	err = f.apply.Handle(context.Background(), reject[0])
+	var illegal *topic.IllegalTransitionError
+	if !errors.As(err, &illegal) {
+		t.Fatalf("got %v, want the refusal", err)
+	}
+	if o, _ := f.topics.Outcome(reject[0].ID); o.Status != command.Rejected || o.Error == "" {
+		t.Fatalf("outcome %+v, want rejected with the reason", o)
+	}
+	if err := f.apply.Handle(context.Background(), reject[0]); err != nil {
+		t.Fatalf("redelivery of a rejected command: %v, want nil", err)
+	}
+}
+
+func TestTopicManagerSkipsWhatIsDoneOrStale(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	ctx := context.Background()
+	activate := command.NewActivateTopicHandler(f.topics, f.cluster)
+	f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: "news"})
+	f.run(t, admin, command.Issue{Type: command.ApproveTopicType, Topic: "news"})
+	for range 3 { // redelivered
+		if err := activate.Handle(ctx, command.ActivateTopic{Topic: "news", Generation: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := activate.Handle(ctx, command.ActivateTopic{Topic: "news", Generation: 7}); err != nil {
+		t.Fatal(err)
+	}
+	if err := activate.Handle(ctx, command.ActivateTopic{Topic: "unknown", Generation: 1}); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range f.topics.Events() {
+		if e.Type == topic.TopicActivated {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d activations recorded, want 1", n)
+	}
+}
+
+func TestBrokerRefusalIsRecordedAsAFailure(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	ctx := context.Background()
+	f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: "news"})
+	f.run(t, admin, command.Issue{Type: command.ApproveTopicType, Topic: "news"})
+	f.cluster.Brokers = 0 // the cluster shrank after the request was checked
+	err := command.NewActivateTopicHandler(f.topics, f.cluster).Handle(ctx, command.ActivateTopic{Topic: "news", Generation: 1})
+	var failed *command.FailedError
+	if !errors.As(err, &failed) || !command.IsPermanent(err) {
+		t.Fatalf("got %v, want a permanent FailedError", err)
+	}
+	tp, _ := f.topics.Get(ctx, topic.MustParseName("news"))
+	if tp.Status() != topic.Approved {
+		t.Fatalf("topic is %s, want still approved", tp.Status())
+	}
+}
+
+func TestKafkaDownIsRetriable(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	ctx := context.Background()
+	f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: "news"})
+	f.run(t, admin, command.Issue{Type: command.ApproveTopicType, Topic: "news"})
+	f.cluster.Down = true
+	activate := command.NewActivateTopicHandler(f.topics, f.cluster)
+	err := activate.Handle(ctx, command.ActivateTopic{Topic: "news", Generation: 1})
+	if err == nil || command.IsPermanent(err) {
+		t.Fatalf("got %v, want a retriable error", err)
+	}
+	f.cluster.Down = false
+	if err := activate.Handle(ctx, command.ActivateTopic{Topic: "news", Generation: 1}); err != nil {
+		t.Fatalf("retry after the broker came back: %v", err)
+	}
+}
+
+func TestMalformedCommandIsPermanent(t *testing.T) {
+	t.Parallel()
+	err := newFixture().apply.Handle(context.Background(), command.Command{Type: "Explode", ID: "x", Topic: "news"})
+	if !command.IsPermanent(err) {
+		t.Fatalf("got %v, want a permanent error", err)
+	}
+}
+

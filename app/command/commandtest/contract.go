@@ -1,0 +1,212 @@
+package commandtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/topic"
+)
+
+// TopicRepositoryContract runs the behaviour every command.TopicRepository
+// must have against the implementation newRepo returns; each call must
+// return an empty repository.
+func TopicRepositoryContract(t *testing.T, newRepo func(t *testing.T) command.TopicRepository) {
+	t.Run("new topic is stored and read back", func(t *testing.T) {
+		t.Parallel()
+		repo, ctx := newRepo(t), context.Background()
+		spec := topic.Spec{Partitions: 3, ReplicationFactor: 1, Configs: map[string]string{"retention.ms": "3600000"}}
+		mustUpdate(t, repo, cmd("orders"), create("orders", spec))
+		got, err := repo.Get(ctx, topic.MustParseName("orders"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status() != topic.Pending || got.Generation() != 1 || !got.Spec().Equal(spec) || got.RequestedBy() != "alice" {
+			t.Fatalf("read back %s gen %d spec %+v by %q", got.Status(), got.Generation(), got.Spec(), got.RequestedBy())
+		}
+	})
+
+	t.Run("unknown topic is not found", func(t *testing.T) {
+		t.Parallel()
+		_, err := newRepo(t).Get(context.Background(), topic.MustParseName("nothing_here"))
+		var notFound *topic.NotFoundError
+		if !errors.As(err, &notFound) {
+			t.Fatalf("got %v, want NotFoundError", err)
+		}
+	})
+
+	t.Run("a command is applied once", func(t *testing.T) {
+		t.Parallel()
+		repo := newRepo(t)
+		mustUpdate(t, repo, cmd("once"), create("once", oneSpec))
+		approve := cmd("once")
+		mustUpdate(t, repo, approve, transition(func(tp *topic.Topic) error { return tp.Approve("root", "") }))
+		called := false
+		err := repo.Update(context.Background(), approve, func(cur *topic.Topic) (*topic.Topic, error) {
+			called = true
+			return cur, nil
+		})
+		if !errors.Is(err, command.ErrAlreadyHandled) || called {
+			t.Fatalf("redelivered command: err %v, change called %v; want ErrAlreadyHandled without a call", err, called)
+		}
+	})
+
+	t.Run("a refusal stores nothing and settles the command", func(t *testing.T) {
+		t.Parallel()
+		repo, ctx := newRepo(t), context.Background()
+		mustUpdate(t, repo, cmd("refused"), create("refused", oneSpec))
+		deactivate := cmd("refused")
+		err := repo.Update(ctx, deactivate, transition(func(tp *topic.Topic) error { return tp.Deactivate("root", "") }))
+		var illegal *topic.IllegalTransitionError
+		if !errors.As(err, &illegal) {
+			t.Fatalf("got %v, want the IllegalTransitionError back", err)
+		}
+		assertStatus(t, repo, "refused", topic.Pending)
+		if err := repo.Update(ctx, deactivate, keep); !errors.Is(err, command.ErrAlreadyHandled) {
+			t.Fatalf("rejected command ran again: %v", err)
+		}
+	})
+
+	t.Run("a failure stores nothing and may be retried", func(t *testing.T) {
+		t.Parallel()
+		repo, ctx := newRepo(t), context.Background()
+		mustUpdate(t, repo, cmd("failing"), create("failing", oneSpec))
+		c := cmd("failing")
+		failure := &command.FailedError{Err: errors.New("broker said no")}
+		if err := repo.Update(ctx, c, func(*topic.Topic) (*topic.Topic, error) { return nil, failure }); !errors.Is(err, failure) {
+			t.Fatalf("got %v, want the failure back", err)
+		}
+		mustUpdate(t, repo, c, transition(func(tp *topic.Topic) error { return tp.Approve("root", "") }))
+		assertStatus(t, repo, "failing", topic.Approved)
+	})
+
+	t.Run("an infrastructure error rolls back and leaves the command open", func(t *testing.T) {
+		t.Parallel()
+		repo, ctx := newRepo(t), context.Background()
+		mustUpdate(t, repo, cmd("flaky"), create("flaky", oneSpec))
+		c := cmd("flaky")
+		boom := errors.New("connection reset")
+		err := repo.Update(ctx, c, func(cur *topic.Topic) (*topic.Topic, error) {
+			if err := cur.Approve("root", ""); err != nil {
+				return nil, err
+			}
+			return cur, boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("got %v, want the error back", err)
+		}
+		assertStatus(t, repo, "flaky", topic.Pending)
+		mustUpdate(t, repo, c, transition(func(tp *topic.Topic) error { return tp.Approve("root", "") }))
+	})
+
+	t.Run("names differing by dot and underscore collide while live", func(t *testing.T) {
+		t.Parallel()
+		repo, ctx := newRepo(t), context.Background()
+		mustUpdate(t, repo, cmd("metrics.cpu"), create("metrics.cpu", oneSpec))
+		err := repo.Update(ctx, cmd("metrics_cpu"), create("metrics_cpu", oneSpec))
+		var collision *topic.CollisionError
+		if !errors.As(err, &collision) || collision.Existing != "metrics.cpu" {
+			t.Fatalf("got %v, want CollisionError with metrics.cpu", err)
+		}
+		mustUpdate(t, repo, cmd("metrics.cpu"), transition(func(tp *topic.Topic) error { return tp.Reject("root", "") }))
+		mustUpdate(t, repo, cmd("metrics_cpu"), create("metrics_cpu", oneSpec))
+	})
+
+	t.Run("a final topic starts a new generation", func(t *testing.T) {
+		t.Parallel()
+		repo := newRepo(t)
+		mustUpdate(t, repo, cmd("again"), create("again", oneSpec))
+		mustUpdate(t, repo, cmd("again"), transition(func(tp *topic.Topic) error { return tp.Reject("root", "") }))
+		bigger := topic.Spec{Partitions: 6, ReplicationFactor: 1}
+		mustUpdate(t, repo, cmd("again"), create("again", bigger))
+		got, err := repo.Get(context.Background(), topic.MustParseName("again"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Generation() != 2 || got.Status() != topic.Pending || got.Spec().Partitions != 6 {
+			t.Fatalf("after a new request: gen %d %s %d partitions", got.Generation(), got.Status(), got.Spec().Partitions)
+		}
+	})
+
+	t.Run("concurrent decisions on one topic: exactly one wins", func(t *testing.T) {
+		t.Parallel()
+		repo := newRepo(t)
+		mustUpdate(t, repo, cmd("contested"), create("contested", oneSpec))
+		var wins, refusals atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				decide := func(tp *topic.Topic) error { return tp.Approve(fmt.Sprint("admin", i), "") }
+				if i%2 == 1 {
+					decide = func(tp *topic.Topic) error { return tp.Reject(fmt.Sprint("admin", i), "") }
+				}
+				err := repo.Update(context.Background(), cmd("contested"), transition(decide))
+				switch {
+				case err == nil:
+					wins.Add(1)
+				case topic.IsRefusal(err):
+					refusals.Add(1)
+				default:
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if wins.Load() != 1 || refusals.Load() != 15 {
+			t.Fatalf("%d wins and %d refusals, want 1 and 15", wins.Load(), refusals.Load())
+		}
+	})
+}
+
+var oneSpec = topic.Spec{Partitions: 1, ReplicationFactor: 1}
+
+var keep = func(cur *topic.Topic) (*topic.Topic, error) { return cur, nil }
+
+func cmd(name string) command.Command {
+	return command.Command{Type: "Test", ID: uuid.NewString(), Topic: name, Actor: "alice", IssuedAt: time.Now().UTC()}
+}
+
+func create(name string, spec topic.Spec) func(*topic.Topic) (*topic.Topic, error) {
+	return func(cur *topic.Topic) (*topic.Topic, error) {
+		if cur != nil {
+			return cur, cur.RequestAgain(spec, topic.Limits{}, "alice", "")
+		}
+		return topic.New(topic.MustParseName(name), spec, topic.Limits{}, "alice", "")
+	}
+}
+
+func transition(fn func(*topic.Topic) error) func(*topic.Topic) (*topic.Topic, error) {
+	return func(cur *topic.Topic) (*topic.Topic, error) {
+		if cur == nil {
+			return nil, errors.New("topic missing")
+		}
+		return cur, fn(cur)
+	}
+}
+
+func mustUpdate(t *testing.T, repo command.TopicRepository, c command.Command, change func(*topic.Topic) (*topic.Topic, error)) {
+	t.Helper()
+	if err := repo.Update(context.Background(), c, change); err != nil {
+		t.Fatalf("update %s: %v", c.Topic, err)
+	}
+}
+
+func assertStatus(t *testing.T, repo command.TopicRepository, name string, want topic.Status) {
+	t.Helper()
+	got, err := repo.Get(context.Background(), topic.MustParseName(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status() != want {
+		t.Fatalf("%s is %s, want %s", name, got.Status(), want)
+	}
+}

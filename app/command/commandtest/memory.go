@@ -1,0 +1,213 @@
+// Package commandtest has in-memory fakes of the command ports and the
+// contract suites every implementation of those ports must pass.
+package commandtest
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/topic"
+)
+
+// Outcome is a command's recorded outcome.
+type Outcome struct {
+	Status command.Status
+	Error  string
+}
+
+// Topics is an in-memory command.TopicRepository.
+type Topics struct {
+	mu          sync.Mutex
+	topics      map[string]*topic.Topic
+	outcomes    map[string]Outcome
+	transitions []topic.Transition
+	events      []topic.Event
+}
+
+// NewTopics returns an empty repository.
+func NewTopics() *Topics {
+	return &Topics{topics: map[string]*topic.Topic{}, outcomes: map[string]Outcome{}}
+}
+
+// Get implements command.TopicRepository.
+func (r *Topics) Get(_ context.Context, name topic.Name) (*topic.Topic, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t, ok := r.topics[name.String()]
+	if !ok {
+		return nil, &topic.NotFoundError{Topic: name.String()}
+	}
+	return copyOf(t), nil
+}
+
+// Update implements command.TopicRepository.
+func (r *Topics) Update(_ context.Context, cmd command.Command, change func(*topic.Topic) (*topic.Topic, error)) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if o, ok := r.outcomes[cmd.ID]; ok && (o.Status == command.Applied || o.Status == command.Rejected) {
+		return command.ErrAlreadyHandled
+	}
+	var current *topic.Topic
+	if t, ok := r.topics[cmd.Topic]; ok {
+		current = copyOf(t)
+	}
+	t, err := change(current)
+	var failed *command.FailedError
+	switch {
+	case command.IsRefusal(err):
+		r.settle(cmd, command.Rejected, err)
+		return err
+	case errors.As(err, &failed):
+		r.settle(cmd, command.Failed, err)
+		return err
+	case err != nil:
+		return err
+	}
+	if current == nil {
+		for _, other := range r.topics {
+			if !other.Status().IsFinal() && other.Name().CollisionKey() == t.Name().CollisionKey() {
+				err := &topic.CollisionError{Topic: t.Name().String(), Existing: other.Name().String()}
+				r.settle(cmd, command.Rejected, err)
+				return err
+			}
+		}
+	}
+	for _, tr := range t.Transitions() {
+		r.transitions = append(r.transitions, tr)
+		r.events = append(r.events, topic.NewEvent(tr, cmd.ID, cmd.IssuedAt))
+	}
+	r.topics[cmd.Topic] = copyOf(t)
+	r.settle(cmd, command.Applied, nil)
+	return nil
+}
+
+func (r *Topics) settle(cmd command.Command, st command.Status, err error) {
+	o := Outcome{Status: st}
+	if err != nil {
+		o.Error = err.Error()
+	}
+	r.outcomes[cmd.ID] = o
+}
+
+// Outcome returns what was recorded for a command.
+func (r *Topics) Outcome(id string) (Outcome, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	o, ok := r.outcomes[id]
+	return o, ok
+}
+
+// Events returns every event published so far.
+func (r *Topics) Events() []topic.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]topic.Event(nil), r.events...)
+}
+
+// copyOf drops pending transitions, as a reload from storage would.
+func copyOf(t *topic.Topic) *topic.Topic {
+	return topic.UnmarshalFromDatabase(t.Name(), t.Generation(), t.Status(), t.Spec(), t.RequestedBy())
+}
+
+// Queue is an in-memory command.Queue.
+type Queue struct {
+	mu     sync.Mutex
+	queued []command.Command
+	// Err, when set, is returned by Enqueue.
+	Err error
+}
+
+// Enqueue implements command.Queue.
+func (q *Queue) Enqueue(_ context.Context, cmds ...command.Command) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.Err != nil {
+		return q.Err
+	}
+	q.queued = append(q.queued, cmds...)
+	return nil
+}
+
+// Queued returns every command queued so far.
+func (q *Queue) Queued() []command.Command {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return append([]command.Command(nil), q.queued...)
+}
+
+// Cluster is an in-memory command.KafkaCluster.
+type Cluster struct {
+	mu     sync.Mutex
+	topics map[string]topic.Spec
+	// Brokers is the number of brokers; replication factors above it are refused.
+	Brokers int16
+	// Down, when set, makes every call fail as an unreachable broker would.
+	Down bool
+}
+
+// ErrClusterDown is returned by a Cluster that is Down.
+var ErrClusterDown = errors.New("kafka: client has run out of available brokers")
+
+// NewCluster returns a cluster of one broker with no topics.
+func NewCluster() *Cluster { return &Cluster{topics: map[string]topic.Spec{}, Brokers: 1} }
+
+// CreateTopic implements command.KafkaCluster.
+func (c *Cluster) CreateTopic(_ context.Context, name topic.Name, spec topic.Spec) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.Down {
+		return ErrClusterDown
+	}
+	if existing, ok := c.topics[name.String()]; ok {
+		if existing.Partitions == spec.Partitions && existing.ReplicationFactor == spec.ReplicationFactor {
+			return nil
+		}
+		return &command.ClusterRefusedError{Op: "create", Topic: name.String(), Reason: "it exists with another spec"}
+	}
+	if err := c.refusal(name, spec); err != nil {
+		return err
+	}
+	c.topics[name.String()] = spec
+	return nil
+}
+
+// DeleteTopic implements command.KafkaCluster.
+func (c *Cluster) DeleteTopic(_ context.Context, name topic.Name) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.Down {
+		return ErrClusterDown
+	}
+	delete(c.topics, name.String())
+	return nil
+}
+
+// ValidateTopic implements command.KafkaCluster.
+func (c *Cluster) ValidateTopic(_ context.Context, name topic.Name, spec topic.Spec) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.Down {
+		return ErrClusterDown
+	}
+	if _, ok := c.topics[name.String()]; ok {
+		return &command.ClusterRefusedError{Op: "create", Topic: name.String(), Reason: "topic already exists"}
+	}
+	return c.refusal(name, spec)
+}
+
+func (c *Cluster) refusal(name topic.Name, spec topic.Spec) error {
+	if spec.ReplicationFactor > c.Brokers {
+		return &command.ClusterRefusedError{Op: "create", Topic: name.String(), Reason: "replication factor is larger than the number of brokers"}
+	}
+	return nil
+}
+
+// Exists reports whether the topic exists in the cluster.
+func (c *Cluster) Exists(name string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.topics[name]
+	return ok
+}

@@ -1,0 +1,13 @@
+package commandtest_test
+
+import (
+	"testing"
+
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/command/commandtest"
+)
+
+func TestMemoryTopicsMeetTheContract(t *testing.T) {
+	t.Parallel()
+	commandtest.TopicRepositoryContract(t, func(*testing.T) command.TopicRepository { return commandtest.NewTopics() })
+}

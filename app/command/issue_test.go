@@ -1,0 +1,153 @@
+package command_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/kds-io/kds/app/auth"
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/command/commandtest"
+	"github.com/kds-io/kds/app/topic"
+)
+
+var (
+	admin    = auth.Principal{Name: "root", Role: auth.Admin}
+	producer = auth.Principal{Name: "alice", Role: auth.Producer}
+	viewer   = auth.Principal{Name: "vic", Role: auth.Viewer}
+	policy   = command.Policy{DefaultPartitions: 3, DefaultReplicationFactor: 1, Limits: topic.Limits{MaxPartitions: 100}}
+)
+
+type fixture struct {
+	topics  *commandtest.Topics
+	queue   *commandtest.Queue
+	cluster *commandtest.Cluster
+	issue   command.IssueHandler
+	apply   command.ApplyHandler
+}
+
+func newFixture() fixture {
+	f := fixture{topics: commandtest.NewTopics(), queue: &commandtest.Queue{}, cluster: commandtest.NewCluster()}
+	f.issue = command.NewIssueHandler(f.topics, f.queue, f.cluster, policy)
+	f.apply = command.NewApplyHandler(f.topics, policy.Limits)
+	return f
+}
+
+// run issues and applies a command as the API and the lifecycle handler would.
+func (f fixture) run(t *testing.T, by auth.Principal, is command.Issue) command.Command {
+	t.Helper()
+	cmds, err := f.issue.Handle(context.Background(), by, is)
+	if err != nil {
+		t.Fatalf("issue %s %s: %v", is.Type, is.Topic, err)
+	}
+	if err := f.apply.Handle(context.Background(), cmds[0]); err != nil {
+		t.Fatalf("apply %s %s: %v", is.Type, is.Topic, err)
+	}
+	return cmds[0]
+}
+
+func TestRequestFillsDefaultsAndRecordsTheCaller(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	cmds, err := f.issue.Handle(context.Background(), producer, command.Issue{Type: command.RequestTopicType, Topic: "news", Reason: "for the newsroom"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cmds[0]
+	if c.Partitions != 3 || c.ReplicationFactor != 1 || c.Actor != "alice" || c.ID == "" || c.IssuedAt.IsZero() || c.Reason != "for the newsroom" {
+		t.Fatalf("queued %+v", c)
+	}
+	if q := f.queue.Queued(); len(q) != 1 || q[0].ID != c.ID {
+		t.Fatalf("queue holds %+v", q)
+	}
+}
+
+func TestIssueRefusesWithoutQueuing(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		by    auth.Principal
+		issue command.Issue
+		want  string
+	}{
+		{"viewer requests", viewer, command.Issue{Type: command.RequestTopicType, Topic: "news"}, `viewer "vic" may not request topics`},
+		{"producer approves", producer, command.Issue{Type: command.ApproveTopicType, Topic: "news"}, "admins only"},
+		{"bad name", producer, command.Issue{Type: command.RequestTopicType, Topic: "news;drop"}, `invalid topic name "news;drop"`},
+		{"too many partitions", producer, command.Issue{Type: command.RequestTopicType, Topic: "news", Partitions: 101}, "partitions must be at most 100"},
+		{"more replicas than brokers", producer, command.Issue{Type: command.RequestTopicType, Topic: "news", ReplicationFactor: 3}, "replication factor is larger than the number of brokers"},
+		{"unknown topic", admin, command.Issue{Type: command.ApproveTopicType, Topic: "nothing"}, `topic "nothing" not found`},
+		{"internal type", admin, command.Issue{Type: command.ActivateTopicType, Topic: "news"}, `unknown command type "ActivateTopic"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture()
+			_, err := f.issue.Handle(context.Background(), tt.by, tt.issue)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error saying %q", err, tt.want)
+			}
+			if len(f.queue.Queued()) != 0 {
+				t.Fatal("a refused command was queued")
+			}
+		})
+	}
+}
+
+func TestIssueChecksTheCurrentState(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: "news"})
+	f.run(t, admin, command.Issue{Type: command.ApproveTopicType, Topic: "news"})
+	_, err := f.issue.Handle(context.Background(), admin, command.Issue{Type: command.RejectTopicType, Topic: "news"})
+	var illegal *topic.IllegalTransitionError
+	if !errors.As(err, &illegal) || !strings.Contains(err.Error(), "already approved") {
+		t.Fatalf("got %v, want already approved", err)
+	}
+	_, err = f.issue.Handle(context.Background(), producer, command.Issue{Type: command.RequestTopicType, Topic: "news"})
+	var exists *topic.AlreadyExistsError
+	if !errors.As(err, &exists) {
+		t.Fatalf("got %v, want AlreadyExistsError", err)
+	}
+}
+
+func TestABatchIsAllOrNothing(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	_, err := f.issue.Handle(context.Background(), producer,
+		command.Issue{Type: command.RequestTopicType, Topic: "good"},
+		command.Issue{Type: command.RequestTopicType, Topic: "bad name"},
+		command.Issue{Type: command.RequestTopicType, Topic: "__bad"},
+	)
+	if err == nil || !strings.Contains(err.Error(), `"bad name"`) || !strings.Contains(err.Error(), `"__bad"`) {
+		t.Fatalf("got %v, want both problems reported", err)
+	}
+	if len(f.queue.Queued()) != 0 {
+		t.Fatal("part of a refused batch was queued")
+	}
+}
+
+func TestRequestWhileKafkaIsDown(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	f.cluster.Down = true
+	is := command.Issue{Type: command.RequestTopicType, Topic: "news"}
+	if _, err := f.issue.DryRun(context.Background(), producer, is); !errors.Is(err, commandtest.ErrClusterDown) {
+		t.Fatalf("dry run with Kafka down: %v, want the broker error", err)
+	}
+	if _, err := f.issue.Handle(context.Background(), producer, is); err != nil {
+		t.Fatalf("a real request must wait in the queue while Kafka is down: %v", err)
+	}
+}
+
+func TestDryRunQueuesNothing(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	c, err := f.issue.DryRun(context.Background(), producer, command.Issue{Type: command.RequestTopicType, Topic: "news", Partitions: 7})
+	if err != nil || c.Partitions != 7 {
+		t.Fatalf("dry run: %+v, %v", c, err)
+	}
+	if len(f.queue.Queued()) != 0 || f.cluster.Exists("news") {
+		t.Fatal("a dry run changed something")
+	}
+}

@@ -1,0 +1,44 @@
+package command
+
+import (
+	"context"
+
+	"github.com/kds-io/kds/app/topic"
+)
+
+// TopicRepository stores topics. Every change is one transaction holding
+// the topic's new state, its transitions, the events they publish on
+// kds.events and the outcome of the command that caused them.
+type TopicRepository interface {
+	// Get returns the current generation of a topic, or a
+	// *topic.NotFoundError.
+	Get(ctx context.Context, name topic.Name) (*topic.Topic, error)
+
+	// Update locks the current generation of the topic cmd names (nil when
+	// the name is new) and passes it to change. The topic change returns is
+	// stored with cmd recorded as applied. When change returns a refusal
+	// (IsRefusal) or a *FailedError, nothing but cmd's outcome is stored and
+	// the error is returned. A command applied or rejected before is not
+	// run again: Update returns ErrAlreadyHandled.
+	Update(ctx context.Context, cmd Command, change func(current *topic.Topic) (*topic.Topic, error)) error
+}
+
+// Queue accepts commands for the lifecycle handlers.
+type Queue interface {
+	// Enqueue logs every command as queued and publishes them on
+	// kds.commands, all in one transaction.
+	Enqueue(ctx context.Context, cmds ...Command) error
+}
+
+// KafkaCluster is the Kafka the topic manager keeps in line with MySQL.
+// Errors the broker will repeat whatever happens are *ClusterRefusedError.
+type KafkaCluster interface {
+	// CreateTopic creates the topic; one that already exists with the same
+	// partitions and replication factor counts as created.
+	CreateTopic(ctx context.Context, name topic.Name, spec topic.Spec) error
+	// DeleteTopic deletes the topic; one already gone counts as deleted.
+	DeleteTopic(ctx context.Context, name topic.Name) error
+	// ValidateTopic asks the broker whether it would create the topic,
+	// without creating it.
+	ValidateTopic(ctx context.Context, name topic.Name, spec topic.Spec) error
+}

@@ -1,0 +1,55 @@
+package query
+
+import (
+	"context"
+
+	"github.com/kds-io/kds/app/auth"
+)
+
+// Queries answers the read side for an authenticated caller.
+type Queries struct {
+	read ReadModel
+}
+
+// NewQueries reads from read.
+func NewQueries(read ReadModel) Queries { return Queries{read: read} }
+
+// Topics lists topics.
+func (q Queries) Topics(ctx context.Context, by auth.Principal, f TopicFilter) ([]Topic, error) {
+	if err := auth.Authorize(by, auth.ReadTopics); err != nil {
+		return nil, err
+	}
+	return q.read.Topics(ctx, f)
+}
+
+// Topic shows one topic.
+func (q Queries) Topic(ctx context.Context, by auth.Principal, name string) (Topic, error) {
+	if err := auth.Authorize(by, auth.ReadTopics); err != nil {
+		return Topic{}, err
+	}
+	return q.read.Topic(ctx, name)
+}
+
+// History lists a topic's transitions across generations.
+func (q Queries) History(ctx context.Context, by auth.Principal, name string) ([]Transition, error) {
+	if err := auth.Authorize(by, auth.ReadTopics); err != nil {
+		return nil, err
+	}
+	return q.read.History(ctx, name)
+}
+
+// Command shows a command and its outcome.
+func (q Queries) Command(ctx context.Context, by auth.Principal, id string) (Command, error) {
+	if err := auth.Authorize(by, auth.ReadTopics); err != nil {
+		return Command{}, err
+	}
+	return q.read.Command(ctx, id)
+}
+
+// Commands lists logged commands, newest first.
+func (q Queries) Commands(ctx context.Context, by auth.Principal, f CommandFilter) ([]Command, error) {
+	if err := auth.Authorize(by, auth.ReadTopics); err != nil {
+		return nil, err
+	}
+	return q.read.Commands(ctx, f)
+}

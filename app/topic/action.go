@@ -1,0 +1,39 @@
+package topic
+
+// Action is something that moves a topic through its lifecycle.
+type Action string
+
+// The actions, each a method of Topic.
+const (
+	Request    Action = "request"
+	Approve    Action = "approve"
+	Reject     Action = "reject"
+	Activate   Action = "activate"
+	Deactivate Action = "deactivate"
+	Delete     Action = "delete"
+)
+
+// move says where an action may start and where it leads.
+type move struct{ from, to Status }
+
+var moves = map[Action]move{
+	Approve:    {Pending, Approved},
+	Reject:     {Pending, Rejected},
+	Activate:   {Approved, Active},
+	Deactivate: {Active, Inactive},
+	Delete:     {Inactive, Deleted},
+}
+
+// pastTense names the action as done, for messages.
+var pastTense = map[Action]string{
+	Request:    "requested",
+	Approve:    "approved",
+	Reject:     "rejected",
+	Activate:   "activated",
+	Deactivate: "deactivated",
+	Delete:     "deleted",
+}
+
+// rank orders statuses along the lifecycle so that messages can say
+// "already" when a topic has moved past the point an action needs.
+var rank = map[Status]int{Pending: 0, Approved: 1, Rejected: 1, Active: 2, Inactive: 3, Deleted: 4}

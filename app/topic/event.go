@@ -1,0 +1,61 @@
+package topic
+
+import "time"
+
+// EventType names an event on kds.events.
+type EventType string
+
+// Event types published on kds.events.
+const (
+	TopicRequested   EventType = "TopicRequested"
+	TopicApproved    EventType = "TopicApproved"
+	TopicRejected    EventType = "TopicRejected"
+	TopicActivated   EventType = "TopicActivated"
+	TopicDeactivated EventType = "TopicDeactivated"
+	TopicDeleted     EventType = "TopicDeleted"
+	// CommandRejected tells waiting clients that a command was refused.
+	CommandRejected EventType = "CommandRejected"
+)
+
+var eventTypes = map[Action]EventType{
+	Request:    TopicRequested,
+	Approve:    TopicApproved,
+	Reject:     TopicRejected,
+	Activate:   TopicActivated,
+	Deactivate: TopicDeactivated,
+	Delete:     TopicDeleted,
+}
+
+// Event is the JSON document published on kds.events, keyed by topic name.
+type Event struct {
+	Type              EventType         `json:"type"`
+	Topic             string            `json:"topic"`
+	Status            Status            `json:"status,omitempty"`
+	Generation        int               `json:"generation,omitempty"`
+	CommandID         string            `json:"command_id,omitempty"`
+	Actor             string            `json:"actor,omitempty"`
+	Reason            string            `json:"reason,omitempty"`
+	At                time.Time         `json:"at"`
+	Partitions        int32             `json:"partitions,omitempty"`
+	ReplicationFactor int16             `json:"replication_factor,omitempty"`
+	Configs           map[string]string `json:"configs,omitempty"`
+	// Error is set on CommandRejected.
+	Error string `json:"error,omitempty"`
+}
+
+// NewEvent describes transition tr, caused by command commandID at time at.
+func NewEvent(tr Transition, commandID string, at time.Time) Event {
+	return Event{
+		Type:              tr.EventType(),
+		Topic:             tr.Topic.String(),
+		Status:            tr.To,
+		Generation:        tr.Generation,
+		CommandID:         commandID,
+		Actor:             tr.Actor,
+		Reason:            tr.Reason,
+		At:                at,
+		Partitions:        tr.Spec.Partitions,
+		ReplicationFactor: tr.Spec.ReplicationFactor,
+		Configs:           tr.Spec.Configs,
+	}
+}

@@ -1,0 +1,117 @@
+// Package topic is the heart of kds: a Kafka topic's lifecycle as one
+// aggregate with a method per transition.
+package topic
+
+// Topic is the current generation of a named topic. A generation ends when
+// the topic is rejected or deleted; the name may then be requested again,
+// starting the next generation.
+type Topic struct {
+	name        Name
+	generation  int
+	status      Status
+	spec        Spec
+	requestedBy string
+
+	transitions []Transition
+}
+
+// New starts the first generation of a topic: pending approval.
+func New(name Name, spec Spec, limits Limits, actor, reason string) (*Topic, error) {
+	if name.IsZero() {
+		return nil, &InvalidNameError{Reason: "it is empty"}
+	}
+	if err := spec.Validate(limits); err != nil {
+		return nil, err
+	}
+	t := &Topic{name: name}
+	t.begin(spec, actor, reason)
+	return t, nil
+}
+
+// UnmarshalFromDatabase rebuilds a stored topic; it is for repositories only.
+func UnmarshalFromDatabase(name Name, generation int, status Status, spec Spec, requestedBy string) *Topic {
+	return &Topic{name: name, generation: generation, status: status, spec: spec.clone(), requestedBy: requestedBy}
+}
+
+// RequestAgain starts the next generation of a rejected or deleted topic.
+func (t *Topic) RequestAgain(spec Spec, limits Limits, actor, reason string) error {
+	if !t.status.IsFinal() {
+		return &AlreadyExistsError{Topic: t.name.String(), Status: t.status}
+	}
+	if err := spec.Validate(limits); err != nil {
+		return err
+	}
+	t.begin(spec, actor, reason)
+	return nil
+}
+
+func (t *Topic) begin(spec Spec, actor, reason string) {
+	from := t.status
+	t.generation++
+	t.status = Pending
+	t.spec = spec.clone()
+	t.requestedBy = actor
+	t.record(Request, from, actor, reason)
+}
+
+// Approve lets a pending topic be created in Kafka.
+func (t *Topic) Approve(actor, reason string) error { return t.apply(Approve, actor, reason) }
+
+// Reject refuses a pending topic and ends its generation.
+func (t *Topic) Reject(actor, reason string) error { return t.apply(Reject, actor, reason) }
+
+// Activate records that an approved topic now exists in Kafka.
+func (t *Topic) Activate(actor string) error { return t.apply(Activate, actor, "") }
+
+// Deactivate closes an active topic to producers and consumers; the topic
+// manager then deletes it from Kafka.
+func (t *Topic) Deactivate(actor, reason string) error { return t.apply(Deactivate, actor, reason) }
+
+// MarkDeleted records that an inactive topic is gone from Kafka, ending its
+// generation.
+func (t *Topic) MarkDeleted(actor string) error { return t.apply(Delete, actor, "") }
+
+func (t *Topic) apply(a Action, actor, reason string) error {
+	m := moves[a]
+	if t.status != m.from {
+		return &IllegalTransitionError{Topic: t.name.String(), From: t.status, Action: a}
+	}
+	from := t.status
+	t.status = m.to
+	t.record(a, from, actor, reason)
+	return nil
+}
+
+func (t *Topic) record(a Action, from Status, actor, reason string) {
+	t.transitions = append(t.transitions, Transition{
+		Topic:      t.name,
+		Generation: t.generation,
+		Action:     a,
+		From:       from,
+		To:         t.status,
+		Actor:      actor,
+		Reason:     reason,
+		Spec:       t.spec.clone(),
+	})
+}
+
+// Name is the topic's name in Kafka.
+func (t *Topic) Name() Name { return t.name }
+
+// Generation counts how many times the name has been requested.
+func (t *Topic) Generation() int { return t.generation }
+
+// Status is where the topic is in its lifecycle.
+func (t *Topic) Status() Status { return t.status }
+
+// Spec is what the topic looks like in Kafka.
+func (t *Topic) Spec() Spec { return t.spec.clone() }
+
+// RequestedBy is who requested the current generation.
+func (t *Topic) RequestedBy() string { return t.requestedBy }
+
+// Transitions are the moves made since the topic was loaded, oldest first,
+// for the repository to record.
+func (t *Topic) Transitions() []Transition {
+	return append([]Transition(nil), t.transitions...)
+}

@@ -1,0 +1,174 @@
+package topic_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/kds-io/kds/app/topic"
+)
+
+var spec = topic.Spec{Partitions: 3, ReplicationFactor: 1, Configs: map[string]string{"retention.ms": "60000"}}
+
+// topicIn builds a topic that has reached status st the way the lifecycle gets there.
+func topicIn(t *testing.T, st topic.Status) *topic.Topic {
+	t.Helper()
+	tp, err := topic.New(topic.MustParseName("news_updates"), spec, topic.Limits{}, "alice", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := map[topic.Status][]func() error{
+		topic.Pending:  nil,
+		topic.Approved: {func() error { return tp.Approve("root", "") }},
+		topic.Rejected: {func() error { return tp.Reject("root", "duplicate") }},
+		topic.Active:   {func() error { return tp.Approve("root", "") }, func() error { return tp.Activate("tm") }},
+		topic.Inactive: {func() error { return tp.Approve("root", "") }, func() error { return tp.Activate("tm") }, func() error { return tp.Deactivate("root", "") }},
+		topic.Deleted: {func() error { return tp.Approve("root", "") }, func() error { return tp.Activate("tm") }, func() error { return tp.Deactivate("root", "") },
+			func() error { return tp.MarkDeleted("tm") }},
+	}[st]
+	for _, step := range path {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tp.Status() != st {
+		t.Fatalf("setup reached %s, want %s", tp.Status(), st)
+	}
+	return topic.UnmarshalFromDatabase(tp.Name(), tp.Generation(), tp.Status(), tp.Spec(), tp.RequestedBy())
+}
+
+func TestEveryStatusTimesEveryAction(t *testing.T) {
+	t.Parallel()
+	actions := map[topic.Action]func(*topic.Topic) error{
+		topic.Approve:    func(tp *topic.Topic) error { return tp.Approve("root", "ok") },
+		topic.Reject:     func(tp *topic.Topic) error { return tp.Reject("root", "no") },
+		topic.Activate:   func(tp *topic.Topic) error { return tp.Activate("tm") },
+		topic.Deactivate: func(tp *topic.Topic) error { return tp.Deactivate("root", "done") },
+		topic.Delete:     func(tp *topic.Topic) error { return tp.MarkDeleted("tm") },
+		topic.Request:    func(tp *topic.Topic) error { return tp.RequestAgain(spec, topic.Limits{}, "bob", "again") },
+	}
+	legal := map[topic.Status]map[topic.Action]topic.Status{
+		topic.Pending:  {topic.Approve: topic.Approved, topic.Reject: topic.Rejected},
+		topic.Approved: {topic.Activate: topic.Active},
+		topic.Active:   {topic.Deactivate: topic.Inactive},
+		topic.Inactive: {topic.Delete: topic.Deleted},
+		topic.Deleted:  {topic.Request: topic.Pending},
+		topic.Rejected: {topic.Request: topic.Pending},
+	}
+	for _, st := range topic.Statuses {
+		for action, do := range actions {
+			t.Run(string(st)+"/"+string(action), func(t *testing.T) {
+				t.Parallel()
+				tp := topicIn(t, st)
+				gen := tp.Generation()
+				err := do(tp)
+				want, ok := legal[st][action]
+				if !ok {
+					if err == nil {
+						t.Fatalf("%s on a %s topic succeeded, want an error", action, st)
+					}
+					if !topic.IsRefusal(err) {
+						t.Fatalf("error %v is not a refusal", err)
+					}
+					if tp.Status() != st || len(tp.Transitions()) != 0 || tp.Generation() != gen {
+						t.Fatalf("refused %s changed the topic: status %s, %d transitions", action, tp.Status(), len(tp.Transitions()))
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("%s on a %s topic: %v", action, st, err)
+				}
+				if tp.Status() != want {
+					t.Fatalf("status %s, want %s", tp.Status(), want)
+				}
+				trs := tp.Transitions()
+				if len(trs) != 1 {
+					t.Fatalf("%d transitions recorded, want 1", len(trs))
+				}
+				tr := trs[0]
+				if tr.From != st || tr.To != want || tr.Action != action || tr.Generation != tp.Generation() {
+					t.Fatalf("transition %+v does not describe %s → %s", tr, st, want)
+				}
+				if action == topic.Request && tp.Generation() != gen+1 {
+					t.Fatalf("generation %d after a new request, want %d", tp.Generation(), gen+1)
+				}
+			})
+		}
+	}
+}
+
+func TestIllegalTransitionMessages(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		from topic.Status
+		do   func(*topic.Topic) error
+		want string
+	}{
+		{topic.Approved, func(tp *topic.Topic) error { return tp.Reject("b", "") }, `cannot reject topic "news_updates": it is already approved (only pending topics can be rejected)`},
+		{topic.Rejected, func(tp *topic.Topic) error { return tp.Approve("b", "") }, `cannot approve topic "news_updates": it is already rejected (only pending topics can be approved)`},
+		{topic.Pending, func(tp *topic.Topic) error { return tp.Deactivate("b", "") }, `cannot deactivate topic "news_updates": it is pending (only active topics can be deactivated)`},
+	}
+	for _, tt := range tests {
+		err := tt.do(topicIn(t, tt.from))
+		var illegal *topic.IllegalTransitionError
+		if !errors.As(err, &illegal) {
+			t.Fatalf("got %v, want an IllegalTransitionError", err)
+		}
+		if err.Error() != tt.want {
+			t.Errorf("message\n got %s\nwant %s", err, tt.want)
+		}
+	}
+}
+
+func TestRequestAgainWhileLiveIsAlreadyExists(t *testing.T) {
+	t.Parallel()
+	err := topicIn(t, topic.Active).RequestAgain(spec, topic.Limits{}, "bob", "")
+	var exists *topic.AlreadyExistsError
+	if !errors.As(err, &exists) || exists.Status != topic.Active {
+		t.Fatalf("got %v, want AlreadyExistsError for an active topic", err)
+	}
+}
+
+func TestNewRecordsTheRequest(t *testing.T) {
+	t.Parallel()
+	tp, err := topic.New(topic.MustParseName("orders"), spec, topic.Limits{}, "alice", "for the shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tp.Status() != topic.Pending || tp.Generation() != 1 || tp.RequestedBy() != "alice" {
+		t.Fatalf("new topic: %s gen %d by %s", tp.Status(), tp.Generation(), tp.RequestedBy())
+	}
+	trs := tp.Transitions()
+	if len(trs) != 1 || trs[0].From != "" || trs[0].To != topic.Pending || trs[0].Reason != "for the shop" ||
+		trs[0].EventType() != topic.TopicRequested {
+		t.Fatalf("transitions %+v", trs)
+	}
+}
+
+func TestSpecIsCopiedNotShared(t *testing.T) {
+	t.Parallel()
+	configs := map[string]string{"retention.ms": "1"}
+	tp, err := topic.New(topic.MustParseName("orders"), topic.Spec{Partitions: 1, ReplicationFactor: 1, Configs: configs}, topic.Limits{}, "a", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	configs["retention.ms"] = "2"
+	tp.Spec().Configs["retention.ms"] = "3"
+	if got := tp.Spec().Configs["retention.ms"]; got != "1" {
+		t.Fatalf("retention.ms = %s, want 1: the topic shares its configs map", got)
+	}
+}
+
+func TestNewRefusesAnInvalidSpec(t *testing.T) {
+	t.Parallel()
+	_, err := topic.New(topic.MustParseName("orders"), topic.Spec{Partitions: 0, ReplicationFactor: 9}, topic.Limits{MaxReplicationFactor: 3}, "a", "")
+	var invalid *topic.InvalidSpecError
+	if !errors.As(err, &invalid) {
+		t.Fatalf("got %v, want InvalidSpecError", err)
+	}
+	for _, want := range []string{"partitions must be at least 1", "replication factor must be at most 3"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q does not report %q", err, want)
+		}
+	}
+}
