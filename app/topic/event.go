@@ -13,8 +13,10 @@ const (
 	TopicActivated   EventType = "TopicActivated"
 	TopicDeactivated EventType = "TopicDeactivated"
 	TopicDeleted     EventType = "TopicDeleted"
-	// CommandRejected tells waiting clients that a command was refused.
+	// CommandRejected and CommandFailed tell waiting clients that a
+	// command was refused or could not be carried out.
 	CommandRejected EventType = "CommandRejected"
+	CommandFailed   EventType = "CommandFailed"
 )
 
 var eventTypes = map[Action]EventType{
@@ -39,7 +41,7 @@ type Event struct {
 	Partitions        int32             `json:"partitions,omitempty"`
 	ReplicationFactor int16             `json:"replication_factor,omitempty"`
 	Configs           map[string]string `json:"configs,omitempty"`
-	// Error is set on CommandRejected.
+	// Error is set on CommandRejected and CommandFailed.
 	Error string `json:"error,omitempty"`
 }
 

@@ -8,9 +8,16 @@ import (
 // MaxNameLength is Kafka's limit for a topic name.
 const MaxNameLength = 249
 
+// The Kafka topics kds itself uses.
+const (
+	CommandsTopic = "kds.commands"
+	EventsTopic   = "kds.events"
+	PoisonTopic   = "kds.poison"
+)
+
 // InternalTopics are the Kafka topics kds itself uses; users can neither
 // request them nor names that collide with them.
-var InternalTopics = []string{"kds.commands", "kds.events", "kds.poison"}
+var InternalTopics = []string{CommandsTopic, EventsTopic, PoisonTopic}
 
 // reservedPrefixes mark names kds or Kafka keep for themselves.
 var reservedPrefixes = []string{"kds.", "__"}

@@ -1,0 +1,132 @@
+// Package mysql keeps kds's state in MySQL (or MariaDB): topics and their
+// transitions, the command log, API tokens, and the transactional outbox
+// that Watermill's forwarder drains into Kafka.
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// Config says where the database is and how to reach it.
+type Config struct {
+	Host     string
+	Port     int
+	User     string
+	Password string
+	Database string
+	// TLS is a go-sql-driver tls value: "", "true", "skip-verify", "preferred"
+	// or the name of a config registered with mysql.RegisterTLSConfig.
+	TLS             string
+	MaxOpenConns    int
+	ConnectTimeout  time.Duration
+	ConnMaxLifetime time.Duration
+}
+
+// Validate reports every problem at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Host == "" {
+		errs = append(errs, errors.New("mysql.host is empty"))
+	}
+	if c.Port < 1 || c.Port > 65535 {
+		errs = append(errs, fmt.Errorf("mysql.port %d is not a TCP port", c.Port))
+	}
+	if c.User == "" {
+		errs = append(errs, errors.New("mysql.user is empty"))
+	}
+	if c.Database == "" {
+		errs = append(errs, errors.New("mysql.database is empty"))
+	}
+	if c.MaxOpenConns < 1 {
+		errs = append(errs, fmt.Errorf("mysql.max_open_conns must be at least 1, got %d", c.MaxOpenConns))
+	}
+	return errors.Join(errs...)
+}
+
+// Addr is host:port.
+func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+
+// Where describes the database for error messages, without credentials.
+func (c Config) Where() string { return fmt.Sprintf("MySQL at %s (database %q, user %q)", c.Addr(), c.Database, c.User) }
+
+func (c Config) driverConfig(database string) *mysql.Config {
+	mc := mysql.NewConfig()
+	mc.Net = "tcp"
+	mc.Addr = c.Addr()
+	mc.User = c.User
+	mc.Passwd = c.Password
+	mc.DBName = database
+	mc.ParseTime = true
+	mc.Loc = time.UTC
+	mc.InterpolateParams = true
+	mc.TLSConfig = c.TLS
+	mc.Timeout = c.ConnectTimeout
+	mc.Params = map[string]string{"time_zone": "'+00:00'"}
+	return mc
+}
+
+// Open connects to the configured database and checks that it answers.
+func Open(ctx context.Context, c Config) (*sql.DB, error) {
+	return open(ctx, c, c.Database)
+}
+
+func open(ctx context.Context, c Config, database string) (*sql.DB, error) {
+	connector, err := mysql.NewConnector(c.driverConfig(database))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Where(), err)
+	}
+	db := sql.OpenDB(connector)
+	db.SetMaxOpenConns(c.MaxOpenConns)
+	db.SetMaxIdleConns(c.MaxOpenConns)
+	db.SetConnMaxLifetime(c.ConnMaxLifetime)
+	pingCtx, cancel := context.WithTimeout(ctx, c.ConnectTimeout+time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		_ = db.Close()
+		return nil, &UnreachableError{Where: c.Where(), Err: err}
+	}
+	return db, nil
+}
+
+// UnreachableError is returned when the database does not answer.
+type UnreachableError struct {
+	Where string
+	Err   error
+}
+
+func (e *UnreachableError) Error() string { return fmt.Sprintf("cannot reach %s: %v", e.Where, e.Err) }
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// CreateDatabase creates the configured database unless it exists.
+func CreateDatabase(ctx context.Context, c Config) error {
+	db, err := open(ctx, c, "")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS "+quoteIdentifier(c.Database)+" CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+	if err != nil {
+		return fmt.Errorf("create database %q on %s: %w", c.Database, c.Addr(), err)
+	}
+	return nil
+}
+
+func quoteIdentifier(s string) string {
+	q := []byte{'`'}
+	for i := 0; i < len(s); i++ {
+		if s[i] == '`' {
+			q = append(q, '`')
+		}
+		q = append(q, s[i])
+	}
+	return string(append(q, '`'))
+}

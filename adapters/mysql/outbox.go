@@ -1,0 +1,179 @@
+package mysql
+
+import (
+	"context"
+	stdsql "database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/components/forwarder"
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+const (
+	// OutboxTopic is the watermill-sql topic that holds messages on their
+	// way to Kafka; its tables are created by the migrations.
+	OutboxTopic = "kds_outbox"
+	// ForwarderConsumerGroup is the outbox consumer group of the forwarder.
+	ForwarderConsumerGroup = "kds-forwarder"
+	// KeyMetadata is the metadata field that carries a forwarded
+	// message's Kafka key.
+	KeyMetadata = "partition_key"
+)
+
+// Outbox writes messages for Kafka inside business transactions, for
+// Watermill's forwarder to deliver once they are committed.
+type Outbox struct {
+	logger watermill.LoggerAdapter
+	// wake tells a forwarder in this process that rows were committed, so
+	// it need not wait for its next poll.
+	wake chan struct{}
+}
+
+// NewOutbox returns an outbox; logger may be nil.
+func NewOutbox(logger watermill.LoggerAdapter) *Outbox {
+	if logger == nil {
+		logger = watermill.NopLogger{}
+	}
+	return &Outbox{logger: logger, wake: make(chan struct{}, 1)}
+}
+
+// outboxSchema is watermill's MySQL schema read at REPEATABLE READ rather
+// than SERIALIZABLE. Under SERIALIZABLE the forwarder's SELECT share-locks
+// the end of the table for as long as its transaction lasts, and that
+// transaction lasts as long as Kafka refuses the batch: every outbox writer,
+// and so the API, would stall while Kafka is down. Reading a snapshot is
+// safe because writers take outbox_lock before they insert, so rows commit
+// in offset order and a snapshot always holds a prefix of the offsets.
+type outboxSchema struct {
+	wsql.DefaultMySQLSchema
+}
+
+func (outboxSchema) SubscribeIsolationLevel() stdsql.IsolationLevel {
+	return stdsql.LevelRepeatableRead
+}
+
+// outboxMessage is one message for Kafka.
+type outboxMessage struct {
+	topic   string
+	key     string
+	payload []byte
+}
+
+// write adds msgs to the outbox within tx. It locks outbox_lock first, so
+// outbox writers commit one after another (DESIGN.md §6).
+func (o *Outbox) write(ctx context.Context, tx *stdsql.Tx, msgs ...outboxMessage) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	var id int
+	if err := tx.QueryRowContext(ctx, "SELECT id FROM outbox_lock WHERE id = 1 FOR UPDATE").Scan(&id); err != nil {
+		return fmt.Errorf("lock outbox: %w", err)
+	}
+	pub, err := wsql.NewPublisher(wsql.TxFromStdSQL(tx), wsql.PublisherConfig{SchemaAdapter: outboxSchema{}}, o.logger)
+	if err != nil {
+		return err
+	}
+	fwd := forwarder.NewPublisher(pub, forwarder.PublisherConfig{ForwarderTopic: OutboxTopic})
+	for _, m := range msgs {
+		msg := message.NewMessage(watermill.NewUUID(), m.payload)
+		msg.Metadata.Set(KeyMetadata, m.key)
+		msg.SetContext(ctx)
+		if err := fwd.Publish(m.topic, msg); err != nil {
+			return fmt.Errorf("write outbox: %w", err)
+		}
+	}
+	return nil
+}
+
+// committed wakes a waiting forwarder in this process.
+func (o *Outbox) committed() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// ForwarderConfig tunes how the forwarder reads the outbox.
+type ForwarderConfig struct {
+	// PollInterval is how often the outbox is read when nothing in this
+	// process has written to it.
+	PollInterval time.Duration
+	// BatchSize is how many rows are read at once; after a crash up to a
+	// batch is delivered again.
+	BatchSize int
+}
+
+// Subscriber returns the subscriber the forwarder drains the outbox with.
+func (o *Outbox) Subscriber(db *stdsql.DB, c ForwarderConfig) (message.Subscriber, error) {
+	return wsql.NewSubscriber(wsql.BeginnerFromStdSQL(db), wsql.SubscriberConfig{
+		ConsumerGroup:  ForwarderConsumerGroup,
+		SchemaAdapter:  outboxSchema{wsql.DefaultMySQLSchema{SubscribeBatchSize: c.BatchSize}},
+		OffsetsAdapter: wsql.DefaultMySQLOffsetsAdapter{},
+		PollInterval:   c.PollInterval,
+		BackoffManager: wakeableBackoff{poll: c.PollInterval, retry: time.Second, wake: o.wake},
+	}, o.logger)
+}
+
+// wakeableBackoff polls the outbox every poll interval, or at once when this
+// process has committed to it.
+type wakeableBackoff struct {
+	poll, retry time.Duration
+	wake        <-chan struct{}
+}
+
+func (b wakeableBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
+	if err != nil {
+		if strings.Contains(strings.ToLower(err.Error()), "deadlock") {
+			return 0
+		}
+		logger.Error("Cannot read the outbox", err, watermill.LogFields{"retry_in": b.retry})
+		return b.retry
+	}
+	if !noMsg {
+		return 0
+	}
+	t := time.NewTimer(b.poll)
+	defer t.Stop()
+	select {
+	case <-b.wake:
+	case <-t.C:
+	}
+	return 0
+}
+
+// Prune deletes forwarded rows older than retention, keeping the newest
+// forwarded row so the offset sequence never restarts.
+func (o *Outbox) Prune(ctx context.Context, db *stdsql.DB, retention time.Duration) (int64, error) {
+	const batch = 5000
+	var total int64
+	for {
+		res, err := db.ExecContext(ctx, "DELETE FROM watermill_kds_outbox WHERE `offset` < "+
+			"(SELECT COALESCE(MIN(offset_acked), 0) FROM watermill_offsets_kds_outbox WHERE consumer_group = ?) "+
+			"AND created_at < ? ORDER BY `offset` LIMIT ?",
+			ForwarderConsumerGroup, time.Now().UTC().Add(-retention), batch)
+		if err != nil {
+			return total, fmt.Errorf("prune outbox: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+		if n < batch {
+			return total, nil
+		}
+	}
+}
+
+// Lag is how many committed outbox rows the forwarder has not yet delivered.
+func (o *Outbox) Lag(ctx context.Context, db *stdsql.DB) (int64, error) {
+	var lag int64
+	err := db.QueryRowContext(ctx, "SELECT COALESCE(MAX(`offset`), 0) - "+
+		"COALESCE((SELECT offset_acked FROM watermill_offsets_kds_outbox WHERE consumer_group = ?), 0) FROM watermill_kds_outbox",
+		ForwarderConsumerGroup).Scan(&lag)
+	if err != nil {
+		return 0, fmt.Errorf("outbox lag: %w", err)
+	}
+	return max(lag, 0), nil
+}

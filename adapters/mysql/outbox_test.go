@@ -1,0 +1,148 @@
+package mysql_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/components/forwarder"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/kds-io/kds/adapters/mysql"
+	"github.com/kds-io/kds/adapters/mysql/mysqltest"
+)
+
+// recorder is a message.Publisher that remembers what it was given.
+type recorder struct {
+	mu   sync.Mutex
+	seen map[string]int
+	// block, when set, fails every publish, as Kafka being down would.
+	block bool
+}
+
+func (r *recorder) Publish(_ string, msgs ...*message.Message) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.block {
+		return fmt.Errorf("kafka: client has run out of available brokers")
+	}
+	for _, m := range msgs {
+		r.seen[string(m.Payload)]++
+	}
+	return nil
+}
+
+func (r *recorder) Close() error { return nil }
+
+func (r *recorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.seen)
+}
+
+func startForwarder(t *testing.T, db *sql.DB, o *mysql.Outbox, pub message.Publisher) {
+	t.Helper()
+	sub, err := o.Subscriber(db, mysql.ForwarderConfig{PollInterval: 5 * time.Millisecond, BatchSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fwd, err := forwarder.NewForwarder(sub, pub, watermill.NopLogger{}, forwarder.Config{ForwarderTopic: mysql.OutboxTopic, CloseTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := fwd.Run(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	<-fwd.Running()
+}
+
+func writeHeldOpen(ctx context.Context, db *sql.DB, o *mysql.Outbox, payload string) error {
+	return mysql.WriteHeldOpen(ctx, db, o, "kds.events", []byte(`"`+payload+`"`))
+}
+
+// TestConcurrentOutboxWritersLoseNothing is the regression test for the
+// loss DESIGN.md §6 describes: many writers, many rounds, a forwarder
+// draining all the while; every message must arrive.
+func TestConcurrentOutboxWritersLoseNothing(t *testing.T) {
+	t.Parallel()
+	db, _ := mysqltest.NewDatabase(t)
+	o := mysql.NewOutbox(nil)
+	rec := &recorder{seen: map[string]int{}}
+	startForwarder(t, db, o, rec)
+
+	const rounds, writers, perWriter = 30, 16, 5
+	ctx := context.Background()
+	for round := range rounds {
+		var wg sync.WaitGroup
+		errs := make(chan error, writers*perWriter)
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range perWriter {
+					errs <- writeHeldOpen(ctx, db, o, fmt.Sprintf("r%d-w%d-m%d", round, w, i))
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := rounds * writers * perWriter
+	deadline := time.Now().Add(30 * time.Second)
+	for rec.count() < want && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := rec.count(); got != want {
+		t.Fatalf("forwarded %d distinct messages of %d written: the outbox lost %d", got, want, want-got)
+	}
+}
+
+// TestWritersDoNotWaitForAStuckForwarder: while Kafka refuses everything the
+// forwarder holds its batch, and writers must still commit promptly.
+func TestWritersDoNotWaitForAStuckForwarder(t *testing.T) {
+	t.Parallel()
+	db, _ := mysqltest.NewDatabase(t)
+	o := mysql.NewOutbox(nil)
+	rec := &recorder{seen: map[string]int{}, block: true}
+	if err := writeHeldOpen(context.Background(), db, o, "first"); err != nil {
+		t.Fatal(err)
+	}
+	startForwarder(t, db, o, rec)
+	time.Sleep(100 * time.Millisecond) // let the forwarder take the row and start failing
+	for i := range 20 {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		err := writeHeldOpen(ctx, db, o, fmt.Sprint("later", i))
+		cancel()
+		if err != nil {
+			t.Fatalf("write %d while the forwarder is stuck: %v", i, err)
+		}
+	}
+	rec.mu.Lock()
+	rec.block = false
+	rec.mu.Unlock()
+	deadline := time.Now().Add(20 * time.Second)
+	for rec.count() < 21 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if rec.count() != 21 {
+		t.Fatalf("forwarded %d of 21 once Kafka was back", rec.count())
+	}
+}

@@ -1,0 +1,245 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/topic"
+)
+
+// TopicRepository implements command.TopicRepository.
+type TopicRepository struct {
+	db     *sql.DB
+	outbox *Outbox
+}
+
+// NewTopicRepository stores topics in db and publishes their events through outbox.
+func NewTopicRepository(db *sql.DB, outbox *Outbox) *TopicRepository {
+	return &TopicRepository{db: db, outbox: outbox}
+}
+
+const topicColumns = "name, generation, status, partitions, replication_factor, configs, requested_by"
+
+// Get implements command.TopicRepository.
+func (r *TopicRepository) Get(ctx context.Context, name topic.Name) (*topic.Topic, error) {
+	t, err := scanTopic(r.db.QueryRowContext(ctx, "SELECT "+topicColumns+" FROM topics WHERE name = ?", name.String()))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, &topic.NotFoundError{Topic: name.String()}
+	}
+	return t, err
+}
+
+// Update implements command.TopicRepository.
+func (r *TopicRepository) Update(ctx context.Context, cmd command.Command, change func(*topic.Topic) (*topic.Topic, error)) error {
+	var outcome error
+	err := inTx(ctx, r.db, func(tx *sql.Tx) error {
+		outcome = nil
+		status, err := lockCommand(ctx, tx, cmd)
+		if err != nil {
+			return err
+		}
+		if status == command.Applied || status == command.Rejected {
+			return command.ErrAlreadyHandled
+		}
+		current, err := scanTopic(tx.QueryRowContext(ctx, "SELECT "+topicColumns+" FROM topics WHERE name = ? FOR UPDATE", cmd.Topic))
+		if errors.Is(err, sql.ErrNoRows) {
+			current = nil
+		} else if err != nil {
+			return fmt.Errorf("load topic %q: %w", cmd.Topic, err)
+		}
+		now := time.Now().UTC()
+		t, err := change(current)
+		if err == nil {
+			err = r.save(ctx, tx, current == nil, t, now)
+		}
+		if err != nil {
+			st, settles := settlement(err)
+			if !settles {
+				return err
+			}
+			outcome = err
+			return r.settle(ctx, tx, cmd, st, err, now)
+		}
+		if err := r.record(ctx, tx, cmd, t.Transitions(), now); err != nil {
+			return err
+		}
+		return r.settle(ctx, tx, cmd, command.Applied, nil, now)
+	})
+	if err != nil {
+		return err
+	}
+	r.outbox.committed()
+	return outcome
+}
+
+// settlement says how an error from a change is recorded, if at all.
+func settlement(err error) (command.Status, bool) {
+	var failed *command.FailedError
+	switch {
+	case command.IsRefusal(err):
+		return command.Rejected, true
+	case errors.As(err, &failed):
+		return command.Failed, true
+	}
+	return "", false
+}
+
+// lockCommand logs cmd unless the API did already, and locks its row so
+// that a redelivery waits for the first delivery's outcome.
+func lockCommand(ctx context.Context, tx *sql.Tx, cmd command.Command) (command.Status, error) {
+	if err := insertCommands(ctx, tx, "INSERT INTO commands %s ON DUPLICATE KEY UPDATE id = id", cmd); err != nil {
+		return "", err
+	}
+	var status string
+	if err := tx.QueryRowContext(ctx, "SELECT status FROM commands WHERE id = ? FOR UPDATE", cmd.ID).Scan(&status); err != nil {
+		return "", fmt.Errorf("lock command %s: %w", cmd.ID, err)
+	}
+	return command.Status(status), nil
+}
+
+// insertCommands logs cmds as queued; query has a %s for the column list
+// and values.
+func insertCommands(ctx context.Context, tx *sql.Tx, query string, cmds ...command.Command) error {
+	values := make([]string, 0, len(cmds))
+	args := make([]any, 0, 8*len(cmds))
+	for _, c := range cmds {
+		payload, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		values = append(values, "(?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, c.ID, c.Type, c.Topic, c.Actor, c.Reason, payload, command.Queued, c.IssuedAt)
+	}
+	q := fmt.Sprintf(query, "(id, type, topic, actor, reason, payload, status, issued_at) VALUES "+strings.Join(values, ", "))
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("log commands: %w", err)
+	}
+	return nil
+}
+
+// save writes the topic's state. A clash on the live name key means
+// another live topic has the same metric name.
+func (r *TopicRepository) save(ctx context.Context, tx *sql.Tx, isNew bool, t *topic.Topic, now time.Time) error {
+	spec := t.Spec()
+	configs, err := json.Marshal(nonNil(spec.Configs))
+	if err != nil {
+		return err
+	}
+	var liveKey any
+	if !t.Status().IsFinal() {
+		liveKey = t.Name().CollisionKey()
+	}
+	if isNew {
+		_, err = tx.ExecContext(ctx, "INSERT INTO topics ("+topicColumns+", requested_at, updated_at, live_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			t.Name().String(), t.Generation(), t.Status(), spec.Partitions, spec.ReplicationFactor, configs, t.RequestedBy(), now, now, liveKey)
+	} else {
+		// MySQL assigns left to right: requested_at still sees the old generation.
+		_, err = tx.ExecContext(ctx, "UPDATE topics SET requested_at = IF(generation = ?, requested_at, ?), generation = ?, status = ?, "+
+			"partitions = ?, replication_factor = ?, configs = ?, requested_by = ?, updated_at = ?, live_key = ? WHERE name = ?",
+			t.Generation(), now, t.Generation(), t.Status(), spec.Partitions, spec.ReplicationFactor, configs, t.RequestedBy(), now, liveKey, t.Name().String())
+	}
+	if isMySQLError(err, errDuplicateKey) && liveKey != nil {
+		var existing string
+		if qerr := tx.QueryRowContext(ctx, "SELECT name FROM topics WHERE live_key = ?", liveKey).Scan(&existing); qerr != nil {
+			return fmt.Errorf("find the topic %q collides with: %w", t.Name(), qerr)
+		}
+		return &topic.CollisionError{Topic: t.Name().String(), Existing: existing}
+	}
+	if err != nil {
+		return fmt.Errorf("save topic %q: %w", t.Name(), err)
+	}
+	return nil
+}
+
+// record writes the transitions and publishes their events.
+func (r *TopicRepository) record(ctx context.Context, tx *sql.Tx, cmd command.Command, trs []topic.Transition, now time.Time) error {
+	if len(trs) == 0 {
+		return nil
+	}
+	values := make([]string, 0, len(trs))
+	args := make([]any, 0, 9*len(trs))
+	msgs := make([]outboxMessage, 0, len(trs))
+	for _, tr := range trs {
+		var from any
+		if tr.From != "" {
+			from = tr.From
+		}
+		values = append(values, "(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, tr.Topic.String(), tr.Generation, tr.Action, from, tr.To, tr.Actor, tr.Reason, cmd.ID, now)
+		payload, err := json.Marshal(topic.NewEvent(tr, cmd.ID, now))
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, outboxMessage{topic: topic.EventsTopic, key: tr.Topic.String(), payload: payload})
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO transitions (topic, generation, action, from_status, to_status, actor, reason, command_id, at) VALUES "+
+		strings.Join(values, ", "), args...); err != nil {
+		return fmt.Errorf("record transitions: %w", err)
+	}
+	return r.outbox.write(ctx, tx, msgs...)
+}
+
+// settle records cmd's outcome; a refusal or failure is also published so
+// that clients waiting for the command hear of it.
+func (r *TopicRepository) settle(ctx context.Context, tx *sql.Tx, cmd command.Command, st command.Status, cause error, now time.Time) error {
+	var errText any
+	if cause != nil {
+		errText = cause.Error()
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE commands SET status = ?, error = ?, handled_at = ? WHERE id = ?", st, errText, now, cmd.ID); err != nil {
+		return fmt.Errorf("settle command %s: %w", cmd.ID, err)
+	}
+	if cause == nil {
+		return nil
+	}
+	eventType := topic.CommandRejected
+	if st == command.Failed {
+		eventType = topic.CommandFailed
+	}
+	payload, err := json.Marshal(topic.Event{Type: eventType, Topic: cmd.Topic, CommandID: cmd.ID, Actor: cmd.Actor, At: now, Error: cause.Error()})
+	if err != nil {
+		return err
+	}
+	return r.outbox.write(ctx, tx, outboxMessage{topic: topic.EventsTopic, key: cmd.Topic, payload: payload})
+}
+
+type rowScanner interface {
+	Scan(dest ...any) error
+}
+
+func scanTopic(row rowScanner) (*topic.Topic, error) {
+	var (
+		name, status, requestedBy string
+		generation                int
+		spec                      topic.Spec
+		configs                   []byte
+	)
+	if err := row.Scan(&name, &generation, &status, &spec.Partitions, &spec.ReplicationFactor, &configs, &requestedBy); err != nil {
+		return nil, err
+	}
+	n, err := topic.ParseName(name)
+	if err != nil {
+		return nil, fmt.Errorf("stored topic: %w", err)
+	}
+	st, err := topic.ParseStatus(status)
+	if err != nil {
+		return nil, fmt.Errorf("stored topic %q: %w", name, err)
+	}
+	if err := json.Unmarshal(configs, &spec.Configs); err != nil {
+		return nil, fmt.Errorf("stored topic %q configs: %w", name, err)
+	}
+	return topic.UnmarshalFromDatabase(n, generation, st, spec, requestedBy), nil
+}
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
