@@ -55,7 +55,9 @@ func (c Config) Validate() error {
 func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
 
 // Where describes the database for error messages, without credentials.
-func (c Config) Where() string { return fmt.Sprintf("MySQL at %s (database %q, user %q)", c.Addr(), c.Database, c.User) }
+func (c Config) Where() string {
+	return fmt.Sprintf("MySQL at %s (database %q, user %q)", c.Addr(), c.Database, c.User)
+}
 
 func (c Config) driverConfig(database string) *mysql.Config {
 	mc := mysql.NewConfig()

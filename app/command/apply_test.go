@@ -147,4 +147,3 @@ func TestMalformedCommandIsPermanent(t *testing.T) {
 		t.Fatalf("got %v, want a permanent error", err)
 	}
 }
-
