@@ -1,0 +1,77 @@
+// Package embedded runs an in-process cluster that speaks the Kafka
+// protocol (franz-go's kfake), for kds dev, kds broker and tests. It keeps
+// its data in memory unless given a directory.
+package embedded
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+// Config describes the cluster to start.
+type Config struct {
+	// Addr is where the first broker listens; the others take the next
+	// ports. Port 0 picks free ports.
+	Addr string
+	// Brokers is how many brokers to run.
+	Brokers int
+	// DataDir, when set, keeps the cluster's data across restarts.
+	DataDir string
+}
+
+// Broker is a running embedded cluster.
+type Broker struct {
+	cluster *kfake.Cluster
+}
+
+// Start runs the cluster c describes.
+func Start(c Config) (*Broker, error) {
+	if c.Brokers < 1 {
+		return nil, fmt.Errorf("an embedded cluster needs at least 1 broker, got %d", c.Brokers)
+	}
+	host, portText, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("embedded broker address %q: %w", c.Addr, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return nil, fmt.Errorf("embedded broker address %q: bad port", c.Addr)
+	}
+	ports := make([]int, c.Brokers)
+	for i := range ports {
+		if port != 0 {
+			ports[i] = port + i
+		}
+	}
+	opts := []kfake.Opt{
+		kfake.Ports(ports...),
+		kfake.ClusterID("kds-embedded"),
+		// kfake always listens on loopback; listen on the host asked for.
+		kfake.ListenFn(func(network, addr string) (net.Listener, error) {
+			_, p, _ := net.SplitHostPort(addr)
+			return net.Listen(network, net.JoinHostPort(host, p))
+		}),
+	}
+	if c.DataDir != "" {
+		opts = append(opts, kfake.DataDir(c.DataDir))
+	}
+	cluster, err := kfake.NewCluster(opts...)
+	if err != nil {
+		var opErr *net.OpError
+		if errors.As(err, &opErr) {
+			return nil, fmt.Errorf("start embedded Kafka on %s: %w (is another broker already listening there?)", c.Addr, err)
+		}
+		return nil, fmt.Errorf("start embedded Kafka: %w", err)
+	}
+	return &Broker{cluster: cluster}, nil
+}
+
+// Addrs are the brokers' host:port addresses, for clients' bootstrap list.
+func (b *Broker) Addrs() []string { return b.cluster.ListenAddrs() }
+
+// Close stops the cluster, saving its data when it has a directory.
+func (b *Broker) Close() { b.cluster.Close() }

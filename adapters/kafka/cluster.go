@@ -1,0 +1,224 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/IBM/sarama"
+
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/topic"
+)
+
+// Cluster implements command.KafkaCluster with Sarama's admin client. It
+// connects on first use and again after the cluster was unreachable, so a
+// process may start before Kafka does.
+type Cluster struct {
+	config Config
+
+	mu    sync.Mutex
+	admin sarama.ClusterAdmin
+}
+
+// NewCluster talks to the cluster c describes.
+func NewCluster(c Config) *Cluster { return &Cluster{config: c} }
+
+func (c *Cluster) connect() (sarama.ClusterAdmin, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.admin != nil {
+		return c.admin, nil
+	}
+	admin, err := sarama.NewClusterAdmin(c.config.Brokers, c.config.sarama())
+	if err != nil {
+		return nil, &UnreachableError{Where: c.config.Where(), Err: err}
+	}
+	c.admin = admin
+	return admin, nil
+}
+
+// Close releases the connections.
+func (c *Cluster) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.admin == nil {
+		return nil
+	}
+	err := c.admin.Close()
+	c.admin = nil
+	return err
+}
+
+// UnreachableError is returned when no broker answers.
+type UnreachableError struct {
+	Where string
+	Err   error
+}
+
+func (e *UnreachableError) Error() string { return fmt.Sprintf("cannot reach %s: %v", e.Where, e.Err) }
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// Ping checks that the cluster answers, for readiness.
+func (c *Cluster) Ping(ctx context.Context) error {
+	_, err := c.Brokers(ctx)
+	return err
+}
+
+// Brokers counts the brokers the cluster has now.
+func (c *Cluster) Brokers(ctx context.Context) (int, error) {
+	var n int
+	err := withContext(ctx, func() error {
+		admin, err := c.connect()
+		if err != nil {
+			return err
+		}
+		brokers, _, err := admin.DescribeCluster()
+		if err != nil {
+			return &UnreachableError{Where: c.config.Where(), Err: err}
+		}
+		n = len(brokers)
+		return nil
+	})
+	return n, err
+}
+
+// CreateTopic implements command.KafkaCluster.
+func (c *Cluster) CreateTopic(ctx context.Context, name topic.Name, spec topic.Spec) error {
+	return withContext(ctx, func() error {
+		admin, err := c.connect()
+		if err != nil {
+			return err
+		}
+		err = admin.CreateTopic(name.String(), detail(spec), false)
+		if errors.Is(err, sarama.ErrTopicAlreadyExists) {
+			return c.sameSpec(admin, name, spec)
+		}
+		return classify("create", name.String(), err)
+	})
+}
+
+// sameSpec accepts an existing topic as created when it has the partitions
+// and replication factor asked for.
+func (c *Cluster) sameSpec(admin sarama.ClusterAdmin, name topic.Name, spec topic.Spec) error {
+	metas, err := admin.DescribeTopics([]string{name.String()})
+	if err != nil {
+		return fmt.Errorf("describe topic %q: %w", name, err)
+	}
+	if len(metas) != 1 || !errors.Is(metas[0].Err, sarama.ErrNoError) {
+		return fmt.Errorf("describe topic %q: incomplete answer", name)
+	}
+	partitions, replicas := int32(len(metas[0].Partitions)), int16(0)
+	if partitions > 0 {
+		replicas = int16(len(metas[0].Partitions[0].Replicas))
+	}
+	if partitions != spec.Partitions || replicas != spec.ReplicationFactor {
+		return &command.ClusterRefusedError{Op: "create", Topic: name.String(),
+			Reason: fmt.Sprintf("it already exists in Kafka with %d partitions and replication factor %d, not %d and %d",
+				partitions, replicas, spec.Partitions, spec.ReplicationFactor)}
+	}
+	return nil
+}
+
+// DeleteTopic implements command.KafkaCluster.
+func (c *Cluster) DeleteTopic(ctx context.Context, name topic.Name) error {
+	return withContext(ctx, func() error {
+		admin, err := c.connect()
+		if err != nil {
+			return err
+		}
+		err = admin.DeleteTopic(name.String())
+		if errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
+			return nil
+		}
+		return classify("delete", name.String(), err)
+	})
+}
+
+// ValidateTopic implements command.KafkaCluster.
+func (c *Cluster) ValidateTopic(ctx context.Context, name topic.Name, spec topic.Spec) error {
+	return withContext(ctx, func() error {
+		admin, err := c.connect()
+		if err != nil {
+			return err
+		}
+		err = admin.CreateTopic(name.String(), detail(spec), true)
+		if errors.Is(err, sarama.ErrTopicAlreadyExists) {
+			return &command.ClusterRefusedError{Op: "create", Topic: name.String(), Reason: "a topic of that name already exists in Kafka, unknown to kds"}
+		}
+		return classify("create", name.String(), err)
+	})
+}
+
+// EnsureTopics creates the given topics unless they exist, as kds does
+// for its internal topics at start.
+func (c *Cluster) EnsureTopics(ctx context.Context, names []string, spec topic.Spec) error {
+	return withContext(ctx, func() error {
+		admin, err := c.connect()
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			err := admin.CreateTopic(n, detail(spec), false)
+			if err != nil && !errors.Is(err, sarama.ErrTopicAlreadyExists) {
+				return classify("create", n, err)
+			}
+		}
+		return nil
+	})
+}
+
+func detail(spec topic.Spec) *sarama.TopicDetail {
+	entries := make(map[string]*string, len(spec.Configs))
+	for k, v := range spec.Configs {
+		entries[k] = &v
+	}
+	return &sarama.TopicDetail{NumPartitions: spec.Partitions, ReplicationFactor: spec.ReplicationFactor, ConfigEntries: entries}
+}
+
+// refusals are broker answers that retrying cannot change.
+var refusals = []sarama.KError{
+	sarama.ErrInvalidTopic, sarama.ErrInvalidPartitions, sarama.ErrInvalidReplicationFactor,
+	sarama.ErrInvalidReplicaAssignment, sarama.ErrInvalidConfig, sarama.ErrPolicyViolation,
+	sarama.ErrTopicAuthorizationFailed, sarama.ErrClusterAuthorizationFailed, sarama.ErrInvalidRequest,
+	sarama.ErrTopicDeletionDisabled,
+}
+
+// classify turns a broker refusal into a *command.ClusterRefusedError and
+// leaves other errors, such as an unreachable broker, to be retried.
+func classify(op, name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, r := range refusals {
+		if errors.Is(err, r) {
+			return &command.ClusterRefusedError{Op: op, Topic: name, Reason: reason(err)}
+		}
+	}
+	return fmt.Errorf("%s topic %q: %w", op, name, err)
+}
+
+// reason is the broker's own explanation when it gave one.
+func reason(err error) string {
+	var te *sarama.TopicError
+	if errors.As(err, &te) && te.ErrMsg != nil && *te.ErrMsg != "" {
+		return strings.TrimSuffix(*te.ErrMsg, ".")
+	}
+	return strings.TrimPrefix(err.Error(), "kafka server: ")
+}
+
+// withContext runs a Sarama call, which knows no context, and stops waiting
+// for it when ctx ends.
+func withContext(ctx context.Context, fn func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,153 @@
+package kafka_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/kds-io/kds/adapters/embedded"
+	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/topic"
+)
+
+func startBroker(t *testing.T, brokers int) kafka.Config {
+	t.Helper()
+	b, err := embedded.Start(embedded.Config{Addr: "127.0.0.1:0", Brokers: brokers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	return kafka.Config{Brokers: b.Addrs(), ClientID: "kds-test", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 3 * time.Second}
+}
+
+func newCluster(t *testing.T, c kafka.Config) *kafka.Cluster {
+	t.Helper()
+	cl := kafka.NewCluster(c)
+	t.Cleanup(func() { cl.Close() })
+	return cl
+}
+
+// describe asks the broker directly, as an independent client would.
+func describe(t *testing.T, c kafka.Config, name string) (partitions, replicas int, exists bool) {
+	t.Helper()
+	sc := sarama.NewConfig()
+	sc.Version = sarama.V2_8_0_0
+	admin, err := sarama.NewClusterAdmin(c.Brokers, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	topics, err := admin.ListTopics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, ok := topics[name]
+	return int(d.NumPartitions), int(d.ReplicationFactor), ok
+}
+
+func TestCreateAndDeleteAreIdempotent(t *testing.T) {
+	t.Parallel()
+	c := startBroker(t, 1)
+	cl, ctx := newCluster(t, c), context.Background()
+	name := topic.MustParseName("orders")
+	spec := topic.Spec{Partitions: 3, ReplicationFactor: 1, Configs: map[string]string{"retention.ms": "60000"}}
+	for range 2 {
+		if err := cl.CreateTopic(ctx, name, spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p, r, ok := describe(t, c, "orders"); !ok || p != 3 || r != 1 {
+		t.Fatalf("in Kafka: exists %v, %d partitions, rf %d", ok, p, r)
+	}
+	err := cl.CreateTopic(ctx, name, topic.Spec{Partitions: 5, ReplicationFactor: 1})
+	var refused *command.ClusterRefusedError
+	if !errors.As(err, &refused) || !strings.Contains(err.Error(), "already exists in Kafka with 3 partitions") {
+		t.Fatalf("create with another spec: %v", err)
+	}
+	for range 2 {
+		if err := cl.DeleteTopic(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, ok := describe(t, c, "orders"); ok {
+		t.Fatal("the topic is still in Kafka")
+	}
+}
+
+func TestBrokerRefusalsArePermanent(t *testing.T) {
+	t.Parallel()
+	c := startBroker(t, 1)
+	cl, ctx := newCluster(t, c), context.Background()
+	err := cl.ValidateTopic(ctx, topic.MustParseName("replicated"), topic.Spec{Partitions: 1, ReplicationFactor: 3})
+	var refused *command.ClusterRefusedError
+	if !errors.As(err, &refused) || !command.IsPermanent(err) {
+		t.Fatalf("rf 3 on one broker: %v, want a permanent refusal", err)
+	}
+	if _, _, ok := describe(t, c, "replicated"); ok {
+		t.Fatal("validation created the topic")
+	}
+	if err := cl.ValidateTopic(ctx, topic.MustParseName("fine"), topic.Spec{Partitions: 1, ReplicationFactor: 1}); err != nil {
+		t.Fatalf("validate a good spec: %v", err)
+	}
+	if _, _, ok := describe(t, c, "fine"); ok {
+		t.Fatal("validation created the topic")
+	}
+}
+
+func TestReplicationAcrossBrokers(t *testing.T) {
+	t.Parallel()
+	c := startBroker(t, 3)
+	cl, ctx := newCluster(t, c), context.Background()
+	if n, err := cl.Brokers(ctx); err != nil || n != 3 {
+		t.Fatalf("brokers: %d, %v", n, err)
+	}
+	if err := cl.CreateTopic(ctx, topic.MustParseName("replicated"), topic.Spec{Partitions: 2, ReplicationFactor: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if p, r, ok := describe(t, c, "replicated"); !ok || p != 2 || r != 3 {
+		t.Fatalf("in Kafka: exists %v, %d partitions, rf %d", ok, p, r)
+	}
+}
+
+func TestUnreachableClusterIsRetriable(t *testing.T) {
+	t.Parallel()
+	cl := newCluster(t, kafka.Config{Brokers: []string{"127.0.0.1:1"}, ClientID: "t", Version: "2.8.0", DialTimeout: 200 * time.Millisecond, RequestTimeout: time.Second})
+	err := cl.CreateTopic(context.Background(), topic.MustParseName("x"), topic.Spec{Partitions: 1, ReplicationFactor: 1})
+	var unreachable *kafka.UnreachableError
+	if !errors.As(err, &unreachable) || command.IsPermanent(err) || !strings.Contains(err.Error(), "Kafka at 127.0.0.1:1") {
+		t.Fatalf("got %v, want a retriable UnreachableError naming the broker", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := cl.Ping(ctx); err == nil {
+		t.Fatal("ping succeeded against nothing")
+	}
+}
+
+func TestAClusterThatStartsLaterIsFound(t *testing.T) {
+	t.Parallel()
+	b, err := embedded.Start(embedded.Config{Addr: "127.0.0.1:0", Brokers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := b.Addrs()[0]
+	b.Close()
+	c := kafka.Config{Brokers: []string{addr}, ClientID: "t", Version: "2.8.0", DialTimeout: 200 * time.Millisecond, RequestTimeout: time.Second}
+	cl, ctx := newCluster(t, c), context.Background()
+	if err := cl.Ping(ctx); err == nil {
+		t.Fatal("ping succeeded with the broker stopped")
+	}
+	b, err = embedded.Start(embedded.Config{Addr: addr, Brokers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := cl.Ping(ctx); err != nil {
+		t.Fatalf("ping after the broker started: %v", err)
+	}
+}

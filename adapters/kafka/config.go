@@ -1,0 +1,67 @@
+// Package kafka connects kds to Kafka through Sarama: the admin client the
+// topic manager uses, and Watermill publishers and subscribers.
+package kafka
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/IBM/sarama"
+)
+
+// Config says where Kafka is and how to talk to it.
+type Config struct {
+	Brokers  []string
+	ClientID string
+	// Version is the Kafka protocol version to speak, such as "2.8.0".
+	Version string
+	// DialTimeout bounds connecting to a broker.
+	DialTimeout time.Duration
+	// RequestTimeout bounds admin requests and produce acknowledgements.
+	RequestTimeout time.Duration
+}
+
+// Validate reports every problem at once.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.Brokers) == 0 {
+		errs = append(errs, errors.New("kafka.brokers is empty"))
+	}
+	for _, b := range c.Brokers {
+		if !strings.Contains(b, ":") {
+			errs = append(errs, fmt.Errorf("kafka.brokers entry %q is not host:port", b))
+		}
+	}
+	if _, err := sarama.ParseKafkaVersion(c.Version); err != nil {
+		errs = append(errs, fmt.Errorf("kafka.version %q: %w", c.Version, err))
+	}
+	if c.DialTimeout <= 0 || c.RequestTimeout <= 0 {
+		errs = append(errs, errors.New("kafka.dial_timeout and kafka.request_timeout must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// Where describes the cluster for error messages.
+func (c Config) Where() string { return "Kafka at " + strings.Join(c.Brokers, ",") }
+
+// sarama returns the Sarama settings every kds client starts from.
+func (c Config) sarama() *sarama.Config {
+	sc := sarama.NewConfig()
+	sc.ClientID = c.ClientID
+	sc.Version, _ = sarama.ParseKafkaVersion(c.Version) // checked by Validate
+	sc.Net.DialTimeout = c.DialTimeout
+	sc.Net.ReadTimeout = c.RequestTimeout + 5*time.Second
+	sc.Net.WriteTimeout = c.RequestTimeout
+	// A deleted topic must stay deleted: no client of ours may recreate it.
+	sc.Metadata.AllowAutoTopicCreation = false
+	sc.Metadata.Retry.Max = 3
+	sc.Metadata.Retry.Backoff = 250 * time.Millisecond
+	sc.Admin.Timeout = c.RequestTimeout
+	sc.Admin.Retry.Max = 3
+	sc.Admin.Retry.Backoff = 200 * time.Millisecond
+	sc.Producer.Timeout = c.RequestTimeout
+	sc.Producer.RequiredAcks = sarama.WaitForAll
+	return sc
+}

@@ -1,0 +1,26 @@
+package kafka
+
+import (
+	"github.com/ThreeDotsLabs/watermill"
+	wkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// NewPublisher returns a Watermill publisher that keys each message by its
+// keyMetadata field, so that messages about one topic stay in order.
+func NewPublisher(c Config, keyMetadata string, logger watermill.LoggerAdapter) (message.Publisher, error) {
+	sc := c.sarama()
+	sc.Producer.Return.Successes = true
+	sc.Producer.Retry.Max = 10
+	pub, err := wkafka.NewPublisher(wkafka.PublisherConfig{
+		Brokers: c.Brokers,
+		Marshaler: wkafka.NewWithPartitioningMarshaler(func(_ string, msg *message.Message) (string, error) {
+			return msg.Metadata.Get(keyMetadata), nil
+		}),
+		OverwriteSaramaConfig: sc,
+	}, logger)
+	if err != nil {
+		return nil, &UnreachableError{Where: c.Where(), Err: err}
+	}
+	return pub, nil
+}
