@@ -23,6 +23,9 @@ func NewApplyHandler(topics TopicRepository, limits topic.Limits) ApplyHandler {
 // Handle applies cmd. A redelivered command returns nil; a refused one
 // returns the refusal after it has been recorded.
 func (h ApplyHandler) Handle(ctx context.Context, cmd Command) error {
+	if err := cmd.validateShape(); err != nil {
+		return err
+	}
 	d, err := decisionFor(cmd.Type)
 	if err != nil {
 		return &MalformedError{Err: err}

@@ -3,7 +3,9 @@ package command_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/topic"
@@ -145,5 +147,29 @@ func TestMalformedCommandIsPermanent(t *testing.T) {
 	err := newFixture().apply.Handle(context.Background(), command.Command{Type: "Explode", ID: "x", Topic: "news"})
 	if !command.IsPermanent(err) {
 		t.Fatalf("got %v, want a permanent error", err)
+	}
+}
+
+func TestCommandsFromOutsideAreCheckedBeforeTheyAreLogged(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	good := command.Command{Type: command.RequestTopicType, ID: "0190f5d2-7a3c-7c4b-8a1e-2f0a9b1c3d4e", Topic: "news", Actor: "a", IssuedAt: time.Now(), Partitions: 1, ReplicationFactor: 1}
+	if err := f.apply.Handle(context.Background(), good); err != nil {
+		t.Fatal(err)
+	}
+	for name, mutate := range map[string]func(*command.Command){
+		"no id":          func(c *command.Command) { c.ID = "" },
+		"unicode topic":  func(c *command.Command) { c.Topic = "nеws" },
+		"long topic":     func(c *command.Command) { c.Topic = strings.Repeat("n", 300) },
+		"no actor":       func(c *command.Command) { c.Actor = "" },
+		"huge reason":    func(c *command.Command) { c.Reason = strings.Repeat("r", 1001) },
+		"no issued time": func(c *command.Command) { c.IssuedAt = time.Time{} },
+	} {
+		c := good
+		mutate(&c)
+		var malformed *command.MalformedError
+		if err := f.apply.Handle(context.Background(), c); !errors.As(err, &malformed) {
+			t.Errorf("%s: got %v, want MalformedError", name, err)
+		}
 	}
 }

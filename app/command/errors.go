@@ -50,8 +50,9 @@ func IsRefusal(err error) bool {
 		refused *ClusterRefusedError
 		stale   *StaleGenerationError
 		unknown *UnknownTypeError
+		reason  *InvalidReasonError
 	)
-	return topic.IsRefusal(err) || errors.As(err, &refused) || errors.As(err, &stale) || errors.As(err, &unknown)
+	return topic.IsRefusal(err) || errors.As(err, &refused) || errors.As(err, &stale) || errors.As(err, &unknown) || errors.As(err, &reason)
 }
 
 // IsPermanent reports whether retrying the work that returned err cannot

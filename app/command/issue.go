@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"time"
 
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/topic"
@@ -82,6 +83,9 @@ func (h IssueHandler) check(ctx context.Context, by auth.Principal, is Issue, dr
 	if err != nil {
 		return Command{}, err
 	}
+	if err := validReason(is.Reason); err != nil {
+		return Command{}, err
+	}
 	cmd := newCommand(is.Type, is.Topic, by.Name, is.Reason)
 	if is.Type == RequestTopicType {
 		h.fillSpec(&cmd, is)
@@ -118,11 +122,20 @@ func (h IssueHandler) fillSpec(cmd *Command, is Issue) {
 	cmd.Configs = maps.Clone(is.Configs)
 }
 
+// brokerCheckTimeout bounds how long a request waits for the broker's
+// opinion; the check is a courtesy, the topic manager's creation decides.
+const brokerCheckTimeout = 3 * time.Second
+
 // validateWithBroker catches what only the broker knows, such as more
 // replicas than brokers or a bad config value. A broker that cannot be
 // reached fails a dry run, but not a real request: that waits in the queue
 // and the topic manager creates it once the broker is back.
 func (h IssueHandler) validateWithBroker(ctx context.Context, name topic.Name, spec topic.Spec, dryRun bool) error {
+	if !dryRun {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, brokerCheckTimeout)
+		defer cancel()
+	}
 	err := h.cluster.ValidateTopic(ctx, name, spec)
 	if err == nil || IsRefusal(err) || dryRun {
 		return err

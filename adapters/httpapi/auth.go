@@ -1,0 +1,39 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/kds-io/kds/app/auth"
+)
+
+// authenticated runs next with the caller's principal, from the bearer
+// token.
+func (s *Server) authenticated(next func(http.ResponseWriter, *http.Request, auth.Principal)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="kds"`)
+			s.writeError(w, r, auth.ErrUnauthenticated)
+			return
+		}
+		p, err := s.app.Tokens.Authenticate(r.Context(), strings.TrimSpace(raw))
+		if err != nil {
+			s.log.Warn("authentication failed", "path", r.URL.Path, "remote", r.RemoteAddr)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="kds"`)
+			s.writeError(w, r, err)
+			return
+		}
+		next(w, r, p)
+	}
+}
+
+// Whoami is who the token belongs to.
+type Whoami struct {
+	Name string    `json:"name"`
+	Role auth.Role `json:"role"`
+}
+
+func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, p auth.Principal) {
+	writeJSON(w, http.StatusOK, Whoami{Name: p.Name, Role: p.Role})
+}

@@ -1,0 +1,207 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/kds-io/kds/app/query"
+	"github.com/kds-io/kds/app/topic"
+)
+
+// Client calls the API for the CLI and for scripts written in Go.
+type Client struct {
+	base  *url.URL
+	token string
+	http  *http.Client
+}
+
+// NewClient calls the API at baseURL with token.
+func NewClient(baseURL, token string) (*Client, error) {
+	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("API URL %q: want http://host:port or https://host:port", baseURL)
+	}
+	return &Client{base: u, token: token, http: &http.Client{}}, nil
+}
+
+// APIError is an error answer from the API.
+type APIError struct {
+	Status   int
+	Message  string
+	Problems []string
+}
+
+func (e *APIError) Error() string { return e.Message }
+
+// UnreachableError is returned when the API does not answer at all.
+type UnreachableError struct {
+	URL string
+	Err error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach the kds API at %s: %v (is kds serve or kds dev running? KDS_API_URL says where)", e.URL, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+func (c *Client) do(ctx context.Context, method, path string, q url.Values, body, out any) error {
+	u := *c.base
+	u.Path += path
+	u.RawQuery = q.Encode()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &UnreachableError{URL: c.base.String(), Err: unwrapURLError(err)}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		var eb ErrorBody
+		if err := json.NewDecoder(resp.Body).Decode(&eb); err != nil || eb.Error == "" {
+			return &APIError{Status: resp.StatusCode, Message: fmt.Sprintf("%s %s: %s", method, path, resp.Status)}
+		}
+		return &APIError{Status: resp.StatusCode, Message: eb.Error, Problems: eb.Problems}
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("%s %s: unreadable answer: %w", method, path, err)
+	}
+	return nil
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// Whoami says who the token belongs to.
+func (c *Client) Whoami(ctx context.Context) (Whoami, error) {
+	var w Whoami
+	return w, c.do(ctx, http.MethodGet, "/api/v1/whoami", nil, nil, &w)
+}
+
+// Topics lists topics, of one status when status is not empty.
+func (c *Client) Topics(ctx context.Context, status topic.Status) ([]query.Topic, error) {
+	q := url.Values{}
+	if status != "" {
+		q.Set("status", string(status))
+	}
+	var ts []query.Topic
+	return ts, c.do(ctx, http.MethodGet, "/api/v1/topics", q, nil, &ts)
+}
+
+// Topic shows one topic.
+func (c *Client) Topic(ctx context.Context, name string) (query.Topic, error) {
+	return c.WaitTopic(ctx, name, "", 0)
+}
+
+// WaitTopic shows a topic once it is no longer in status while, or when
+// wait is over.
+func (c *Client) WaitTopic(ctx context.Context, name string, while topic.Status, wait time.Duration) (query.Topic, error) {
+	q := url.Values{}
+	if while != "" {
+		q.Set("wait_while", string(while))
+		q.Set("wait", wait.String())
+	}
+	var t query.Topic
+	return t, c.do(ctx, http.MethodGet, "/api/v1/topics/"+url.PathEscape(name), q, nil, &t)
+}
+
+// History lists a topic's transitions across generations.
+func (c *Client) History(ctx context.Context, name string) ([]query.Transition, error) {
+	var h []query.Transition
+	return h, c.do(ctx, http.MethodGet, "/api/v1/topics/"+url.PathEscape(name)+"/history", nil, nil, &h)
+}
+
+// RequestTopic asks for a topic, or only checks the request on a dry run.
+func (c *Client) RequestTopic(ctx context.Context, req TopicRequest) (CommandResponse, error) {
+	var r CommandResponse
+	return r, c.do(ctx, http.MethodPost, "/api/v1/topics", nil, req, &r)
+}
+
+// Decide approves, rejects or deactivates a topic.
+func (c *Client) Decide(ctx context.Context, name, action, reason string) (query.Command, error) {
+	var r CommandResponse
+	err := c.do(ctx, http.MethodPost, "/api/v1/topics/"+url.PathEscape(name)+"/"+action, nil, Decision{Reason: reason}, &r)
+	return r.Command, err
+}
+
+// Batch issues several commands: all are queued, or none.
+func (c *Client) Batch(ctx context.Context, req BatchRequest) ([]query.Command, error) {
+	var r BatchResponse
+	return r.Commands, c.do(ctx, http.MethodPost, "/api/v1/commands", nil, req, &r)
+}
+
+// Command shows a command, waiting up to wait for its outcome.
+func (c *Client) Command(ctx context.Context, id string, wait time.Duration) (query.Command, error) {
+	q := url.Values{}
+	if wait > 0 {
+		q.Set("wait", wait.String())
+	}
+	var cmd query.Command
+	return cmd, c.do(ctx, http.MethodGet, "/api/v1/commands/"+url.PathEscape(id), q, nil, &cmd)
+}
+
+// Commands lists logged commands, newest first.
+func (c *Client) Commands(ctx context.Context, f query.CommandFilter) ([]query.Command, error) {
+	q := url.Values{}
+	if f.Topic != "" {
+		q.Set("topic", f.Topic)
+	}
+	if f.Status != "" {
+		q.Set("status", string(f.Status))
+	}
+	if f.Limit > 0 {
+		q.Set("limit", fmt.Sprint(f.Limit))
+	}
+	var cmds []query.Command
+	return cmds, c.do(ctx, http.MethodGet, "/api/v1/commands", q, nil, &cmds)
+}
+
+// CreateToken issues a token; its secret is in the answer only.
+func (c *Client) CreateToken(ctx context.Context, req TokenRequest) (TokenView, error) {
+	var t TokenView
+	return t, c.do(ctx, http.MethodPost, "/api/v1/tokens", nil, req, &t)
+}
+
+// Tokens lists tokens.
+func (c *Client) Tokens(ctx context.Context) ([]TokenView, error) {
+	var ts []TokenView
+	return ts, c.do(ctx, http.MethodGet, "/api/v1/tokens", nil, nil, &ts)
+}
+
+// RevokeToken stops a token from working.
+func (c *Client) RevokeToken(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/api/v1/tokens/"+url.PathEscape(id), nil, nil, nil)
+}

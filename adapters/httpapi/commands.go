@@ -1,0 +1,102 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/kds-io/kds/app/auth"
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/query"
+)
+
+// BatchRequest issues several commands at once: all are queued, or none.
+type BatchRequest struct {
+	Commands []BatchCommand `json:"commands"`
+}
+
+// BatchCommand is one command of a batch.
+type BatchCommand struct {
+	Type              command.Type      `json:"type"`
+	Topic             string            `json:"topic"`
+	Reason            string            `json:"reason,omitempty"`
+	Partitions        int32             `json:"partitions,omitempty"`
+	ReplicationFactor int16             `json:"replication_factor,omitempty"`
+	Configs           map[string]string `json:"configs,omitempty"`
+}
+
+// BatchResponse lists the queued commands in the order asked.
+type BatchResponse struct {
+	Commands []query.Command `json:"commands"`
+}
+
+// maxBatch bounds a batch.
+const maxBatch = 5000
+
+func (s *Server) issueCommands(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	var req BatchRequest
+	if err := decode(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if len(req.Commands) == 0 || len(req.Commands) > maxBatch {
+		s.writeError(w, r, badRequest("a batch holds 1 to "+strconv.Itoa(maxBatch)+" commands"))
+		return
+	}
+	issues := make([]command.Issue, len(req.Commands))
+	for i, c := range req.Commands {
+		issues[i] = command.Issue{Type: c.Type, Topic: c.Topic, Reason: c.Reason, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor, Configs: c.Configs}
+	}
+	cmds, err := s.app.Commands.Issue.Handle(r.Context(), p, issues...)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	resp := BatchResponse{Commands: make([]query.Command, len(cmds))}
+	for i, c := range cmds {
+		resp.Commands[i] = query.Command{Command: c, Status: command.Queued}
+	}
+	writeJSON(w, http.StatusAccepted, resp)
+}
+
+func (s *Server) listCommands(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	q := r.URL.Query()
+	f := query.CommandFilter{Topic: q.Get("topic"), Status: command.Status(q.Get("status"))}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			s.writeError(w, r, badRequest("limit: want a number from 1 to 1000"))
+			return
+		}
+		f.Limit = n
+	}
+	cmds, err := s.app.Queries.Commands(r.Context(), p, f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, nonNilSlice(cmds))
+}
+
+// showCommand answers at once, or with wait once the command is settled.
+func (s *Server) showCommand(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	wait, err := waitParam(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	c, err := s.app.Queries.Command(r.Context(), p, id)
+	if err == nil && wait > 0 && !c.Status.IsSettled() {
+		err = s.await(r.Context(), wait, c.Topic, func(ctx context.Context) (bool, error) {
+			var err error
+			c, err = s.app.Queries.Command(ctx, p, id)
+			return c.Status.IsSettled(), err
+		})
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}

@@ -1,0 +1,108 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/mysql"
+	"github.com/kds-io/kds/app/auth"
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/query"
+	"github.com/kds-io/kds/app/topic"
+)
+
+// ErrorBody is every error the API returns.
+type ErrorBody struct {
+	// Error is one line per problem, for people.
+	Error string `json:"error"`
+	// Problems lists the problems one by one when there are several.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// requestError is a malformed request: bad JSON, a bad parameter.
+type requestError struct{ msg string }
+
+func (e *requestError) Error() string { return e.msg }
+
+func badRequest(msg string) error { return &requestError{msg: msg} }
+
+// status maps an error to the HTTP status it is answered with.
+func status(err error) int {
+	var (
+		req         *requestError
+		notFound    *topic.NotFoundError
+		cmdNotFound *query.CommandNotFoundError
+		illegal     *topic.IllegalTransitionError
+		exists      *topic.AlreadyExistsError
+		collision   *topic.CollisionError
+		stale       *command.StaleGenerationError
+		refused     *command.ClusterRefusedError
+		forbidden   *auth.ForbiddenError
+		tokenName   *auth.InvalidTokenNameError
+		dbDown      *mysql.UnreachableError
+		kafkaDown   *kafka.UnreachableError
+		tooLarge    *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &req), errors.As(err, &tokenName):
+		return http.StatusBadRequest
+	case errors.As(err, &tooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, auth.ErrUnauthenticated):
+		return http.StatusUnauthorized
+	case errors.As(err, &forbidden):
+		return http.StatusForbidden
+	case errors.As(err, &notFound), errors.As(err, &cmdNotFound), errors.Is(err, auth.ErrTokenNotFound):
+		return http.StatusNotFound
+	case errors.As(err, &illegal), errors.As(err, &exists), errors.As(err, &collision), errors.As(err, &stale):
+		return http.StatusConflict
+	case errors.As(err, &refused):
+		return http.StatusUnprocessableEntity
+	case command.IsRefusal(err):
+		return http.StatusBadRequest
+	case errors.As(err, &dbDown), errors.As(err, &kafkaDown), isDatabaseDown(err):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusInternalServerError
+}
+
+// isDatabaseDown recognises a lost database connection by the driver's
+// words; the driver has no error type for it.
+func isDatabaseDown(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "connection refused") || strings.Contains(msg, "invalid connection") ||
+		strings.Contains(msg, "bad connection") || strings.Contains(msg, "i/o timeout")
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeError answers with err's status. Server faults are logged in full
+// and answered in general terms; the rest are told as they are.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := status(err)
+	body := ErrorBody{Error: err.Error()}
+	switch {
+	case code == http.StatusServiceUnavailable:
+		s.log.Warn("dependency unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		body.Error = "service unavailable: " + err.Error()
+	case code >= 500:
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		body.Error = "internal error; the server log has the details"
+	}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok && code < 500 {
+		for _, e := range joined.Unwrap() {
+			body.Problems = append(body.Problems, e.Error())
+		}
+	}
+	writeJSON(w, code, body)
+}

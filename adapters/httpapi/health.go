@@ -1,0 +1,38 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Readiness reports each check: "ok" or what is wrong.
+type Readiness struct {
+	Ready  bool              `json:"ready"`
+	Checks map[string]string `json:"checks"`
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz is ready only when every check passes: MySQL and Kafka answer
+// and the roles run.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	rd := Readiness{Ready: true, Checks: map[string]string{}}
+	for _, c := range s.checks {
+		if err := c.Fn(ctx); err != nil {
+			rd.Ready = false
+			rd.Checks[c.Name] = err.Error()
+			continue
+		}
+		rd.Checks[c.Name] = "ok"
+	}
+	code := http.StatusOK
+	if !rd.Ready {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, rd)
+}

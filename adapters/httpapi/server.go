@@ -1,0 +1,106 @@
+// Package httpapi is kds's HTTP API: JSON over HTTP for the CLI, the
+// dashboard and scripts, with token authentication; and a Go client for it.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/kds-io/kds/app"
+)
+
+// maxBodyBytes bounds a request body; a batch of a thousand commands fits.
+const maxBodyBytes = 1 << 20
+
+// maxWait bounds how long a request may wait for an outcome.
+const maxWait = 5 * time.Minute
+
+// Check is one dependency readiness depends on.
+type Check struct {
+	Name string
+	Fn   func(ctx context.Context) error
+}
+
+// Server answers the API.
+type Server struct {
+	app    app.Application
+	events *Broadcaster
+	checks []Check
+	log    *slog.Logger
+	mux    *http.ServeMux
+}
+
+// NewServer serves a, waking waiting requests with events from events;
+// /readyz runs checks.
+func NewServer(a app.Application, events *Broadcaster, checks []Check, log *slog.Logger) *Server {
+	s := &Server{app: a, events: events, checks: checks, log: log, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+
+	s.mux.HandleFunc("GET /api/v1/whoami", s.authenticated(s.whoami))
+	s.mux.HandleFunc("GET /api/v1/topics", s.authenticated(s.listTopics))
+	s.mux.HandleFunc("POST /api/v1/topics", s.authenticated(s.requestTopic))
+	s.mux.HandleFunc("GET /api/v1/topics/{name}", s.authenticated(s.showTopic))
+	s.mux.HandleFunc("GET /api/v1/topics/{name}/history", s.authenticated(s.topicHistory))
+	s.mux.HandleFunc("POST /api/v1/topics/{name}/{action}", s.authenticated(s.decideTopic))
+	s.mux.HandleFunc("POST /api/v1/commands", s.authenticated(s.issueCommands))
+	s.mux.HandleFunc("GET /api/v1/commands", s.authenticated(s.listCommands))
+	s.mux.HandleFunc("GET /api/v1/commands/{id}", s.authenticated(s.showCommand))
+	s.mux.HandleFunc("POST /api/v1/tokens", s.authenticated(s.createToken))
+	s.mux.HandleFunc("GET /api/v1/tokens", s.authenticated(s.listTokens))
+	s.mux.HandleFunc("DELETE /api/v1/tokens/{id}", s.authenticated(s.revokeToken))
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, ErrorBody{Error: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
+	})
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	s.mux.ServeHTTP(w, r)
+}
+
+// decode reads a JSON body strictly: unknown fields and trailing data are
+// errors that say what was wrong.
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return err
+		}
+		if errors.Is(err, io.EOF) {
+			return badRequest("the request body is empty; send a JSON object")
+		}
+		return badRequest("malformed JSON body: " + err.Error())
+	}
+	if dec.More() {
+		return badRequest("malformed JSON body: more than one JSON value")
+	}
+	return nil
+}
+
+// waitParam reads the wait query parameter: how long to wait for an outcome.
+func waitParam(r *http.Request) (time.Duration, error) {
+	v := r.URL.Query().Get("wait")
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 || d > maxWait {
+		return 0, badRequest(fmt.Sprintf("wait=%q: want a duration from 0s to %s, such as 30s", v, maxWait))
+	}
+	return d, nil
+}

@@ -1,0 +1,149 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/kds-io/kds/app/auth"
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/query"
+	"github.com/kds-io/kds/app/topic"
+)
+
+// TopicRequest asks for a new topic; zero partitions or replication factor
+// take the server's defaults.
+type TopicRequest struct {
+	Name              string            `json:"name"`
+	Partitions        int32             `json:"partitions,omitempty"`
+	ReplicationFactor int16             `json:"replication_factor,omitempty"`
+	Configs           map[string]string `json:"configs,omitempty"`
+	Reason            string            `json:"reason,omitempty"`
+	// DryRun checks the request, the broker included, and queues nothing.
+	DryRun bool `json:"dry_run,omitempty"`
+}
+
+// Decision carries the reason for an approve, reject or deactivate.
+type Decision struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// CommandResponse answers a command: queued, or only checked on a dry run.
+type CommandResponse struct {
+	Command query.Command `json:"command"`
+	DryRun  bool          `json:"dry_run,omitempty"`
+}
+
+func (s *Server) listTopics(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	var f query.TopicFilter
+	if v := r.URL.Query().Get("status"); v != "" {
+		st, err := topic.ParseStatus(v)
+		if err != nil {
+			s.writeError(w, r, badRequest(err.Error()))
+			return
+		}
+		f.Status = st
+	}
+	topics, err := s.app.Queries.Topics(r.Context(), p, f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, nonNilSlice(topics))
+}
+
+// showTopic answers at once, or with wait and wait_while=STATUS once the
+// topic has left that status.
+func (s *Server) showTopic(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	name := r.PathValue("name")
+	wait, err := waitParam(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var while topic.Status
+	if v := r.URL.Query().Get("wait_while"); v != "" {
+		if while, err = topic.ParseStatus(v); err != nil {
+			s.writeError(w, r, badRequest(err.Error()))
+			return
+		}
+	}
+	var t query.Topic
+	err = s.await(r.Context(), wait, name, func(ctx context.Context) (bool, error) {
+		var err error
+		t, err = s.app.Queries.Topic(ctx, p, name)
+		return while == "" || t.Status != while, err
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+func (s *Server) topicHistory(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	h, err := s.app.Queries.History(r.Context(), p, r.PathValue("name"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h)
+}
+
+func (s *Server) requestTopic(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	var req TopicRequest
+	if err := decode(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	is := command.Issue{Type: command.RequestTopicType, Topic: req.Name, Reason: req.Reason,
+		Partitions: req.Partitions, ReplicationFactor: req.ReplicationFactor, Configs: req.Configs}
+	if req.DryRun {
+		cmd, err := s.app.Commands.Issue.DryRun(r.Context(), p, is)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, CommandResponse{Command: query.Command{Command: cmd}, DryRun: true})
+		return
+	}
+	s.issue(w, r, p, is)
+}
+
+var decisionTypes = map[string]command.Type{
+	"approve":    command.ApproveTopicType,
+	"reject":     command.RejectTopicType,
+	"deactivate": command.DeactivateTopicType,
+}
+
+func (s *Server) decideTopic(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	t, ok := decisionTypes[r.PathValue("action")]
+	if !ok {
+		s.writeError(w, r, badRequest(fmt.Sprintf("unknown action %q (want approve, reject or deactivate)", r.PathValue("action"))))
+		return
+	}
+	var d Decision
+	if r.ContentLength != 0 {
+		if err := decode(r, &d); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	s.issue(w, r, p, command.Issue{Type: t, Topic: r.PathValue("name"), Reason: d.Reason})
+}
+
+func (s *Server) issue(w http.ResponseWriter, r *http.Request, p auth.Principal, is command.Issue) {
+	cmds, err := s.app.Commands.Issue.Handle(r.Context(), p, is)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, CommandResponse{Command: query.Command{Command: cmds[0], Status: command.Queued}})
+}
+
+func nonNilSlice[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
