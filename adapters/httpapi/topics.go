@@ -53,7 +53,7 @@ func (s *Server) listTopics(w http.ResponseWriter, r *http.Request, p auth.Princ
 }
 
 // showTopic answers at once, or with wait and wait_while=STATUS once the
-// topic has left that status.
+// topic has left that status or the topic manager failed to move it on.
 func (s *Server) showTopic(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	name := r.PathValue("name")
 	wait, err := waitParam(r)
@@ -72,7 +72,7 @@ func (s *Server) showTopic(w http.ResponseWriter, r *http.Request, p auth.Princi
 	err = s.await(r.Context(), wait, name, func(ctx context.Context) (bool, error) {
 		var err error
 		t, err = s.app.Queries.Topic(ctx, p, name)
-		return while == "" || t.Status != while, err
+		return while == "" || t.Status != while || t.Error != "", err
 	})
 	if err != nil {
 		s.writeError(w, r, err)

@@ -97,7 +97,7 @@ func (c *Cluster) CreateTopic(ctx context.Context, name topic.Name, spec topic.S
 		if errors.Is(err, sarama.ErrTopicAlreadyExists) {
 			return c.sameSpec(admin, name, spec)
 		}
-		return classify("create", name.String(), err)
+		return explain(admin, name, spec, err)
 	})
 }
 
@@ -149,7 +149,7 @@ func (c *Cluster) ValidateTopic(ctx context.Context, name topic.Name, spec topic
 		if errors.Is(err, sarama.ErrTopicAlreadyExists) {
 			return &command.ClusterRefusedError{Op: "create", Topic: name.String(), Reason: "a topic of that name already exists in Kafka, unknown to kds"}
 		}
-		return classify("create", name.String(), err)
+		return explain(admin, name, spec, err)
 	})
 }
 
@@ -199,6 +199,18 @@ func classify(op, name string, err error) error {
 		}
 	}
 	return fmt.Errorf("%s topic %q: %w", op, name, err)
+}
+
+// explain classifies a create error, adding the broker count to a refused
+// replication factor, which brokers often refuse without saying why.
+func explain(admin sarama.ClusterAdmin, name topic.Name, spec topic.Spec, err error) error {
+	if errors.Is(err, sarama.ErrInvalidReplicationFactor) {
+		if brokers, _, derr := admin.DescribeCluster(); derr == nil && int(spec.ReplicationFactor) > len(brokers) {
+			return &command.ClusterRefusedError{Op: "create", Topic: name.String(),
+				Reason: fmt.Sprintf("replication factor %d is more than the %d broker(s) in the cluster", spec.ReplicationFactor, len(brokers))}
+		}
+	}
+	return classify("create", name.String(), err)
 }
 
 // reason is the broker's own explanation when it gave one.

@@ -22,6 +22,9 @@ type Topic struct {
 	// RequestedAt is when the current generation was requested.
 	RequestedAt time.Time `json:"requested_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	// Error is why the topic manager could not carry out the last decision,
+	// such as Kafka refusing to create the topic; empty when nothing failed.
+	Error string `json:"error,omitempty"`
 }
 
 // Transition is one recorded move of a topic.

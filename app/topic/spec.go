@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 )
 
 // Spec is what a topic looks like in Kafka.
@@ -40,12 +43,9 @@ func (s Spec) Validate(l Limits) error {
 	case l.MaxReplicationFactor > 0 && s.ReplicationFactor > l.MaxReplicationFactor:
 		problems = append(problems, fmt.Errorf("replication factor must be at most %d, got %d", l.MaxReplicationFactor, s.ReplicationFactor))
 	}
-	for k, v := range s.Configs {
-		if !configKeyPattern.MatchString(k) {
-			problems = append(problems, fmt.Errorf("config key %q is not a Kafka topic config name", k))
-		}
-		if len(v) > 1024 {
-			problems = append(problems, fmt.Errorf("config %q has a value of %d bytes, at most 1024 are allowed", k, len(v)))
+	for _, k := range slices.Sorted(maps.Keys(s.Configs)) {
+		if err := validateConfig(k, s.Configs[k]); err != nil {
+			problems = append(problems, err)
 		}
 	}
 	if len(problems) > 0 {
@@ -62,4 +62,38 @@ func (s Spec) Equal(o Spec) bool {
 func (s Spec) clone() Spec {
 	s.Configs = maps.Clone(s.Configs)
 	return s
+}
+
+// integerConfigs are Kafka topic configs whose value is a whole number,
+// with the least value Kafka accepts. Brokers check values too, but not
+// every Kafka-protocol broker does, and refusing at request time is kinder
+// than failing at creation.
+var integerConfigs = map[string]int64{
+	"retention.ms": -1, "retention.bytes": -1, "segment.bytes": 14, "segment.ms": 1,
+	"max.message.bytes": 0, "min.insync.replicas": 1, "delete.retention.ms": 0,
+	"min.compaction.lag.ms": 0, "max.compaction.lag.ms": 1, "flush.messages": 1, "flush.ms": 0,
+	"segment.index.bytes": 4, "file.delete.delay.ms": 0, "local.retention.ms": -2, "local.retention.bytes": -2,
+}
+
+func validateConfig(k, v string) error {
+	if !configKeyPattern.MatchString(k) {
+		return fmt.Errorf("config key %q is not a Kafka topic config name", k)
+	}
+	if len(v) > 1024 {
+		return fmt.Errorf("config %s has a value of %d bytes, at most 1024 are allowed", k, len(v))
+	}
+	if least, ok := integerConfigs[k]; ok {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < least {
+			return fmt.Errorf("config %s=%q: want a whole number of at least %d", k, v, least)
+		}
+	}
+	if k == "cleanup.policy" {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "delete" && p != "compact" {
+				return fmt.Errorf("config cleanup.policy=%q: want delete, compact or both", v)
+			}
+		}
+	}
+	return nil
 }

@@ -172,3 +172,18 @@ func TestNewRefusesAnInvalidSpec(t *testing.T) {
 		}
 	}
 }
+
+func TestSpecChecksWellKnownConfigs(t *testing.T) {
+	t.Parallel()
+	ok := topic.Spec{Partitions: 1, ReplicationFactor: 1, Configs: map[string]string{
+		"retention.ms": "-1", "cleanup.policy": "compact,delete", "compression.type": "zstd", "message.timestamp.type": "LogAppendTime"}}
+	if err := ok.Validate(topic.Limits{}); err != nil {
+		t.Fatalf("valid configs refused: %v", err)
+	}
+	for k, v := range map[string]string{"retention.ms": "abc", "min.insync.replicas": "0", "cleanup.policy": "forever", "Bad Key": "1"} {
+		s := topic.Spec{Partitions: 1, ReplicationFactor: 1, Configs: map[string]string{k: v}}
+		if err := s.Validate(topic.Limits{}); err == nil {
+			t.Errorf("%s=%s accepted", k, v)
+		}
+	}
+}

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/viper"
+
+	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/mysql"
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/topic"
+	"github.com/kds-io/kds/configs"
+	"github.com/kds-io/kds/handlers"
+)
+
+// Config is configs/kds.yaml; see that file for what each key means.
+type Config struct {
+	Kafka        KafkaConfig        `mapstructure:"kafka"`
+	MySQL        MySQLConfig        `mapstructure:"mysql"`
+	Server       ServerConfig       `mapstructure:"server"`
+	Auth         AuthConfig         `mapstructure:"auth"`
+	Topics       TopicsConfig       `mapstructure:"topics"`
+	Outbox       OutboxConfig       `mapstructure:"outbox"`
+	TopicManager TopicManagerConfig `mapstructure:"topic_manager"`
+	Handlers     HandlersConfig     `mapstructure:"handlers"`
+	Log          LogConfig          `mapstructure:"log"`
+}
+
+// KafkaConfig is the kafka section.
+type KafkaConfig struct {
+	Brokers        []string             `mapstructure:"brokers"`
+	ClientID       string               `mapstructure:"client_id"`
+	Version        string               `mapstructure:"version"`
+	DialTimeout    time.Duration        `mapstructure:"dial_timeout"`
+	RequestTimeout time.Duration        `mapstructure:"request_timeout"`
+	InternalTopics InternalTopicsConfig `mapstructure:"internal_topics"`
+}
+
+// InternalTopicsConfig is kafka.internal_topics.
+type InternalTopicsConfig struct {
+	Partitions        int32 `mapstructure:"partitions"`
+	ReplicationFactor int16 `mapstructure:"replication_factor"`
+}
+
+// MySQLConfig is the mysql section.
+type MySQLConfig struct {
+	Host            string        `mapstructure:"host"`
+	Port            int           `mapstructure:"port"`
+	User            string        `mapstructure:"user"`
+	Password        string        `mapstructure:"password"`
+	Database        string        `mapstructure:"database"`
+	TLS             string        `mapstructure:"tls"`
+	MaxOpenConns    int           `mapstructure:"max_open_conns"`
+	ConnectTimeout  time.Duration `mapstructure:"connect_timeout"`
+	ConnMaxLifetime time.Duration `mapstructure:"conn_max_lifetime"`
+}
+
+// ServerConfig is the server section.
+type ServerConfig struct {
+	HTTPAddr        string        `mapstructure:"http_addr"`
+	Roles           []string      `mapstructure:"roles"`
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+}
+
+// AuthConfig is the auth section.
+type AuthConfig struct {
+	BootstrapAdminToken string `mapstructure:"bootstrap_admin_token"`
+}
+
+// TopicsConfig is the topics section.
+type TopicsConfig struct {
+	DefaultPartitions        int32 `mapstructure:"default_partitions"`
+	DefaultReplicationFactor int16 `mapstructure:"default_replication_factor"`
+	MaxPartitions            int32 `mapstructure:"max_partitions"`
+	MaxReplicationFactor     int16 `mapstructure:"max_replication_factor"`
+}
+
+// OutboxConfig is the outbox section.
+type OutboxConfig struct {
+	PollInterval  time.Duration `mapstructure:"poll_interval"`
+	BatchSize     int           `mapstructure:"batch_size"`
+	Retention     time.Duration `mapstructure:"retention"`
+	PruneInterval time.Duration `mapstructure:"prune_interval"`
+}
+
+// TopicManagerConfig is the topic_manager section.
+type TopicManagerConfig struct {
+	ReconcileInterval  time.Duration `mapstructure:"reconcile_interval"`
+	SyncOrphanedTopics bool          `mapstructure:"sync_orphaned_topics"`
+}
+
+// HandlersConfig is the handlers section.
+type HandlersConfig struct {
+	MaxRetries      int           `mapstructure:"max_retries"`
+	InitialInterval time.Duration `mapstructure:"initial_interval"`
+	MaxInterval     time.Duration `mapstructure:"max_interval"`
+	Timeout         time.Duration `mapstructure:"timeout"`
+}
+
+// LogConfig is the log section.
+type LogConfig struct {
+	Level  string `mapstructure:"level"`
+	Format string `mapstructure:"format"`
+}
+
+// envAliases are environment variables accepted besides the KDS_ + key
+// path ones.
+var envAliases = map[string]string{
+	"auth.bootstrap_admin_token": "KDS_BOOTSTRAP_ADMIN_TOKEN",
+}
+
+// loadConfig reads the defaults from configs/kds.yaml, then the file at
+// path when there is one, then the environment.
+func loadConfig(path string) (Config, error) {
+	v := viper.New()
+	v.SetConfigType("yaml")
+	if err := v.ReadConfig(bytes.NewReader(configs.Default)); err != nil {
+		return Config{}, fmt.Errorf("built-in defaults: %w", err)
+	}
+	if path != "" {
+		user := viper.New()
+		user.SetConfigFile(path)
+		user.SetConfigType("yaml")
+		if err := user.ReadInConfig(); err != nil {
+			return Config{}, fmt.Errorf("config file %s: %w", path, err)
+		}
+		if err := v.MergeConfigMap(user.AllSettings()); err != nil {
+			return Config{}, fmt.Errorf("config file %s: %w", path, err)
+		}
+	}
+	v.SetEnvPrefix("KDS")
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	for key, alias := range envAliases {
+		if err := v.BindEnv(key, "KDS_"+strings.ToUpper(strings.ReplaceAll(key, ".", "_")), alias); err != nil {
+			return Config{}, err
+		}
+	}
+	var c Config
+	if err := v.UnmarshalExact(&c); err != nil {
+		return Config{}, fmt.Errorf("config%s: %w", describeSource(path), err)
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, fmt.Errorf("config%s: %w", describeSource(path), err)
+	}
+	return c, nil
+}
+
+func describeSource(path string) string {
+	if path == "" {
+		return " (defaults and environment)"
+	}
+	return " " + path
+}
+
+// configPath is the file named by --config or KDS_CONFIG, else ./kds.yaml
+// or /etc/kds/kds.yaml when present.
+func configPath(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if env := os.Getenv("KDS_CONFIG"); env != "" {
+		return env
+	}
+	for _, p := range []string{"kds.yaml", "/etc/kds/kds.yaml"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// Validate reports every problem at once, naming the keys.
+func (c Config) Validate() error {
+	errs := []error{c.kafka().Validate(), c.mysql().Validate()}
+	for _, r := range c.Server.Roles {
+		if !slices.Contains(allRoles, r) {
+			errs = append(errs, fmt.Errorf("server.roles: unknown role %q (want %s)", r, strings.Join(allRoles, ", ")))
+		}
+	}
+	if c.Server.HTTPAddr == "" {
+		errs = append(errs, errors.New("server.http_addr is empty"))
+	}
+	if c.Topics.DefaultPartitions < 1 || c.Topics.DefaultReplicationFactor < 1 {
+		errs = append(errs, errors.New("topics.default_partitions and topics.default_replication_factor must be at least 1"))
+	}
+	if c.Kafka.InternalTopics.Partitions < 1 || c.Kafka.InternalTopics.ReplicationFactor < 1 {
+		errs = append(errs, errors.New("kafka.internal_topics.partitions and replication_factor must be at least 1"))
+	}
+	if c.Outbox.PollInterval <= 0 || c.Outbox.BatchSize < 1 || c.Outbox.PruneInterval <= 0 || c.Outbox.Retention <= 0 {
+		errs = append(errs, errors.New("outbox.poll_interval, batch_size, retention and prune_interval must be positive"))
+	}
+	if c.TopicManager.ReconcileInterval <= 0 {
+		errs = append(errs, errors.New("topic_manager.reconcile_interval must be positive"))
+	}
+	if c.Handlers.MaxRetries < 0 || c.Handlers.InitialInterval <= 0 || c.Handlers.MaxInterval <= 0 || c.Handlers.Timeout <= 0 {
+		errs = append(errs, errors.New("handlers.max_retries must not be negative, and the intervals and timeout must be positive"))
+	}
+	if _, err := parseLevel(c.Log.Level); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		errs = append(errs, fmt.Errorf("log.format %q: want text or json", c.Log.Format))
+	}
+	return errors.Join(errs...)
+}
+
+func (c Config) kafka() kafka.Config {
+	return kafka.Config{Brokers: c.Kafka.Brokers, ClientID: c.Kafka.ClientID, Version: c.Kafka.Version,
+		DialTimeout: c.Kafka.DialTimeout, RequestTimeout: c.Kafka.RequestTimeout}
+}
+
+func (c Config) mysql() mysql.Config {
+	m := c.MySQL
+	return mysql.Config{Host: m.Host, Port: m.Port, User: m.User, Password: m.Password, Database: m.Database, TLS: m.TLS,
+		MaxOpenConns: m.MaxOpenConns, ConnectTimeout: m.ConnectTimeout, ConnMaxLifetime: m.ConnMaxLifetime}
+}
+
+func (c Config) policy() command.Policy {
+	return command.Policy{
+		DefaultPartitions:        c.Topics.DefaultPartitions,
+		DefaultReplicationFactor: c.Topics.DefaultReplicationFactor,
+		Limits:                   topic.Limits{MaxPartitions: c.Topics.MaxPartitions, MaxReplicationFactor: c.Topics.MaxReplicationFactor},
+	}
+}
+
+func (c Config) retry() handlers.RetryConfig {
+	return handlers.RetryConfig{MaxRetries: c.Handlers.MaxRetries, InitialInterval: c.Handlers.InitialInterval,
+		MaxInterval: c.Handlers.MaxInterval, HandlerTimeout: c.Handlers.Timeout}
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("log.level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+func newLogger(c LogConfig) *slog.Logger {
+	level, _ := parseLevel(c.Level) // checked by Validate
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kds-io/kds/adapters/embedded"
+	"github.com/kds-io/kds/adapters/mysql"
+	"github.com/kds-io/kds/app/auth"
+)
+
+func newDevCommand(g *globals) *cobra.Command {
+	var (
+		broker     embedded.Config
+		httpAddr   string
+		adminToken string
+	)
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run all of kds on this machine: an embedded Kafka broker and every serve role",
+		Long: `Run everything for trying kds: an embedded Kafka-protocol broker and all
+kds serve roles, with the MySQL from the configuration (the database is
+created when missing). It prints the API address, the Kafka address and an
+admin token, and the line to paste into another terminal.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(configPath(g.configFile))
+			if err != nil {
+				return err
+			}
+			ctx, log := cmd.Context(), newLogger(cfg.Log)
+			if httpAddr != "" {
+				cfg.Server.HTTPAddr = httpAddr
+			}
+			if adminToken == "" {
+				if adminToken, _, err = auth.NewSecret(); err != nil {
+					return err
+				}
+			}
+			cfg.Auth.BootstrapAdminToken = adminToken
+			if err := mysql.CreateDatabase(ctx, cfg.mysql()); err != nil {
+				return err
+			}
+			b, err := embedded.Start(broker)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			cfg.Kafka.Brokers = b.Addrs()
+			svc, err := startService(ctx, cfg, allRoles, log)
+			if err != nil {
+				return err
+			}
+			return svc.run(ctx, func() {
+				out := cmd.OutOrStdout()
+				fmt.Fprintf(out, "kds dev is running (Ctrl-C stops it)\n")
+				fmt.Fprintf(out, "  API and dashboard: %s\n", svc.apiURL())
+				fmt.Fprintf(out, "  Kafka bootstrap:   %s\n", strings.Join(b.Addrs(), ","))
+				fmt.Fprintf(out, "  MySQL:             %s\n", cfg.mysql().Where())
+				fmt.Fprintf(out, "  admin token:       %s\n", adminToken)
+				fmt.Fprintf(out, "In another terminal:\n  export KDS_API_URL=%s KDS_TOKEN=%s\n", svc.apiURL(), adminToken)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&broker.Addr, "kafka-addr", "127.0.0.1:9092", "address of the embedded broker; more brokers take the next ports")
+	f.IntVar(&broker.Brokers, "kafka-brokers", 1, "number of embedded brokers")
+	f.StringVar(&broker.DataDir, "kafka-data-dir", "", "keep the embedded broker's data in this directory across restarts")
+	f.StringVar(&httpAddr, "http-addr", "", "API address (default server.http_addr, 127.0.0.1:8080)")
+	f.StringVar(&adminToken, "admin-token", "", "admin token to accept (default: a new random one, printed)")
+	return cmd
+}

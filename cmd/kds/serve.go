@@ -1,0 +1,45 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+func newServeCommand(g *globals) *cobra.Command {
+	var roles []string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the kds service: API, lifecycle handlers, topic manager and outbox forwarder",
+		Long: `Run the long-running kds service. By default it runs every role; --roles
+picks some, so that roles can run on different machines and several
+instances can share the work:
+
+  api            the HTTP API (and dashboard) on server.http_addr
+  lifecycle      applies commands from kds.commands
+  topic-manager  creates approved topics in Kafka and deletes deactivated ones
+  forwarder      delivers the MySQL outbox to Kafka
+
+Configuration comes from the file given by --config (see configs/kds.yaml)
+and KDS_* environment variables.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(configPath(g.configFile))
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("roles") {
+				cfg.Server.Roles = roles
+				if err := cfg.Validate(); err != nil {
+					return err
+				}
+			}
+			log := newLogger(cfg.Log)
+			svc, err := startService(cmd.Context(), cfg, cfg.Server.Roles, log)
+			if err != nil {
+				return err
+			}
+			return svc.run(cmd.Context(), func() {})
+		},
+	}
+	cmd.Flags().StringSliceVar(&roles, "roles", nil, "roles to run, comma-separated (default: server.roles, which is all of them)")
+	return cmd
+}

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/components/forwarder"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/mysql"
+	"github.com/kds-io/kds/app"
+	"github.com/kds-io/kds/app/auth"
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/query"
+	"github.com/kds-io/kds/app/topic"
+	"github.com/kds-io/kds/handlers"
+)
+
+// The roles of kds serve.
+const (
+	roleAPI          = "api"
+	roleLifecycle    = "lifecycle"
+	roleTopicManager = "topic-manager"
+	roleForwarder    = "forwarder"
+)
+
+var allRoles = []string{roleAPI, roleLifecycle, roleTopicManager, roleForwarder}
+
+// startupTimeout bounds how long start waits for MySQL and Kafka.
+const startupTimeout = 15 * time.Second
+
+// service is a running kds serve: the router with the handlers of its
+// roles, and the API when it has that role.
+type service struct {
+	cfg       Config
+	log       *slog.Logger
+	roles     []string
+	db        *sql.DB
+	cluster   *kafka.Cluster
+	publisher message.Publisher
+	outbox    *mysql.Outbox
+	router    *message.Router
+	http      *http.Server
+	listener  net.Listener
+}
+
+// startService connects to MySQL and Kafka, saying which one failed and
+// where, migrates the schema, and builds the roles.
+func startService(ctx context.Context, cfg Config, roles []string, log *slog.Logger) (_ *service, err error) {
+	s := &service{cfg: cfg, log: log, roles: roles}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	startCtx, cancel := context.WithTimeout(ctx, startupTimeout)
+	defer cancel()
+	if s.db, err = mysql.Open(startCtx, cfg.mysql()); err != nil {
+		return nil, err
+	}
+	if err := mysql.Migrate(startCtx, s.db, log); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.mysql().Where(), err)
+	}
+	s.cluster = kafka.NewCluster(cfg.kafka())
+	if err := s.cluster.Ping(startCtx); err != nil {
+		return nil, err
+	}
+	internal := topic.Spec{Partitions: cfg.Kafka.InternalTopics.Partitions, ReplicationFactor: cfg.Kafka.InternalTopics.ReplicationFactor}
+	if err := s.cluster.EnsureTopics(startCtx, topic.InternalTopics, internal); err != nil {
+		return nil, fmt.Errorf("create kds's internal topics: %w", err)
+	}
+	wlog := watermill.NewSlogLoggerWithLevelMapping(log.With("component", "watermill"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	s.outbox = mysql.NewOutbox(wlog)
+	if s.publisher, err = kafka.NewPublisher(cfg.kafka(), mysql.KeyMetadata, wlog); err != nil {
+		return nil, err
+	}
+	application := s.application()
+	if s.router, err = handlers.NewRouter(s.publisher, cfg.retry(), wlog); err != nil {
+		return nil, err
+	}
+	if err := s.addRoles(application, wlog); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *service) has(role string) bool { return slices.Contains(s.roles, role) }
+
+func (s *service) application() app.Application {
+	repo := mysql.NewTopicRepository(s.db, s.outbox)
+	queue := mysql.NewCommandQueue(s.db, s.outbox)
+	policy := s.cfg.policy()
+	return app.Application{
+		Commands: app.Commands{
+			Issue:         command.NewIssueHandler(repo, queue, s.cluster, policy),
+			Apply:         command.NewApplyHandler(repo, policy.Limits),
+			ActivateTopic: command.NewActivateTopicHandler(repo, s.cluster),
+			DeleteTopic:   command.NewDeleteTopicHandler(repo, s.cluster),
+		},
+		Queries: query.NewQueries(mysql.NewReadModel(s.db)),
+		Tokens:  auth.NewTokens(mysql.NewTokenStore(s.db), s.cfg.Auth.BootstrapAdminToken),
+	}
+}
+
+func (s *service) addRoles(a app.Application, wlog watermill.LoggerAdapter) error {
+	kc := s.cfg.kafka()
+	if s.has(roleLifecycle) {
+		sub, err := kafka.NewSubscriber(kc, handlers.LifecycleHandler, kafka.FromOldest, wlog)
+		if err != nil {
+			return err
+		}
+		handlers.AddLifecycle(s.router, sub, a.Commands.Apply, s.log)
+	}
+	if s.has(roleTopicManager) {
+		sub, err := kafka.NewSubscriber(kc, handlers.TopicManagerHandler, kafka.FromOldest, wlog)
+		if err != nil {
+			return err
+		}
+		handlers.AddTopicManager(s.router, sub, a.Commands.ActivateTopic, a.Commands.DeleteTopic)
+	}
+	if s.has(roleForwarder) {
+		sub, err := s.outbox.Subscriber(s.db, mysql.ForwarderConfig{PollInterval: s.cfg.Outbox.PollInterval, BatchSize: s.cfg.Outbox.BatchSize})
+		if err != nil {
+			return err
+		}
+		if _, err := forwarder.NewForwarder(sub, s.publisher, wlog, forwarder.Config{ForwarderTopic: mysql.OutboxTopic, Router: s.router}); err != nil {
+			return err
+		}
+	}
+	if s.has(roleAPI) {
+		events := httpapi.NewBroadcaster()
+		sub, err := kafka.NewSubscriber(kc, "", kafka.FromNewest, wlog)
+		if err != nil {
+			return err
+		}
+		handlers.AddEventFeed(s.router, sub, events)
+		ln, err := net.Listen("tcp", s.cfg.Server.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("API on %s: %w", s.cfg.Server.HTTPAddr, err)
+		}
+		s.listener = ln
+		api := httpapi.NewServer(a, events, s.readinessChecks(), s.log)
+		s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	}
+	return nil
+}
+
+func (s *service) readinessChecks() []httpapi.Check {
+	return []httpapi.Check{
+		{Name: "mysql", Fn: func(ctx context.Context) error {
+			if err := s.db.PingContext(ctx); err != nil {
+				return &mysql.UnreachableError{Where: s.cfg.mysql().Where(), Err: err}
+			}
+			return nil
+		}},
+		{Name: "kafka", Fn: s.cluster.Ping},
+		{Name: "roles", Fn: func(context.Context) error {
+			if !s.router.IsRunning() {
+				return errors.New("the router is not running")
+			}
+			return nil
+		}},
+	}
+}
+
+// apiURL is where the API listens, once it does.
+func (s *service) apiURL() string {
+	if s.listener == nil {
+		return ""
+	}
+	return "http://" + s.listener.Addr().String()
+}
+
+// run runs every role until ctx ends, then shuts down gracefully; ready is
+// called once everything runs.
+func (s *service) run(ctx context.Context, ready func()) error {
+	defer s.close()
+	errs := make(chan error, 3)
+	go func() { errs <- s.router.Run(ctx) }()
+	select {
+	case <-s.router.Running():
+	case err := <-errs:
+		return fmt.Errorf("router: %w", err)
+	}
+	if s.http != nil {
+		go func() {
+			if err := s.http.Serve(s.listener); !errors.Is(err, http.ErrServerClosed) {
+				errs <- fmt.Errorf("API: %w", err)
+			}
+		}()
+	}
+	if s.has(roleForwarder) {
+		go s.pruneOutbox(ctx)
+	}
+	s.log.Info("kds serve running", "roles", s.roles, "api", s.apiURL(), "kafka", s.cfg.Kafka.Brokers, "mysql", s.cfg.mysql().Where())
+	ready()
+	select {
+	case <-ctx.Done():
+	case err := <-errs:
+		return err
+	}
+	s.log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.Server.ShutdownTimeout)
+	defer cancel()
+	var shutdownErr error
+	if s.http != nil {
+		shutdownErr = s.http.Shutdown(shutdownCtx)
+	}
+	return errors.Join(shutdownErr, s.router.Close())
+}
+
+func (s *service) pruneOutbox(ctx context.Context) {
+	t := time.NewTicker(s.cfg.Outbox.PruneInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := s.outbox.Prune(ctx, s.db, s.cfg.Outbox.Retention)
+			if err != nil {
+				s.log.Warn("outbox prune failed", "err", err)
+				continue
+			}
+			s.log.Debug("outbox pruned", "rows", n)
+		}
+	}
+}
+
+func (s *service) close() {
+	if s.listener != nil {
+		s.listener.Close() // already closed after a graceful shutdown
+	}
+	if s.publisher != nil {
+		s.publisher.Close()
+	}
+	if s.cluster != nil {
+		s.cluster.Close()
+	}
+	if s.db != nil {
+		s.db.Close()
+	}
+}
