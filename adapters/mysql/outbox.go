@@ -41,19 +41,31 @@ func NewOutbox(logger watermill.LoggerAdapter) *Outbox {
 	return &Outbox{logger: logger, wake: make(chan struct{}, 1)}
 }
 
-// outboxSchema is watermill's MySQL schema read at REPEATABLE READ rather
-// than SERIALIZABLE. Under SERIALIZABLE the forwarder's SELECT share-locks
-// the end of the table for as long as its transaction lasts, and that
-// transaction lasts as long as Kafka refuses the batch: every outbox writer,
-// and so the API, would stall while Kafka is down. Reading a snapshot is
-// safe because writers take outbox_lock before they insert, so rows commit
-// in offset order and a snapshot always holds a prefix of the offsets.
+// outboxSchema is watermill's MySQL schema read with a locking read at READ
+// COMMITTED instead of a plain read at SERIALIZABLE.
+//
+// Under SERIALIZABLE the forwarder's read takes next-key locks up to the end
+// of the table and holds them for its whole transaction, which lasts as
+// long as Kafka refuses the batch: every outbox writer, and so the API,
+// stalls while Kafka is down. A snapshot read (REPEATABLE READ) avoids that
+// but is not safe: on MariaDB it was seen to skip a committed row that a
+// later row's snapshot already showed, and the forwarder then acknowledged
+// past it. A locking read at READ COMMITTED takes no gap locks, so writers
+// never wait for the forwarder, and it reads the latest committed rows,
+// waiting for any row still being written; with writers serialized by
+// outbox_lock, offsets become readable in order (DESIGN.md §6).
 type outboxSchema struct {
 	wsql.DefaultMySQLSchema
 }
 
 func (outboxSchema) SubscribeIsolationLevel() stdsql.IsolationLevel {
-	return stdsql.LevelRepeatableRead
+	return stdsql.LevelReadCommitted
+}
+
+func (s outboxSchema) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, error) {
+	q, err := s.DefaultMySQLSchema.SelectQuery(params)
+	q.Query += " LOCK IN SHARE MODE"
+	return q, err
 }
 
 // outboxMessage is one message for Kafka.

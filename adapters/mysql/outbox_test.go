@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -83,7 +85,12 @@ func TestConcurrentOutboxWritersLoseNothing(t *testing.T) {
 	rec := &recorder{seen: map[string]int{}}
 	startForwarder(t, db, o, rec)
 
-	const rounds, writers, perWriter = 30, 16, 5
+	// KDS_OUTBOX_STRESS_ROUNDS runs longer, as before a change to the outbox.
+	rounds := 40
+	if v, err := strconv.Atoi(os.Getenv("KDS_OUTBOX_STRESS_ROUNDS")); err == nil && v > 0 {
+		rounds = v
+	}
+	const writers, perWriter = 32, 5
 	ctx := context.Background()
 	for round := range rounds {
 		var wg sync.WaitGroup
