@@ -78,6 +78,19 @@ func (r *TopicRepository) Update(ctx context.Context, cmd command.Command, chang
 	return outcome
 }
 
+// LiveCollision implements command.TopicRepository.
+func (r *TopicRepository) LiveCollision(ctx context.Context, name topic.Name) (string, error) {
+	var existing string
+	err := r.db.QueryRowContext(ctx, "SELECT name FROM topics WHERE live_key = ? AND name <> ?", name.CollisionKey(), name.String()).Scan(&existing)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("find topics colliding with %q: %w", name.String(), err)
+	}
+	return existing, nil
+}
+
 // settlement says how an error from a change is recorded, if at all.
 func settlement(err error) (command.Status, bool) {
 	var failed *command.FailedError

@@ -103,6 +103,9 @@ func (h IssueHandler) check(ctx context.Context, by auth.Principal, is Issue, dr
 		return Command{}, err
 	}
 	if is.Type == RequestTopicType {
+		if err := h.refuseCollision(ctx, name); err != nil {
+			return Command{}, err
+		}
 		if err := h.validateWithBroker(ctx, name, cmd.Spec(), dryRun); err != nil {
 			return Command{}, err
 		}
@@ -120,6 +123,20 @@ func (h IssueHandler) fillSpec(cmd *Command, is Issue) {
 		cmd.ReplicationFactor = h.policy.DefaultReplicationFactor
 	}
 	cmd.Configs = maps.Clone(is.Configs)
+}
+
+// refuseCollision refuses a name that Kafka's metrics cannot tell from a
+// live topic's. The lifecycle handler refuses it too, under a lock; this
+// check lets the caller hear it at once rather than as a rejected command.
+func (h IssueHandler) refuseCollision(ctx context.Context, name topic.Name) error {
+	existing, err := h.topics.LiveCollision(ctx, name)
+	if err != nil {
+		return fmt.Errorf("look for topics colliding with %q: %w", name.String(), err)
+	}
+	if existing != "" {
+		return &topic.CollisionError{Topic: name.String(), Existing: existing}
+	}
+	return nil
 }
 
 // brokerCheckTimeout bounds how long a request waits for the broker's

@@ -111,6 +111,23 @@ func TestIssueChecksTheCurrentState(t *testing.T) {
 	}
 }
 
+func TestIssueRefusesACollisionAtOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: "metrics.cpu"})
+	_, err := f.issue.Handle(context.Background(), producer, command.Issue{Type: command.RequestTopicType, Topic: "metrics_cpu"})
+	var collision *topic.CollisionError
+	if !errors.As(err, &collision) || collision.Existing != "metrics.cpu" {
+		t.Fatalf("got %v, want a CollisionError with metrics.cpu", err)
+	}
+	if _, err := f.issue.DryRun(context.Background(), producer, command.Issue{Type: command.RequestTopicType, Topic: "metrics_cpu"}); !errors.As(err, &collision) {
+		t.Fatalf("dry run: got %v, want a CollisionError", err)
+	}
+	if n := len(f.queue.Queued()); n != 1 {
+		t.Fatalf("%d commands queued, want only the first request", n)
+	}
+}
+
 func TestABatchIsAllOrNothing(t *testing.T) {
 	t.Parallel()
 	f := newFixture()

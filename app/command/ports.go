@@ -21,6 +21,11 @@ type TopicRepository interface {
 	// the error is returned. A command applied or rejected before is not
 	// run again: Update returns ErrAlreadyHandled.
 	Update(ctx context.Context, cmd Command, change func(current *topic.Topic) (*topic.Topic, error)) error
+
+	// LiveCollision returns the name of the live (not rejected or deleted)
+	// topic whose name differs from name only by '.' versus '_', or "" when
+	// there is none. The topic named name itself does not count.
+	LiveCollision(ctx context.Context, name topic.Name) (string, error)
 }
 
 // Queue accepts commands for the lifecycle handlers.

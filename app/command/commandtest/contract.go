@@ -119,6 +119,36 @@ func TopicRepositoryContract(t *testing.T, newRepo func(t *testing.T) command.To
 		mustUpdate(t, repo, cmd("metrics_cpu"), create("metrics_cpu", oneSpec))
 	})
 
+	t.Run("a live topic that collides is found before a request is applied", func(t *testing.T) {
+		t.Parallel()
+		repo, ctx := newRepo(t), context.Background()
+		collision := func(name string) string {
+			t.Helper()
+			existing, err := repo.LiveCollision(ctx, topic.MustParseName(name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return existing
+		}
+		if got := collision("disk_io"); got != "" {
+			t.Fatalf("empty repository: collides with %q", got)
+		}
+		mustUpdate(t, repo, cmd("disk.io"), create("disk.io", oneSpec))
+		if got := collision("disk_io"); got != "disk.io" {
+			t.Fatalf("disk_io collides with %q, want disk.io", got)
+		}
+		if got := collision("disk.io"); got != "" {
+			t.Fatalf("disk.io collides with %q, want nothing: a topic does not collide with itself", got)
+		}
+		if got := collision("disk-io"); got != "" {
+			t.Fatalf("disk-io collides with %q, want nothing", got)
+		}
+		mustUpdate(t, repo, cmd("disk.io"), transition(func(tp *topic.Topic) error { return tp.Reject("root", "") }))
+		if got := collision("disk_io"); got != "" {
+			t.Fatalf("after disk.io was rejected, disk_io collides with %q", got)
+		}
+	})
+
 	t.Run("a final topic starts a new generation", func(t *testing.T) {
 		t.Parallel()
 		repo := newRepo(t)

@@ -83,6 +83,18 @@ func (r *Topics) Update(_ context.Context, cmd command.Command, change func(*top
 	return nil
 }
 
+// LiveCollision implements command.TopicRepository.
+func (r *Topics) LiveCollision(_ context.Context, name topic.Name) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, other := range r.topics {
+		if other.Name() != name && !other.Status().IsFinal() && other.Name().CollisionKey() == name.CollisionKey() {
+			return other.Name().String(), nil
+		}
+	}
+	return "", nil
+}
+
 func (r *Topics) settle(cmd command.Command, st command.Status, err error) {
 	o := Outcome{Status: st}
 	if err != nil {
