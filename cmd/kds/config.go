@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -131,7 +132,11 @@ func loadConfig(path string) (Config, error) {
 		if err := user.ReadInConfig(); err != nil {
 			return Config{}, fmt.Errorf("config file %s: %w", path, err)
 		}
-		if err := v.MergeConfigMap(user.AllSettings()); err != nil {
+		settings := user.AllSettings()
+		if err := errors.Join(notSections(v.AllSettings(), settings, "")...); err != nil {
+			return Config{}, fmt.Errorf("config file %s: %w", path, err)
+		}
+		if err := v.MergeConfigMap(settings); err != nil {
 			return Config{}, fmt.Errorf("config file %s: %w", path, err)
 		}
 	}
@@ -147,10 +152,46 @@ func loadConfig(path string) (Config, error) {
 	if err := v.UnmarshalExact(&c); err != nil {
 		return Config{}, fmt.Errorf("config%s: %w", describeSource(path), err)
 	}
+	// "host1:9092, host2:9092" in an environment variable means two brokers.
+	c.Kafka.Brokers = trimAll(c.Kafka.Brokers)
+	c.Server.Roles = trimAll(c.Server.Roles)
 	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("config%s: %w", describeSource(path), err)
 	}
 	return c, nil
+}
+
+// notSections names the keys a file gives a single value where the
+// defaults have a section of keys, such as "kafka: host:9092". Viper's
+// merge drops such values without a word, so they would be ignored
+// rather than refused. An empty section keeps its defaults.
+func notSections(defaults, file map[string]any, prefix string) []error {
+	var errs []error
+	for _, k := range slices.Sorted(maps.Keys(file)) {
+		fv := file[k]
+		section, ok := defaults[k].(map[string]any)
+		if !ok {
+			continue
+		}
+		switch fv := fv.(type) {
+		case nil:
+		case map[string]any:
+			errs = append(errs, notSections(section, fv, prefix+k+".")...)
+		default:
+			errs = append(errs, fmt.Errorf("%s%s: want a section of keys, got a single value", prefix, k))
+		}
+	}
+	return errs
+}
+
+func trimAll(s []string) []string {
+	out := make([]string, 0, len(s))
+	for _, v := range s {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func describeSource(path string) string {
@@ -180,6 +221,9 @@ func configPath(flag string) string {
 // Validate reports every problem at once, naming the keys.
 func (c Config) Validate() error {
 	errs := []error{c.kafka().Validate(), c.mysql().Validate()}
+	if len(c.Server.Roles) == 0 {
+		errs = append(errs, fmt.Errorf("server.roles is empty (want some of %s)", strings.Join(allRoles, ", ")))
+	}
 	for _, r := range c.Server.Roles {
 		if !slices.Contains(allRoles, r) {
 			errs = append(errs, fmt.Errorf("server.roles: unknown role %q (want %s)", r, strings.Join(allRoles, ", ")))
