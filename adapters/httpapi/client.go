@@ -53,9 +53,15 @@ func (e *UnreachableError) Error() string {
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
+// do calls path, whose segments are already escaped.
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body, out any) error {
 	u := *c.base
-	u.Path += path
+	u.RawPath = c.base.EscapedPath() + path
+	unescaped, err := url.PathUnescape(u.RawPath)
+	if err != nil {
+		return err
+	}
+	u.Path = unescaped
 	u.RawQuery = q.Encode()
 	var rd io.Reader
 	if body != nil {
@@ -97,6 +103,15 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	return nil
 }
 
+// segment escapes one path segment; "." and ".." would be resolved away
+// and name no topic.
+func segment(s string) (string, error) {
+	if s == "" || s == "." || s == ".." {
+		return "", &APIError{Status: http.StatusBadRequest, Message: fmt.Sprintf("%q names no topic, command or token", s)}
+	}
+	return url.PathEscape(s), nil
+}
+
 func unwrapURLError(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
@@ -135,13 +150,21 @@ func (c *Client) WaitTopic(ctx context.Context, name string, while topic.Status,
 		q.Set("wait", wait.String())
 	}
 	var t query.Topic
-	return t, c.do(ctx, http.MethodGet, "/api/v1/topics/"+url.PathEscape(name), q, nil, &t)
+	seg, err := segment(name)
+	if err != nil {
+		return t, err
+	}
+	return t, c.do(ctx, http.MethodGet, "/api/v1/topics/"+seg, q, nil, &t)
 }
 
 // History lists a topic's transitions across generations.
 func (c *Client) History(ctx context.Context, name string) ([]query.Transition, error) {
 	var h []query.Transition
-	return h, c.do(ctx, http.MethodGet, "/api/v1/topics/"+url.PathEscape(name)+"/history", nil, nil, &h)
+	seg, err := segment(name)
+	if err != nil {
+		return nil, err
+	}
+	return h, c.do(ctx, http.MethodGet, "/api/v1/topics/"+seg+"/history", nil, nil, &h)
 }
 
 // RequestTopic asks for a topic, or only checks the request on a dry run.
@@ -153,7 +176,11 @@ func (c *Client) RequestTopic(ctx context.Context, req TopicRequest) (CommandRes
 // Decide approves, rejects or deactivates a topic.
 func (c *Client) Decide(ctx context.Context, name, action, reason string) (query.Command, error) {
 	var r CommandResponse
-	err := c.do(ctx, http.MethodPost, "/api/v1/topics/"+url.PathEscape(name)+"/"+action, nil, Decision{Reason: reason}, &r)
+	seg, err := segment(name)
+	if err != nil {
+		return r.Command, err
+	}
+	err = c.do(ctx, http.MethodPost, "/api/v1/topics/"+seg+"/"+action, nil, Decision{Reason: reason}, &r)
 	return r.Command, err
 }
 
@@ -170,7 +197,11 @@ func (c *Client) Command(ctx context.Context, id string, wait time.Duration) (qu
 		q.Set("wait", wait.String())
 	}
 	var cmd query.Command
-	return cmd, c.do(ctx, http.MethodGet, "/api/v1/commands/"+url.PathEscape(id), q, nil, &cmd)
+	seg, err := segment(id)
+	if err != nil {
+		return cmd, err
+	}
+	return cmd, c.do(ctx, http.MethodGet, "/api/v1/commands/"+seg, q, nil, &cmd)
 }
 
 // Commands lists logged commands, newest first.
@@ -203,5 +234,9 @@ func (c *Client) Tokens(ctx context.Context) ([]TokenView, error) {
 
 // RevokeToken stops a token from working.
 func (c *Client) RevokeToken(ctx context.Context, id string) error {
-	return c.do(ctx, http.MethodDelete, "/api/v1/tokens/"+url.PathEscape(id), nil, nil, nil)
+	seg, err := segment(id)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodDelete, "/api/v1/tokens/"+seg, nil, nil, nil)
 }

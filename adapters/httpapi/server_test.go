@@ -1,0 +1,972 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/mysql"
+	"github.com/kds-io/kds/adapters/mysql/mysqltest"
+	"github.com/kds-io/kds/app"
+	"github.com/kds-io/kds/app/auth"
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/command/commandtest"
+	"github.com/kds-io/kds/app/query"
+	"github.com/kds-io/kds/app/topic"
+)
+
+// bootstrapToken is the admin token the test server accepts unstored.
+const bootstrapToken = "bootstrap-secret"
+
+// api is a test server over a real application on its own MariaDB
+// database. No Kafka router runs: a test moves commands on itself, as the
+// lifecycle handler and the topic manager would.
+type api struct {
+	db      *sql.DB
+	app     app.Application
+	events  *httpapi.Broadcaster
+	cluster *commandtest.Cluster
+	url     string
+	admin   *httpapi.Client
+}
+
+func newAPI(t testing.TB, checks ...httpapi.Check) *api {
+	t.Helper()
+	db, _ := mysqltest.NewDatabase(t)
+	outbox := mysql.NewOutbox(nil)
+	repo := mysql.NewTopicRepository(db, outbox)
+	queue := mysql.NewCommandQueue(db, outbox)
+	cluster := commandtest.NewCluster()
+	policy := command.Policy{DefaultPartitions: 3, DefaultReplicationFactor: 1, Limits: topic.Limits{MaxPartitions: 1000}}
+	a := app.Application{
+		Commands: app.Commands{
+			Issue:         command.NewIssueHandler(repo, queue, cluster, policy),
+			Apply:         command.NewApplyHandler(repo, policy.Limits),
+			ActivateTopic: command.NewActivateTopicHandler(repo, cluster),
+			DeleteTopic:   command.NewDeleteTopicHandler(repo, cluster),
+		},
+		Queries: query.NewQueries(mysql.NewReadModel(db)),
+		Tokens:  auth.NewTokens(mysql.NewTokenStore(db), bootstrapToken),
+	}
+	events := httpapi.NewBroadcaster()
+	srv := httptest.NewServer(httpapi.NewServer(a, events, checks, slog.New(slog.DiscardHandler)))
+	t.Cleanup(srv.Close)
+	admin, err := httpapi.NewClient(srv.URL, bootstrapToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &api{db: db, app: a, events: events, cluster: cluster, url: srv.URL, admin: admin}
+}
+
+// client calls the API with token.
+func (a *api) client(t testing.TB, token string) *httpapi.Client {
+	t.Helper()
+	c, err := httpapi.NewClient(a.url, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// token creates a token through the API with the bootstrap admin token.
+func (a *api) token(t testing.TB, name string, role auth.Role) httpapi.TokenView {
+	t.Helper()
+	tok, err := a.admin.CreateToken(context.Background(), httpapi.TokenRequest{Name: name, Role: role})
+	if err != nil {
+		t.Fatalf("create %s token %q: %v", role, name, err)
+	}
+	return tok
+}
+
+// apply does what the lifecycle handler does with a command from kds.commands.
+func (a *api) apply(t testing.TB, cmd query.Command) {
+	t.Helper()
+	if err := a.app.Commands.Apply.Handle(context.Background(), cmd.Command); err != nil {
+		t.Fatalf("apply %s %s: %v", cmd.Type, cmd.Topic, err)
+	}
+}
+
+// pending requests a topic and applies the request.
+func (a *api) pending(t testing.TB, name string) query.Command {
+	t.Helper()
+	r, err := a.admin.RequestTopic(context.Background(), httpapi.TopicRequest{Name: name, Reason: "test"})
+	if err != nil {
+		t.Fatalf("request %s: %v", name, err)
+	}
+	a.apply(t, r.Command)
+	return r.Command
+}
+
+// approved brings a new topic to approved.
+func (a *api) approved(t testing.TB, name string) {
+	t.Helper()
+	a.pending(t, name)
+	cmd, err := a.admin.Decide(context.Background(), name, "approve", "test")
+	if err != nil {
+		t.Fatalf("approve %s: %v", name, err)
+	}
+	a.apply(t, cmd)
+}
+
+// activate does what the topic manager does with an approved topic.
+func (a *api) activate(t testing.TB, name string) {
+	t.Helper()
+	ctx := context.Background()
+	tp, err := a.admin.Topic(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.app.Commands.ActivateTopic.Handle(ctx, command.ActivateTopic{Topic: name, Generation: tp.Generation}); err != nil {
+		t.Fatalf("activate %s: %v", name, err)
+	}
+}
+
+// active brings a new topic to active.
+func (a *api) active(t testing.TB, name string) {
+	t.Helper()
+	a.approved(t, name)
+	a.activate(t, name)
+}
+
+// answer is a raw HTTP answer.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// errorBody decodes the JSON error every failed request answers with.
+func (r answer) errorBody(t testing.TB) httpapi.ErrorBody {
+	t.Helper()
+	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("%d answer has Content-Type %q, want application/json; body %s", r.status, ct, r.body)
+	}
+	var eb httpapi.ErrorBody
+	if err := json.Unmarshal(r.body, &eb); err != nil || eb.Error == "" {
+		t.Fatalf("%d answer is not a JSON error body (%v): %s", r.status, err, r.body)
+	}
+	return eb
+}
+
+// do sends a raw request; token "" sends no Authorization header.
+func (a *api) do(t testing.TB, method, path, token string, body []byte) answer {
+	t.Helper()
+	return a.doHeader(t, method, path, "Bearer "+token, body, token == "")
+}
+
+func (a *api) doHeader(t testing.TB, method, path, authorization string, body []byte, noAuth bool) answer {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, a.url+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !noAuth {
+		req.Header.Set("Authorization", authorization)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read answer: %v", method, path, err)
+	}
+	return answer{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// apiStatus is the HTTP status of a Client error, or 0.
+func apiStatus(err error) int {
+	var ae *httpapi.APIError
+	if errors.As(err, &ae) {
+		return ae.Status
+	}
+	return 0
+}
+
+var unique atomic.Int64
+
+// uniqueName is a topic or token name no other call returns.
+func uniqueName(prefix string) string {
+	return fmt.Sprintf("%s-%d", prefix, unique.Add(1))
+}
+
+// route is one API route as the role tests call it.
+type route struct {
+	name   string
+	method string
+	// path and body are made afresh for each call, so that calls that
+	// succeed do not clash with each other.
+	path    func(t *testing.T) string
+	body    func() any
+	success int
+	allowed []auth.Role
+}
+
+// routes lists every authenticated route with the roles allowed to call
+// it, over topics it creates: one pending and one active.
+func routes(t *testing.T, a *api) []route {
+	t.Helper()
+	pending, active := uniqueName("routes-pending"), uniqueName("routes-active")
+	requested := a.pending(t, pending)
+	a.active(t, active)
+
+	everyone := []auth.Role{auth.Admin, auth.Producer, auth.Consumer, auth.Viewer}
+	requesters := []auth.Role{auth.Admin, auth.Producer}
+	admins := []auth.Role{auth.Admin}
+	fixed := func(p string) func(*testing.T) string { return func(*testing.T) string { return p } }
+	batch := func(typ command.Type, name string) any {
+		return httpapi.BatchRequest{Commands: []httpapi.BatchCommand{{Type: typ, Topic: name}}}
+	}
+	return []route{
+		{name: "whoami", method: http.MethodGet, path: fixed("/api/v1/whoami"), success: http.StatusOK, allowed: everyone},
+		{name: "list topics", method: http.MethodGet, path: fixed("/api/v1/topics"), success: http.StatusOK, allowed: everyone},
+		{name: "show topic", method: http.MethodGet, path: fixed("/api/v1/topics/" + pending), success: http.StatusOK, allowed: everyone},
+		{name: "topic history", method: http.MethodGet, path: fixed("/api/v1/topics/" + pending + "/history"), success: http.StatusOK, allowed: everyone},
+		{name: "list commands", method: http.MethodGet, path: fixed("/api/v1/commands"), success: http.StatusOK, allowed: everyone},
+		{name: "show command", method: http.MethodGet, path: fixed("/api/v1/commands/" + requested.ID), success: http.StatusOK, allowed: everyone},
+		{name: "request topic", method: http.MethodPost, path: fixed("/api/v1/topics"),
+			body: func() any { return httpapi.TopicRequest{Name: uniqueName("routes-req")} }, success: http.StatusAccepted, allowed: requesters},
+		{name: "batch request", method: http.MethodPost, path: fixed("/api/v1/commands"),
+			body: func() any { return batch(command.RequestTopicType, uniqueName("routes-batch")) }, success: http.StatusAccepted, allowed: requesters},
+		{name: "approve", method: http.MethodPost, path: fixed("/api/v1/topics/" + pending + "/approve"),
+			body: func() any { return httpapi.Decision{Reason: "looks fine"} }, success: http.StatusAccepted, allowed: admins},
+		{name: "reject", method: http.MethodPost, path: fixed("/api/v1/topics/" + pending + "/reject"),
+			body: func() any { return httpapi.Decision{Reason: "not needed"} }, success: http.StatusAccepted, allowed: admins},
+		{name: "deactivate", method: http.MethodPost, path: fixed("/api/v1/topics/" + active + "/deactivate"),
+			success: http.StatusAccepted, allowed: admins},
+		{name: "batch approve", method: http.MethodPost, path: fixed("/api/v1/commands"),
+			body: func() any { return batch(command.ApproveTopicType, pending) }, success: http.StatusAccepted, allowed: admins},
+		{name: "batch deactivate", method: http.MethodPost, path: fixed("/api/v1/commands"),
+			body: func() any { return batch(command.DeactivateTopicType, active) }, success: http.StatusAccepted, allowed: admins},
+		{name: "create token", method: http.MethodPost, path: fixed("/api/v1/tokens"),
+			body: func() any { return httpapi.TokenRequest{Name: uniqueName("minted"), Role: auth.Viewer} }, success: http.StatusCreated, allowed: admins},
+		{name: "list tokens", method: http.MethodGet, path: fixed("/api/v1/tokens"), success: http.StatusOK, allowed: admins},
+		{name: "revoke token", method: http.MethodDelete,
+			path:    func(t *testing.T) string { return "/api/v1/tokens/" + a.token(t, uniqueName("doomed"), auth.Viewer).ID },
+			success: http.StatusNoContent, allowed: admins},
+	}
+}
+
+func (r route) call(t *testing.T, a *api, authorization string, noAuth bool) answer {
+	t.Helper()
+	var body []byte
+	if r.body != nil {
+		body = mustJSON(t, r.body())
+	}
+	return a.doHeader(t, r.method, r.path(t), authorization, body, noAuth)
+}
+
+// TestRolePermissionMatrix proves over HTTP that each role can do exactly
+// what it should and no more: admin everything; producer read and request;
+// consumer and viewer read only.
+func TestRolePermissionMatrix(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t)
+	// The token names do not contain the role, so a 403 that names the
+	// role names it because it says what the caller is.
+	holders := map[auth.Role]string{auth.Admin: "ada", auth.Producer: "pat", auth.Consumer: "cid", auth.Viewer: "vic"}
+	tokens := map[auth.Role]string{}
+	for role, name := range holders {
+		tokens[role] = a.token(t, name, role).Secret
+	}
+	rs := routes(t, a)
+
+	t.Run("matrix", func(t *testing.T) {
+		for _, role := range auth.Roles {
+			for _, r := range rs {
+				t.Run(string(role)+"/"+r.name, func(t *testing.T) {
+					t.Parallel()
+					got := r.call(t, a, "Bearer "+tokens[role], false)
+					if slices.Contains(r.allowed, role) {
+						if got.status != r.success {
+							t.Fatalf("%s may %s: got %d, want %d: %s", role, r.name, got.status, r.success, got.body)
+						}
+						return
+					}
+					if got.status != http.StatusForbidden {
+						t.Fatalf("%s may not %s: got %d, want 403: %s", role, r.name, got.status, got.body)
+					}
+					if eb := got.errorBody(t); !strings.Contains(eb.Error, string(role)) {
+						t.Fatalf("403 for %s does not name the role: %q", role, eb.Error)
+					}
+				})
+			}
+		}
+	})
+
+	// Refused calls left nothing behind: no command by a consumer or a
+	// viewer, nothing but requests by the producer, no token made or
+	// revoked by anyone but the admin.
+	ctx := context.Background()
+	cmds, err := a.admin.Commands(ctx, query.CommandFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cmds {
+		switch {
+		case c.Actor == holders[auth.Consumer] || c.Actor == holders[auth.Viewer]:
+			t.Errorf("a read-only role issued %s %s", c.Type, c.Topic)
+		case c.Actor == holders[auth.Producer] && c.Type != command.RequestTopicType:
+			t.Errorf("the producer issued %s %s", c.Type, c.Topic)
+		}
+	}
+	toks, err := a.admin.Tokens(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked := 0
+	for _, tok := range toks {
+		if tok.CreatedBy != auth.BootstrapAdminName && tok.CreatedBy != holders[auth.Admin] {
+			t.Errorf("token %s created by %s", tok.Name, tok.CreatedBy)
+		}
+		if tok.RevokedAt != nil {
+			revoked++
+		}
+	}
+	if revoked != 1 {
+		t.Errorf("%d tokens revoked, want the admin's 1", revoked)
+	}
+}
+
+// TestAPIRefusesBadTokens checks that every route answers a missing,
+// malformed, unknown or revoked token with 401 and a challenge, and does
+// not say which of those it was.
+func TestAPIRefusesBadTokens(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t)
+	ctx := context.Background()
+	live, revoked := a.token(t, "stayer", auth.Admin), a.token(t, "leaver", auth.Admin)
+	if _, err := a.client(t, revoked.Secret).Whoami(ctx); err != nil {
+		t.Fatalf("token before revocation: %v", err)
+	}
+	if got := a.do(t, http.MethodDelete, "/api/v1/tokens/"+revoked.ID, bootstrapToken, nil); got.status != http.StatusNoContent {
+		t.Fatalf("revoke: %d %s", got.status, got.body)
+	}
+	credentials := []struct {
+		name          string
+		authorization string
+		noAuth        bool
+	}{
+		{name: "no header", noAuth: true},
+		{name: "empty bearer", authorization: "Bearer "},
+		{name: "garbage", authorization: "Bearer garbage"},
+		{name: "well-formed unknown", authorization: "Bearer kds_0123456789ab_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
+		{name: "tampered", authorization: "Bearer " + live.Secret[:len(live.Secret)-2] + "xx"},
+		{name: "revoked", authorization: "Bearer " + revoked.Secret},
+		{name: "basic scheme", authorization: "Basic YWRtaW46Ym9vdHN0cmFwLXNlY3JldA=="},
+		{name: "bootstrap without scheme", authorization: bootstrapToken},
+	}
+	var first string
+	for _, r := range routes(t, a) {
+		for _, c := range credentials {
+			got := r.call(t, a, c.authorization, c.noAuth)
+			if got.status != http.StatusUnauthorized {
+				t.Errorf("%s with %s: got %d, want 401: %s", r.name, c.name, got.status, got.body)
+				continue
+			}
+			if h := got.header.Get("WWW-Authenticate"); !strings.HasPrefix(h, "Bearer") {
+				t.Errorf("%s with %s: WWW-Authenticate %q, want a Bearer challenge", r.name, c.name, h)
+			}
+			msg := got.errorBody(t).Error
+			if first == "" {
+				first = msg
+			}
+			if msg != first {
+				t.Errorf("%s with %s: 401 says %q, others %q: callers must not learn why", r.name, c.name, msg, first)
+			}
+		}
+	}
+	if _, err := a.client(t, live.Secret).Whoami(ctx); err != nil {
+		t.Fatalf("the token whose tampered copy was refused: %v", err)
+	}
+	if _, err := a.client(t, revoked.Secret).Topics(ctx, ""); apiStatus(err) != http.StatusUnauthorized {
+		t.Fatalf("client with a revoked token: %v, want a 401 APIError", err)
+	}
+}
+
+// TestErrorStatuses checks the status and the JSON error of each way a
+// request can go wrong.
+func TestErrorStatuses(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t)
+	ctx := context.Background()
+	a.approved(t, "errs-approved")
+	a.pending(t, "errs.collide")
+	queued, err := a.admin.RequestTopic(ctx, httpapi.TopicRequest{Name: "errs-queued"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitURL := "/api/v1/commands/" + queued.Command.ID
+	overMiB := func(prefix string) string {
+		return prefix + strings.Repeat("x", 1<<20) + `"}`
+	}
+
+	cases := []struct {
+		name         string
+		method, path string
+		body         string
+		want         int
+		// says is in the error message, case-insensitively.
+		says string
+	}{
+		{name: "malformed JSON", method: "POST", path: "/api/v1/topics", body: `{"name":`, want: 400, says: "malformed JSON"},
+		{name: "not an object", method: "POST", path: "/api/v1/topics", body: `[1, 2]`, want: 400, says: "malformed JSON"},
+		{name: "empty body", method: "POST", path: "/api/v1/topics", body: ``, want: 400, says: "empty"},
+		{name: "two JSON values", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-a"} {"name":"errs-b"}`, want: 400, says: "more than one"},
+		{name: "unknown field", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-x","partitons":3}`, want: 400, says: `"partitons"`},
+		{name: "unknown field in batch", method: "POST", path: "/api/v1/commands", body: `{"commands":[{"type":"RequestTopic","topic":"errs-y","colour":"red"}]}`, want: 400, says: `"colour"`},
+		{name: "unknown field in decision", method: "POST", path: "/api/v1/topics/errs-approved/reject", body: `{"reason":"x","why":"y"}`, want: 400, says: `"why"`},
+		{name: "unknown field in token request", method: "POST", path: "/api/v1/tokens", body: `{"name":"t","role":"viewer","admin":true}`, want: 400, says: `"admin"`},
+		{name: "body over 1 MiB", method: "POST", path: "/api/v1/topics", body: overMiB(`{"name":"errs-big","reason":"`), want: 413, says: "too large"},
+		{name: "batch over 1 MiB", method: "POST", path: "/api/v1/commands", body: overMiB(`{"commands":[{"type":"RequestTopic","topic":"errs-big","reason":"`), want: 413, says: "too large"},
+		{name: "decision over 1 MiB", method: "POST", path: "/api/v1/topics/errs-approved/deactivate", body: overMiB(`{"reason":"`), want: 413, says: "too large"},
+		{name: "invalid topic name", method: "POST", path: "/api/v1/topics", body: `{"name":"no spaces allowed"}`, want: 400, says: "invalid topic name"},
+		{name: "reserved topic name", method: "POST", path: "/api/v1/topics", body: `{"name":"kds.mine"}`, want: 400, says: "invalid topic name"},
+		{name: "empty topic name", method: "POST", path: "/api/v1/topics", body: `{}`, want: 400, says: "invalid topic name"},
+		{name: "too many partitions", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-wide","partitions":5000}`, want: 400, says: "at most 1000"},
+		{name: "bad config", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-cfg","configs":{"retention.ms":"soon"}}`, want: 400, says: "retention.ms"},
+		{name: "reason too long", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-why","reason":"` + strings.Repeat("r", command.MaxReasonLength+1) + `"}`, want: 400, says: "reason"},
+		{name: "unknown topic", method: "GET", path: "/api/v1/topics/errs-nope", want: 404, says: `"errs-nope" not found`},
+		{name: "history of unknown topic", method: "GET", path: "/api/v1/topics/errs-nope/history", want: 404, says: "not found"},
+		{name: "approve unknown topic", method: "POST", path: "/api/v1/topics/errs-nope/approve", want: 404, says: "not found"},
+		{name: "unknown command", method: "GET", path: "/api/v1/commands/00000000-0000-7000-8000-000000000000", want: 404, says: "not found"},
+		{name: "illegal transition", method: "POST", path: "/api/v1/topics/errs-approved/approve", want: 409, says: "already approved"},
+		{name: "request a live name again", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-approved"}`, want: 409, says: "already exists"},
+		{name: "collision", method: "POST", path: "/api/v1/topics", body: `{"name":"errs_collide"}`, want: 409, says: "collides"},
+		{name: "broker refusal", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-rf2","replication_factor":2}`, want: 422, says: "replication factor"},
+		{name: "broker refusal on dry run", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-rf2","replication_factor":2,"dry_run":true}`, want: 422, says: "replication factor"},
+		{name: "wait not a duration", method: "GET", path: waitURL + "?wait=forever", want: 400, says: "wait"},
+		{name: "negative wait", method: "GET", path: waitURL + "?wait=-1s", want: 400, says: "wait"},
+		{name: "wait too long", method: "GET", path: waitURL + "?wait=6m", want: 400, says: "wait"},
+		{name: "bad wait on topic", method: "GET", path: "/api/v1/topics/errs-approved?wait_while=approved&wait=soon", want: 400, says: "wait"},
+		{name: "unknown wait_while status", method: "GET", path: "/api/v1/topics/errs-approved?wait_while=sleeping&wait=1s", want: 400, says: "sleeping"},
+		{name: "unknown status filter", method: "GET", path: "/api/v1/topics?status=sleeping", want: 400, says: "sleeping"},
+		{name: "bad limit", method: "GET", path: "/api/v1/commands?limit=0", want: 400, says: "limit"},
+		{name: "empty batch", method: "POST", path: "/api/v1/commands", body: `{"commands":[]}`, want: 400, says: "1 to"},
+		{name: "unknown action", method: "POST", path: "/api/v1/topics/x/explode", want: 400, says: `unknown action "explode"`},
+		{name: "unknown role", method: "POST", path: "/api/v1/tokens", body: `{"name":"t","role":"root"}`, want: 400, says: "unknown role"},
+		{name: "bad token name", method: "POST", path: "/api/v1/tokens", body: `{"name":"a b","role":"viewer"}`, want: 400, says: "invalid token name"},
+		{name: "revoke unknown token", method: "DELETE", path: "/api/v1/tokens/000000000000", want: 404, says: "not found"},
+		{name: "unknown route", method: "GET", path: "/api/v1/nothing", want: 404, says: "no API route"},
+		{name: "unknown version", method: "GET", path: "/api/v2/topics", want: 404, says: "no API route"},
+		{name: "unrouted method", method: "DELETE", path: "/api/v1/topics/errs-approved", want: 404, says: "no API route"},
+		{name: "too deep", method: "GET", path: "/api/v1/topics/errs-approved/history/more", want: 404, says: "no API route"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			var body []byte
+			if c.method == "POST" {
+				body = []byte(c.body)
+			}
+			got := a.do(t, c.method, c.path, bootstrapToken, body)
+			if got.status != c.want {
+				t.Fatalf("%s %s: got %d, want %d: %.300s", c.method, c.path, got.status, c.want, got.body)
+			}
+			if eb := got.errorBody(t); !strings.Contains(strings.ToLower(eb.Error), strings.ToLower(c.says)) {
+				t.Fatalf("%s %s: error %q does not say %q", c.method, c.path, eb.Error, c.says)
+			}
+		})
+	}
+
+	t.Run("client", func(t *testing.T) {
+		t.Parallel()
+		_, err := a.admin.Decide(ctx, "errs-approved", "approve", "again")
+		var ae *httpapi.APIError
+		if !errors.As(err, &ae) || ae.Status != http.StatusConflict || !strings.Contains(ae.Message, "already approved") {
+			t.Fatalf("client approving an approved topic: %#v", err)
+		}
+	})
+}
+
+// TestBatchIsAllOrNothing checks that a batch with a bad command queues
+// nothing and says what is wrong with each, and that a good batch is
+// queued in the order asked.
+func TestBatchIsAllOrNothing(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t)
+	ctx := context.Background()
+	req := func(typ command.Type, name string) httpapi.BatchCommand {
+		return httpapi.BatchCommand{Type: typ, Topic: name, Partitions: 1}
+	}
+
+	bad := []struct {
+		name     string
+		commands []httpapi.BatchCommand
+		problems []string
+	}{
+		{name: "one bad name", commands: []httpapi.BatchCommand{req(command.RequestTopicType, "batch-ok-1"), req(command.RequestTopicType, "bad name")},
+			problems: []string{`invalid topic name "bad name"`}},
+		{name: "two problems", commands: []httpapi.BatchCommand{
+			req(command.RequestTopicType, "batch-ok-2"), req(command.RequestTopicType, "kds.internal"),
+			req(command.RequestTopicType, "batch-ok-3"), req("ExplodeTopic", "batch-ok-4")},
+			problems: []string{`invalid topic name "kds.internal"`, `unknown command type "ExplodeTopic"`}},
+	}
+	for _, b := range bad {
+		got := a.do(t, http.MethodPost, "/api/v1/commands", bootstrapToken, mustJSON(t, httpapi.BatchRequest{Commands: b.commands}))
+		if got.status != http.StatusBadRequest {
+			t.Fatalf("%s: got %d, want 400: %s", b.name, got.status, got.body)
+		}
+		eb := got.errorBody(t)
+		if len(eb.Problems) != len(b.problems) {
+			t.Fatalf("%s: problems %q, want %d", b.name, eb.Problems, len(b.problems))
+		}
+		for i, want := range b.problems {
+			if !strings.Contains(eb.Problems[i], want) || !strings.Contains(eb.Error, want) {
+				t.Errorf("%s: problem %d is %q (error %q), want it to say %q", b.name, i, eb.Problems[i], eb.Error, want)
+			}
+		}
+	}
+	if cmds, err := a.admin.Commands(ctx, query.CommandFilter{}); err != nil || len(cmds) != 0 {
+		t.Fatalf("bad batches queued %d commands (%v)", len(cmds), err)
+	}
+	if _, err := a.admin.Topic(ctx, "batch-ok-1"); apiStatus(err) != http.StatusNotFound {
+		t.Fatalf("the good command of a bad batch was applied: %v", err)
+	}
+
+	const n = 50
+	good := httpapi.BatchRequest{}
+	for i := range n {
+		good.Commands = append(good.Commands, req(command.RequestTopicType, fmt.Sprintf("batch-%02d", i)))
+	}
+	queued, err := a.admin.Batch(ctx, good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(queued) != n {
+		t.Fatalf("%d commands in the answer, want %d", len(queued), n)
+	}
+	for i, c := range queued {
+		if c.Topic != good.Commands[i].Topic || c.Type != command.RequestTopicType || c.Status != command.Queued || c.ID == "" || c.Actor != auth.BootstrapAdminName {
+			t.Fatalf("answer %d is %+v, want a queued request for %s", i, c, good.Commands[i].Topic)
+		}
+	}
+	listed, err := a.admin.Commands(ctx, query.CommandFilter{Status: command.Queued, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, c := range listed {
+		ids[c.ID] = true
+	}
+	for _, c := range queued {
+		if !ids[c.ID] {
+			t.Errorf("command %s (%s) is not listed as queued", c.ID, c.Topic)
+		}
+		if got, err := a.admin.Command(ctx, c.ID, 0); err != nil || got.Status != command.Queued || got.Topic != c.Topic {
+			t.Errorf("command %s: %+v, %v", c.ID, got, err)
+		}
+	}
+	if len(listed) != n {
+		t.Errorf("%d queued commands listed, want %d", len(listed), n)
+	}
+
+	// Order on kds.commands is the order in the outbox.
+	if got, want := outboxCommandIDs(t, a.db), commandIDs(queued); !slices.Equal(got, want) {
+		t.Fatalf("outbox holds commands\n%q\nwant\n%q", got, want)
+	}
+}
+
+func commandIDs(cmds []query.Command) []string {
+	ids := make([]string, len(cmds))
+	for i, c := range cmds {
+		ids[i] = c.ID
+	}
+	return ids
+}
+
+// outboxCommandIDs reads the ids of the commands waiting in the outbox for
+// kds.commands, in the order the forwarder will publish them.
+func outboxCommandIDs(t *testing.T, db *sql.DB) []string {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), "SELECT payload FROM watermill_"+mysql.OutboxTopic+" ORDER BY `offset`")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		// Watermill's forwarder envelope.
+		var envelope struct {
+			DestinationTopic string `json:"destination_topic"`
+			Payload          []byte `json:"payload"`
+		}
+		if err := json.Unmarshal(raw, &envelope); err != nil {
+			t.Fatalf("outbox row: %v", err)
+		}
+		if envelope.DestinationTopic != topic.CommandsTopic {
+			continue
+		}
+		var c command.Command
+		if err := json.Unmarshal(envelope.Payload, &c); err != nil {
+			t.Fatalf("outbox command: %v", err)
+		}
+		ids = append(ids, c.ID)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// lateAction is how long a test waits before it acts on what a request
+// waits for. Nothing depends on it for correctness: it only makes it
+// likely that the request is already waiting when the event comes.
+const lateAction = 100 * time.Millisecond
+
+// TestWaitForCommand checks that a request waiting for a command returns as
+// soon as the command is settled, and with the queued command once the
+// wait is over.
+func TestWaitForCommand(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t)
+	ctx := context.Background()
+
+	t.Run("applied while waiting", func(t *testing.T) {
+		t.Parallel()
+		r, err := a.admin.RequestTopic(ctx, httpapi.TopicRequest{Name: "wait-cmd"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		applied := make(chan error, 1)
+		time.AfterFunc(lateAction, func() {
+			err := a.app.Commands.Apply.Handle(ctx, r.Command.Command)
+			a.events.Publish(topic.Event{Type: topic.TopicRequested, Topic: "wait-cmd", CommandID: r.Command.ID})
+			applied <- err
+		})
+		start := time.Now()
+		got, err := a.admin.Command(ctx, r.Command.ID, 5*time.Second)
+		elapsed := time.Since(start)
+		if err := <-applied; err != nil {
+			t.Fatal(err)
+		}
+		if err != nil || got.Status != command.Applied {
+			t.Fatalf("wait: %+v, %v; want applied", got, err)
+		}
+		if elapsed >= 4*time.Second {
+			t.Fatalf("returned after %v, want well before the 5s wait", elapsed)
+		}
+	})
+
+	t.Run("rejected while waiting", func(t *testing.T) {
+		t.Parallel()
+		a.pending(t, "wait-rejected")
+		first, err := a.admin.Decide(ctx, "wait-rejected", "approve", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := a.admin.Decide(ctx, "wait-rejected", "approve", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.apply(t, first)
+		refused := make(chan error, 1)
+		time.AfterFunc(lateAction, func() {
+			err := a.app.Commands.Apply.Handle(ctx, second.Command)
+			a.events.Publish(topic.Event{Type: topic.CommandRejected, Topic: "wait-rejected", CommandID: second.ID})
+			refused <- err
+		})
+		start := time.Now()
+		got, err := a.admin.Command(ctx, second.ID, 5*time.Second)
+		elapsed := time.Since(start)
+		var illegal *topic.IllegalTransitionError
+		if err := <-refused; !errors.As(err, &illegal) {
+			t.Fatalf("applying the second approval: %v, want an illegal transition", err)
+		}
+		if err != nil || got.Status != command.Rejected || !strings.Contains(got.Error, "already approved") {
+			t.Fatalf("wait: %+v, %v; want rejected as already approved", got, err)
+		}
+		if elapsed >= 4*time.Second {
+			t.Fatalf("returned after %v, want well before the 5s wait", elapsed)
+		}
+	})
+
+	t.Run("nothing happens", func(t *testing.T) {
+		t.Parallel()
+		r, err := a.admin.RequestTopic(ctx, httpapi.TopicRequest{Name: "wait-idle"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const wait = 300 * time.Millisecond
+		start := time.Now()
+		got, err := a.admin.Command(ctx, r.Command.ID, wait)
+		elapsed := time.Since(start)
+		if err != nil || got.Status != command.Queued || got.ID != r.Command.ID {
+			t.Fatalf("wait: %+v, %v; want the queued command", got, err)
+		}
+		if elapsed < wait || elapsed > 5*time.Second {
+			t.Fatalf("returned after %v, want after the %v wait", elapsed, wait)
+		}
+	})
+
+	t.Run("already settled", func(t *testing.T) {
+		t.Parallel()
+		cmd := a.pending(t, "wait-settled")
+		start := time.Now()
+		got, err := a.admin.Command(ctx, cmd.ID, 5*time.Second)
+		if err != nil || got.Status != command.Applied {
+			t.Fatalf("wait: %+v, %v", got, err)
+		}
+		if elapsed := time.Since(start); elapsed >= 4*time.Second {
+			t.Fatalf("a settled command took %v", elapsed)
+		}
+	})
+
+	t.Run("unknown command", func(t *testing.T) {
+		t.Parallel()
+		_, err := a.admin.Command(ctx, "00000000-0000-7000-8000-000000000000", 5*time.Second)
+		if apiStatus(err) != http.StatusNotFound {
+			t.Fatalf("waiting for an unknown command: %v, want 404", err)
+		}
+	})
+}
+
+// TestWaitForTopic checks wait_while: the request returns once the topic
+// leaves the status, or with the topic unchanged once the wait is over.
+func TestWaitForTopic(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t)
+	ctx := context.Background()
+
+	t.Run("activated while waiting", func(t *testing.T) {
+		t.Parallel()
+		a.approved(t, "wait-topic")
+		activated := make(chan error, 1)
+		time.AfterFunc(lateAction, func() {
+			err := a.app.Commands.ActivateTopic.Handle(ctx, command.ActivateTopic{Topic: "wait-topic", Generation: 1})
+			a.events.Publish(topic.Event{Type: topic.TopicActivated, Topic: "wait-topic", Status: topic.Active, Generation: 1})
+			activated <- err
+		})
+		start := time.Now()
+		got, err := a.admin.WaitTopic(ctx, "wait-topic", topic.Approved, 5*time.Second)
+		elapsed := time.Since(start)
+		if err := <-activated; err != nil {
+			t.Fatal(err)
+		}
+		if err != nil || got.Status != topic.Active {
+			t.Fatalf("wait: %+v, %v; want active", got, err)
+		}
+		if elapsed >= 4*time.Second {
+			t.Fatalf("returned after %v, want well before the 5s wait", elapsed)
+		}
+		if !a.cluster.Exists("wait-topic") {
+			t.Fatal("the topic is active but not in the cluster")
+		}
+	})
+
+	t.Run("nothing happens", func(t *testing.T) {
+		t.Parallel()
+		a.approved(t, "wait-topic-idle")
+		const wait = 300 * time.Millisecond
+		start := time.Now()
+		got, err := a.admin.WaitTopic(ctx, "wait-topic-idle", topic.Approved, wait)
+		elapsed := time.Since(start)
+		if err != nil || got.Status != topic.Approved {
+			t.Fatalf("wait: %+v, %v; want still approved", got, err)
+		}
+		if elapsed < wait || elapsed > 5*time.Second {
+			t.Fatalf("returned after %v, want after the %v wait", elapsed, wait)
+		}
+	})
+
+	t.Run("not in that status", func(t *testing.T) {
+		t.Parallel()
+		a.pending(t, "wait-topic-pending")
+		start := time.Now()
+		got, err := a.admin.WaitTopic(ctx, "wait-topic-pending", topic.Approved, 5*time.Second)
+		if err != nil || got.Status != topic.Pending {
+			t.Fatalf("wait: %+v, %v", got, err)
+		}
+		if elapsed := time.Since(start); elapsed >= 4*time.Second {
+			t.Fatalf("a topic not in the wait_while status took %v", elapsed)
+		}
+	})
+
+	t.Run("unknown topic", func(t *testing.T) {
+		t.Parallel()
+		_, err := a.admin.WaitTopic(ctx, "wait-nope", topic.Approved, 5*time.Second)
+		if apiStatus(err) != http.StatusNotFound {
+			t.Fatalf("waiting for an unknown topic: %v, want 404", err)
+		}
+	})
+}
+
+// TestReadyzAndHealthz checks liveness, which depends on nothing, and
+// readiness, which lists every check and fails when one does.
+func TestReadyzAndHealthz(t *testing.T) {
+	t.Parallel()
+	pass := func(context.Context) error { return nil }
+	cases := []struct {
+		name   string
+		checks []httpapi.Check
+		want   int
+		report map[string]string
+	}{
+		{name: "no checks", want: http.StatusOK, report: map[string]string{}},
+		{name: "all pass", checks: []httpapi.Check{{Name: "mysql", Fn: pass}, {Name: "kafka", Fn: pass}},
+			want: http.StatusOK, report: map[string]string{"mysql": "ok", "kafka": "ok"}},
+		{name: "kafka down", checks: []httpapi.Check{{Name: "mysql", Fn: pass}, {Name: "kafka", Fn: func(context.Context) error {
+			return errors.New("cannot reach Kafka at 127.0.0.1:9092: connection refused")
+		}}}, want: http.StatusServiceUnavailable, report: map[string]string{"mysql": "ok", "kafka": "cannot reach Kafka at 127.0.0.1:9092: connection refused"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			// Neither endpoint touches the application.
+			srv := httptest.NewServer(httpapi.NewServer(app.Application{}, httpapi.NewBroadcaster(), c.checks, slog.New(slog.DiscardHandler)))
+			defer srv.Close()
+			a := &api{url: srv.URL}
+
+			health := a.do(t, http.MethodGet, "/healthz", "", nil)
+			if health.status != http.StatusOK || !json.Valid(health.body) {
+				t.Fatalf("/healthz: %d %s", health.status, health.body)
+			}
+			ready := a.do(t, http.MethodGet, "/readyz", "", nil)
+			if ready.status != c.want {
+				t.Fatalf("/readyz: got %d, want %d: %s", ready.status, c.want, ready.body)
+			}
+			var rd httpapi.Readiness
+			if err := json.Unmarshal(ready.body, &rd); err != nil {
+				t.Fatalf("/readyz body: %v: %s", err, ready.body)
+			}
+			if rd.Ready != (c.want == http.StatusOK) || len(rd.Checks) != len(c.report) {
+				t.Fatalf("/readyz: %+v, want %v", rd, c.report)
+			}
+			for name, want := range c.report {
+				if rd.Checks[name] != want {
+					t.Errorf("check %s: %q, want %q", name, rd.Checks[name], want)
+				}
+			}
+		})
+	}
+}
+
+// TestTokenSecretShownOnce checks that a token's secret is in the answer
+// that creates it and nowhere else: not in listings, not in the database.
+func TestTokenSecretShownOnce(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t)
+	ctx := context.Background()
+
+	created := a.do(t, http.MethodPost, "/api/v1/tokens", bootstrapToken, mustJSON(t, httpapi.TokenRequest{Name: "ci-bot", Role: auth.Producer}))
+	if created.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", created.status, created.body)
+	}
+	var tok httpapi.TokenView
+	if err := json.Unmarshal(created.body, &tok); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(tok.Secret, "kds_"+tok.ID+"_") || tok.Name != "ci-bot" || tok.Role != auth.Producer || tok.CreatedBy != auth.BootstrapAdminName {
+		t.Fatalf("created token: %+v", tok)
+	}
+	who, err := a.client(t, tok.Secret).Whoami(ctx)
+	if err != nil || who.Name != "ci-bot" || who.Role != auth.Producer {
+		t.Fatalf("whoami with the new token: %+v, %v", who, err)
+	}
+
+	listed := a.do(t, http.MethodGet, "/api/v1/tokens", bootstrapToken, nil)
+	if listed.status != http.StatusOK {
+		t.Fatalf("list: %d %s", listed.status, listed.body)
+	}
+	_, random, _ := strings.Cut(strings.TrimPrefix(tok.Secret, "kds_"), "_")
+	if bytes.Contains(listed.body, []byte(random)) {
+		t.Fatalf("the listing holds the secret: %s", listed.body)
+	}
+	var views []map[string]any
+	if err := json.Unmarshal(listed.body, &views); err != nil || len(views) != 1 {
+		t.Fatalf("listing: %v: %s", err, listed.body)
+	}
+	if _, ok := views[0]["token"]; ok || views[0]["id"] != tok.ID || views[0]["last_used"] == nil {
+		t.Fatalf("listed token: %v", views[0])
+	}
+
+	var (
+		id, name, role, createdBy string
+		hash                      []byte
+	)
+	if err := a.db.QueryRowContext(ctx, "SELECT id, name, role, hash, created_by FROM tokens").Scan(&id, &name, &role, &hash, &createdBy); err != nil {
+		t.Fatal(err)
+	}
+	if want := sha256.Sum256([]byte(tok.Secret)); !bytes.Equal(hash, want[:]) {
+		t.Fatalf("stored hash %x, want the SHA-256 of the secret %x", hash, want)
+	}
+	for _, col := range [][]byte{[]byte(id), []byte(name), []byte(role), hash, []byte(createdBy)} {
+		if bytes.Contains(col, []byte(random)) {
+			t.Fatal("the secret is stored in the clear")
+		}
+	}
+}
+
+// FuzzRequestTopicBody posts arbitrary bodies as topic requests: whatever
+// arrives, the answer is JSON and never a server error. Plain go test runs
+// the seeds.
+func FuzzRequestTopicBody(f *testing.F) {
+	a := newAPI(f)
+	for _, seed := range []string{
+		`{"name":"fuzz-a"}`,
+		`{"name":"fuzz-a"}`,
+		`{"name":"fuzz-b","partitions":6,"replication_factor":1,"configs":{"retention.ms":"60000","cleanup.policy":"compact,delete"},"reason":"seed"}`,
+		`{"name":"fuzz-c","dry_run":true}`,
+		`{"name":"fuzz-d","replication_factor":2}`,
+		`{"name":"fuzz-e","partitions":-1,"replication_factor":-1}`,
+		`{"name":"fuzz-f","partitions":99999999999}`,
+		`{"name":"fuzz-g","configs":{"Bad Key":"x","segment.bytes":"1"}}`,
+		`{"name":"fuzz.h"}`, `{"name":"fuzz_h"}`,
+		`{"name":"kds.commands"}`, `{"name":"__consumer_offsets"}`, `{"name":".."}`,
+		`{"name":"` + strings.Repeat("n", 250) + `"}`,
+		`{"name":"fuzz-i","reason":"` + strings.Repeat("é", 600) + `"}`,
+		`{"name":"fuzz-j","reason":"\u0000\ud800 nul and a lone surrogate"}`,
+		`{"name":"fuzz-k","configs":null,"reason":null}`,
+		`{"name":"fuzz-l","unknown":1}`,
+		`{"name":"fuzz-m"} trailing`,
+		`{"name":"ünïcödé"}`,
+		`{"name":1}`, `null`, `[]`, `"name"`, `{}`, ``, `{`, "\xff\xfe\x00",
+		strings.Repeat("[", 20000),
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got := a.do(t, http.MethodPost, "/api/v1/topics", bootstrapToken, body)
+		if got.status >= 500 {
+			t.Fatalf("%d for body %q: %s", got.status, body, got.body)
+		}
+		if ct := got.header.Get("Content-Type"); ct != "application/json" || !json.Valid(got.body) {
+			t.Fatalf("%d for body %q is not JSON (Content-Type %q): %s", got.status, body, ct, got.body)
+		}
+	})
+}
