@@ -48,6 +48,7 @@ func newRootCommand() *cobra.Command {
 		newTopicCommand(g),
 		newAdminCommand(g),
 		newTokenCommand(g),
+		newBenchCommand(g),
 	)
 	return root
 }
