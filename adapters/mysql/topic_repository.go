@@ -93,12 +93,13 @@ func (r *TopicRepository) LiveCollision(ctx context.Context, name topic.Name) (s
 
 // settlement says how an error from a change is recorded, if at all.
 func settlement(err error) (command.Status, bool) {
+	// A failure may wrap a refusal (Kafka refusing a topic): it is a failure.
 	var failed *command.FailedError
 	switch {
-	case command.IsRefusal(err):
-		return command.Rejected, true
 	case errors.As(err, &failed):
 		return command.Failed, true
+	case command.IsRefusal(err):
+		return command.Rejected, true
 	}
 	return "", false
 }

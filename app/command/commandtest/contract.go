@@ -79,7 +79,9 @@ func TopicRepositoryContract(t *testing.T, newRepo func(t *testing.T) command.To
 		repo, ctx := newRepo(t), context.Background()
 		mustUpdate(t, repo, cmd("failing"), create("failing", oneSpec))
 		c := cmd("failing")
-		failure := &command.FailedError{Err: errors.New("broker said no")}
+		// A failure wrapping a refusal, as when Kafka refuses a topic, is
+		// still a failure: it may be retried.
+		failure := &command.FailedError{Err: &command.ClusterRefusedError{Op: "create", Topic: "failing", Reason: "broker said no"}}
 		if err := repo.Update(ctx, c, func(*topic.Topic) (*topic.Topic, error) { return nil, failure }); !errors.Is(err, failure) {
 			t.Fatalf("got %v, want the failure back", err)
 		}

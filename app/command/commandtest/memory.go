@@ -56,11 +56,11 @@ func (r *Topics) Update(_ context.Context, cmd command.Command, change func(*top
 	t, err := change(current)
 	var failed *command.FailedError
 	switch {
-	case command.IsRefusal(err):
-		r.settle(cmd, command.Rejected, err)
-		return err
 	case errors.As(err, &failed):
 		r.settle(cmd, command.Failed, err)
+		return err
+	case command.IsRefusal(err):
+		r.settle(cmd, command.Rejected, err)
 		return err
 	case err != nil:
 		return err

@@ -1,0 +1,246 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/components/forwarder"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
+
+	"github.com/kds-io/kds/adapters/embedded"
+	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/mysql"
+	"github.com/kds-io/kds/adapters/mysql/mysqltest"
+	"github.com/kds-io/kds/app/auth"
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/query"
+	"github.com/kds-io/kds/app/topic"
+	"github.com/kds-io/kds/handlers"
+)
+
+// stack is every handler on one router over a real MariaDB and kfake.
+type stack struct {
+	kafka   kafka.Config
+	cluster *kafka.Cluster
+	pub     message.Publisher
+	issue   command.IssueHandler
+	read    *mysql.ReadModel
+	events  *httpapi.Broadcaster
+}
+
+func startStack(t *testing.T) stack {
+	t.Helper()
+	db, _ := mysqltest.NewDatabase(t)
+	b, err := embedded.Start(embedded.Config{Addr: "127.0.0.1:0", Brokers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	kc := kafka.Config{Brokers: b.Addrs(), ClientID: "test", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 3 * time.Second}
+	cluster := kafka.NewCluster(kc)
+	t.Cleanup(func() { cluster.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := cluster.EnsureTopics(ctx, topic.InternalTopics, topic.Spec{Partitions: 4, ReplicationFactor: 1}); err != nil {
+		t.Fatal(err)
+	}
+	wlog := watermill.NopLogger{}
+	pub, err := kafka.NewPublisher(kc, mysql.KeyMetadata, wlog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outbox := mysql.NewOutbox(wlog)
+	repo := mysql.NewTopicRepository(db, outbox)
+	router, err := handlers.NewRouter(pub, handlers.RetryConfig{MaxRetries: 1, InitialInterval: 10 * time.Millisecond, MaxInterval: 50 * time.Millisecond, HandlerTimeout: 10 * time.Second}, wlog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subscriber := func(group string, start kafka.Start) message.Subscriber {
+		sub, err := kafka.NewSubscriber(kc, group, start, wlog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sub
+	}
+	log := slog.New(slog.DiscardHandler)
+	handlers.AddLifecycle(router, subscriber(handlers.LifecycleHandler, kafka.FromOldest), command.NewApplyHandler(repo, topic.Limits{}), log)
+	handlers.AddTopicManager(router, subscriber(handlers.TopicManagerHandler, kafka.FromOldest),
+		command.NewActivateTopicHandler(repo, cluster), command.NewDeleteTopicHandler(repo, cluster))
+	events := httpapi.NewBroadcaster()
+	handlers.AddEventFeed(router, subscriber("", kafka.FromOldest), events)
+	outboxSub, err := outbox.Subscriber(db, mysql.ForwarderConfig{PollInterval: 10 * time.Millisecond, BatchSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := forwarder.NewForwarder(outboxSub, pub, wlog, forwarder.Config{ForwarderTopic: mysql.OutboxTopic, Router: router}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := router.Run(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		pub.Close()
+	})
+	<-router.Running()
+	policy := command.Policy{DefaultPartitions: 2, DefaultReplicationFactor: 1}
+	return stack{kafka: kc, cluster: cluster, pub: pub, events: events, read: mysql.NewReadModel(db),
+		issue: command.NewIssueHandler(repo, mysql.NewCommandQueue(db, outbox), cluster, policy)}
+}
+
+var admin = auth.Principal{Name: "root", Role: auth.Admin}
+
+func (s stack) run(t *testing.T, is command.Issue) {
+	t.Helper()
+	if _, err := s.issue.Handle(context.Background(), admin, is); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (s stack) awaitStatus(t *testing.T, name string, want topic.Status) query.Topic {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got, err := s.read.Topic(context.Background(), name)
+		if err == nil && (got.Status == want || got.Error != "") {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not become %s: %+v, %v", name, want, got, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// poisoned reads kds.poison until a message satisfies match.
+func (s stack) poisoned(t *testing.T, match func(*message.Message) bool) *message.Message {
+	t.Helper()
+	sub, err := kafka.NewSubscriber(s.kafka, "", kafka.FromOldest, watermill.NopLogger{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	msgs, err := sub.Subscribe(ctx, topic.PoisonTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m := range msgs {
+		m.Ack()
+		if match(m) {
+			return m
+		}
+	}
+	t.Fatal("no such message on kds.poison")
+	return nil
+}
+
+func TestApprovalFlowsThroughEveryHandler(t *testing.T) {
+	t.Parallel()
+	s := startStack(t)
+	events, stop := s.events.Listen(16)
+	defer stop()
+	s.run(t, command.Issue{Type: command.RequestTopicType, Topic: "orders", Partitions: 3})
+	s.awaitStatus(t, "orders", topic.Pending)
+	s.run(t, command.Issue{Type: command.ApproveTopicType, Topic: "orders"})
+	s.awaitStatus(t, "orders", topic.Active)
+	if err := s.cluster.CreateTopic(context.Background(), topic.MustParseName("orders"), topic.Spec{Partitions: 3, ReplicationFactor: 1}); err != nil {
+		t.Fatalf("orders is not in Kafka as approved: %v", err)
+	}
+	var seen []topic.EventType
+	for len(seen) < 3 {
+		select {
+		case ev := <-events:
+			seen = append(seen, ev.Type)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the event feed passed on only %v", seen)
+		}
+	}
+	if seen[0] != topic.TopicRequested || seen[1] != topic.TopicApproved || seen[2] != topic.TopicActivated {
+		t.Fatalf("events in order %v", seen)
+	}
+}
+
+func TestMalformedCommandGoesToPoisonAndTheRestFlows(t *testing.T) {
+	t.Parallel()
+	s := startStack(t)
+	bad := message.NewMessage(uuid.NewString(), []byte(`{"type": "ApproveTopic", "command_id": 42`))
+	bad.Metadata.Set(mysql.KeyMetadata, "whatever")
+	if err := s.pub.Publish(topic.CommandsTopic, bad); err != nil {
+		t.Fatal(err)
+	}
+	s.run(t, command.Issue{Type: command.RequestTopicType, Topic: "after_the_bad_one"})
+	s.awaitStatus(t, "after_the_bad_one", topic.Pending)
+	m := s.poisoned(t, func(m *message.Message) bool { return m.UUID == bad.UUID })
+	if reason := m.Metadata.Get("reason_poisoned"); !strings.Contains(reason, "malformed message") {
+		t.Fatalf("poison reason %q", reason)
+	}
+}
+
+func TestRedeliveredCommandIsAppliedOnce(t *testing.T) {
+	t.Parallel()
+	s := startStack(t)
+	s.run(t, command.Issue{Type: command.RequestTopicType, Topic: "twice"})
+	s.awaitStatus(t, "twice", topic.Pending)
+	approve := command.Command{Type: command.ApproveTopicType, ID: uuid.NewString(), Topic: "twice", Actor: "root", IssuedAt: time.Now().UTC()}
+	payload, _ := json.Marshal(approve)
+	for range 3 {
+		m := message.NewMessage(uuid.NewString(), payload)
+		m.Metadata.Set(mysql.KeyMetadata, "twice")
+		if err := s.pub.Publish(topic.CommandsTopic, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.awaitStatus(t, "twice", topic.Active)
+	history, err := s.read.History(context.Background(), "twice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	approvals := 0
+	for _, tr := range history {
+		if tr.Action == topic.Approve {
+			approvals++
+		}
+	}
+	if approvals != 1 {
+		t.Fatalf("%d approvals recorded for one command delivered three times", approvals)
+	}
+}
+
+func TestKafkaRefusalLeavesTheTopicApprovedWithTheReason(t *testing.T) {
+	t.Parallel()
+	s := startStack(t)
+	// Someone created the topic in Kafka behind kds's back, with another spec.
+	if err := s.cluster.CreateTopic(context.Background(), topic.MustParseName("taken"), topic.Spec{Partitions: 5, ReplicationFactor: 1}); err != nil {
+		t.Fatal(err)
+	}
+	// The request's broker check would refuse it, so log the request directly.
+	req := command.Command{Type: command.RequestTopicType, ID: uuid.NewString(), Topic: "taken", Actor: "root", IssuedAt: time.Now().UTC(), Partitions: 2, ReplicationFactor: 1}
+	payload, _ := json.Marshal(req)
+	m := message.NewMessage(uuid.NewString(), payload)
+	m.Metadata.Set(mysql.KeyMetadata, "taken")
+	if err := s.pub.Publish(topic.CommandsTopic, m); err != nil {
+		t.Fatal(err)
+	}
+	s.awaitStatus(t, "taken", topic.Pending)
+	s.run(t, command.Issue{Type: command.ApproveTopicType, Topic: "taken"})
+	got := s.awaitStatus(t, "taken", topic.Active)
+	if got.Status != topic.Approved || !strings.Contains(got.Error, "already exists in Kafka with 5 partitions") {
+		t.Fatalf("topic %s with error %q, want approved with Kafka's refusal", got.Status, got.Error)
+	}
+	s.poisoned(t, func(m *message.Message) bool {
+		return strings.Contains(string(m.Payload), `"TopicApproved"`) && strings.Contains(string(m.Payload), `"taken"`)
+	})
+}
