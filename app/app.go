@@ -18,8 +18,7 @@ type Application struct {
 
 // Commands are the use cases that change state.
 type Commands struct {
-	Issue         command.IssueHandler
-	Apply         command.ApplyHandler
-	ActivateTopic command.ActivateTopicHandler
-	DeleteTopic   command.DeleteTopicHandler
+	Issue        command.IssueHandler
+	Apply        command.ApplyHandler
+	TopicManager command.TopicManager
 }

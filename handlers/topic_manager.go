@@ -12,13 +12,12 @@ import (
 // TopicManager makes decisions real in Kafka: it creates approved topics
 // and deletes deactivated ones.
 type TopicManager struct {
-	activate command.ActivateTopicHandler
-	del      command.DeleteTopicHandler
+	manager command.TopicManager
 }
 
 // AddTopicManager adds the topic manager to r, reading kds.events from sub.
-func AddTopicManager(r *message.Router, sub message.Subscriber, activate command.ActivateTopicHandler, del command.DeleteTopicHandler) {
-	h := TopicManager{activate: activate, del: del}
+func AddTopicManager(r *message.Router, sub message.Subscriber, manager command.TopicManager) {
+	h := TopicManager{manager: manager}
 	r.AddConsumerHandler(TopicManagerHandler, topic.EventsTopic, sub, h.Handle)
 }
 
@@ -30,9 +29,9 @@ func (h TopicManager) Handle(msg *message.Message) error {
 	}
 	switch ev.Type {
 	case topic.TopicApproved:
-		return h.activate.Handle(msg.Context(), command.ActivateTopic{Topic: ev.Topic, Generation: ev.Generation})
+		return h.manager.Activate(msg.Context(), ev.Topic, ev.Generation)
 	case topic.TopicDeactivated:
-		return h.del.Handle(msg.Context(), command.DeleteTopic{Topic: ev.Topic, Generation: ev.Generation})
+		return h.manager.Delete(msg.Context(), ev.Topic, ev.Generation)
 	}
 	return nil
 }

@@ -54,10 +54,9 @@ func newAPI(t testing.TB, checks ...httpapi.Check) *api {
 	policy := command.Policy{DefaultPartitions: 3, DefaultReplicationFactor: 1, Limits: topic.Limits{MaxPartitions: 1000}}
 	a := app.Application{
 		Commands: app.Commands{
-			Issue:         command.NewIssueHandler(repo, queue, cluster, policy),
-			Apply:         command.NewApplyHandler(repo, policy.Limits),
-			ActivateTopic: command.NewActivateTopicHandler(repo, cluster),
-			DeleteTopic:   command.NewDeleteTopicHandler(repo, cluster),
+			Issue:        command.NewIssueHandler(repo, queue, cluster, policy),
+			Apply:        command.NewApplyHandler(repo, policy.Limits),
+			TopicManager: command.NewTopicManager(repo, cluster),
 		},
 		Queries: query.NewQueries(mysql.NewReadModel(db)),
 		Tokens:  auth.NewTokens(mysql.NewTokenStore(db), bootstrapToken),
@@ -130,7 +129,7 @@ func (a *api) activate(t testing.TB, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.app.Commands.ActivateTopic.Handle(ctx, command.ActivateTopic{Topic: name, Generation: tp.Generation}); err != nil {
+	if err := a.app.Commands.TopicManager.Activate(ctx, name, tp.Generation); err != nil {
 		t.Fatalf("activate %s: %v", name, err)
 	}
 }
@@ -768,7 +767,7 @@ func TestWaitForTopic(t *testing.T) {
 		a.approved(t, "wait-topic")
 		activated := make(chan error, 1)
 		time.AfterFunc(lateAction, func() {
-			err := a.app.Commands.ActivateTopic.Handle(ctx, command.ActivateTopic{Topic: "wait-topic", Generation: 1})
+			err := a.app.Commands.TopicManager.Activate(ctx, "wait-topic", 1)
 			a.events.Publish(topic.Event{Type: topic.TopicActivated, Topic: "wait-topic", Status: topic.Active, Generation: 1})
 			activated <- err
 		})

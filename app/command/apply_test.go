@@ -15,19 +15,18 @@ func TestTheWholeLifecycle(t *testing.T) {
 	t.Parallel()
 	f := newFixture()
 	ctx := context.Background()
-	activate := command.NewActivateTopicHandler(f.topics, f.cluster)
-	del := command.NewDeleteTopicHandler(f.topics, f.cluster)
+	manager := command.NewTopicManager(f.topics, f.cluster)
 
 	f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: "news", Partitions: 2})
 	f.run(t, admin, command.Issue{Type: command.ApproveTopicType, Topic: "news"})
-	if err := activate.Handle(ctx, command.ActivateTopic{Topic: "news", Generation: 1}); err != nil {
+	if err := manager.Activate(ctx, "news", 1); err != nil {
 		t.Fatal(err)
 	}
 	if !f.cluster.Exists("news") {
 		t.Fatal("activation did not create the topic in Kafka")
 	}
 	f.run(t, admin, command.Issue{Type: command.DeactivateTopicType, Topic: "news"})
-	if err := del.Handle(ctx, command.DeleteTopic{Topic: "news", Generation: 1}); err != nil {
+	if err := manager.Delete(ctx, "news", 1); err != nil {
 		t.Fatal(err)
 	}
 	if f.cluster.Exists("news") {
@@ -81,18 +80,18 @@ func TestTopicManagerSkipsWhatIsDoneOrStale(t *testing.T) {
 	t.Parallel()
 	f := newFixture()
 	ctx := context.Background()
-	activate := command.NewActivateTopicHandler(f.topics, f.cluster)
+	manager := command.NewTopicManager(f.topics, f.cluster)
 	f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: "news"})
 	f.run(t, admin, command.Issue{Type: command.ApproveTopicType, Topic: "news"})
 	for range 3 { // redelivered
-		if err := activate.Handle(ctx, command.ActivateTopic{Topic: "news", Generation: 1}); err != nil {
+		if err := manager.Activate(ctx, "news", 1); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := activate.Handle(ctx, command.ActivateTopic{Topic: "news", Generation: 7}); err != nil {
+	if err := manager.Activate(ctx, "news", 7); err != nil {
 		t.Fatal(err)
 	}
-	if err := activate.Handle(ctx, command.ActivateTopic{Topic: "unknown", Generation: 1}); err != nil {
+	if err := manager.Activate(ctx, "unknown", 1); err != nil {
 		t.Fatal(err)
 	}
 	n := 0
@@ -113,7 +112,7 @@ func TestBrokerRefusalIsRecordedAsAFailure(t *testing.T) {
 	f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: "news"})
 	f.run(t, admin, command.Issue{Type: command.ApproveTopicType, Topic: "news"})
 	f.cluster.Brokers = 0 // the cluster shrank after the request was checked
-	err := command.NewActivateTopicHandler(f.topics, f.cluster).Handle(ctx, command.ActivateTopic{Topic: "news", Generation: 1})
+	err := command.NewTopicManager(f.topics, f.cluster).Activate(ctx, "news", 1)
 	var failed *command.FailedError
 	if !errors.As(err, &failed) || !command.IsPermanent(err) {
 		t.Fatalf("got %v, want a permanent FailedError", err)
@@ -131,13 +130,13 @@ func TestKafkaDownIsRetriable(t *testing.T) {
 	f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: "news"})
 	f.run(t, admin, command.Issue{Type: command.ApproveTopicType, Topic: "news"})
 	f.cluster.Down = true
-	activate := command.NewActivateTopicHandler(f.topics, f.cluster)
-	err := activate.Handle(ctx, command.ActivateTopic{Topic: "news", Generation: 1})
+	manager := command.NewTopicManager(f.topics, f.cluster)
+	err := manager.Activate(ctx, "news", 1)
 	if err == nil || command.IsPermanent(err) {
 		t.Fatalf("got %v, want a retriable error", err)
 	}
 	f.cluster.Down = false
-	if err := activate.Handle(ctx, command.ActivateTopic{Topic: "news", Generation: 1}); err != nil {
+	if err := manager.Activate(ctx, "news", 1); err != nil {
 		t.Fatalf("retry after the broker came back: %v", err)
 	}
 }

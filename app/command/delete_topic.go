@@ -6,33 +6,16 @@ import (
 	"github.com/kds-io/kds/app/topic"
 )
 
-// DeleteTopic asks the topic manager to delete a deactivated generation
-// from Kafka and record it deleted.
-type DeleteTopic struct {
-	Topic      string
-	Generation int
-}
-
-// DeleteTopicHandler deletes deactivated topics from Kafka.
-type DeleteTopicHandler struct {
-	topics  TopicRepository
-	cluster KafkaCluster
-}
-
-// NewDeleteTopicHandler deletes topics from cluster and records it in topics.
-func NewDeleteTopicHandler(topics TopicRepository, cluster KafkaCluster) DeleteTopicHandler {
-	return DeleteTopicHandler{topics: topics, cluster: cluster}
-}
-
-// Handle deletes the topic unless it is no longer inactive at that generation.
-func (h DeleteTopicHandler) Handle(ctx context.Context, d DeleteTopic) error {
-	return carryOut(ctx, h.topics, work{
+// Delete deletes a deactivated generation from Kafka and records it
+// deleted, unless the topic is no longer inactive at that generation.
+func (m TopicManager) Delete(ctx context.Context, name string, generation int) error {
+	return carryOut(ctx, m.topics, work{
 		cmdType:    DeleteTopicType,
-		topic:      d.Topic,
-		generation: d.Generation,
+		topic:      name,
+		generation: generation,
 		from:       topic.Inactive,
 		inKafka: func(ctx context.Context, name topic.Name, _ topic.Spec) error {
-			return h.cluster.DeleteTopic(ctx, name)
+			return m.cluster.DeleteTopic(ctx, name)
 		},
 		transition: func(t *topic.Topic) error { return t.MarkDeleted(TopicManagerActor) },
 	})

@@ -16,40 +16,34 @@ func NewQueries(read ReadModel) Queries { return Queries{read: read} }
 
 // Topics lists topics.
 func (q Queries) Topics(ctx context.Context, by auth.Principal, f TopicFilter) ([]Topic, error) {
-	if err := auth.Authorize(by, auth.ReadTopics); err != nil {
-		return nil, err
-	}
-	return q.read.Topics(ctx, f)
+	return readAs(by, func() ([]Topic, error) { return q.read.Topics(ctx, f) })
 }
 
 // Topic shows one topic.
 func (q Queries) Topic(ctx context.Context, by auth.Principal, name string) (Topic, error) {
-	if err := auth.Authorize(by, auth.ReadTopics); err != nil {
-		return Topic{}, err
-	}
-	return q.read.Topic(ctx, name)
+	return readAs(by, func() (Topic, error) { return q.read.Topic(ctx, name) })
 }
 
 // History lists a topic's transitions across generations.
 func (q Queries) History(ctx context.Context, by auth.Principal, name string) ([]Transition, error) {
-	if err := auth.Authorize(by, auth.ReadTopics); err != nil {
-		return nil, err
-	}
-	return q.read.History(ctx, name)
+	return readAs(by, func() ([]Transition, error) { return q.read.History(ctx, name) })
 }
 
 // Command shows a command and its outcome.
 func (q Queries) Command(ctx context.Context, by auth.Principal, id string) (Command, error) {
-	if err := auth.Authorize(by, auth.ReadTopics); err != nil {
-		return Command{}, err
-	}
-	return q.read.Command(ctx, id)
+	return readAs(by, func() (Command, error) { return q.read.Command(ctx, id) })
 }
 
 // Commands lists logged commands, newest first.
 func (q Queries) Commands(ctx context.Context, by auth.Principal, f CommandFilter) ([]Command, error) {
+	return readAs(by, func() ([]Command, error) { return q.read.Commands(ctx, f) })
+}
+
+// readAs runs read when by may read topics.
+func readAs[T any](by auth.Principal, read func() (T, error)) (T, error) {
 	if err := auth.Authorize(by, auth.ReadTopics); err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
-	return q.read.Commands(ctx, f)
+	return read()
 }

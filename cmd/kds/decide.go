@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/kds-io/kds/adapters/httpapi"
 	"github.com/kds-io/kds/app/command"
@@ -23,13 +26,49 @@ type decision struct {
 	// of, and what the topic then is.
 	effect     topic.Status
 	effectDone string
+	// destroys says the decision ends in deleting data, so it is confirmed.
+	destroys bool
 }
 
 var (
 	approval     = decision{action: "approve", done: "approved", effect: topic.Approved, effectDone: "active in Kafka"}
 	rejection    = decision{action: "reject", done: "rejected"}
-	deactivation = decision{action: "deactivate", done: "deactivated", effect: topic.Inactive, effectDone: "deleted from Kafka"}
+	deactivation = decision{action: "deactivate", done: "deactivated", effect: topic.Inactive, effectDone: "deleted from Kafka", destroys: true}
 )
+
+// newDecisionCommand builds the approve, reject and deactivate verbs, which
+// differ only in what they decide and whether that destroys data.
+func newDecisionCommand(g *globals, d decision, short string) *cobra.Command {
+	var (
+		reason string
+		yes    bool
+		w      waitFlags
+	)
+	cmd := &cobra.Command{
+		Use:   d.action + " TOPIC...",
+		Short: short,
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, names []string) error {
+			client, err := g.client()
+			if err != nil {
+				return err
+			}
+			if d.destroys && !yes {
+				if err := confirm(cmd.InOrStdin(), cmd.ErrOrStderr(), fmt.Sprintf(
+					"Deactivate %s? Producers and consumers are cut off and the data is deleted from Kafka. [y/N] ", strings.Join(names, ", "))); err != nil {
+					return err
+				}
+			}
+			return decide(cmd.Context(), client, cmd.OutOrStdout(), d, names, reason, w, g.output == "json")
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why, for the audit trail")
+	if d.destroys {
+		cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (needed when not on a terminal)")
+	}
+	w.register(cmd)
+	return cmd
+}
 
 // outcome is what became of one topic.
 type outcome struct {

@@ -102,10 +102,9 @@ func (s *service) application() app.Application {
 	policy := s.cfg.policy()
 	return app.Application{
 		Commands: app.Commands{
-			Issue:         command.NewIssueHandler(repo, queue, s.cluster, policy),
-			Apply:         command.NewApplyHandler(repo, policy.Limits),
-			ActivateTopic: command.NewActivateTopicHandler(repo, s.cluster),
-			DeleteTopic:   command.NewDeleteTopicHandler(repo, s.cluster),
+			Issue:        command.NewIssueHandler(repo, queue, s.cluster, policy),
+			Apply:        command.NewApplyHandler(repo, policy.Limits),
+			TopicManager: command.NewTopicManager(repo, s.cluster),
 		},
 		Queries: query.NewQueries(mysql.NewReadModel(s.db)),
 		Tokens:  auth.NewTokens(mysql.NewTokenStore(s.db), s.cfg.Auth.BootstrapAdminToken),
@@ -126,7 +125,7 @@ func (s *service) addRoles(a app.Application, wlog watermill.LoggerAdapter) erro
 		if err != nil {
 			return err
 		}
-		handlers.AddTopicManager(s.router, sub, a.Commands.ActivateTopic, a.Commands.DeleteTopic)
+		handlers.AddTopicManager(s.router, sub, a.Commands.TopicManager)
 	}
 	if s.has(roleForwarder) {
 		sub, err := s.outbox.Subscriber(s.db, mysql.ForwarderConfig{PollInterval: s.cfg.Outbox.PollInterval, BatchSize: s.cfg.Outbox.BatchSize})
