@@ -18,7 +18,8 @@ type Application struct {
 
 // Commands are the use cases that change state.
 type Commands struct {
-	Issue        command.IssueHandler
-	Apply        command.ApplyHandler
-	TopicManager command.TopicManager
+	Issue         command.IssueHandler
+	Apply         command.ApplyHandler
+	TopicManager  command.TopicManager
+	Subscriptions command.Subscriptions
 }

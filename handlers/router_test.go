@@ -70,7 +70,7 @@ func startStack(t *testing.T) stack {
 	}
 	log := slog.New(slog.DiscardHandler)
 	handlers.AddLifecycle(router, subscriber(handlers.LifecycleHandler, kafka.FromOldest), command.NewApplyHandler(repo, topic.Limits{}), log)
-	handlers.AddTopicManager(router, subscriber(handlers.TopicManagerHandler, kafka.FromOldest), command.NewTopicManager(repo, cluster))
+	handlers.AddTopicManager(router, subscriber(handlers.TopicManagerHandler, kafka.FromOldest), command.NewTopicManager(repo, cluster, mysql.NewSubscriptionRepository(db, outbox), time.Second))
 	events := httpapi.NewBroadcaster()
 	handlers.AddEventFeed(router, subscriber("", kafka.FromOldest), events)
 	outboxSub, err := outbox.Subscriber(db, mysql.ForwarderConfig{PollInterval: 10 * time.Millisecond, BatchSize: 100})

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kds-io/kds/app/query"
+	"github.com/kds-io/kds/app/subscription"
 	"github.com/kds-io/kds/app/topic"
 )
 
@@ -239,4 +240,81 @@ func (c *Client) RevokeToken(ctx context.Context, id string) error {
 		return err
 	}
 	return c.do(ctx, http.MethodDelete, "/api/v1/tokens/"+seg, nil, nil, nil)
+}
+
+// Cluster says where Kafka is.
+func (c *Client) Cluster(ctx context.Context) (Cluster, error) {
+	var cl Cluster
+	return cl, c.do(ctx, http.MethodGet, "/api/v1/cluster", nil, nil, &cl)
+}
+
+// Consumers lists consumers with their subscriptions and processes.
+func (c *Client) Consumers(ctx context.Context) ([]query.Consumer, error) {
+	var cs []query.Consumer
+	return cs, c.do(ctx, http.MethodGet, "/api/v1/consumers", nil, nil, &cs)
+}
+
+// Consumer shows one consumer.
+func (c *Client) Consumer(ctx context.Context, id string) (query.Consumer, error) {
+	var cs query.Consumer
+	seg, err := segment(id)
+	if err != nil {
+		return cs, err
+	}
+	return cs, c.do(ctx, http.MethodGet, "/api/v1/consumers/"+seg, nil, nil, &cs)
+}
+
+// Subscribe subscribes a consumer to an active topic; created is false when
+// it already was.
+func (c *Client) Subscribe(ctx context.Context, consumer, topicName string, fromBeginning bool) (sub subscription.Subscription, err error) {
+	path, err := segments("/api/v1/consumers/", consumer, "/subscriptions/", topicName)
+	if err != nil {
+		return sub, err
+	}
+	return sub, c.do(ctx, http.MethodPut, path, nil, SubscribeRequest{FromBeginning: fromBeginning}, &sub)
+}
+
+// Unsubscribe ends a consumer's subscription.
+func (c *Client) Unsubscribe(ctx context.Context, consumer, topicName string) error {
+	path, err := segments("/api/v1/consumers/", consumer, "/subscriptions/", topicName)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodDelete, path, nil, nil, nil)
+}
+
+// ReportInstance sends a consumer process's heartbeat.
+func (c *Client) ReportInstance(ctx context.Context, consumer, instance string, rep InstanceReport) error {
+	path, err := segments("/api/v1/consumers/", consumer, "/instances/", instance)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodPut, path, nil, rep, nil)
+}
+
+// LeaveInstance says a consumer process stops.
+func (c *Client) LeaveInstance(ctx context.Context, consumer, instance string) error {
+	path, err := segments("/api/v1/consumers/", consumer, "/instances/", instance)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodDelete, path, nil, nil, nil)
+}
+
+// segments builds a path of fixed parts and escaped values, alternating,
+// fixed first.
+func segments(parts ...string) (string, error) {
+	var b strings.Builder
+	for i, p := range parts {
+		if i%2 == 0 {
+			b.WriteString(p)
+			continue
+		}
+		seg, err := segment(p)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(seg)
+	}
+	return b.String(), nil
 }

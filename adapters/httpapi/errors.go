@@ -11,6 +11,7 @@ import (
 	"github.com/kds-io/kds/adapters/mysql"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/query"
 	"github.com/kds-io/kds/app/topic"
 )
@@ -46,6 +47,8 @@ func status(err error) int {
 		dbDown      *mysql.UnreachableError
 		kafkaDown   *kafka.UnreachableError
 		tooLarge    *http.MaxBytesError
+		inactive    *content.NotActiveError
+		unsubbed    *command.NotSubscribedError
 	)
 	switch {
 	case errors.As(err, &req), errors.As(err, &tokenName):
@@ -56,9 +59,9 @@ func status(err error) int {
 		return http.StatusUnauthorized
 	case errors.As(err, &forbidden):
 		return http.StatusForbidden
-	case errors.As(err, &notFound), errors.As(err, &cmdNotFound), errors.Is(err, auth.ErrTokenNotFound):
+	case errors.As(err, &notFound), errors.As(err, &cmdNotFound), errors.Is(err, auth.ErrTokenNotFound), errors.As(err, &unsubbed):
 		return http.StatusNotFound
-	case errors.As(err, &illegal), errors.As(err, &exists), errors.As(err, &collision), errors.As(err, &stale):
+	case errors.As(err, &illegal), errors.As(err, &exists), errors.As(err, &collision), errors.As(err, &stale), errors.As(err, &inactive):
 		return http.StatusConflict
 	case errors.As(err, &refused):
 		return http.StatusUnprocessableEntity

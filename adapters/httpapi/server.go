@@ -29,17 +29,29 @@ type Check struct {
 
 // Server answers the API.
 type Server struct {
-	app    app.Application
-	events *Broadcaster
-	checks []Check
-	log    *slog.Logger
-	mux    *http.ServeMux
+	app          app.Application
+	events       *Broadcaster
+	checks       []Check
+	log          *slog.Logger
+	mux          *http.ServeMux
+	kafkaBrokers []string
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithKafkaBrokers tells producers and consumers where Kafka is.
+func WithKafkaBrokers(brokers []string) Option {
+	return func(s *Server) { s.kafkaBrokers = brokers }
 }
 
 // NewServer serves a, waking waiting requests with events from events;
 // /readyz runs checks.
-func NewServer(a app.Application, events *Broadcaster, checks []Check, log *slog.Logger) *Server {
+func NewServer(a app.Application, events *Broadcaster, checks []Check, log *slog.Logger, opts ...Option) *Server {
 	s := &Server{app: a, events: events, checks: checks, log: log, mux: http.NewServeMux()}
+	for _, o := range opts {
+		o(s)
+	}
 	s.routes()
 	return s
 }
@@ -60,6 +72,13 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/v1/tokens", s.authenticated(s.createToken))
 	s.mux.HandleFunc("GET /api/v1/tokens", s.authenticated(s.listTokens))
 	s.mux.HandleFunc("DELETE /api/v1/tokens/{id}", s.authenticated(s.revokeToken))
+	s.mux.HandleFunc("GET /api/v1/cluster", s.authenticated(s.cluster))
+	s.mux.HandleFunc("GET /api/v1/consumers", s.authenticated(s.listConsumers))
+	s.mux.HandleFunc("GET /api/v1/consumers/{id}", s.authenticated(s.showConsumer))
+	s.mux.HandleFunc("PUT /api/v1/consumers/{id}/subscriptions/{topic}", s.authenticated(s.subscribe))
+	s.mux.HandleFunc("DELETE /api/v1/consumers/{id}/subscriptions/{topic}", s.authenticated(s.unsubscribe))
+	s.mux.HandleFunc("PUT /api/v1/consumers/{id}/instances/{instance}", s.authenticated(s.reportInstance))
+	s.mux.HandleFunc("DELETE /api/v1/consumers/{id}/instances/{instance}", s.authenticated(s.leaveInstance))
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, ErrorBody{Error: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
 	})

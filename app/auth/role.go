@@ -44,12 +44,15 @@ const (
 	DecideTopics Permission = "decide-topics"
 	// ManageTokens covers creating, listing and revoking API tokens.
 	ManageTokens Permission = "manage-tokens"
+	// ConsumeTopics covers subscribing, unsubscribing and reporting a
+	// consumer's processes.
+	ConsumeTopics Permission = "consume-topics"
 )
 
 var grants = map[Role][]Permission{
-	Admin:    {ReadTopics, RequestTopics, DecideTopics, ManageTokens},
+	Admin:    {ReadTopics, RequestTopics, DecideTopics, ManageTokens, ConsumeTopics},
 	Producer: {ReadTopics, RequestTopics},
-	Consumer: {ReadTopics},
+	Consumer: {ReadTopics, ConsumeTopics},
 	Viewer:   {ReadTopics},
 }
 
@@ -80,6 +83,7 @@ var describe = map[Permission]string{
 	RequestTopics: "request topics",
 	DecideTopics:  "approve, reject or deactivate topics (admins only)",
 	ManageTokens:  "manage API tokens (admins only)",
+	ConsumeTopics: "subscribe to topics (consumers and admins)",
 }
 
 // Authorize returns a *ForbiddenError unless p's role grants perm.

@@ -15,7 +15,7 @@ func TestTheWholeLifecycle(t *testing.T) {
 	t.Parallel()
 	f := newFixture()
 	ctx := context.Background()
-	manager := command.NewTopicManager(f.topics, f.cluster)
+	manager := f.manager()
 
 	f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: "news", Partitions: 2})
 	f.run(t, admin, command.Issue{Type: command.ApproveTopicType, Topic: "news"})
@@ -80,7 +80,7 @@ func TestTopicManagerSkipsWhatIsDoneOrStale(t *testing.T) {
 	t.Parallel()
 	f := newFixture()
 	ctx := context.Background()
-	manager := command.NewTopicManager(f.topics, f.cluster)
+	manager := f.manager()
 	f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: "news"})
 	f.run(t, admin, command.Issue{Type: command.ApproveTopicType, Topic: "news"})
 	for range 3 { // redelivered
@@ -112,7 +112,7 @@ func TestBrokerRefusalIsRecordedAsAFailure(t *testing.T) {
 	f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: "news"})
 	f.run(t, admin, command.Issue{Type: command.ApproveTopicType, Topic: "news"})
 	f.cluster.Brokers = 0 // the cluster shrank after the request was checked
-	err := command.NewTopicManager(f.topics, f.cluster).Activate(ctx, "news", 1)
+	err := f.manager().Activate(ctx, "news", 1)
 	var failed *command.FailedError
 	if !errors.As(err, &failed) || !command.IsPermanent(err) {
 		t.Fatalf("got %v, want a permanent FailedError", err)
@@ -130,7 +130,7 @@ func TestKafkaDownIsRetriable(t *testing.T) {
 	f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: "news"})
 	f.run(t, admin, command.Issue{Type: command.ApproveTopicType, Topic: "news"})
 	f.cluster.Down = true
-	manager := command.NewTopicManager(f.topics, f.cluster)
+	manager := f.manager()
 	err := manager.Activate(ctx, "news", 1)
 	if err == nil || command.IsPermanent(err) {
 		t.Fatalf("got %v, want a retriable error", err)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/kds-io/kds/app/auth"
+	"github.com/kds-io/kds/app/content"
+	"github.com/kds-io/kds/app/subscription"
 	"github.com/kds-io/kds/app/topic"
 )
 
@@ -51,8 +53,14 @@ func IsRefusal(err error) bool {
 		stale   *StaleGenerationError
 		unknown *UnknownTypeError
 		reason  *InvalidReasonError
+		// subscriptions
+		inactive   *content.NotActiveError
+		consumer   *subscription.InvalidConsumerIDError
+		instance   *InvalidInstanceError
+		subscribed *NotSubscribedError
 	)
-	return topic.IsRefusal(err) || errors.As(err, &refused) || errors.As(err, &stale) || errors.As(err, &unknown) || errors.As(err, &reason)
+	return topic.IsRefusal(err) || errors.As(err, &refused) || errors.As(err, &stale) || errors.As(err, &unknown) || errors.As(err, &reason) ||
+		errors.As(err, &inactive) || errors.As(err, &consumer) || errors.As(err, &instance) || errors.As(err, &subscribed)
 }
 
 // IsPermanent reports whether retrying the work that returned err cannot

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/command"
@@ -23,15 +24,21 @@ type fixture struct {
 	topics  *commandtest.Topics
 	queue   *commandtest.Queue
 	cluster *commandtest.Cluster
+	subs    *commandtest.Subscriptions
 	issue   command.IssueHandler
 	apply   command.ApplyHandler
 }
 
 func newFixture() fixture {
-	f := fixture{topics: commandtest.NewTopics(), queue: &commandtest.Queue{}, cluster: commandtest.NewCluster()}
+	f := fixture{topics: commandtest.NewTopics(), queue: &commandtest.Queue{}, cluster: commandtest.NewCluster(), subs: commandtest.NewSubscriptions()}
 	f.issue = command.NewIssueHandler(f.topics, f.queue, f.cluster, policy)
 	f.apply = command.NewApplyHandler(f.topics, policy.Limits)
 	return f
+}
+
+// manager is the topic manager, waiting at most 300ms for consumers to detach.
+func (f fixture) manager() command.TopicManager {
+	return command.NewTopicManager(f.topics, f.cluster, f.subs, 300*time.Millisecond)
 }
 
 // run issues and applies a command as the API and the lifecycle handler would.

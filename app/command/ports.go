@@ -2,7 +2,9 @@ package command
 
 import (
 	"context"
+	"time"
 
+	"github.com/kds-io/kds/app/subscription"
 	"github.com/kds-io/kds/app/topic"
 )
 
@@ -46,4 +48,23 @@ type KafkaCluster interface {
 	// ValidateTopic asks the broker whether it would create the topic,
 	// without creating it.
 	ValidateTopic(ctx context.Context, name topic.Name, spec topic.Spec) error
+}
+
+// SubscriptionRepository stores subscriptions and the consumer processes
+// that report to kds. Subscribing and unsubscribing publish
+// SubscriptionChanged on kds.events in the same transaction.
+type SubscriptionRepository interface {
+	// Subscribe stores sub, unless the consumer is already subscribed to
+	// that generation of the topic: then the existing subscription is
+	// returned and created is false.
+	Subscribe(ctx context.Context, sub subscription.Subscription) (stored subscription.Subscription, created bool, err error)
+	// Unsubscribe ends the consumer's subscription to the topic, or returns
+	// a *NotSubscribedError.
+	Unsubscribe(ctx context.Context, consumer subscription.ConsumerID, topic, actor string) error
+	// Report records that an instance is alive and what it consumes.
+	Report(ctx context.Context, inst subscription.Instance) error
+	// Leave forgets an instance that stopped.
+	Leave(ctx context.Context, consumer subscription.ConsumerID, instanceID string) error
+	// AttachedTo lists the instances alive since that still consume topic.
+	AttachedTo(ctx context.Context, topic string, aliveSince time.Time) ([]subscription.Instance, error)
 }

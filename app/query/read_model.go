@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/subscription"
 	"github.com/kds-io/kds/app/topic"
 )
 
@@ -72,6 +73,8 @@ type ReadModel interface {
 	// Command returns a *CommandNotFoundError for an unknown id.
 	Command(ctx context.Context, id string) (Command, error)
 	Commands(ctx context.Context, f CommandFilter) ([]Command, error)
+	// Consumers lists the consumers with these ids, or all of them.
+	Consumers(ctx context.Context, ids ...subscription.ConsumerID) ([]Consumer, error)
 }
 
 // CommandNotFoundError is returned for an unknown command id.

@@ -13,6 +13,9 @@ const (
 	TopicActivated   EventType = "TopicActivated"
 	TopicDeactivated EventType = "TopicDeactivated"
 	TopicDeleted     EventType = "TopicDeleted"
+	// SubscriptionChanged tells that a consumer subscribed to a topic or
+	// unsubscribed from it.
+	SubscriptionChanged EventType = "SubscriptionChanged"
 	// CommandRejected and CommandFailed tell waiting clients that a
 	// command was refused or could not be carried out.
 	CommandRejected EventType = "CommandRejected"
@@ -43,6 +46,10 @@ type Event struct {
 	Configs           map[string]string `json:"configs,omitempty"`
 	// Error is set on CommandRejected and CommandFailed.
 	Error string `json:"error,omitempty"`
+	// ConsumerID and Subscription ("subscribed" or "unsubscribed") are
+	// set on SubscriptionChanged.
+	ConsumerID   string `json:"consumer_id,omitempty"`
+	Subscription string `json:"subscription,omitempty"`
 }
 
 // NewEvent describes transition tr, caused by command commandID at time at.

@@ -68,8 +68,9 @@ func (t *Topic) Activate(actor string) error { return t.apply(Activate, actor, "
 func (t *Topic) Deactivate(actor, reason string) error { return t.apply(Deactivate, actor, reason) }
 
 // MarkDeleted records that an inactive topic is gone from Kafka, ending its
-// generation.
-func (t *Topic) MarkDeleted(actor string) error { return t.apply(Delete, actor, "") }
+// generation; reason notes anything worth knowing, such as consumers that
+// were cut off.
+func (t *Topic) MarkDeleted(actor, reason string) error { return t.apply(Delete, actor, reason) }
 
 func (t *Topic) apply(a Action, actor, reason string) error {
 	m := moves[a]

@@ -24,7 +24,7 @@ func topicIn(t *testing.T, st topic.Status) *topic.Topic {
 		topic.Active:   {func() error { return tp.Approve("root", "") }, func() error { return tp.Activate("tm") }},
 		topic.Inactive: {func() error { return tp.Approve("root", "") }, func() error { return tp.Activate("tm") }, func() error { return tp.Deactivate("root", "") }},
 		topic.Deleted: {func() error { return tp.Approve("root", "") }, func() error { return tp.Activate("tm") }, func() error { return tp.Deactivate("root", "") },
-			func() error { return tp.MarkDeleted("tm") }},
+			func() error { return tp.MarkDeleted("tm", "") }},
 	}[st]
 	for _, step := range path {
 		if err := step(); err != nil {
@@ -44,7 +44,7 @@ func TestEveryStatusTimesEveryAction(t *testing.T) {
 		topic.Reject:     func(tp *topic.Topic) error { return tp.Reject("root", "no") },
 		topic.Activate:   func(tp *topic.Topic) error { return tp.Activate("tm") },
 		topic.Deactivate: func(tp *topic.Topic) error { return tp.Deactivate("root", "done") },
-		topic.Delete:     func(tp *topic.Topic) error { return tp.MarkDeleted("tm") },
+		topic.Delete:     func(tp *topic.Topic) error { return tp.MarkDeleted("tm", "") },
 		topic.Request:    func(tp *topic.Topic) error { return tp.RequestAgain(spec, topic.Limits{}, "bob", "again") },
 	}
 	legal := map[topic.Status]map[topic.Action]topic.Status{

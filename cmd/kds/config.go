@@ -65,9 +65,10 @@ type MySQLConfig struct {
 
 // ServerConfig is the server section.
 type ServerConfig struct {
-	HTTPAddr        string        `mapstructure:"http_addr"`
-	Roles           []string      `mapstructure:"roles"`
-	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+	HTTPAddr               string        `mapstructure:"http_addr"`
+	Roles                  []string      `mapstructure:"roles"`
+	ShutdownTimeout        time.Duration `mapstructure:"shutdown_timeout"`
+	AdvertisedKafkaBrokers []string      `mapstructure:"advertised_kafka_brokers"`
 }
 
 // AuthConfig is the auth section.
@@ -95,6 +96,7 @@ type OutboxConfig struct {
 type TopicManagerConfig struct {
 	ReconcileInterval  time.Duration `mapstructure:"reconcile_interval"`
 	SyncOrphanedTopics bool          `mapstructure:"sync_orphaned_topics"`
+	DetachTimeout      time.Duration `mapstructure:"detach_timeout"`
 }
 
 // HandlersConfig is the handlers section.
@@ -241,8 +243,8 @@ func (c Config) Validate() error {
 	if c.Outbox.PollInterval <= 0 || c.Outbox.BatchSize < 1 || c.Outbox.PruneInterval <= 0 || c.Outbox.Retention <= 0 {
 		errs = append(errs, errors.New("outbox.poll_interval, batch_size, retention and prune_interval must be positive"))
 	}
-	if c.TopicManager.ReconcileInterval <= 0 {
-		errs = append(errs, errors.New("topic_manager.reconcile_interval must be positive"))
+	if c.TopicManager.ReconcileInterval <= 0 || c.TopicManager.DetachTimeout <= 0 {
+		errs = append(errs, errors.New("topic_manager.reconcile_interval and detach_timeout must be positive"))
 	}
 	if c.Handlers.MaxRetries < 0 || c.Handlers.InitialInterval <= 0 || c.Handlers.MaxInterval <= 0 || c.Handlers.Timeout <= 0 {
 		errs = append(errs, errors.New("handlers.max_retries must not be negative, and the intervals and timeout must be positive"))

@@ -99,12 +99,14 @@ func (s *service) has(role string) bool { return slices.Contains(s.roles, role) 
 func (s *service) application() app.Application {
 	repo := mysql.NewTopicRepository(s.db, s.outbox)
 	queue := mysql.NewCommandQueue(s.db, s.outbox)
+	subs := mysql.NewSubscriptionRepository(s.db, s.outbox)
 	policy := s.cfg.policy()
 	return app.Application{
 		Commands: app.Commands{
-			Issue:        command.NewIssueHandler(repo, queue, s.cluster, policy),
-			Apply:        command.NewApplyHandler(repo, policy.Limits),
-			TopicManager: command.NewTopicManager(repo, s.cluster),
+			Issue:         command.NewIssueHandler(repo, queue, s.cluster, policy),
+			Apply:         command.NewApplyHandler(repo, policy.Limits),
+			TopicManager:  command.NewTopicManager(repo, s.cluster, subs, s.cfg.TopicManager.DetachTimeout),
+			Subscriptions: command.NewSubscriptions(repo, subs),
 		},
 		Queries: query.NewQueries(mysql.NewReadModel(s.db)),
 		Tokens:  auth.NewTokens(mysql.NewTokenStore(s.db), s.cfg.Auth.BootstrapAdminToken),
@@ -148,7 +150,11 @@ func (s *service) addRoles(a app.Application, wlog watermill.LoggerAdapter) erro
 			return fmt.Errorf("API on %s: %w", s.cfg.Server.HTTPAddr, err)
 		}
 		s.listener = ln
-		api := httpapi.NewServer(a, events, s.readinessChecks(), s.log)
+		advertised := s.cfg.Server.AdvertisedKafkaBrokers
+		if len(advertised) == 0 {
+			advertised = s.cfg.Kafka.Brokers
+		}
+		api := httpapi.NewServer(a, events, s.readinessChecks(), s.log, httpapi.WithKafkaBrokers(advertised))
 		s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	}
 	return nil

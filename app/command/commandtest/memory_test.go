@@ -11,3 +11,8 @@ func TestMemoryTopicsMeetTheContract(t *testing.T) {
 	t.Parallel()
 	commandtest.TopicRepositoryContract(t, func(*testing.T) command.TopicRepository { return commandtest.NewTopics() })
 }
+
+func TestMemorySubscriptionsMeetTheContract(t *testing.T) {
+	t.Parallel()
+	commandtest.SubscriptionRepositoryContract(t, func(*testing.T) command.SubscriptionRepository { return commandtest.NewSubscriptions() })
+}

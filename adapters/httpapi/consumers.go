@@ -1,0 +1,108 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/kds-io/kds/app/auth"
+	"github.com/kds-io/kds/app/subscription"
+)
+
+// Cluster tells clients where Kafka is.
+type Cluster struct {
+	KafkaBrokers []string `json:"kafka_brokers"`
+}
+
+// SubscribeRequest subscribes a consumer to a topic.
+type SubscribeRequest struct {
+	FromBeginning bool `json:"from_beginning,omitempty"`
+}
+
+// InstanceReport is a consumer process's heartbeat.
+type InstanceReport struct {
+	Host     string   `json:"host"`
+	PID      int      `json:"pid"`
+	Attached []string `json:"attached"`
+}
+
+func (s *Server) cluster(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	if err := auth.Authorize(p, auth.ReadTopics); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, Cluster{KafkaBrokers: nonNilSlice(s.kafkaBrokers)})
+}
+
+func (s *Server) listConsumers(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	cs, err := s.app.Queries.Consumers(r.Context(), p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, nonNilSlice(cs))
+}
+
+func (s *Server) showConsumer(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	id, err := subscription.ParseConsumerID(r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, badRequest(err.Error()))
+		return
+	}
+	c, err := s.app.Queries.Consumer(r.Context(), p, id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// subscribe answers 201 with a new subscription, 200 with the existing one.
+func (s *Server) subscribe(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	var req SubscribeRequest
+	if r.ContentLength != 0 {
+		if err := decode(r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	sub, created, err := s.app.Commands.Subscriptions.Subscribe(r.Context(), p, r.PathValue("id"), r.PathValue("topic"), req.FromBeginning)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	code := http.StatusOK
+	if created {
+		code = http.StatusCreated
+	}
+	writeJSON(w, code, sub)
+}
+
+func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	if err := s.app.Commands.Subscriptions.Unsubscribe(r.Context(), p, r.PathValue("id"), r.PathValue("topic")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) reportInstance(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	var rep InstanceReport
+	if err := decode(r, &rep); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	inst := subscription.Instance{ID: r.PathValue("instance"), ConsumerID: subscription.ConsumerID(r.PathValue("id")),
+		Host: rep.Host, PID: rep.PID, Attached: rep.Attached}
+	if err := s.app.Commands.Subscriptions.Report(r.Context(), p, inst); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) leaveInstance(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	if err := s.app.Commands.Subscriptions.Leave(r.Context(), p, r.PathValue("id"), r.PathValue("instance")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

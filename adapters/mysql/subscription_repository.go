@@ -1,0 +1,166 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/subscription"
+	"github.com/kds-io/kds/app/topic"
+)
+
+// SubscriptionRepository implements command.SubscriptionRepository.
+type SubscriptionRepository struct {
+	db     *sql.DB
+	outbox *Outbox
+}
+
+// NewSubscriptionRepository stores subscriptions in db and publishes their
+// changes through outbox.
+func NewSubscriptionRepository(db *sql.DB, outbox *Outbox) *SubscriptionRepository {
+	return &SubscriptionRepository{db: db, outbox: outbox}
+}
+
+const subscriptionColumns = "consumer_id, topic, generation, consumer_group, from_beginning, created_by, created_at"
+
+// Subscribe implements command.SubscriptionRepository.
+func (r *SubscriptionRepository) Subscribe(ctx context.Context, sub subscription.Subscription) (subscription.Subscription, bool, error) {
+	var (
+		stored  subscription.Subscription
+		created bool
+	)
+	err := inTx(ctx, r.db, func(tx *sql.Tx) error {
+		existing, err := scanSubscription(tx.QueryRowContext(ctx, "SELECT "+subscriptionColumns+
+			" FROM subscriptions WHERE consumer_id = ? AND topic = ? FOR UPDATE", sub.ConsumerID, sub.Topic))
+		if err == nil && existing.Generation == sub.Generation {
+			stored, created = existing, false
+			return nil
+		}
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("load subscription: %w", err)
+		}
+		// A subscription to an earlier generation ended with it; this one
+		// takes its place, with a consumer group of its own.
+		if _, err := tx.ExecContext(ctx, "REPLACE INTO subscriptions ("+subscriptionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?)",
+			sub.ConsumerID, sub.Topic, sub.Generation, sub.Group, sub.FromBeginning, sub.CreatedBy, sub.CreatedAt); err != nil {
+			return fmt.Errorf("store subscription: %w", err)
+		}
+		stored, created = sub, true
+		return r.changed(ctx, tx, sub.ConsumerID, sub.Topic, sub.Generation, "subscribed", sub.CreatedBy, sub.CreatedAt)
+	})
+	if err == nil && created {
+		r.outbox.committed()
+	}
+	return stored, created, err
+}
+
+// Unsubscribe implements command.SubscriptionRepository.
+func (r *SubscriptionRepository) Unsubscribe(ctx context.Context, consumer subscription.ConsumerID, topicName, actor string) error {
+	err := inTx(ctx, r.db, func(tx *sql.Tx) error {
+		var generation int
+		err := tx.QueryRowContext(ctx, "SELECT generation FROM subscriptions WHERE consumer_id = ? AND topic = ? FOR UPDATE", consumer, topicName).Scan(&generation)
+		if errors.Is(err, sql.ErrNoRows) {
+			return &command.NotSubscribedError{ConsumerID: consumer, Topic: topicName}
+		}
+		if err != nil {
+			return fmt.Errorf("load subscription: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM subscriptions WHERE consumer_id = ? AND topic = ?", consumer, topicName); err != nil {
+			return fmt.Errorf("delete subscription: %w", err)
+		}
+		return r.changed(ctx, tx, consumer, topicName, generation, "unsubscribed", actor, time.Now().UTC())
+	})
+	if err == nil {
+		r.outbox.committed()
+	}
+	return err
+}
+
+// changed publishes SubscriptionChanged.
+func (r *SubscriptionRepository) changed(ctx context.Context, tx *sql.Tx, consumer subscription.ConsumerID, topicName string, generation int, change, actor string, at time.Time) error {
+	payload, err := json.Marshal(topic.Event{Type: topic.SubscriptionChanged, Topic: topicName, Generation: generation,
+		ConsumerID: string(consumer), Subscription: change, Actor: actor, At: at})
+	if err != nil {
+		return err
+	}
+	return r.outbox.write(ctx, tx, outboxMessage{topic: topic.EventsTopic, key: topicName, payload: payload})
+}
+
+// Report implements command.SubscriptionRepository.
+func (r *SubscriptionRepository) Report(ctx context.Context, inst subscription.Instance) error {
+	return inTx(ctx, r.db, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO consumer_instances (id, consumer_id, host, pid, started_at, last_seen) VALUES (?, ?, ?, ?, ?, ?) "+
+			"ON DUPLICATE KEY UPDATE host = VALUES(host), pid = VALUES(pid), last_seen = VALUES(last_seen)",
+			inst.ID, inst.ConsumerID, inst.Host, inst.PID, inst.LastSeen, inst.LastSeen); err != nil {
+			return fmt.Errorf("record consumer instance: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM consumer_attachments WHERE instance_id = ?", inst.ID); err != nil {
+			return fmt.Errorf("record consumer attachments: %w", err)
+		}
+		if len(inst.Attached) == 0 {
+			return nil
+		}
+		values := strings.TrimSuffix(strings.Repeat("(?, ?), ", len(inst.Attached)), ", ")
+		args := make([]any, 0, 2*len(inst.Attached))
+		for _, t := range inst.Attached {
+			args = append(args, inst.ID, t)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT IGNORE INTO consumer_attachments (instance_id, topic) VALUES "+values, args...); err != nil {
+			return fmt.Errorf("record consumer attachments: %w", err)
+		}
+		return nil
+	})
+}
+
+// Leave implements command.SubscriptionRepository.
+func (r *SubscriptionRepository) Leave(ctx context.Context, consumer subscription.ConsumerID, instanceID string) error {
+	return inTx(ctx, r.db, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM consumer_instances WHERE id = ? AND consumer_id = ?", instanceID, consumer)
+		if err != nil {
+			return fmt.Errorf("forget consumer instance: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, "DELETE FROM consumer_attachments WHERE instance_id = ?", instanceID)
+		return err
+	})
+}
+
+// AttachedTo implements command.SubscriptionRepository.
+func (r *SubscriptionRepository) AttachedTo(ctx context.Context, topicName string, aliveSince time.Time) ([]subscription.Instance, error) {
+	rows, err := r.db.QueryContext(ctx, "SELECT i.id, i.consumer_id, i.host, i.pid, i.started_at, i.last_seen FROM consumer_instances i "+
+		"JOIN consumer_attachments a ON a.instance_id = i.id WHERE a.topic = ? AND i.last_seen > ? ORDER BY i.id", topicName, aliveSince)
+	if err != nil {
+		return nil, fmt.Errorf("consumers attached to %q: %w", topicName, err)
+	}
+	return collect(rows, scanInstance)
+}
+
+// PruneInstances forgets processes silent for longer than age: they
+// stopped without saying so.
+func (r *SubscriptionRepository) PruneInstances(ctx context.Context, age time.Duration) (int64, error) {
+	res, err := r.db.ExecContext(ctx, "DELETE i, a FROM consumer_instances i LEFT JOIN consumer_attachments a ON a.instance_id = i.id WHERE i.last_seen < ?",
+		time.Now().UTC().Add(-age))
+	if err != nil {
+		return 0, fmt.Errorf("prune consumer instances: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+func scanSubscription(r rowScanner) (subscription.Subscription, error) {
+	var s subscription.Subscription
+	err := r.Scan(&s.ConsumerID, &s.Topic, &s.Generation, &s.Group, &s.FromBeginning, &s.CreatedBy, &s.CreatedAt)
+	return s, err
+}
+
+func scanInstance(r rowScanner) (subscription.Instance, error) {
+	var in subscription.Instance
+	err := r.Scan(&in.ID, &in.ConsumerID, &in.Host, &in.PID, &in.StartedAt, &in.LastSeen)
+	return in, err
+}

@@ -1,0 +1,90 @@
+package commandtest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/subscription"
+)
+
+// SubscriptionRepositoryContract runs the behaviour every
+// command.SubscriptionRepository must have; newRepo returns an empty one.
+func SubscriptionRepositoryContract(t *testing.T, newRepo func(t *testing.T) command.SubscriptionRepository) {
+	ctx := context.Background()
+	sub := func(consumer, topic string, generation int) subscription.Subscription {
+		return subscription.Subscription{ConsumerID: subscription.ConsumerID(consumer), Topic: topic, Generation: generation,
+			Group: "kds-consumer." + consumer + "." + topic + ".0001", CreatedBy: "alice", CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+	}
+
+	t.Run("subscribing twice to one generation keeps the first subscription", func(t *testing.T) {
+		t.Parallel()
+		repo := newRepo(t)
+		first, created, err := repo.Subscribe(ctx, sub("c1", "news", 1))
+		if err != nil || !created {
+			t.Fatalf("first subscribe: created %v, %v", created, err)
+		}
+		again := sub("c1", "news", 1)
+		again.Group = "another-group"
+		got, created, err := repo.Subscribe(ctx, again)
+		if err != nil || created || got.Group != first.Group {
+			t.Fatalf("second subscribe: created %v, group %q, %v; want the first subscription back", created, got.Group, err)
+		}
+		next := sub("c1", "news", 2)
+		next.Group = "next-generation"
+		got, created, err = repo.Subscribe(ctx, next)
+		if err != nil || !created || got.Group != "next-generation" {
+			t.Fatalf("subscribe to a new generation: created %v, group %q, %v", created, got.Group, err)
+		}
+	})
+
+	t.Run("unsubscribe ends it, once", func(t *testing.T) {
+		t.Parallel()
+		repo := newRepo(t)
+		if _, _, err := repo.Subscribe(ctx, sub("c1", "news", 1)); err != nil {
+			t.Fatal(err)
+		}
+		if err := repo.Unsubscribe(ctx, "c1", "news", "alice"); err != nil {
+			t.Fatal(err)
+		}
+		var notSubscribed *command.NotSubscribedError
+		if err := repo.Unsubscribe(ctx, "c1", "news", "alice"); !errors.As(err, &notSubscribed) {
+			t.Fatalf("second unsubscribe: %v, want NotSubscribedError", err)
+		}
+		if _, created, err := repo.Subscribe(ctx, sub("c1", "news", 1)); err != nil || !created {
+			t.Fatalf("subscribe after unsubscribe: created %v, %v", created, err)
+		}
+	})
+
+	t.Run("only live instances that consume a topic are attached to it", func(t *testing.T) {
+		t.Parallel()
+		repo := newRepo(t)
+		now := time.Now().UTC()
+		report := func(id string, seen time.Time, attached ...string) {
+			t.Helper()
+			if err := repo.Report(ctx, subscription.Instance{ID: id, ConsumerID: "c1", Host: "h", PID: 1, Attached: attached, LastSeen: seen}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		report("instance-a", now, "news", "sports")
+		report("instance-b", now, "sports")
+		report("instance-old", now.Add(-time.Minute), "news")
+		got, err := repo.AttachedTo(ctx, "news", now.Add(-10*time.Second))
+		if err != nil || len(got) != 1 || got[0].ID != "instance-a" {
+			t.Fatalf("attached to news: %+v, %v; want instance-a only", got, err)
+		}
+		report("instance-a", now, "sports")
+		if got, _ := repo.AttachedTo(ctx, "news", now.Add(-10*time.Second)); len(got) != 0 {
+			t.Fatalf("after detaching: %+v", got)
+		}
+		if err := repo.Leave(ctx, "c1", "instance-b"); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = repo.AttachedTo(ctx, "sports", now.Add(-10*time.Second))
+		if len(got) != 1 || got[0].ID != "instance-a" {
+			t.Fatalf("attached to sports after instance-b left: %+v", got)
+		}
+	})
+}

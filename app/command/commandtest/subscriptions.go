@@ -1,0 +1,95 @@
+package commandtest
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/subscription"
+)
+
+// Subscriptions is an in-memory command.SubscriptionRepository.
+type Subscriptions struct {
+	mu        sync.Mutex
+	subs      map[subscription.ConsumerID]map[string]subscription.Subscription
+	instances map[string]subscription.Instance
+	changes   int
+}
+
+// NewSubscriptions returns an empty repository.
+func NewSubscriptions() *Subscriptions {
+	return &Subscriptions{subs: map[subscription.ConsumerID]map[string]subscription.Subscription{}, instances: map[string]subscription.Instance{}}
+}
+
+// Subscribe implements command.SubscriptionRepository.
+func (r *Subscriptions) Subscribe(_ context.Context, sub subscription.Subscription) (subscription.Subscription, bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if old, ok := r.subs[sub.ConsumerID][sub.Topic]; ok && old.Generation == sub.Generation {
+		return old, false, nil
+	}
+	if r.subs[sub.ConsumerID] == nil {
+		r.subs[sub.ConsumerID] = map[string]subscription.Subscription{}
+	}
+	r.subs[sub.ConsumerID][sub.Topic] = sub
+	r.changes++
+	return sub, true, nil
+}
+
+// Unsubscribe implements command.SubscriptionRepository.
+func (r *Subscriptions) Unsubscribe(_ context.Context, consumer subscription.ConsumerID, topic, _ string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.subs[consumer][topic]; !ok {
+		return &command.NotSubscribedError{ConsumerID: consumer, Topic: topic}
+	}
+	delete(r.subs[consumer], topic)
+	r.changes++
+	return nil
+}
+
+// Report implements command.SubscriptionRepository.
+func (r *Subscriptions) Report(_ context.Context, inst subscription.Instance) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if old, ok := r.instances[inst.ID]; ok {
+		inst.StartedAt = old.StartedAt
+	} else {
+		inst.StartedAt = inst.LastSeen
+	}
+	inst.Attached = slices.Clone(inst.Attached)
+	r.instances[inst.ID] = inst
+	return nil
+}
+
+// Leave implements command.SubscriptionRepository.
+func (r *Subscriptions) Leave(_ context.Context, consumer subscription.ConsumerID, instanceID string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.instances[instanceID].ConsumerID == consumer {
+		delete(r.instances, instanceID)
+	}
+	return nil
+}
+
+// AttachedTo implements command.SubscriptionRepository.
+func (r *Subscriptions) AttachedTo(_ context.Context, topic string, aliveSince time.Time) ([]subscription.Instance, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []subscription.Instance
+	for _, in := range r.instances {
+		if in.LastSeen.After(aliveSince) && slices.Contains(in.Attached, topic) {
+			out = append(out, in)
+		}
+	}
+	return out, nil
+}
+
+// Changes counts the subscribes and unsubscribes that changed something.
+func (r *Subscriptions) Changes() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.changes
+}

@@ -1,0 +1,126 @@
+package command_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kds-io/kds/app/auth"
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/content"
+	"github.com/kds-io/kds/app/subscription"
+	"github.com/kds-io/kds/app/topic"
+)
+
+var consumer = auth.Principal{Name: "reader", Role: auth.Consumer}
+
+// activeTopic takes name through request, approve and activation.
+func (f fixture) activeTopic(t *testing.T, name string) {
+	t.Helper()
+	f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: name})
+	f.run(t, admin, command.Issue{Type: command.ApproveTopicType, Topic: name})
+	if err := f.manager().Activate(context.Background(), name, 1); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSubscribeOnlyToActiveTopics(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	subs := command.NewSubscriptions(f.topics, f.subs)
+	ctx := context.Background()
+	f.activeTopic(t, "news")
+	f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: "later"})
+
+	s, created, err := subs.Subscribe(ctx, consumer, "c1", "news", true)
+	if err != nil || !created || s.Generation != 1 || !s.FromBeginning || s.CreatedBy != "reader" || !strings.HasPrefix(s.Group, "kds-consumer.c1.news.") {
+		t.Fatalf("subscribe: %+v, created %v, %v", s, created, err)
+	}
+	again, created, err := subs.Subscribe(ctx, consumer, "c1", "news", false)
+	if err != nil || created || again.Group != s.Group {
+		t.Fatalf("subscribing again: %+v, created %v, %v; want the same subscription", again, created, err)
+	}
+	for _, tt := range []struct {
+		by         auth.Principal
+		consumer   string
+		topic, msg string
+	}{
+		{consumer, "c1", "later", `topic "later" is pending, not active`},
+		{consumer, "c1", "nothing", `topic "nothing" does not exist`},
+		{consumer, "c 1", "news", `invalid consumer id "c 1"`},
+		{viewer, "c1", "news", "may not subscribe"},
+		{producer, "c1", "news", "may not subscribe"},
+	} {
+		_, _, err := subs.Subscribe(ctx, tt.by, tt.consumer, tt.topic, false)
+		if err == nil || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("subscribe %s to %s as %s: %v, want %q", tt.consumer, tt.topic, tt.by.Role, err, tt.msg)
+		}
+	}
+	var inactive *content.NotActiveError
+	if _, _, err := subs.Subscribe(ctx, consumer, "c1", "later", false); !errors.As(err, &inactive) || !command.IsRefusal(err) {
+		t.Fatalf("subscribing to a pending topic: %v, want a NotActiveError refusal", err)
+	}
+	if err := subs.Unsubscribe(ctx, consumer, "c1", "news"); err != nil {
+		t.Fatal(err)
+	}
+	var notSubscribed *command.NotSubscribedError
+	if err := subs.Unsubscribe(ctx, consumer, "c1", "news"); !errors.As(err, &notSubscribed) {
+		t.Fatalf("unsubscribing twice: %v", err)
+	}
+}
+
+func TestDeletionWaitsForConsumersToDetach(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	ctx := context.Background()
+	f.activeTopic(t, "news")
+	report := func(attached ...string) {
+		t.Helper()
+		if err := f.subs.Report(ctx, subscription.Instance{ID: "instance-1", ConsumerID: "c1", Host: "laptop", PID: 42, Attached: attached, LastSeen: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	report("news")
+	f.run(t, admin, command.Issue{Type: command.DeactivateTopicType, Topic: "news"})
+	deleted := make(chan error, 1)
+	go func() { deleted <- f.manager().Delete(ctx, "news", 1) }()
+	select {
+	case err := <-deleted:
+		t.Fatalf("deleted while a consumer was attached: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if !f.cluster.Exists("news") {
+		t.Fatal("the topic left Kafka before its consumer detached")
+	}
+	report()
+	if err := <-deleted; err != nil {
+		t.Fatal(err)
+	}
+	if f.cluster.Exists("news") {
+		t.Fatal("the topic is still in Kafka")
+	}
+	last := f.topics.Events()[len(f.topics.Events())-1]
+	if last.Type != topic.TopicDeleted || last.Reason != "" {
+		t.Fatalf("last event %+v, want TopicDeleted without a note", last)
+	}
+}
+
+func TestDeletionCutsOffAConsumerThatDoesNotDetach(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	ctx := context.Background()
+	f.activeTopic(t, "news")
+	if err := f.subs.Report(ctx, subscription.Instance{ID: "instance-1", ConsumerID: "stuck", Host: "laptop", PID: 42, Attached: []string{"news"}, LastSeen: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	f.run(t, admin, command.Issue{Type: command.DeactivateTopicType, Topic: "news"})
+	if err := f.manager().Delete(ctx, "news", 1); err != nil {
+		t.Fatal(err)
+	}
+	last := f.topics.Events()[len(f.topics.Events())-1]
+	if last.Type != topic.TopicDeleted || !strings.Contains(last.Reason, "stuck (laptop pid 42)") {
+		t.Fatalf("last event %+v, want TopicDeleted noting the consumer cut off", last)
+	}
+}

@@ -1,0 +1,213 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	wkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/kds-io/kds/app/content"
+	"github.com/kds-io/kds/app/subscription"
+	"github.com/kds-io/kds/app/topic"
+)
+
+// ConsumerEventsHandler is the consumer process's permanent handler: it
+// reads kds.events, so the router never runs out of handlers, and detaches
+// subscriptions whose topic is deactivated.
+const ConsumerEventsHandler = "kds-consumer-events"
+
+// Sink receives what a consumer's subscriptions read, from several
+// goroutines at once.
+type Sink interface {
+	Deliver(content.Message)
+	// Notify tells the user of a change they did not ask for.
+	Notify(format string, args ...any)
+}
+
+// SubscriberFactory makes the Kafka subscriber of one subscription, in the
+// subscription's own consumer group.
+type SubscriberFactory func(subscription.Subscription) (message.Subscriber, error)
+
+// Wanted lists the subscriptions a consumer should be running.
+type Wanted func(ctx context.Context) ([]subscription.Subscription, error)
+
+// Consumer runs one consumer's subscriptions as handlers of a router,
+// adding and stopping them at runtime without touching the others: each
+// subscription has a subscriber and consumer group of its own, so no
+// rebalance of one disturbs another.
+type Consumer struct {
+	id            subscription.ConsumerID
+	router        *message.Router
+	newSubscriber SubscriberFactory
+	wanted        Wanted
+	sink          Sink
+	// changed is called, without locks held, after the set of attached
+	// topics changed.
+	changed func()
+
+	mu       sync.Mutex
+	attached map[string]attachment
+}
+
+type attachment struct {
+	sub        subscription.Subscription
+	handler    *message.Handler
+	subscriber message.Subscriber
+}
+
+// NewConsumer runs consumer id's subscriptions on router, which must also
+// run the handler AddConsumerEvents adds.
+func NewConsumer(id subscription.ConsumerID, router *message.Router, newSubscriber SubscriberFactory, wanted Wanted, sink Sink, changed func()) *Consumer {
+	return &Consumer{id: id, router: router, newSubscriber: newSubscriber, wanted: wanted, sink: sink, changed: changed, attached: map[string]attachment{}}
+}
+
+// AddConsumerEvents adds the consumer's permanent handler, reading
+// kds.events from sub, which must have no consumer group.
+func AddConsumerEvents(r *message.Router, sub message.Subscriber, c *Consumer) {
+	r.AddConsumerHandler(ConsumerEventsHandler, topic.EventsTopic, sub, func(msg *message.Message) error {
+		ev, err := decodeEvent(msg)
+		if err != nil {
+			return nil
+		}
+		c.onEvent(msg.Context(), ev)
+		return nil
+	})
+}
+
+func (c *Consumer) onEvent(ctx context.Context, ev topic.Event) {
+	switch {
+	case ev.Type == topic.TopicDeactivated || ev.Type == topic.TopicDeleted:
+		if c.Detach(ev.Topic) {
+			c.sink.Notify("topic %s was deactivated by %s: unsubscribed", ev.Topic, ev.Actor)
+		}
+	case ev.Type == topic.SubscriptionChanged && ev.ConsumerID == string(c.id):
+		// Another process of this consumer changed what it subscribes to:
+		// follow, so that the processes keep sharing the same work.
+		if err := c.Refresh(ctx); err != nil {
+			c.sink.Notify("could not follow a subscription change of %s: %v", ev.Topic, err)
+		}
+	}
+}
+
+// Attach starts consuming sub unless it already runs.
+func (c *Consumer) Attach(ctx context.Context, sub subscription.Subscription) error {
+	changed, err := c.attach(ctx, sub)
+	if changed {
+		c.changed()
+	}
+	return err
+}
+
+func (c *Consumer) attach(ctx context.Context, sub subscription.Subscription) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a, ok := c.attached[sub.Topic]
+	if ok && a.sub.Group == sub.Group {
+		return false, nil
+	}
+	changed := ok && c.detachLocked(sub.Topic)
+	subscriber, err := c.newSubscriber(sub)
+	if err != nil {
+		return changed, fmt.Errorf("subscribe to %s: %w", sub.Topic, err)
+	}
+	name := sub.Topic
+	h := c.router.AddConsumerHandler(sub.Group, sub.Topic, subscriber, func(msg *message.Message) error {
+		c.sink.Deliver(decodeContent(name, msg))
+		return nil
+	})
+	if err := c.router.RunHandlers(ctx); err != nil {
+		_ = subscriber.Close()
+		return changed, fmt.Errorf("subscribe to %s: %w", sub.Topic, err)
+	}
+	c.attached[sub.Topic] = attachment{sub: sub, handler: h, subscriber: subscriber}
+	return true, nil
+}
+
+// Detach stops consuming the topic, committing what was read; it reports
+// whether the topic was attached.
+func (c *Consumer) Detach(topicName string) bool {
+	c.mu.Lock()
+	ok := c.detachLocked(topicName)
+	c.mu.Unlock()
+	if ok {
+		c.changed()
+	}
+	return ok
+}
+
+func (c *Consumer) detachLocked(topicName string) bool {
+	a, ok := c.attached[topicName]
+	if !ok {
+		return false
+	}
+	a.handler.Stop()
+	<-a.handler.Stopped()
+	_ = a.subscriber.Close()
+	delete(c.attached, topicName)
+	return true
+}
+
+// Refresh attaches what the consumer should run and detaches the rest.
+func (c *Consumer) Refresh(ctx context.Context) error {
+	want, err := c.wanted(ctx)
+	if err != nil {
+		return err
+	}
+	keep := map[string]bool{}
+	var errs []error
+	for _, s := range want {
+		keep[s.Topic] = true
+		if err := c.Attach(ctx, s); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, t := range c.Attached() {
+		if !keep[t] {
+			c.Detach(t)
+		}
+	}
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
+// Attached lists the topics consumed now, sorted.
+func (c *Consumer) Attached() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	names := make([]string, 0, len(c.attached))
+	for n := range c.attached {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Close detaches everything, committing what was read.
+func (c *Consumer) Close() {
+	for _, t := range c.Attached() {
+		c.Detach(t)
+	}
+}
+
+// decodeContent turns a record into content; records written by other
+// clients lack kds's headers and show without producer and send time.
+func decodeContent(topicName string, msg *message.Message) content.Message {
+	ctx := msg.Context()
+	m := content.Message{Topic: topicName, Value: string(msg.Payload), Producer: msg.Metadata.Get(content.ProducerHeader), UUID: msg.UUID, ReceivedAt: time.Now().UTC()}
+	m.Partition, _ = wkafka.MessagePartitionFromCtx(ctx)
+	m.Offset, _ = wkafka.MessagePartitionOffsetFromCtx(ctx)
+	m.Timestamp, _ = wkafka.MessageTimestampFromCtx(ctx)
+	if key, ok := wkafka.MessageKeyFromCtx(ctx); ok {
+		m.Key = string(key)
+	}
+	if sent, err := time.Parse(time.RFC3339Nano, msg.Metadata.Get(content.SentAtHeader)); err == nil {
+		m.SentAt = sent
+	}
+	return m
+}

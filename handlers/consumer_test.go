@@ -1,0 +1,219 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/kds-io/kds/adapters/embedded"
+	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/mysql"
+	"github.com/kds-io/kds/app/content"
+	"github.com/kds-io/kds/app/subscription"
+	"github.com/kds-io/kds/app/topic"
+	"github.com/kds-io/kds/handlers"
+)
+
+type recordingSink struct {
+	mu      sync.Mutex
+	got     map[string][]string
+	notices []string
+}
+
+func (s *recordingSink) Deliver(m content.Message) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.got[m.Topic] = append(s.got[m.Topic], m.Value)
+}
+
+func (s *recordingSink) Notify(format string, args ...any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.notices = append(s.notices, fmt.Sprintf(format, args...))
+}
+
+func (s *recordingSink) count(topicName string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.got[topicName])
+}
+
+type consumerFixture struct {
+	kc       kafka.Config
+	pub      message.Publisher
+	consumer *handlers.Consumer
+	sink     *recordingSink
+	wanted   []subscription.Subscription
+}
+
+func startConsumer(t *testing.T, topics ...string) *consumerFixture {
+	t.Helper()
+	b, err := embedded.Start(embedded.Config{Addr: "127.0.0.1:0", Brokers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	kc := kafka.Config{Brokers: b.Addrs(), ClientID: "test", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 3 * time.Second}
+	cluster := kafka.NewCluster(kc)
+	t.Cleanup(func() { cluster.Close() })
+	if err := cluster.EnsureTopics(context.Background(), append(topics, topic.EventsTopic), topic.Spec{Partitions: 3, ReplicationFactor: 1}); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := kafka.NewPublisher(kc, mysql.KeyMetadata, watermill.NopLogger{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pub.Close() })
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 5 * time.Second}, watermill.NopLogger{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &consumerFixture{kc: kc, pub: pub, sink: &recordingSink{got: map[string][]string{}}}
+	f.consumer = handlers.NewConsumer("c1", router,
+		func(s subscription.Subscription) (message.Subscriber, error) {
+			return kafka.NewSubscriber(kc, s.Group, kafka.FromOldest, watermill.NopLogger{})
+		},
+		func(context.Context) ([]subscription.Subscription, error) { return f.wanted, nil },
+		f.sink, func() {})
+	events, err := kafka.NewSubscriber(kc, "", kafka.FromNewest, watermill.NopLogger{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handlers.AddConsumerEvents(router, events, f.consumer)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = router.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		f.consumer.Close()
+		cancel()
+		<-done
+	})
+	<-router.Running()
+	return f
+}
+
+func sub(topicName string) subscription.Subscription {
+	return subscription.Subscription{ConsumerID: "c1", Topic: topicName, Generation: 1, Group: "kds-consumer.c1." + topicName + "." + watermill.NewShortUUID()}
+}
+
+func (f *consumerFixture) send(t *testing.T, topicName string, from, to int) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		if err := f.pub.Publish(topicName, message.NewMessage(watermill.NewUUID(), []byte(fmt.Sprint(i)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func await(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestSubscriptionsChangeWithoutDisturbingOthers subscribes and unsubscribes
+// at runtime while messages flow on a topic nobody touches.
+func TestSubscriptionsChangeWithoutDisturbingOthers(t *testing.T) {
+	t.Parallel()
+	f := startConsumer(t, "steady", "dropped", "added")
+	ctx := context.Background()
+	for _, s := range []subscription.Subscription{sub("steady"), sub("dropped")} {
+		if err := f.consumer.Attach(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flowing := make(chan struct{})
+	go func() {
+		defer close(flowing)
+		f.send(t, "steady", 0, 600)
+	}()
+	f.send(t, "dropped", 0, 50)
+	await(t, "the dropped topic's messages", func() bool { return f.sink.count("dropped") == 50 })
+	f.consumer.Detach("dropped")
+	if err := f.consumer.Attach(ctx, sub("added")); err != nil {
+		t.Fatal(err)
+	}
+	f.send(t, "dropped", 50, 80)
+	f.send(t, "added", 0, 40)
+	<-flowing
+	await(t, "every steady message", func() bool { return f.sink.count("steady") >= 600 })
+	await(t, "the added topic's messages", func() bool { return f.sink.count("added") == 40 })
+
+	f.sink.mu.Lock()
+	defer f.sink.mu.Unlock()
+	seen := map[string]bool{}
+	for _, v := range f.sink.got["steady"] {
+		if seen[v] {
+			t.Fatalf("message %s on the untouched topic arrived twice", v)
+		}
+		seen[v] = true
+	}
+	if len(seen) != 600 {
+		t.Fatalf("%d distinct messages of 600 on the untouched topic", len(seen))
+	}
+	if n := len(f.sink.got["dropped"]); n != 50 {
+		t.Fatalf("%d messages from the dropped topic, want the 50 sent before unsubscribing", n)
+	}
+	if got := f.consumer.Attached(); len(got) != 2 || got[0] != "added" || got[1] != "steady" {
+		t.Fatalf("attached %v", got)
+	}
+}
+
+func TestDeactivationDetaches(t *testing.T) {
+	t.Parallel()
+	f := startConsumer(t, "news", "sports")
+	ctx := context.Background()
+	for _, s := range []subscription.Subscription{sub("news"), sub("sports")} {
+		if err := f.consumer.Attach(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	payload, _ := json.Marshal(topic.Event{Type: topic.TopicDeactivated, Topic: "news", Actor: "root", At: time.Now()})
+	m := message.NewMessage(watermill.NewUUID(), payload)
+	m.Metadata.Set(mysql.KeyMetadata, "news")
+	// The events handler reads from the newest offset it found at start;
+	// publish until it has seen one.
+	await(t, "news to be detached", func() bool {
+		if err := f.pub.Publish(topic.EventsTopic, m); err != nil {
+			t.Fatal(err)
+		}
+		got := f.consumer.Attached()
+		return len(got) == 1 && got[0] == "sports"
+	})
+	f.sink.mu.Lock()
+	defer f.sink.mu.Unlock()
+	if len(f.sink.notices) == 0 || f.sink.notices[0] != "topic news was deactivated by root: unsubscribed" {
+		t.Fatalf("notices %q", f.sink.notices)
+	}
+}
+
+func TestRefreshFollowsTheWantedSubscriptions(t *testing.T) {
+	t.Parallel()
+	f := startConsumer(t, "one", "two")
+	ctx := context.Background()
+	f.wanted = []subscription.Subscription{sub("one"), sub("two")}
+	if err := f.consumer.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.wanted = f.wanted[1:]
+	if err := f.consumer.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.consumer.Attached(); len(got) != 1 || got[0] != "two" {
+		t.Fatalf("attached %v, want [two]", got)
+	}
+}
