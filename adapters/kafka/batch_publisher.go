@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/IBM/sarama"
 	wkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
@@ -79,6 +80,11 @@ func NewBatchPublisher(c Config, keyField string) (*BatchPublisher, error) {
 	sc.Producer.Return.Errors = true
 	sc.Producer.Retry.Max = 5
 	sc.ChannelBufferSize = 4096
+	// Fill produce requests instead of sending whatever is ready the moment
+	// a connection is free: a few large requests cost the broker far less
+	// than many small ones. A partial batch waits at most 2 ms.
+	sc.Producer.Flush.Bytes = 1 << 20
+	sc.Producer.Flush.Frequency = 2 * time.Millisecond
 	producer, err := sarama.NewAsyncProducer(c.Brokers, sc)
 	if err != nil {
 		return nil, &UnreachableError{Where: c.Where(), Err: err}

@@ -76,6 +76,8 @@ func (m adminMenu) run(ctx context.Context) error {
 			err = m.deactivate(ctx)
 		case "5":
 			err = m.list(ctx, "")
+		case "6":
+			err = printSubscriptions(ctx, m.client, m.out, false)
 		case "7", "q", "quit", "exit":
 			return nil
 		default:

@@ -49,6 +49,10 @@ func newRootCommand() *cobra.Command {
 		newAdminCommand(g),
 		newTokenCommand(g),
 		newBenchCommand(g),
+		newSendCommand(g),
+		newConsumeCommand(g),
+		newProduceCommand(g),
+		newSubscriptionsCommand(g),
 	)
 	return root
 }

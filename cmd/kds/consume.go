@@ -1,0 +1,239 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/app/subscription"
+	"github.com/kds-io/kds/app/topic"
+)
+
+func newConsumeCommand(g *globals) *cobra.Command {
+	var (
+		id            string
+		topics        []string
+		fromBeginning bool
+		kf            kafkaFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "consume --id ID",
+		Short: "Run a consumer: subscribe and unsubscribe at runtime, or stream topics with --topics",
+		Long: `Run consumer ID. Its subscriptions are kept by kds, so a consumer started
+again resumes them where it left off, and processes started with the same
+ID share the work. Without --topics it takes commands on standard input:
+
+  list                        active topics
+  subscribed                  this consumer's subscriptions
+  subscribe TOPIC [TOPIC...]  subscribe (new messages only, or all with --from-beginning)
+  unsubscribe TOPIC           unsubscribe
+  refresh                     follow changes made elsewhere
+  help, quit
+
+With --topics it subscribes to those topics and prints what arrives, one
+JSON object per message with -o json, until interrupted. A topic that is
+deactivated is dropped before it is deleted, with a notice.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cid, err := subscription.ParseConsumerID(id)
+			if err != nil {
+				return &usageError{msg: "--id: " + err.Error()}
+			}
+			client, err := g.client()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			kc, err := kf.config(ctx, client)
+			if err != nil {
+				return err
+			}
+			out := newPrinter(cmd.OutOrStdout(), cmd.ErrOrStderr(), g.output == "json")
+			defer out.close()
+			proc, err := startConsumerProcess(ctx, client, kc, cid, out)
+			if err != nil {
+				return err
+			}
+			defer proc.close()
+			c := consoleSession{client: client, proc: proc, out: out, fromBeginning: fromBeginning}
+			if len(topics) > 0 {
+				if err := c.subscribe(ctx, trimAll(topics), true); err != nil {
+					return err
+				}
+				<-ctx.Done()
+				return nil
+			}
+			return c.run(ctx, cmd.InOrStdin())
+		},
+	}
+	cmd.Flags().StringVar(&id, "id", "", "consumer id; processes with the same id share its subscriptions")
+	cmd.Flags().StringSliceVar(&topics, "topics", nil, "subscribe to these topics and stream, without commands")
+	cmd.Flags().BoolVar(&fromBeginning, "from-beginning", false, "new subscriptions start at the oldest retained message")
+	kf.register(cmd)
+	return cmd
+}
+
+// consoleSession is the interactive consumer.
+type consoleSession struct {
+	client        *httpapi.Client
+	proc          *consumerProcess
+	out           *printer
+	fromBeginning bool
+}
+
+const consumerHelp = `Commands:
+  list                        active topics
+  subscribed                  this consumer's subscriptions
+  subscribe TOPIC [TOPIC...]  subscribe to topics
+  unsubscribe TOPIC           unsubscribe from a topic
+  refresh                     follow subscription changes made elsewhere
+  help                        this text
+  quit                        stop, keeping the subscriptions for next time`
+
+func (c consoleSession) run(ctx context.Context, in io.Reader) error {
+	lines := readLines(ctx, in)
+	prompt := isTerminal(in)
+	c.out.Say("consumer %s ready; type help for commands", c.proc.id)
+	for {
+		if prompt {
+			fmt.Fprint(os.Stdout, "> ")
+		}
+		var line string
+		select {
+		case <-ctx.Done():
+			return nil
+		case l, ok := <-lines:
+			if !ok {
+				return nil
+			}
+			line = l
+		}
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		switch fields[0] {
+		case "list":
+			c.list(ctx)
+		case "subscribed":
+			c.subscribed(ctx)
+		case "subscribe":
+			if len(fields) < 2 {
+				c.out.Say("usage: subscribe TOPIC [TOPIC...]")
+				continue
+			}
+			_ = c.subscribe(ctx, fields[1:], false)
+		case "unsubscribe":
+			if len(fields) != 2 {
+				c.out.Say("usage: unsubscribe TOPIC")
+				continue
+			}
+			c.unsubscribe(ctx, fields[1])
+		case "refresh":
+			if err := c.proc.consumer.Refresh(ctx); err != nil {
+				c.out.Say("✗ refresh: %v", err)
+				continue
+			}
+			c.subscribed(ctx)
+		case "help":
+			c.out.Say("%s", consumerHelp)
+		case "quit", "exit":
+			return nil
+		default:
+			c.out.Say("unknown command %q; type help", fields[0])
+		}
+	}
+}
+
+// subscribe subscribes to each topic; strict makes any refusal an error.
+func (c consoleSession) subscribe(ctx context.Context, topics []string, strict bool) error {
+	for _, t := range topics {
+		sub, err := c.client.Subscribe(ctx, string(c.proc.id), t, c.fromBeginning)
+		if err == nil {
+			err = c.proc.consumer.Attach(ctx, sub)
+		}
+		if err != nil {
+			if strict {
+				return fmt.Errorf("subscribe to %s: %w", t, err)
+			}
+			c.out.Say("✗ %s: %v", t, err)
+			continue
+		}
+		c.out.Say("✓ subscribed to %s", t)
+	}
+	return nil
+}
+
+func (c consoleSession) unsubscribe(ctx context.Context, t string) {
+	if err := c.client.Unsubscribe(ctx, string(c.proc.id), t); err != nil {
+		c.out.Say("✗ %s: %v", t, err)
+		return
+	}
+	c.proc.consumer.Detach(t)
+	c.out.Say("✓ unsubscribed from %s", t)
+}
+
+func (c consoleSession) list(ctx context.Context) {
+	topics, err := c.client.Topics(ctx, topic.Active)
+	if err != nil {
+		c.out.Say("✗ %v", err)
+		return
+	}
+	if len(topics) == 0 {
+		c.out.Say("no active topics")
+		return
+	}
+	names := make([]string, len(topics))
+	for i, t := range topics {
+		names[i] = t.Name
+	}
+	c.out.Say("active topics: %s", strings.Join(names, ", "))
+}
+
+func (c consoleSession) subscribed(ctx context.Context) {
+	subs, err := c.proc.wanted(ctx)
+	if err != nil {
+		c.out.Say("✗ %v", err)
+		return
+	}
+	if len(subs) == 0 {
+		c.out.Say("not subscribed to any topic")
+		return
+	}
+	names := make([]string, len(subs))
+	for i, s := range subs {
+		names[i] = s.Topic
+	}
+	c.out.Say("subscribed to: %s", strings.Join(names, ", "))
+}
+
+// readLines reads in line by line on its own goroutine: the input goroutine
+// of the interactive commands.
+func readLines(ctx context.Context, in io.Reader) <-chan string {
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(in)
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return lines
+}
+
+func isTerminal(in io.Reader) bool {
+	f, ok := in.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

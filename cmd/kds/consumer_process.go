@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/google/uuid"
+
+	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/app/content"
+	"github.com/kds-io/kds/app/subscription"
+	"github.com/kds-io/kds/handlers"
+)
+
+// consumerProcess is one running process of a consumer: a router with the
+// consumer's subscriptions, reporting to the API what it consumes.
+type consumerProcess struct {
+	client   *httpapi.Client
+	id       subscription.ConsumerID
+	instance string
+	host     string
+	consumer *handlers.Consumer
+	router   *message.Router
+	changes  chan struct{}
+	stop     context.CancelFunc
+	done     chan struct{}
+}
+
+// startConsumerProcess runs the router and resumes the consumer's
+// subscriptions from their committed offsets.
+func startConsumerProcess(ctx context.Context, client *httpapi.Client, kc kafka.Config, id subscription.ConsumerID, sink handlers.Sink) (*consumerProcess, error) {
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 5 * time.Second}, watermill.NopLogger{})
+	if err != nil {
+		return nil, err
+	}
+	router.AddMiddleware(middleware.Recoverer)
+	host, _ := os.Hostname()
+	p := &consumerProcess{client: client, id: id, instance: uuid.NewString(), host: host, router: router,
+		changes: make(chan struct{}, 1), done: make(chan struct{})}
+	p.consumer = handlers.NewConsumer(id, router, subscriberFor(kc), p.wanted, sink, p.changed)
+	events, err := kafka.NewSubscriber(kc, "", kafka.FromNewest, watermill.NopLogger{})
+	if err != nil {
+		return nil, err
+	}
+	handlers.AddConsumerEvents(router, events, p.consumer)
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	p.stop = stop
+	routerDone := make(chan error, 1)
+	go func() { routerDone <- router.Run(runCtx) }()
+	select {
+	case <-router.Running():
+	case err := <-routerDone:
+		stop()
+		return nil, fmt.Errorf("start the consumer: %w", err)
+	}
+	go func() {
+		p.heartbeat(runCtx)
+		<-routerDone
+		close(p.done)
+	}()
+	if err := p.consumer.Refresh(ctx); err != nil {
+		p.close()
+		return nil, fmt.Errorf("resume the subscriptions of consumer %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// subscriberFor makes each subscription's subscriber, in its own group.
+func subscriberFor(kc kafka.Config) handlers.SubscriberFactory {
+	return func(s subscription.Subscription) (message.Subscriber, error) {
+		start := kafka.FromNewest
+		if s.FromBeginning {
+			start = kafka.FromOldest
+		}
+		return kafka.NewSubscriber(kc, s.Group, start, watermill.NopLogger{})
+	}
+}
+
+// wanted is the consumer's live subscriptions, as the API has them.
+func (p *consumerProcess) wanted(ctx context.Context) ([]subscription.Subscription, error) {
+	c, err := p.client.Consumer(ctx, string(p.id))
+	if err != nil {
+		return nil, err
+	}
+	var subs []subscription.Subscription
+	for _, s := range c.Subscriptions {
+		if s.Live {
+			subs = append(subs, s.Subscription)
+		}
+	}
+	return subs, nil
+}
+
+func (p *consumerProcess) changed() {
+	select {
+	case p.changes <- struct{}{}:
+	default:
+	}
+}
+
+// heartbeat tells the API every few seconds, and at once after a change,
+// what this process consumes; the topic manager waits on it before it
+// deletes a deactivated topic.
+func (p *consumerProcess) heartbeat(ctx context.Context) {
+	t := time.NewTicker(subscription.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		rep := httpapi.InstanceReport{Host: p.host, PID: os.Getpid(), Attached: p.consumer.Attached()}
+		_ = p.client.ReportInstance(ctx, string(p.id), p.instance, rep)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-p.changes:
+		}
+	}
+}
+
+// close detaches every subscription, committing offsets, and says goodbye.
+func (p *consumerProcess) close() {
+	p.consumer.Close()
+	p.stop()
+	<-p.done
+	leaveCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = p.client.LeaveInstance(leaveCtx, string(p.id), p.instance)
+}
+
+// printer writes received messages and notices from one goroutine, flushing
+// whenever it has caught up, so a fast stream costs few writes.
+type printer struct {
+	out, notices io.Writer
+	asJSON       bool
+	lines        chan printed
+	done         chan struct{}
+	mu           sync.Mutex
+}
+
+type printed struct {
+	msg    *content.Message
+	notice string
+}
+
+func newPrinter(out, notices io.Writer, asJSON bool) *printer {
+	p := &printer{out: out, notices: notices, asJSON: asJSON, lines: make(chan printed, 4096), done: make(chan struct{})}
+	go p.run()
+	return p
+}
+
+// Deliver implements handlers.Sink.
+func (p *printer) Deliver(m content.Message) { p.lines <- printed{msg: &m} }
+
+// Notify implements handlers.Sink.
+func (p *printer) Notify(format string, args ...any) {
+	p.lines <- printed{notice: fmt.Sprintf(format, args...)}
+}
+
+// Say prints a line of the user's own conversation.
+func (p *printer) Say(format string, args ...any) { p.Notify(format, args...) }
+
+func (p *printer) run() {
+	defer close(p.done)
+	w := bufio.NewWriterSize(p.out, 64*1024)
+	enc := json.NewEncoder(w)
+	for l := range p.lines {
+		switch {
+		case l.msg == nil && p.asJSON:
+			w.Flush()
+			fmt.Fprintln(p.notices, l.notice)
+		case l.msg == nil:
+			fmt.Fprintln(w, l.notice)
+		case p.asJSON:
+			_ = enc.Encode(l.msg)
+		default:
+			writeMessage(w, *l.msg)
+		}
+		if len(p.lines) == 0 {
+			w.Flush()
+		}
+	}
+	w.Flush()
+}
+
+// close prints what is left.
+func (p *printer) close() {
+	close(p.lines)
+	<-p.done
+}
+
+func writeMessage(w io.Writer, m content.Message) {
+	from := "another Kafka client"
+	if m.Producer != "" {
+		from = m.Producer
+	}
+	when := m.Timestamp
+	if !m.SentAt.IsZero() {
+		when = m.SentAt
+	}
+	fmt.Fprintf(w, "[%s] %s\n", m.Topic, m.Value)
+	fmt.Fprintf(w, "    from %s, sent %s (partition %d, offset %d)\n", from, when.Local().Format("2006-01-02 15:04:05.000"), m.Partition, m.Offset)
+}

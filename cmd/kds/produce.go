@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/app/content"
+	"github.com/kds-io/kds/app/topic"
+)
+
+func newProduceCommand(g *globals) *cobra.Command {
+	var kf kafkaFlags
+	cmd := &cobra.Command{
+		Use:   "produce",
+		Short: "The interactive producer: create topics and send messages to active ones",
+		Long: `Commands, read line by line from standard input:
+
+  create TOPIC            request a topic (an admin approves it)
+  send TOPIC MESSAGE...   send a message to an active topic
+  list                    all topics and their status
+  active                  the topics that take messages now
+  help, quit
+
+It learns of activations and deactivations as they happen, and says so.
+One goroutine reads your input, another publishes.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			client, err := g.client()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			me, err := client.Whoami(ctx)
+			if err != nil {
+				return err
+			}
+			kc, err := kf.config(ctx, client)
+			if err != nil {
+				return err
+			}
+			// Read events before listing, so that no change falls in between.
+			events, err := watchEvents(ctx, kc)
+			if err != nil {
+				return err
+			}
+			topics, err := client.Topics(ctx, topic.Active)
+			if err != nil {
+				return err
+			}
+			names := make([]string, len(topics))
+			for i, t := range topics {
+				names[i] = t.Name
+			}
+			pub, err := kafka.NewBatchPublisher(kc, keyField)
+			if err != nil {
+				return err
+			}
+			defer pub.Close()
+			out := newPrinter(cmd.OutOrStdout(), cmd.ErrOrStderr(), false)
+			defer out.close()
+			p := producerSession{client: client, active: content.NewActiveTopics(names), out: out,
+				send: sender{pub: pub, producer: me.Name}}
+			go p.follow(events)
+			return p.run(ctx, cmd.InOrStdin())
+		},
+	}
+	kf.register(cmd)
+	return cmd
+}
+
+// producerSession is the interactive producer.
+type producerSession struct {
+	client *httpapi.Client
+	active *content.ActiveTopics
+	out    *printer
+	send   sender
+}
+
+// sendJob is a message for the publisher goroutine.
+type sendJob struct {
+	topic, value string
+}
+
+const producerHelp = `Commands:
+  create TOPIC            request a topic; an admin approves it
+  send TOPIC MESSAGE...   send a message to an active topic
+  list                    all topics and their status
+  active                  the topics that take messages now
+  help                    this text
+  quit                    stop`
+
+// follow keeps the active topics current and tells the user of changes.
+func (p producerSession) follow(events <-chan topic.Event) {
+	for ev := range events {
+		if p.active.Apply(ev) {
+			if p.active.IsActive(ev.Topic) {
+				p.out.Say("• topic %s is now active", ev.Topic)
+			} else {
+				p.out.Say("• topic %s is no longer active", ev.Topic)
+			}
+		}
+	}
+}
+
+func (p producerSession) run(ctx context.Context, in io.Reader) error {
+	jobs := make(chan sendJob, 64)
+	published := make(chan struct{})
+	go p.publish(jobs, published)
+	defer func() {
+		close(jobs)
+		<-published
+	}()
+	lines := readLines(ctx, in)
+	p.out.Say("producer ready; type help for commands")
+	for {
+		var line string
+		select {
+		case <-ctx.Done():
+			return nil
+		case l, ok := <-lines:
+			if !ok {
+				return nil
+			}
+			line = l
+		}
+		cmd, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
+		rest = strings.TrimSpace(rest)
+		switch cmd {
+		case "":
+		case "create":
+			p.create(ctx, rest)
+		case "send":
+			name, value, ok := strings.Cut(rest, " ")
+			if !ok || name == "" {
+				p.out.Say("usage: send TOPIC MESSAGE")
+				continue
+			}
+			if !p.active.IsActive(name) {
+				p.out.Say("✗ %v", p.whyNotActive(ctx, name))
+				continue
+			}
+			jobs <- sendJob{topic: name, value: value}
+		case "list":
+			p.list(ctx)
+		case "active":
+			if names := p.active.List(); len(names) > 0 {
+				p.out.Say("active topics: %s", strings.Join(names, ", "))
+			} else {
+				p.out.Say("no active topics")
+			}
+		case "help":
+			p.out.Say("%s", producerHelp)
+		case "quit", "exit":
+			return nil
+		default:
+			p.out.Say("unknown command %q; type help", cmd)
+		}
+	}
+}
+
+// publish is the publisher goroutine: it sends each job and reports.
+func (p producerSession) publish(jobs <-chan sendJob, done chan<- struct{}) {
+	defer close(done)
+	for j := range jobs {
+		s := p.send
+		s.topic = j.topic
+		if err := s.pub.Publish(j.topic, s.message([]byte(j.value))); err != nil {
+			p.out.Say("✗ not sent to %s: %v", j.topic, err)
+			continue
+		}
+		p.out.Say("✓ sent to %s", j.topic)
+	}
+}
+
+// whyNotActive explains, with the API's view, why a topic takes nothing.
+func (p producerSession) whyNotActive(ctx context.Context, name string) error {
+	err := activeTopic(ctx, p.client, name)
+	var inactive *content.NotActiveError
+	if err == nil || !errors.As(err, &inactive) {
+		// The API has it active and the event is on its way.
+		return fmt.Errorf("topic %q is becoming active; try again in a moment", name)
+	}
+	return err
+}
+
+func (p producerSession) create(ctx context.Context, name string) {
+	if name == "" {
+		p.out.Say("usage: create TOPIC")
+		return
+	}
+	resp, err := p.client.RequestTopic(ctx, httpapi.TopicRequest{Name: name})
+	if err == nil {
+		_, err = awaitCommand(ctx, p.client, resp.Command, time.Now().Add(30*time.Second))
+	}
+	if err != nil {
+		p.out.Say("✗ %s: %v", name, err)
+		return
+	}
+	p.out.Say("✓ topic %s created with status: pending (an admin approves it)", name)
+}
+
+func (p producerSession) list(ctx context.Context) {
+	topics, err := p.client.Topics(ctx, "")
+	if err != nil {
+		p.out.Say("✗ %v", err)
+		return
+	}
+	if len(topics) == 0 {
+		p.out.Say("no topics yet")
+		return
+	}
+	var b strings.Builder
+	for _, t := range topics {
+		fmt.Fprintf(&b, "  %-30s %s\n", t.Name, t.Status)
+	}
+	p.out.Say("%s", strings.TrimRight(b.String(), "\n"))
+}
