@@ -40,6 +40,9 @@ type Wanted func(ctx context.Context) ([]subscription.Subscription, error)
 // subscription has a subscriber and consumer group of its own, so no
 // rebalance of one disturbs another.
 type Consumer struct {
+	// lifetime bounds every subscription's handler; the context of a call
+	// may be a message's, which ends when its handler returns.
+	lifetime      context.Context
 	id            subscription.ConsumerID
 	router        *message.Router
 	newSubscriber SubscriberFactory
@@ -60,9 +63,9 @@ type attachment struct {
 }
 
 // NewConsumer runs consumer id's subscriptions on router, which must also
-// run the handler AddConsumerEvents adds.
-func NewConsumer(id subscription.ConsumerID, router *message.Router, newSubscriber SubscriberFactory, wanted Wanted, sink Sink, changed func()) *Consumer {
-	return &Consumer{id: id, router: router, newSubscriber: newSubscriber, wanted: wanted, sink: sink, changed: changed, attached: map[string]attachment{}}
+// run the handler AddConsumerEvents adds; lifetime bounds them all.
+func NewConsumer(lifetime context.Context, id subscription.ConsumerID, router *message.Router, newSubscriber SubscriberFactory, wanted Wanted, sink Sink, changed func()) *Consumer {
+	return &Consumer{lifetime: lifetime, id: id, router: router, newSubscriber: newSubscriber, wanted: wanted, sink: sink, changed: changed, attached: map[string]attachment{}}
 }
 
 // AddConsumerEvents adds the consumer's permanent handler, reading
@@ -94,15 +97,15 @@ func (c *Consumer) onEvent(ctx context.Context, ev topic.Event) {
 }
 
 // Attach starts consuming sub unless it already runs.
-func (c *Consumer) Attach(ctx context.Context, sub subscription.Subscription) error {
-	changed, err := c.attach(ctx, sub)
+func (c *Consumer) Attach(sub subscription.Subscription) error {
+	changed, err := c.attach(sub)
 	if changed {
 		c.changed()
 	}
 	return err
 }
 
-func (c *Consumer) attach(ctx context.Context, sub subscription.Subscription) (bool, error) {
+func (c *Consumer) attach(sub subscription.Subscription) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	a, ok := c.attached[sub.Topic]
@@ -119,7 +122,7 @@ func (c *Consumer) attach(ctx context.Context, sub subscription.Subscription) (b
 		c.sink.Deliver(decodeContent(name, msg))
 		return nil
 	})
-	if err := c.router.RunHandlers(ctx); err != nil {
+	if err := c.router.RunHandlers(c.lifetime); err != nil {
 		_ = subscriber.Close()
 		return changed, fmt.Errorf("subscribe to %s: %w", sub.Topic, err)
 	}
@@ -161,7 +164,7 @@ func (c *Consumer) Refresh(ctx context.Context) error {
 	var errs []error
 	for _, s := range want {
 		keep[s.Topic] = true
-		if err := c.Attach(ctx, s); err != nil {
+		if err := c.Attach(s); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -75,7 +75,8 @@ func startConsumer(t *testing.T, topics ...string) *consumerFixture {
 		t.Fatal(err)
 	}
 	f := &consumerFixture{kc: kc, pub: pub, sink: &recordingSink{got: map[string][]string{}}}
-	f.consumer = handlers.NewConsumer("c1", router,
+	ctx, cancel := context.WithCancel(context.Background())
+	f.consumer = handlers.NewConsumer(ctx, "c1", router,
 		func(s subscription.Subscription) (message.Subscriber, error) {
 			return kafka.NewSubscriber(kc, s.Group, kafka.FromOldest, watermill.NopLogger{})
 		},
@@ -86,7 +87,6 @@ func startConsumer(t *testing.T, topics ...string) *consumerFixture {
 		t.Fatal(err)
 	}
 	handlers.AddConsumerEvents(router, events, f.consumer)
-	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -130,9 +130,8 @@ func await(t *testing.T, what string, cond func() bool) {
 func TestSubscriptionsChangeWithoutDisturbingOthers(t *testing.T) {
 	t.Parallel()
 	f := startConsumer(t, "steady", "dropped", "added")
-	ctx := context.Background()
 	for _, s := range []subscription.Subscription{sub("steady"), sub("dropped")} {
-		if err := f.consumer.Attach(ctx, s); err != nil {
+		if err := f.consumer.Attach(s); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -144,7 +143,7 @@ func TestSubscriptionsChangeWithoutDisturbingOthers(t *testing.T) {
 	f.send(t, "dropped", 0, 50)
 	await(t, "the dropped topic's messages", func() bool { return f.sink.count("dropped") == 50 })
 	f.consumer.Detach("dropped")
-	if err := f.consumer.Attach(ctx, sub("added")); err != nil {
+	if err := f.consumer.Attach(sub("added")); err != nil {
 		t.Fatal(err)
 	}
 	f.send(t, "dropped", 50, 80)
@@ -176,9 +175,8 @@ func TestSubscriptionsChangeWithoutDisturbingOthers(t *testing.T) {
 func TestDeactivationDetaches(t *testing.T) {
 	t.Parallel()
 	f := startConsumer(t, "news", "sports")
-	ctx := context.Background()
 	for _, s := range []subscription.Subscription{sub("news"), sub("sports")} {
-		if err := f.consumer.Attach(ctx, s); err != nil {
+		if err := f.consumer.Attach(s); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -201,19 +199,27 @@ func TestDeactivationDetaches(t *testing.T) {
 	}
 }
 
+// TestRefreshFollowsTheWantedSubscriptions refreshes with a context that
+// ends at once, as a message's does when its handler returns: the
+// subscriptions it starts must live on.
 func TestRefreshFollowsTheWantedSubscriptions(t *testing.T) {
 	t.Parallel()
 	f := startConsumer(t, "one", "two")
-	ctx := context.Background()
+	refresh := func() {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		if err := f.consumer.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 	f.wanted = []subscription.Subscription{sub("one"), sub("two")}
-	if err := f.consumer.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
+	refresh()
 	f.wanted = f.wanted[1:]
-	if err := f.consumer.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
+	refresh()
 	if got := f.consumer.Attached(); len(got) != 1 || got[0] != "two" {
 		t.Fatalf("attached %v, want [two]", got)
 	}
+	f.send(t, "two", 0, 10)
+	await(t, "messages on the refreshed subscription", func() bool { return f.sink.count("two") == 10 })
 }

@@ -31,6 +31,7 @@ func (h Lifecycle) Handle(msg *message.Message) error {
 	}
 	err := h.apply.Handle(msg.Context(), cmd)
 	if command.IsRefusal(err) {
+		noteRejected(msg.Context())
 		h.log.Info("command refused", "command_id", cmd.ID, "type", cmd.Type, "topic", cmd.Topic, "reason", err.Error())
 		return nil
 	}

@@ -2,22 +2,27 @@ package httpapi
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/kds-io/kds/app/auth"
 )
 
 // authenticated runs next with the caller's principal, from the bearer
-// token.
+// token or, without an Authorization header, the dashboard's session
+// cookie; a cookie-authenticated request that changes something must also
+// pass the CSRF check (session.go).
 func (s *Server) authenticated(next func(http.ResponseWriter, *http.Request, auth.Principal)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		scheme, raw, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
+		raw, fromCookie, ok := credentials(r)
+		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kds"`)
 			s.writeError(w, r, auth.ErrUnauthenticated)
 			return
 		}
-		p, err := s.app.Tokens.Authenticate(r.Context(), strings.TrimSpace(raw))
+		if fromCookie && checkCSRF(r) != nil {
+			s.refuseCrossSite(w, r)
+			return
+		}
+		p, err := s.app.Tokens.Authenticate(r.Context(), raw)
 		if err != nil {
 			s.log.Warn("authentication failed", "path", r.URL.Path, "remote", r.RemoteAddr)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kds"`)

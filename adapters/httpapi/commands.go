@@ -48,6 +48,7 @@ func (s *Server) issueCommands(w http.ResponseWriter, r *http.Request, p auth.Pr
 		issues[i] = command.Issue{Type: c.Type, Topic: c.Topic, Reason: c.Reason, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor, Configs: c.Configs}
 	}
 	cmds, err := s.app.Commands.Issue.Handle(r.Context(), p, issues...)
+	s.web.metrics.commandsIssued(err, issues...)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -35,6 +35,7 @@ type Server struct {
 	log          *slog.Logger
 	mux          *http.ServeMux
 	kafkaBrokers []string
+	web          web // the dashboard, event streams and metrics: web.go
 }
 
 // Option configures a Server.
@@ -52,6 +53,7 @@ func NewServer(a app.Application, events *Broadcaster, checks []Check, log *slog
 	for _, o := range opts {
 		o(s)
 	}
+	s.initWeb()
 	s.routes()
 	return s
 }
@@ -79,6 +81,12 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("DELETE /api/v1/consumers/{id}/subscriptions/{topic}", s.authenticated(s.unsubscribe))
 	s.mux.HandleFunc("PUT /api/v1/consumers/{id}/instances/{instance}", s.authenticated(s.reportInstance))
 	s.mux.HandleFunc("DELETE /api/v1/consumers/{id}/instances/{instance}", s.authenticated(s.leaveInstance))
+	// The dashboard: its session, its live events, the page; and metrics.
+	s.mux.HandleFunc("POST /api/v1/session", s.signIn)
+	s.mux.HandleFunc("DELETE /api/v1/session", s.signOut)
+	s.mux.HandleFunc("GET /api/v1/events", s.authenticated(s.streamEvents))
+	s.mux.Handle("GET /metrics", s.metricsHandler())
+	s.mux.Handle("/", s.web.dashboard)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, ErrorBody{Error: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
 	})
@@ -87,6 +95,7 @@ func (s *Server) routes() {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	setSecurityHeaders(w.Header())
 	s.mux.ServeHTTP(w, r)
 }
 

@@ -134,6 +134,7 @@ func (s *Server) decideTopic(w http.ResponseWriter, r *http.Request, p auth.Prin
 
 func (s *Server) issue(w http.ResponseWriter, r *http.Request, p auth.Principal, is command.Issue) {
 	cmds, err := s.app.Commands.Issue.Handle(r.Context(), p, is)
+	s.web.metrics.commandsIssued(err, is)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

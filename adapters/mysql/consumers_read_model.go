@@ -118,4 +118,3 @@ func nonNilStrings(s []string) []string {
 	}
 	return s
 }
-

@@ -67,11 +67,16 @@ type lifecycleBench struct {
 
 // batch issues one command of type t per name and waits for all outcomes.
 func (b lifecycleBench) batch(ctx context.Context, t command.Type, names []string, until topic.Status) (time.Duration, error) {
+	return b.batchSpec(ctx, t, names, until, 1)
+}
+
+// batchSpec is batch with requested topics of the given partitions.
+func (b lifecycleBench) batchSpec(ctx context.Context, t command.Type, names []string, until topic.Status, partitions int32) (time.Duration, error) {
 	start := time.Now()
 	for chunk := range chunks(names, 1000) {
 		cmds := make([]httpapi.BatchCommand, len(chunk))
 		for i, n := range chunk {
-			cmds[i] = httpapi.BatchCommand{Type: t, Topic: n, Partitions: 1, ReplicationFactor: 1}
+			cmds[i] = httpapi.BatchCommand{Type: t, Topic: n, Partitions: partitions, ReplicationFactor: 1}
 		}
 		if _, err := b.client.Batch(ctx, httpapi.BatchRequest{Commands: cmds}); err != nil {
 			return 0, fmt.Errorf("%s batch: %w", t, err)

@@ -157,7 +157,7 @@ func (c consoleSession) subscribe(ctx context.Context, topics []string, strict b
 	for _, t := range topics {
 		sub, err := c.client.Subscribe(ctx, string(c.proc.id), t, c.fromBeginning)
 		if err == nil {
-			err = c.proc.consumer.Attach(ctx, sub)
+			err = c.proc.consumer.Attach(sub)
 		}
 		if err != nil {
 			if strict {

@@ -47,14 +47,15 @@ func startConsumerProcess(ctx context.Context, client *httpapi.Client, kc kafka.
 	host, _ := os.Hostname()
 	p := &consumerProcess{client: client, id: id, instance: uuid.NewString(), host: host, router: router,
 		changes: make(chan struct{}, 1), done: make(chan struct{})}
-	p.consumer = handlers.NewConsumer(id, router, subscriberFor(kc), p.wanted, sink, p.changed)
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	p.stop = stop
+	p.consumer = handlers.NewConsumer(runCtx, id, router, subscriberFor(kc), p.wanted, sink, p.changed)
 	events, err := kafka.NewSubscriber(kc, "", kafka.FromNewest, watermill.NopLogger{})
 	if err != nil {
+		stop()
 		return nil, err
 	}
 	handlers.AddConsumerEvents(router, events, p.consumer)
-	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	p.stop = stop
 	routerDone := make(chan error, 1)
 	go func() { routerDone <- router.Run(runCtx) }()
 	select {

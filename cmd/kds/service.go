@@ -14,6 +14,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/components/forwarder"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kds-io/kds/adapters/httpapi"
 	"github.com/kds-io/kds/adapters/kafka"
@@ -52,6 +53,7 @@ type service struct {
 	router    *message.Router
 	http      *http.Server
 	listener  net.Listener
+	metrics   *prometheus.Registry // what /metrics serves: metrics.go
 }
 
 // startService connects to MySQL and Kafka, saying which one failed and
@@ -86,6 +88,9 @@ func startService(ctx context.Context, cfg Config, roles []string, log *slog.Log
 	}
 	application := s.application()
 	if s.router, err = handlers.NewRouter(s.publisher, cfg.retry(), wlog); err != nil {
+		return nil, err
+	}
+	if s.metrics, err = s.instrument(); err != nil {
 		return nil, err
 	}
 	if err := s.addRoles(application, wlog); err != nil {
@@ -154,8 +159,9 @@ func (s *service) addRoles(a app.Application, wlog watermill.LoggerAdapter) erro
 		if len(advertised) == 0 {
 			advertised = s.cfg.Kafka.Brokers
 		}
-		api := httpapi.NewServer(a, events, s.readinessChecks(), s.log, httpapi.WithKafkaBrokers(advertised))
+		api := httpapi.NewServer(a, events, s.readinessChecks(), s.log, httpapi.WithKafkaBrokers(advertised), httpapi.WithMetrics(s.metrics))
 		s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+		s.http.RegisterOnShutdown(api.EndStreams)
 	}
 	return nil
 }

@@ -1,0 +1,111 @@
+// The API of the server that serves the page. The session cookie carries
+// the token (HttpOnly: scripts never see it); requests that change
+// something echo the kds_csrf cookie in X-CSRF-Token, as the API demands of
+// cookie-authenticated requests.
+
+// ApiError is an error answer: its status and the API's message.
+export class ApiError extends Error {
+  constructor(status, message, problems) {
+    super(message);
+    this.status = status;
+    this.problems = problems || [];
+  }
+}
+
+function csrfToken() {
+  for (const part of document.cookie.split(';')) {
+    const [k, v] = part.trim().split('=');
+    if (k === 'kds_csrf') return v || '';
+  }
+  return '';
+}
+
+// call sends a JSON request and returns the decoded answer, or throws an
+// ApiError.
+export async function call(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  if (method !== 'GET' && method !== 'HEAD') headers['X-CSRF-Token'] = csrfToken();
+  const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch (err) {
+    throw new ApiError(0, 'the kds API cannot be reached: ' + err.message);
+  }
+  let data = null;
+  if (res.status !== 204) {
+    try {
+      data = await res.json();
+    } catch {
+      data = null;
+    }
+  }
+  if (!res.ok) {
+    throw new ApiError(res.status, (data && data.error) || res.status + ' ' + res.statusText, data && data.problems);
+  }
+  return data;
+}
+
+// topicPath is the API path of a topic; names are checked by the API, but
+// are escaped here anyway.
+export function topicPath(name, rest = '') {
+  return '/api/v1/topics/' + encodeURIComponent(name) + rest;
+}
+
+export const whoami = () => call('GET', '/api/v1/whoami');
+export const signIn = (token) => call('POST', '/api/v1/session', { token });
+export const signOut = () => call('DELETE', '/api/v1/session');
+export const topics = () => call('GET', '/api/v1/topics');
+export const topic = (name) => call('GET', topicPath(name));
+export const history = (name) => call('GET', topicPath(name, '/history'));
+export const decide = (name, action, reason) =>
+  call('POST', topicPath(name, '/' + action), reason ? { reason } : undefined);
+export const awaitCommand = (id) => call('GET', '/api/v1/commands/' + encodeURIComponent(id) + '?wait=30s');
+
+// Stream follows /api/v1/events. onEvent gets each lifecycle event;
+// onState gets "live", "reconnecting" or "closed". onOpen runs on every
+// (re)connection, when the page must catch up on what it missed.
+export class Stream {
+  constructor({ onEvent, onState, onOpen }) {
+    this.onEvent = onEvent;
+    this.onState = onState;
+    this.onOpen = onOpen;
+    this.source = null;
+  }
+
+  open() {
+    this.close();
+    const es = new EventSource('/api/v1/events');
+    this.source = es;
+    es.addEventListener('open', () => {
+      this.onState('live');
+      this.onOpen();
+    });
+    es.addEventListener('lifecycle', (e) => {
+      let ev;
+      try {
+        ev = JSON.parse(e.data);
+      } catch {
+        return;
+      }
+      this.onEvent(ev);
+    });
+    es.addEventListener('error', () => {
+      if (this.source !== es) return;
+      // The browser reconnects by itself unless the server refused the
+      // stream (a 401 after sign-out or revocation): then it is closed.
+      this.onState(es.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting');
+    });
+  }
+
+  close() {
+    if (this.source) {
+      this.source.close();
+      this.source = null;
+    }
+  }
+}

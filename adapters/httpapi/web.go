@@ -1,0 +1,82 @@
+package httpapi
+
+import (
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kds-io/kds/adapters/httpapi/dashboard"
+)
+
+// contentSecurityPolicy lets a page from kds load only kds's own files and
+// talk only to kds: no inline scripts or styles, no frames around it, and
+// Trusted Types, under which assigning a string to innerHTML throws, so
+// that untrusted text can only ever reach the page as text.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; " +
+	"frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'"
+
+// setSecurityHeaders is set on every answer, the API's JSON included: none
+// of it is meant to be framed, sniffed or followed by a Referer.
+func setSecurityHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+}
+
+// defaultKeepAlive is how often an idle event stream gets a comment.
+const defaultKeepAlive = 15 * time.Second
+
+// web is what serves people rather than scripts: the dashboard, the event
+// streams it follows, and the metrics.
+type web struct {
+	dashboard http.Handler
+	keepAlive time.Duration
+	registry  *prometheus.Registry
+	metrics   *apiMetrics
+	// closing ends every event stream when the server shuts down.
+	closing   chan struct{}
+	closeOnce sync.Once
+}
+
+// WithMetrics registers the API's metrics with reg and serves everything
+// registered there at /metrics. Without it the server serves its own
+// metrics only.
+func WithMetrics(reg *prometheus.Registry) Option {
+	return func(s *Server) { s.web.registry = reg }
+}
+
+// WithStreamKeepAlive sets how often an idle /api/v1/events stream gets a
+// keep-alive comment; 15s by default.
+func WithStreamKeepAlive(d time.Duration) Option {
+	return func(s *Server) {
+		if d > 0 {
+			s.web.keepAlive = d
+		}
+	}
+}
+
+// initWeb completes what the options left unset.
+func (s *Server) initWeb() {
+	if s.web.keepAlive == 0 {
+		s.web.keepAlive = defaultKeepAlive
+	}
+	s.web.closing = make(chan struct{})
+	if s.web.registry == nil {
+		s.web.registry = prometheus.NewRegistry()
+	}
+	s.web.metrics = newAPIMetrics(s.web.registry)
+	s.web.dashboard = dashboard.New()
+}
+
+// EndStreams ends every event stream, now and from now on, so that a
+// graceful shutdown need not wait for browsers to leave; pass it to
+// http.Server.RegisterOnShutdown.
+func (s *Server) EndStreams() {
+	s.web.closeOnce.Do(func() { close(s.web.closing) })
+}

@@ -1,0 +1,311 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/content"
+	"github.com/kds-io/kds/app/subscription"
+	"github.com/kds-io/kds/app/topic"
+)
+
+// contentBench drives kds's own content path (the batching publisher and a
+// consumer process) against a running kds.
+type contentBench struct {
+	client *httpapi.Client
+	kc     kafka.Config
+	out    io.Writer
+	run    string
+}
+
+func newContentBench(cmd *cobra.Command, g *globals, kf kafkaFlags) (contentBench, error) {
+	client, err := g.client()
+	if err != nil {
+		return contentBench{}, err
+	}
+	kc, err := kf.config(cmd.Context(), client)
+	if err != nil {
+		return contentBench{}, err
+	}
+	return contentBench{client: client, kc: kc, out: cmd.OutOrStdout(), run: time.Now().Format("150405")}, nil
+}
+
+func newBenchLatencyCommand(g *globals) *cobra.Command {
+	var (
+		kf       kafkaFlags
+		rate     int
+		duration time.Duration
+		size     int
+	)
+	cmd := &cobra.Command{
+		Use:   "latency",
+		Short: "Send → receive latency at a steady rate, through a consumer process",
+		Long: `Creates a topic of 3 partitions, runs a consumer process subscribed to it
+and a producer sending one message at a time at --rate messages per second
+for --duration; prints the time from send (kds-sent-at) to receipt.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			b, err := newContentBench(cmd, g, kf)
+			if err != nil {
+				return err
+			}
+			return b.latency(cmd.Context(), rate, duration, size)
+		},
+	}
+	kf.register(cmd)
+	cmd.Flags().IntVar(&rate, "rate", 200, "messages per second")
+	cmd.Flags().DurationVar(&duration, "duration", 20*time.Second, "how long to send")
+	cmd.Flags().IntVar(&size, "size", 100, "message size in bytes")
+	return cmd
+}
+
+func newBenchSubscribeCommand(g *globals) *cobra.Command {
+	var (
+		kf     kafkaFlags
+		topics int
+	)
+	cmd := &cobra.Command{
+		Use:   "subscribe",
+		Short: "One consumer process subscribed to many topics: memory, and subscribe → first message",
+		Long: `Creates --topics topics, then subscribes one consumer process to each in turn
+and sends it a message; prints the time from subscribing to the message's
+arrival, and the process's resident memory once all subscriptions run.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			b, err := newContentBench(cmd, g, kf)
+			if err != nil {
+				return err
+			}
+			return b.subscribe(cmd.Context(), topics)
+		},
+	}
+	kf.register(cmd)
+	cmd.Flags().IntVar(&topics, "topics", 500, "topics to subscribe to")
+	return cmd
+}
+
+// activeTopics requests and approves topics and waits until all are active.
+func (b contentBench) activeTopics(ctx context.Context, names []string, partitions int32) error {
+	lb := lifecycleBench{client: b.client, out: b.out, run: b.run}
+	for _, step := range []struct {
+		t     command.Type
+		until topic.Status
+	}{{command.RequestTopicType, topic.Pending}, {command.ApproveTopicType, topic.Active}} {
+		if _, err := lb.batchSpec(ctx, step.t, names, step.until, partitions); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// arrivals records when each awaited message arrives.
+type arrivals struct {
+	mu      sync.Mutex
+	waiting map[string]chan time.Time
+	delays  latencies
+}
+
+func (a *arrivals) expect(value string) <-chan time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	a.waiting[value] = ch
+	return ch
+}
+
+func (a *arrivals) Deliver(m content.Message) {
+	now := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !m.SentAt.IsZero() {
+		a.delays = append(a.delays, now.Sub(m.SentAt))
+	}
+	if ch, ok := a.waiting[m.Value]; ok {
+		ch <- now
+		delete(a.waiting, m.Value)
+	}
+}
+
+func (a *arrivals) Notify(string, ...any) {}
+
+func (b contentBench) consumerProcess(ctx context.Context, a *arrivals) (*consumerProcess, error) {
+	id, err := subscription.ParseConsumerID("bench-" + b.run)
+	if err != nil {
+		return nil, err
+	}
+	return startConsumerProcess(ctx, b.client, b.kc, id, a)
+}
+
+func (b contentBench) latency(ctx context.Context, rate int, duration time.Duration, size int) error {
+	name := fmt.Sprintf("bench.%s.latency", b.run)
+	if err := b.activeTopics(ctx, []string{name}, 3); err != nil {
+		return err
+	}
+	a := &arrivals{waiting: map[string]chan time.Time{}}
+	proc, err := b.consumerProcess(ctx, a)
+	if err != nil {
+		return err
+	}
+	defer proc.close()
+	sub, err := b.client.Subscribe(ctx, string(proc.id), name, false)
+	if err != nil {
+		return err
+	}
+	if err := proc.consumer.Attach(sub); err != nil {
+		return err
+	}
+	pub, err := kafka.NewBatchPublisher(b.kc, keyField)
+	if err != nil {
+		return err
+	}
+	defer pub.Close()
+	if _, err := firstArrival(pub, a, name); err != nil {
+		return err
+	}
+	s := sender{pub: pub, topic: name, producer: "bench"}
+	a.mu.Lock()
+	a.delays = nil
+	a.mu.Unlock()
+	value := []byte(strings.Repeat("x", size))
+	interval := time.Second / time.Duration(rate)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	sent := 0
+	for end := time.Now().Add(duration); time.Now().Before(end); sent++ {
+		<-t.C
+		if err := pub.Publish(name, s.message(value)); err != nil {
+			return err
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		a.mu.Lock()
+		got := len(a.delays)
+		a.mu.Unlock()
+		if got >= sent || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.delays.print(b.out, fmt.Sprintf("send → receive at %d msg/s (%d of %d received):", rate, len(a.delays), sent))
+	return nil
+}
+
+func (b contentBench) subscribe(ctx context.Context, n int) error {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("bench.%s.sub.%04d", b.run, i)
+	}
+	if err := b.activeTopics(ctx, names, 1); err != nil {
+		return err
+	}
+	a := &arrivals{waiting: map[string]chan time.Time{}}
+	before := residentMemory()
+	proc, err := b.consumerProcess(ctx, a)
+	if err != nil {
+		return err
+	}
+	defer proc.close()
+	pub, err := kafka.NewBatchPublisher(b.kc, keyField)
+	if err != nil {
+		return err
+	}
+	defer pub.Close()
+	var (
+		mu    sync.Mutex
+		delay latencies
+		errs  []error
+		wg    sync.WaitGroup
+	)
+	sem := make(chan struct{}, 8)
+	start := time.Now()
+	for _, name := range names {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			d, err := b.subscribeOne(ctx, proc, pub, a, name)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			delay = append(delay, d)
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	if len(errs) > 0 {
+		return fmt.Errorf("%d of %d subscriptions failed, the first: %w", len(errs), n, errs[0])
+	}
+	after := residentMemory()
+	delay.print(b.out, fmt.Sprintf("subscribe → first message (%d topics, 8 at once):", n))
+	fmt.Fprintf(b.out, "%-44s %d subscriptions in %s; resident memory %s before, %s with all running\n",
+		"one consumer process:", len(proc.consumer.Attached()), took.Round(time.Millisecond), humanBytes(before), humanBytes(after))
+	return nil
+}
+
+// subscribeOne subscribes, then sends until the subscription sees a message.
+func (b contentBench) subscribeOne(ctx context.Context, proc *consumerProcess, pub *kafka.BatchPublisher, a *arrivals, name string) (time.Duration, error) {
+	start := time.Now()
+	sub, err := b.client.Subscribe(ctx, string(proc.id), name, false)
+	if err != nil {
+		return 0, err
+	}
+	if err := proc.consumer.Attach(sub); err != nil {
+		return 0, err
+	}
+	at, err := firstArrival(pub, a, name)
+	return at.Sub(start), err
+}
+
+// firstArrival sends to a topic until a message reaches the subscription:
+// a new subscription starts at new messages, from when its consumer group
+// has joined, so the first sends may pass it by.
+func firstArrival(pub *kafka.BatchPublisher, a *arrivals, name string) (time.Time, error) {
+	s := sender{pub: pub, topic: name, producer: "bench"}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		arrived := a.expect(name)
+		if err := pub.Publish(name, s.message([]byte(name))); err != nil {
+			return time.Time{}, err
+		}
+		select {
+		case at := <-arrived:
+			return at, nil
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return time.Time{}, fmt.Errorf("no message reached the subscription to %s in 30 s", name)
+}
+
+// residentMemory reads this process's resident set size from /proc.
+func residentMemory() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var kb int64
+		if _, err := fmt.Sscanf(sc.Text(), "VmRSS: %d kB", &kb); err == nil {
+			return kb * 1024
+		}
+	}
+	return 0
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/components/metrics"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/kds-io/kds/handlers"
+)
+
+// outboxLagTimeout bounds the query behind kds_outbox_lag at each scrape.
+const outboxLagTimeout = 2 * time.Second
+
+// instrument registers what /metrics serves: the Go runtime and the
+// process, Watermill's router metrics, the handlers' counts, and the
+// outbox lag read from MySQL at each scrape. The api role serves them;
+// the HTTP layer adds its own when the API is built.
+func (s *service) instrument() (*prometheus.Registry, error) {
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(collectors.NewGoCollector()); err != nil {
+		return nil, err
+	}
+	if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+		return nil, err
+	}
+	metrics.NewPrometheusMetricsBuilder(reg, "kds", "watermill").AddPrometheusRouterMetrics(s.router)
+	hm, err := handlers.NewMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	// Added after NewRouter's middleware, so innermost: it sees each
+	// attempt's own result.
+	s.router.AddMiddleware(hm.Middleware)
+	if err := reg.Register(outboxLag{s}); err != nil {
+		return nil, err
+	}
+	return reg, nil
+}
+
+// outboxLag reports how many outbox rows wait for the forwarder.
+type outboxLag struct{ s *service }
+
+var outboxLagDesc = prometheus.NewDesc("kds_outbox_lag",
+	"Rows in the MySQL outbox not yet forwarded to Kafka.", nil, nil)
+
+// Describe implements prometheus.Collector.
+func (o outboxLag) Describe(ch chan<- *prometheus.Desc) { ch <- outboxLagDesc }
+
+// Collect implements prometheus.Collector. When MySQL does not answer, the
+// scrape reports the error and serves the other metrics.
+func (o outboxLag) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), outboxLagTimeout)
+	defer cancel()
+	lag, err := o.s.outbox.Lag(ctx, o.s.db)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(outboxLagDesc, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(outboxLagDesc, prometheus.GaugeValue, float64(lag))
+}
