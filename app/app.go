@@ -22,4 +22,5 @@ type Commands struct {
 	Apply         command.ApplyHandler
 	TopicManager  command.TopicManager
 	Subscriptions command.Subscriptions
+	Poison        command.Poison
 }

@@ -70,7 +70,7 @@ func startStack(t *testing.T) stack {
 	}
 	log := slog.New(slog.DiscardHandler)
 	handlers.AddLifecycle(router, subscriber(handlers.LifecycleHandler, kafka.FromOldest), command.NewApplyHandler(repo, topic.Limits{}), log)
-	handlers.AddTopicManager(router, subscriber(handlers.TopicManagerHandler, kafka.FromOldest), command.NewTopicManager(repo, cluster, mysql.NewSubscriptionRepository(db, outbox), time.Second))
+	handlers.AddTopicManager(router, subscriber(handlers.TopicManagerHandler, kafka.FromOldest), command.NewTopicManager(repo, cluster, mysql.NewSubscriptionRepository(db, outbox), mysql.NewReconciliationLog(db), time.Second))
 	events := httpapi.NewBroadcaster()
 	handlers.AddEventFeed(router, subscriber("", kafka.FromOldest), events)
 	outboxSub, err := outbox.Subscriber(db, mysql.ForwarderConfig{PollInterval: 10 * time.Millisecond, BatchSize: 100})
@@ -239,7 +239,38 @@ func TestKafkaRefusalLeavesTheTopicApprovedWithTheReason(t *testing.T) {
 	if got.Status != topic.Approved || !strings.Contains(got.Error, "already exists in Kafka with 5 partitions") {
 		t.Fatalf("topic %s with error %q, want approved with Kafka's refusal", got.Status, got.Error)
 	}
-	s.poisoned(t, func(m *message.Message) bool {
+	poisoned := s.poisoned(t, func(m *message.Message) bool {
 		return strings.Contains(string(m.Payload), `"TopicApproved"`) && strings.Contains(string(m.Payload), `"taken"`)
 	})
+
+	// The admin removes the stray topic and replays the approval.
+	queue := command.NewPoison(kafka.NewPoisonQueue(s.kafka, s.pub))
+	listed, err := queue.List(context.Background(), admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 1 || listed[0].ID != poisoned.UUID || listed[0].Topic != topic.EventsTopic || listed[0].Handler != handlers.TopicManagerHandler ||
+		!strings.Contains(listed[0].Reason, "already exists in Kafka") {
+		t.Fatalf("poison list %+v", listed)
+	}
+	if _, err := queue.Requeue(context.Background(), auth.Principal{Name: "vic", Role: auth.Viewer}, poisoned.UUID); err == nil {
+		t.Fatal("a viewer requeued a poison message")
+	}
+	if err := s.cluster.DeleteTopic(context.Background(), topic.MustParseName("taken")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := queue.Requeue(context.Background(), admin, poisoned.UUID); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got, err := s.read.Topic(context.Background(), "taken")
+		if err == nil && got.Status == topic.Active && got.Error == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after requeueing: %+v, %v; want active without an error", got, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

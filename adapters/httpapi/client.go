@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/query"
 	"github.com/kds-io/kds/app/subscription"
 	"github.com/kds-io/kds/app/topic"
@@ -240,6 +241,28 @@ func (c *Client) RevokeToken(ctx context.Context, id string) error {
 		return err
 	}
 	return c.do(ctx, http.MethodDelete, "/api/v1/tokens/"+seg, nil, nil, nil)
+}
+
+// Drift is what the last reconciliation of MySQL with Kafka found.
+func (c *Client) Drift(ctx context.Context) (command.Reconciliation, error) {
+	var r command.Reconciliation
+	return r, c.do(ctx, http.MethodGet, "/api/v1/drift", nil, nil, &r)
+}
+
+// Poison lists the messages on kds.poison.
+func (c *Client) Poison(ctx context.Context) ([]command.PoisonMessage, error) {
+	var ms []command.PoisonMessage
+	return ms, c.do(ctx, http.MethodGet, "/api/v1/poison", nil, nil, &ms)
+}
+
+// RequeuePoison replays a poison message on the topic it came from.
+func (c *Client) RequeuePoison(ctx context.Context, id string) (command.PoisonMessage, error) {
+	var m command.PoisonMessage
+	path, err := segments("/api/v1/poison/", id, "/requeue")
+	if err != nil {
+		return m, err
+	}
+	return m, c.do(ctx, http.MethodPost, path, nil, nil, &m)
 }
 
 // Cluster says where Kafka is.

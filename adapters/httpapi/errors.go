@@ -48,6 +48,8 @@ func status(err error) int {
 		kafkaDown   *kafka.UnreachableError
 		tooLarge    *http.MaxBytesError
 		inactive    *content.NotActiveError
+		noDrift     query.NoReconciliationError
+		noPoison    *command.PoisonNotFoundError
 		unsubbed    *command.NotSubscribedError
 	)
 	switch {
@@ -59,7 +61,8 @@ func status(err error) int {
 		return http.StatusUnauthorized
 	case errors.As(err, &forbidden):
 		return http.StatusForbidden
-	case errors.As(err, &notFound), errors.As(err, &cmdNotFound), errors.Is(err, auth.ErrTokenNotFound), errors.As(err, &unsubbed):
+	case errors.As(err, &notFound), errors.As(err, &cmdNotFound), errors.Is(err, auth.ErrTokenNotFound), errors.As(err, &unsubbed), errors.As(err, &noDrift),
+		errors.As(err, &noPoison):
 		return http.StatusNotFound
 	case errors.As(err, &illegal), errors.As(err, &exists), errors.As(err, &collision), errors.As(err, &stale), errors.As(err, &inactive):
 		return http.StatusConflict

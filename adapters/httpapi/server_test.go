@@ -56,7 +56,7 @@ func newAPI(t testing.TB, checks ...httpapi.Check) *api {
 		Commands: app.Commands{
 			Issue:        command.NewIssueHandler(repo, queue, cluster, policy),
 			Apply:        command.NewApplyHandler(repo, policy.Limits),
-			TopicManager: command.NewTopicManager(repo, cluster, commandtest.NewSubscriptions(), time.Second),
+			TopicManager: command.NewTopicManager(repo, cluster, commandtest.NewSubscriptions(), &commandtest.Reconciliations{}, time.Second),
 		},
 		Queries: query.NewQueries(mysql.NewReadModel(db)),
 		Tokens:  auth.NewTokens(mysql.NewTokenStore(db), bootstrapToken),

@@ -81,6 +81,16 @@ func (s *Server) showTopic(w http.ResponseWriter, r *http.Request, p auth.Princi
 	writeJSON(w, http.StatusOK, t)
 }
 
+// drift answers what the last reconciliation of MySQL with Kafka found.
+func (s *Server) drift(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	rec, err := s.app.Queries.Drift(r.Context(), p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rec)
+}
+
 func (s *Server) topicHistory(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	h, err := s.app.Queries.History(r.Context(), p, r.PathValue("name"))
 	if err != nil {

@@ -35,6 +35,15 @@ func (r *TopicRepository) Get(ctx context.Context, name topic.Name) (*topic.Topi
 	return t, err
 }
 
+// All implements command.TopicRepository.
+func (r *TopicRepository) All(ctx context.Context) ([]*topic.Topic, error) {
+	rows, err := r.db.QueryContext(ctx, "SELECT "+topicColumns+" FROM topics ORDER BY name")
+	if err != nil {
+		return nil, fmt.Errorf("list topics: %w", err)
+	}
+	return collect(rows, scanTopic)
+}
+
 // Update implements command.TopicRepository.
 func (r *TopicRepository) Update(ctx context.Context, cmd command.Command, change func(*topic.Topic) (*topic.Topic, error)) error {
 	var outcome error

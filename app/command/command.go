@@ -24,6 +24,8 @@ const (
 	DeactivateTopicType Type = "DeactivateTopic"
 	ActivateTopicType   Type = "ActivateTopic"
 	DeleteTopicType     Type = "DeleteTopic"
+	RepairTopicType     Type = "RepairTopic"
+	ImportTopicType     Type = "ImportTopic"
 )
 
 // Status is where a command is in the command log.

@@ -38,7 +38,7 @@ func newFixture() fixture {
 
 // manager is the topic manager, waiting at most 300ms for consumers to detach.
 func (f fixture) manager() command.TopicManager {
-	return command.NewTopicManager(f.topics, f.cluster, f.subs, 300*time.Millisecond)
+	return command.NewTopicManager(f.topics, f.cluster, f.subs, &commandtest.Reconciliations{}, 300*time.Millisecond)
 }
 
 // run issues and applies a command as the API and the lifecycle handler would.

@@ -15,6 +15,8 @@ type TopicRepository interface {
 	// Get returns the current generation of a topic, or a
 	// *topic.NotFoundError.
 	Get(ctx context.Context, name topic.Name) (*topic.Topic, error)
+	// All returns the current generation of every topic.
+	All(ctx context.Context) ([]*topic.Topic, error)
 
 	// Update locks the current generation of the topic cmd names (nil when
 	// the name is new) and passes it to change. The topic change returns is
@@ -28,6 +30,11 @@ type TopicRepository interface {
 	// topic whose name differs from name only by '.' versus '_', or "" when
 	// there is none. The topic named name itself does not count.
 	LiveCollision(ctx context.Context, name topic.Name) (string, error)
+}
+
+// ReconciliationLog keeps what reconciliations found.
+type ReconciliationLog interface {
+	Record(ctx context.Context, r Reconciliation) error
 }
 
 // Queue accepts commands for the lifecycle handlers.
@@ -48,6 +55,20 @@ type KafkaCluster interface {
 	// ValidateTopic asks the broker whether it would create the topic,
 	// without creating it.
 	ValidateTopic(ctx context.Context, name topic.Name, spec topic.Spec) error
+	// Topics describes every topic in the cluster, by name.
+	Topics(ctx context.Context) (map[string]KafkaTopic, error)
+	// AddPartitions grows a topic to count partitions.
+	AddPartitions(ctx context.Context, name topic.Name, count int32) error
+	// SetConfigs sets topic configs, leaving the others as they are.
+	SetConfigs(ctx context.Context, name topic.Name, configs map[string]string) error
+}
+
+// KafkaTopic is a topic as Kafka has it; Configs holds only what differs
+// from the broker's defaults.
+type KafkaTopic struct {
+	Partitions        int32
+	ReplicationFactor int16
+	Configs           map[string]string
 }
 
 // SubscriptionRepository stores subscriptions and the consumer processes

@@ -15,6 +15,7 @@ type TopicManager struct {
 	topics  TopicRepository
 	cluster KafkaCluster
 	subs    SubscriptionRepository
+	log     ReconciliationLog
 	// detachTimeout bounds how long deletion waits for consumers to let go
 	// of a deactivated topic.
 	detachTimeout time.Duration
@@ -22,9 +23,9 @@ type TopicManager struct {
 
 // NewTopicManager changes cluster and records it in topics; before it
 // deletes a topic it waits up to detachTimeout for the consumers in subs to
-// detach from it.
-func NewTopicManager(topics TopicRepository, cluster KafkaCluster, subs SubscriptionRepository, detachTimeout time.Duration) TopicManager {
-	return TopicManager{topics: topics, cluster: cluster, subs: subs, detachTimeout: detachTimeout}
+// detach from it. Reconciliations are kept in log.
+func NewTopicManager(topics TopicRepository, cluster KafkaCluster, subs SubscriptionRepository, log ReconciliationLog, detachTimeout time.Duration) TopicManager {
+	return TopicManager{topics: topics, cluster: cluster, subs: subs, log: log, detachTimeout: detachTimeout}
 }
 
 // detachPoll is how often deletion looks again for consumers still attached.

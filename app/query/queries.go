@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/kds-io/kds/app/auth"
+	"github.com/kds-io/kds/app/command"
 )
 
 // Queries answers the read side for an authenticated caller.
@@ -37,6 +38,24 @@ func (q Queries) Command(ctx context.Context, by auth.Principal, id string) (Com
 // Commands lists logged commands, newest first.
 func (q Queries) Commands(ctx context.Context, by auth.Principal, f CommandFilter) ([]Command, error) {
 	return readAs(by, func() ([]Command, error) { return q.read.Commands(ctx, f) })
+}
+
+// NoReconciliationError is returned when no reconciliation has run yet.
+type NoReconciliationError struct{}
+
+func (NoReconciliationError) Error() string {
+	return "no reconciliation has run yet: the topic manager runs one on start and every topic_manager.reconcile_interval"
+}
+
+// Drift is what the last comparison of MySQL with Kafka found.
+func (q Queries) Drift(ctx context.Context, by auth.Principal) (command.Reconciliation, error) {
+	return readAs(by, func() (command.Reconciliation, error) {
+		r, ok, err := q.read.LatestReconciliation(ctx)
+		if err == nil && !ok {
+			err = NoReconciliationError{}
+		}
+		return r, err
+	})
 }
 
 // readAs runs read when by may read topics.

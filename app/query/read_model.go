@@ -75,6 +75,9 @@ type ReadModel interface {
 	Commands(ctx context.Context, f CommandFilter) ([]Command, error)
 	// Consumers lists the consumers with these ids, or all of them.
 	Consumers(ctx context.Context, ids ...subscription.ConsumerID) ([]Consumer, error)
+	// LatestReconciliation is what the last comparison of MySQL with Kafka
+	// found; false when none has run.
+	LatestReconciliation(ctx context.Context) (command.Reconciliation, bool, error)
 }
 
 // CommandNotFoundError is returned for an unknown command id.

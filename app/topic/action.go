@@ -11,6 +11,12 @@ const (
 	Activate   Action = "activate"
 	Deactivate Action = "deactivate"
 	Delete     Action = "delete"
+	// Repair records that the topic manager made Kafka match an active
+	// topic again, such as recreating it after someone deleted it.
+	Repair Action = "repair"
+	// Import starts the record of a topic found in Kafka that kds did not
+	// know, as active.
+	Import Action = "import"
 )
 
 // move says where an action may start and where it leads.
@@ -22,6 +28,7 @@ var moves = map[Action]move{
 	Activate:   {Approved, Active},
 	Deactivate: {Active, Inactive},
 	Delete:     {Inactive, Deleted},
+	Repair:     {Active, Active},
 }
 
 // pastTense names the action as done, for messages.
@@ -32,6 +39,8 @@ var pastTense = map[Action]string{
 	Activate:   "activated",
 	Deactivate: "deactivated",
 	Delete:     "deleted",
+	Repair:     "repaired",
+	Import:     "imported",
 }
 
 // rank orders statuses along the lifecycle so that messages can say

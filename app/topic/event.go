@@ -13,6 +13,11 @@ const (
 	TopicActivated   EventType = "TopicActivated"
 	TopicDeactivated EventType = "TopicDeactivated"
 	TopicDeleted     EventType = "TopicDeleted"
+	// TopicDriftRepaired tells that Kafka had drifted from an active topic
+	// and was repaired; the reason says how.
+	TopicDriftRepaired EventType = "TopicDriftRepaired"
+	// TopicImported tells that a topic found in Kafka is now kept by kds.
+	TopicImported EventType = "TopicImported"
 	// SubscriptionChanged tells that a consumer subscribed to a topic or
 	// unsubscribed from it.
 	SubscriptionChanged EventType = "SubscriptionChanged"
@@ -29,7 +34,15 @@ var eventTypes = map[Action]EventType{
 	Activate:   TopicActivated,
 	Deactivate: TopicDeactivated,
 	Delete:     TopicDeleted,
+	Repair:     TopicDriftRepaired,
+	Import:     TopicImported,
 }
+
+// The changes a SubscriptionChanged event tells of.
+const (
+	Subscribed   = "subscribed"
+	Unsubscribed = "unsubscribed"
+)
 
 // Event is the JSON document published on kds.events, keyed by topic name.
 type Event struct {
@@ -46,8 +59,8 @@ type Event struct {
 	Configs           map[string]string `json:"configs,omitempty"`
 	// Error is set on CommandRejected and CommandFailed.
 	Error string `json:"error,omitempty"`
-	// ConsumerID and Subscription ("subscribed" or "unsubscribed") are
-	// set on SubscriptionChanged.
+	// ConsumerID and Subscription (Subscribed or Unsubscribed) are set on
+	// SubscriptionChanged.
 	ConsumerID   string `json:"consumer_id,omitempty"`
 	Subscription string `json:"subscription,omitempty"`
 }

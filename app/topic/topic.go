@@ -28,6 +28,17 @@ func New(name Name, spec Spec, limits Limits, actor, reason string) (*Topic, err
 	return t, nil
 }
 
+// NewImported starts keeping a topic that exists in Kafka but was unknown to
+// kds: it is active from the start, at generation 1.
+func NewImported(name Name, spec Spec, actor, reason string) (*Topic, error) {
+	if name.IsZero() {
+		return nil, &InvalidNameError{Reason: "it is empty"}
+	}
+	t := &Topic{name: name, generation: 1, status: Active, spec: spec.clone(), requestedBy: actor}
+	t.record(Import, "", actor, reason)
+	return t, nil
+}
+
 // UnmarshalFromDatabase rebuilds a stored topic; it is for repositories only.
 func UnmarshalFromDatabase(name Name, generation int, status Status, spec Spec, requestedBy string) *Topic {
 	return &Topic{name: name, generation: generation, status: status, spec: spec.clone(), requestedBy: requestedBy}
@@ -66,6 +77,10 @@ func (t *Topic) Activate(actor string) error { return t.apply(Activate, actor, "
 // Deactivate closes an active topic to producers and consumers; the topic
 // manager then deletes it from Kafka.
 func (t *Topic) Deactivate(actor, reason string) error { return t.apply(Deactivate, actor, reason) }
+
+// RecordRepair records that Kafka was made to match the active topic again;
+// detail says what had drifted.
+func (t *Topic) RecordRepair(actor, detail string) error { return t.apply(Repair, actor, detail) }
 
 // MarkDeleted records that an inactive topic is gone from Kafka, ending its
 // generation; reason notes anything worth knowing, such as consumers that

@@ -46,11 +46,12 @@ func TestEveryStatusTimesEveryAction(t *testing.T) {
 		topic.Deactivate: func(tp *topic.Topic) error { return tp.Deactivate("root", "done") },
 		topic.Delete:     func(tp *topic.Topic) error { return tp.MarkDeleted("tm", "") },
 		topic.Request:    func(tp *topic.Topic) error { return tp.RequestAgain(spec, topic.Limits{}, "bob", "again") },
+		topic.Repair:     func(tp *topic.Topic) error { return tp.RecordRepair("tm", "recreated after it went missing") },
 	}
 	legal := map[topic.Status]map[topic.Action]topic.Status{
 		topic.Pending:  {topic.Approve: topic.Approved, topic.Reject: topic.Rejected},
 		topic.Approved: {topic.Activate: topic.Active},
-		topic.Active:   {topic.Deactivate: topic.Inactive},
+		topic.Active:   {topic.Deactivate: topic.Inactive, topic.Repair: topic.Active},
 		topic.Inactive: {topic.Delete: topic.Deleted},
 		topic.Deleted:  {topic.Request: topic.Pending},
 		topic.Rejected: {topic.Request: topic.Pending},
@@ -185,5 +186,17 @@ func TestSpecChecksWellKnownConfigs(t *testing.T) {
 		if err := s.Validate(topic.Limits{}); err == nil {
 			t.Errorf("%s=%s accepted", k, v)
 		}
+	}
+}
+
+func TestImportStartsActive(t *testing.T) {
+	t.Parallel()
+	tp, err := topic.NewImported(topic.MustParseName("legacy"), topic.Spec{Partitions: 6, ReplicationFactor: 1}, "topic-manager", "found in Kafka")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trs := tp.Transitions()
+	if tp.Status() != topic.Active || tp.Generation() != 1 || len(trs) != 1 || trs[0].From != "" || trs[0].EventType() != topic.TopicImported {
+		t.Fatalf("imported %s gen %d, transitions %+v", tp.Status(), tp.Generation(), trs)
 	}
 }

@@ -5,6 +5,7 @@ package commandtest
 import (
 	"context"
 	"errors"
+	"maps"
 	"sync"
 
 	"github.com/kds-io/kds/app/command"
@@ -40,6 +41,17 @@ func (r *Topics) Get(_ context.Context, name topic.Name) (*topic.Topic, error) {
 		return nil, &topic.NotFoundError{Topic: name.String()}
 	}
 	return copyOf(t), nil
+}
+
+// All implements command.TopicRepository.
+func (r *Topics) All(context.Context) ([]*topic.Topic, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]*topic.Topic, 0, len(r.topics))
+	for _, t := range r.topics {
+		out = append(out, copyOf(t))
+	}
+	return out, nil
 }
 
 // Update implements command.TopicRepository.
@@ -216,10 +228,87 @@ func (c *Cluster) refusal(name topic.Name, spec topic.Spec) error {
 	return nil
 }
 
+// Topics implements command.KafkaCluster.
+func (c *Cluster) Topics(context.Context) (map[string]command.KafkaTopic, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.Down {
+		return nil, ErrClusterDown
+	}
+	out := make(map[string]command.KafkaTopic, len(c.topics))
+	for n, s := range c.topics {
+		out[n] = command.KafkaTopic{Partitions: s.Partitions, ReplicationFactor: s.ReplicationFactor, Configs: maps.Clone(s.Configs)}
+	}
+	return out, nil
+}
+
+// AddPartitions implements command.KafkaCluster.
+func (c *Cluster) AddPartitions(_ context.Context, name topic.Name, count int32) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.topics[name.String()]
+	if !ok || count < s.Partitions {
+		return &command.ClusterRefusedError{Op: "add partitions to", Topic: name.String(), Reason: "no such topic, or fewer partitions than it has"}
+	}
+	s.Partitions = count
+	c.topics[name.String()] = s
+	return nil
+}
+
+// SetConfigs implements command.KafkaCluster.
+func (c *Cluster) SetConfigs(_ context.Context, name topic.Name, configs map[string]string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.topics[name.String()]
+	if !ok {
+		return &command.ClusterRefusedError{Op: "configure", Topic: name.String(), Reason: "no such topic"}
+	}
+	s.Configs = maps.Clone(s.Configs)
+	if s.Configs == nil {
+		s.Configs = map[string]string{}
+	}
+	maps.Copy(s.Configs, configs)
+	c.topics[name.String()] = s
+	return nil
+}
+
+// Put sets a topic in the cluster behind kds's back; nil removes it.
+func (c *Cluster) Put(name string, spec *topic.Spec) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if spec == nil {
+		delete(c.topics, name)
+		return
+	}
+	c.topics[name] = *spec
+}
+
+// Spec returns a topic's spec as the cluster has it.
+func (c *Cluster) Spec(name string) (topic.Spec, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.topics[name]
+	return s, ok
+}
+
 // Exists reports whether the topic exists in the cluster.
 func (c *Cluster) Exists(name string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	_, ok := c.topics[name]
 	return ok
+}
+
+// Reconciliations is an in-memory command.ReconciliationLog.
+type Reconciliations struct {
+	mu  sync.Mutex
+	all []command.Reconciliation
+}
+
+// Record implements command.ReconciliationLog.
+func (l *Reconciliations) Record(_ context.Context, r command.Reconciliation) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.all = append(l.all, r)
+	return nil
 }

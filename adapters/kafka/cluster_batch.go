@@ -1,0 +1,138 @@
+package kafka
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/IBM/sarama"
+
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/topic"
+)
+
+type creation struct {
+	name topic.Name
+	spec topic.Spec
+}
+
+// allFailed gives each of n requests the same error.
+func allFailed(n int, err error) []error {
+	errs := make([]error, n)
+	for i := range errs {
+		errs[i] = err
+	}
+	return errs
+}
+
+// controller returns the admin client and the cluster's controller, which
+// takes topic creations and deletions.
+func (c *Cluster) controller() (sarama.ClusterAdmin, *sarama.Broker, error) {
+	admin, err := c.connect()
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := admin.Controller()
+	if err != nil {
+		return nil, nil, &UnreachableError{Where: c.config.Where(), Err: err}
+	}
+	return admin, b, nil
+}
+
+// createTopics creates a batch of topics in one request. A topic that
+// already exists with the partitions and replication factor asked for
+// counts as created.
+func (c *Cluster) createTopics(items []creation) []error {
+	admin, controller, err := c.controller()
+	if err != nil {
+		return allFailed(len(items), err)
+	}
+	details := make(map[string]*sarama.TopicDetail, len(items))
+	for _, it := range items {
+		details[it.name.String()] = detail(it.spec)
+	}
+	sc := c.config.sarama()
+	resp, err := controller.CreateTopics(sarama.NewCreateTopicsRequest(sc.Version, details, sc.Admin.Timeout, false))
+	if err != nil {
+		return allFailed(len(items), fmt.Errorf("create %d topics: %w", len(items), err))
+	}
+	errs := make([]error, len(items))
+	var existing []int
+	for i, it := range items {
+		te, ok := resp.TopicErrors[it.name.String()]
+		switch {
+		case !ok:
+			errs[i] = fmt.Errorf("create topic %q: %w", it.name, sarama.ErrIncompleteResponse)
+		case te == nil || errors.Is(te.Err, sarama.ErrNoError):
+		case errors.Is(te.Err, sarama.ErrTopicAlreadyExists):
+			existing = append(existing, i)
+		default:
+			errs[i] = explain(admin, it.name, it.spec, te)
+		}
+	}
+	c.sameSpecs(admin, items, existing, errs)
+	return errs
+}
+
+// sameSpecs accepts existing topics as created when they have the
+// partitions and replication factor asked for.
+func (c *Cluster) sameSpecs(admin sarama.ClusterAdmin, items []creation, which []int, errs []error) {
+	if len(which) == 0 {
+		return
+	}
+	names := make([]string, len(which))
+	for i, w := range which {
+		names[i] = items[w].name.String()
+	}
+	metas, err := admin.DescribeTopics(names)
+	found := make(map[string]*sarama.TopicMetadata, len(metas))
+	for _, m := range metas {
+		found[m.Name] = m
+	}
+	for _, w := range which {
+		it := items[w]
+		m, ok := found[it.name.String()]
+		if err != nil || !ok || !errors.Is(m.Err, sarama.ErrNoError) {
+			errs[w] = fmt.Errorf("describe topic %q: %v", it.name, errors.Join(err, errors.New("incomplete answer")))
+			continue
+		}
+		partitions, replicas := int32(len(m.Partitions)), int16(0)
+		if partitions > 0 {
+			replicas = int16(len(m.Partitions[0].Replicas))
+		}
+		if partitions != it.spec.Partitions || replicas != it.spec.ReplicationFactor {
+			errs[w] = &command.ClusterRefusedError{Op: "create", Topic: it.name.String(),
+				Reason: fmt.Sprintf("it already exists in Kafka with %d partitions and replication factor %d, not %d and %d",
+					partitions, replicas, it.spec.Partitions, it.spec.ReplicationFactor)}
+		}
+	}
+}
+
+// deleteTopics deletes a batch of topics in one request; a topic already
+// gone counts as deleted.
+func (c *Cluster) deleteTopics(names []topic.Name) []error {
+	_, controller, err := c.controller()
+	if err != nil {
+		return allFailed(len(names), err)
+	}
+	list := make([]string, len(names))
+	for i, n := range names {
+		list[i] = n.String()
+	}
+	sc := c.config.sarama()
+	resp, err := controller.DeleteTopics(sarama.NewDeleteTopicsRequest(sc.Version, list, sc.Admin.Timeout))
+	if err != nil {
+		return allFailed(len(names), fmt.Errorf("delete %d topics: %w", len(names), err))
+	}
+	errs := make([]error, len(names))
+	for i, n := range list {
+		code, ok := resp.TopicErrorCodes[n]
+		switch {
+		case !ok:
+			errs[i] = fmt.Errorf("delete topic %q: %w", n, sarama.ErrIncompleteResponse)
+		case errors.Is(code, sarama.ErrNoError), errors.Is(code, sarama.ErrUnknownTopicOrPartition):
+		default:
+			errs[i] = classify("delete", n, code)
+		}
+	}
+	return errs
+}

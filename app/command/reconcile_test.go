@@ -1,0 +1,143 @@
+package command_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/topic"
+)
+
+func findings(r command.Reconciliation) map[string]command.Finding {
+	out := map[string]command.Finding{}
+	for _, f := range r.Findings {
+		out[f.Topic+"/"+string(f.Kind)] = f
+	}
+	return out
+}
+
+func TestReconcileRepairsDriftAndConverges(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	ctx := context.Background()
+	m := f.manager()
+	// approved, but the event that would have created it was lost
+	f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: "approved"})
+	f.run(t, admin, command.Issue{Type: command.ApproveTopicType, Topic: "approved"})
+	// active, then deleted from Kafka behind kds's back
+	f.activeTopic(t, "vanished")
+	f.cluster.Put("vanished", nil)
+	// active with fewer partitions and another config than approved
+	f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: "shrunk", Partitions: 4, Configs: map[string]string{"retention.ms": "60000"}})
+	f.run(t, admin, command.Issue{Type: command.ApproveTopicType, Topic: "shrunk"})
+	if err := m.Activate(ctx, "shrunk", 1); err != nil {
+		t.Fatal(err)
+	}
+	f.cluster.Put("shrunk", &topic.Spec{Partitions: 2, ReplicationFactor: 1, Configs: map[string]string{"retention.ms": "1"}})
+	// active with more partitions than approved: Kafka cannot shrink it
+	f.activeTopic(t, "grown")
+	f.cluster.Put("grown", &topic.Spec{Partitions: 9, ReplicationFactor: 1})
+	// inactive, and the deletion never happened
+	f.activeTopic(t, "lingering")
+	f.run(t, admin, command.Issue{Type: command.DeactivateTopicType, Topic: "lingering"})
+	// rejected, yet someone created it in Kafka
+	f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: "refused"})
+	f.run(t, admin, command.Issue{Type: command.RejectTopicType, Topic: "refused"})
+	f.cluster.Put("refused", &topic.Spec{Partitions: 1, ReplicationFactor: 1})
+	// unknown to kds, and internal topics that are never touched
+	f.cluster.Put("legacy", &topic.Spec{Partitions: 6, ReplicationFactor: 1})
+	f.cluster.Put("kds.events", &topic.Spec{Partitions: 8, ReplicationFactor: 1})
+	f.cluster.Put("__consumer_offsets", &topic.Spec{Partitions: 50, ReplicationFactor: 1})
+
+	r, err := m.Reconcile(ctx, command.ReconcileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := findings(r)
+	want := map[string]bool{ // finding → repaired
+		"approved/approved-not-active":   true,
+		"vanished/active-missing":        true,
+		"shrunk/partitions":              true,
+		"shrunk/configs":                 true,
+		"grown/partitions":               false,
+		"lingering/inactive-not-deleted": true,
+		"refused/stray":                  true,
+		"legacy/orphan":                  false,
+	}
+	for key, repaired := range want {
+		fd, ok := got[key]
+		if !ok {
+			t.Errorf("no finding %s; found %+v", key, r.Findings)
+			continue
+		}
+		if fd.Repaired != repaired || fd.Error != "" {
+			t.Errorf("%s: repaired %v (error %q), want repaired %v", key, fd.Repaired, fd.Error, repaired)
+		}
+	}
+	if len(r.Findings) != len(want) {
+		t.Errorf("%d findings, want %d: %+v", len(r.Findings), len(want), r.Findings)
+	}
+	for _, name := range []string{"approved", "vanished"} {
+		if !f.cluster.Exists(name) {
+			t.Errorf("%s is not in Kafka after reconciling", name)
+		}
+	}
+	for _, name := range []string{"lingering", "refused"} {
+		if f.cluster.Exists(name) {
+			t.Errorf("%s is still in Kafka after reconciling", name)
+		}
+	}
+	if s, _ := f.cluster.Spec("shrunk"); s.Partitions != 4 || s.Configs["retention.ms"] != "60000" {
+		t.Errorf("shrunk in Kafka: %+v", s)
+	}
+	if s, _ := f.cluster.Spec("kds.events"); s.Partitions != 8 {
+		t.Errorf("an internal topic was touched: %+v", s)
+	}
+	statuses := map[string]topic.Status{"approved": topic.Active, "lingering": topic.Deleted, "vanished": topic.Active}
+	for name, want := range statuses {
+		tp, _ := f.topics.Get(ctx, topic.MustParseName(name))
+		if tp.Status() != want {
+			t.Errorf("%s is %s, want %s", name, tp.Status(), want)
+		}
+	}
+	repairs := 0
+	for _, e := range f.topics.Events() {
+		if e.Type == topic.TopicDriftRepaired {
+			repairs++
+			if e.Reason == "" {
+				t.Errorf("drift event without a reason: %+v", e)
+			}
+		}
+	}
+	if repairs != 3 { // vanished recreated, shrunk's partitions and configs
+		t.Errorf("%d TopicDriftRepaired events, want 3", repairs)
+	}
+
+	again, err := m.Reconcile(ctx, command.ReconcileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := findings(again)
+	if len(left) != 2 || !strings.Contains(left["grown/partitions"].Detail, "cannot remove partitions") || left["legacy/orphan"].Kind == "" {
+		t.Fatalf("the second pass found %+v; want only what cannot be repaired", again.Findings)
+	}
+}
+
+func TestReconcileImportsOrphansWhenAsked(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	ctx := context.Background()
+	f.cluster.Put("legacy", &topic.Spec{Partitions: 6, ReplicationFactor: 1, Configs: map[string]string{"cleanup.policy": "compact"}})
+	r, err := f.manager().Reconcile(ctx, command.ReconcileOptions{ImportOrphans: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fd := findings(r)["legacy/orphan"]; !fd.Repaired {
+		t.Fatalf("orphan finding %+v, want imported", fd)
+	}
+	tp, err := f.topics.Get(ctx, topic.MustParseName("legacy"))
+	if err != nil || tp.Status() != topic.Active || tp.Spec().Partitions != 6 || tp.Spec().Configs["cleanup.policy"] != "compact" {
+		t.Fatalf("imported topic: %v, %v", tp, err)
+	}
+}
