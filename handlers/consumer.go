@@ -90,10 +90,31 @@ func (c *Consumer) onEvent(ctx context.Context, ev topic.Event) {
 	case ev.Type == topic.SubscriptionChanged && ev.ConsumerID == string(c.id):
 		// Another process of this consumer changed what it subscribes to:
 		// follow, so that the processes keep sharing the same work.
-		if err := c.Refresh(ctx); err != nil {
+		if err := c.follow(ctx, ev.Topic, ev.Subscription == topic.Unsubscribed); err != nil {
 			c.sink.Notify("could not follow a subscription change of %s: %v", ev.Topic, err)
 		}
 	}
+}
+
+// follow brings one topic in line with the subscriptions the consumer
+// should run after a change to it. Only that topic, and it detaches only
+// what was unsubscribed: the event may be older than the subscriptions read
+// now, and a topic deactivated in between is detached, with a notice, when
+// its own event arrives.
+func (c *Consumer) follow(ctx context.Context, topicName string, unsubscribed bool) error {
+	want, err := c.wanted(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range want {
+		if s.Topic == topicName {
+			return c.Attach(s)
+		}
+	}
+	if unsubscribed {
+		c.Detach(topicName)
+	}
+	return nil
 }
 
 // Attach starts consuming sub unless it already runs.
@@ -119,7 +140,7 @@ func (c *Consumer) attach(sub subscription.Subscription) (bool, error) {
 	}
 	name := sub.Topic
 	h := c.router.AddConsumerHandler(sub.Group, sub.Topic, subscriber, func(msg *message.Message) error {
-		c.sink.Deliver(decodeContent(name, msg))
+		c.sink.Deliver(DecodeContent(name, msg))
 		return nil
 	})
 	if err := c.router.RunHandlers(c.lifetime); err != nil {
@@ -198,9 +219,10 @@ func (c *Consumer) Close() {
 	}
 }
 
-// decodeContent turns a record into content; records written by other
-// clients lack kds's headers and show without producer and send time.
-func decodeContent(topicName string, msg *message.Message) content.Message {
+// DecodeContent turns a record read from topicName into content; records
+// written by other clients lack kds's headers and show without producer and
+// send time. The dashboard's live view decodes with it too.
+func DecodeContent(topicName string, msg *message.Message) content.Message {
 	ctx := msg.Context()
 	m := content.Message{Topic: topicName, Value: string(msg.Payload), Producer: msg.Metadata.Get(content.ProducerHeader), UUID: msg.UUID, ReceivedAt: time.Now().UTC()}
 	m.Partition, _ = wkafka.MessagePartitionFromCtx(ctx)

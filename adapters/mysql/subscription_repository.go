@@ -51,7 +51,7 @@ func (r *SubscriptionRepository) Subscribe(ctx context.Context, sub subscription
 			return fmt.Errorf("store subscription: %w", err)
 		}
 		stored, created = sub, true
-		return r.changed(ctx, tx, sub.ConsumerID, sub.Topic, sub.Generation, "subscribed", sub.CreatedBy, sub.CreatedAt)
+		return r.changed(ctx, tx, sub.ConsumerID, sub.Topic, sub.Generation, topic.Subscribed, sub.CreatedBy, sub.CreatedAt)
 	})
 	if err == nil && created {
 		r.outbox.committed()
@@ -73,7 +73,7 @@ func (r *SubscriptionRepository) Unsubscribe(ctx context.Context, consumer subsc
 		if _, err := tx.ExecContext(ctx, "DELETE FROM subscriptions WHERE consumer_id = ? AND topic = ?", consumer, topicName); err != nil {
 			return fmt.Errorf("delete subscription: %w", err)
 		}
-		return r.changed(ctx, tx, consumer, topicName, generation, "unsubscribed", actor, time.Now().UTC())
+		return r.changed(ctx, tx, consumer, topicName, generation, topic.Unsubscribed, actor, time.Now().UTC())
 	})
 	if err == nil {
 		r.outbox.committed()

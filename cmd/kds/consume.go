@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -98,12 +100,14 @@ const consumerHelp = `Commands:
   quit                        stop, keeping the subscriptions for next time`
 
 func (c consoleSession) run(ctx context.Context, in io.Reader) error {
-	lines := readLines(ctx, in)
+	lines := readLines(ctx, in, func(n int) {
+		c.out.Say("✗ line %d is longer than %d bytes: ignored", n, maxInputLine)
+	})
 	prompt := isTerminal(in)
 	c.out.Say("consumer %s ready; type help for commands", c.proc.id)
 	for {
 		if prompt {
-			fmt.Fprint(os.Stdout, "> ")
+			c.out.Prompt("> ")
 		}
 		var line string
 		select {
@@ -214,23 +218,60 @@ func (c consoleSession) subscribed(ctx context.Context) {
 	c.out.Say("subscribed to: %s", strings.Join(names, ", "))
 }
 
+// maxInputLine is the longest line of standard input the content commands
+// take: Kafka takes no larger message.
+const maxInputLine = 1 << 20
+
 // readLines reads in line by line on its own goroutine: the input goroutine
-// of the interactive commands.
-func readLines(ctx context.Context, in io.Reader) <-chan string {
+// of the interactive commands. A line longer than maxInputLine is skipped,
+// with its number told to tooLong, rather than taken for the end of input.
+func readLines(ctx context.Context, in io.Reader, tooLong func(line int)) <-chan string {
 	lines := make(chan string)
 	go func() {
 		defer close(lines)
-		sc := bufio.NewScanner(in)
-		sc.Buffer(make([]byte, 64*1024), 1<<20)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			case <-ctx.Done():
+		r := bufio.NewReaderSize(in, 64*1024)
+		for n := 1; ; n++ {
+			line, long, err := readLine(r, maxInputLine)
+			if err != nil && line == "" && !long {
+				return
+			}
+			if long {
+				tooLong(n)
+			} else {
+				select {
+				case lines <- line:
+				case <-ctx.Done():
+					return
+				}
+			}
+			if err != nil {
 				return
 			}
 		}
 	}()
 	return lines
+}
+
+// readLine reads the next line, without its line ending; one longer than
+// max is read to its end and reported too long instead.
+func readLine(r *bufio.Reader, max int) (string, bool, error) {
+	var (
+		buf     []byte
+		tooLong bool
+	)
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if !tooLong {
+			buf = append(buf, chunk...)
+			if len(bytes.TrimRight(buf, "\r\n")) > max {
+				tooLong, buf = true, nil
+			}
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		return strings.TrimSuffix(strings.TrimSuffix(string(buf), "\n"), "\r"), tooLong, err
+	}
 }
 
 func isTerminal(in io.Reader) bool {

@@ -130,9 +130,10 @@ type devServer struct {
 	waitErr error // set before exited is closed
 }
 
-// devOptions are the flags kds dev is started with.
+// devOptions are the flags and environment kds dev is started with.
 type devOptions struct {
-	brokers int // embedded Kafka brokers; 1 when 0
+	brokers int      // embedded Kafka brokers; 1 when 0
+	env     []string // more of kds dev's environment, KEY=value
 }
 
 // What kds dev prints once it is ready.
@@ -169,13 +170,13 @@ func startDev(t *testing.T, o devOptions) *devServer {
 		"--kafka-addr", "127.0.0.1:0", "--kafka-brokers", strconv.Itoa(o.brokers),
 		"--http-addr", "127.0.0.1:0", "--admin-token", d.AdminToken)
 	d.cmd.Dir = d.workDir
-	d.cmd.Env = cleanEnv(
-		"KDS_MYSQL_HOST="+db.Host,
-		"KDS_MYSQL_PORT="+strconv.Itoa(db.Port),
-		"KDS_MYSQL_USER="+db.User,
-		"KDS_MYSQL_PASSWORD="+db.Password,
-		"KDS_MYSQL_DATABASE="+db.Database,
-	)
+	d.cmd.Env = cleanEnv(append([]string{
+		"KDS_MYSQL_HOST=" + db.Host,
+		"KDS_MYSQL_PORT=" + strconv.Itoa(db.Port),
+		"KDS_MYSQL_USER=" + db.User,
+		"KDS_MYSQL_PASSWORD=" + db.Password,
+		"KDS_MYSQL_DATABASE=" + db.Database,
+	}, o.env...)...)
 	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr
 	if err := d.cmd.Start(); err != nil {
 		t.Fatalf("start kds dev: %v", err)

@@ -118,7 +118,9 @@ func (p producerSession) run(ctx context.Context, in io.Reader) error {
 		close(jobs)
 		<-published
 	}()
-	lines := readLines(ctx, in)
+	lines := readLines(ctx, in, func(n int) {
+		p.out.Say("✗ line %d is longer than %d bytes, the largest message Kafka takes: ignored", n, maxInputLine)
+	})
 	p.out.Say("producer ready; type help for commands")
 	for {
 		var line string

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -180,7 +181,7 @@ func (s sender) publish(b []*message.Message) (int64, int64, error) {
 // read cuts in into messages, a line each, and hands them on in batches.
 func (s sender) read(ctx context.Context, in io.Reader, batch int, out chan<- []*message.Message) error {
 	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	sc.Buffer(make([]byte, 64*1024), maxInputLine)
 	b := make([]*message.Message, 0, batch)
 	line := 0
 	for sc.Scan() {
@@ -197,7 +198,9 @@ func (s sender) read(ctx context.Context, in io.Reader, batch int, out chan<- []
 			b = make([]*message.Message, 0, batch)
 		}
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return fmt.Errorf("line %d of standard input is longer than %d bytes, the largest message Kafka takes", line+1, maxInputLine)
+	} else if err != nil {
 		return fmt.Errorf("read line %d of standard input: %w", line+1, err)
 	}
 	if len(b) > 0 {

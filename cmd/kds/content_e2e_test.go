@@ -1,0 +1,605 @@
+package main_test
+
+// End-to-end tests of live content: kds send, produce and consume against
+// kds dev, with kcat as the client that shares no code with kds.
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestSendIsReadByKcat(t *testing.T) {
+	t.Parallel()
+	kcat := requireKcat(t)
+	d := startDev(t, devOptions{})
+	d.activeTopic(t, "greetings", 3)
+	start := time.Now()
+
+	wantLines(t, d.mustKds(t, "send", "greetings", "hello"), "sent 1 message to greetings")
+
+	bulk := numbered("line", 1, 2000)
+	var res struct {
+		Topic string `json:"topic"`
+		Sent  int    `json:"sent"`
+		Bytes int    `json:"bytes"`
+	}
+	decodeJSON(t, d.sendLines(t, "greetings", bulk, "-o", "json"), &res)
+	if want := len(strings.Join(bulk, "")); res.Topic != "greetings" || res.Sent != 2000 || res.Bytes != want {
+		t.Fatalf("bulk send reported %+v, want 2000 messages of %d bytes", res, want)
+	}
+
+	// Another producer, with a key: the header names the token.
+	var alice tokenDoc
+	decodeJSON(t, d.kds(t, "token", "create", "alice", "--role", "producer", "-o", "json"), &alice)
+	if r := d.kdsAs(t, alice.Token, "send", "greetings", "from alice", "--key", "k1"); r.Code != 0 {
+		t.Fatalf("want exit 0\n%s", r)
+	}
+
+	recs := kcatRead(t, kcat, d.KafkaAddrs, "greetings")
+	var values []messageDoc
+	uuids := map[string]bool{}
+	for _, r := range recs {
+		if r.Payload == nil {
+			t.Fatalf("record without a value: %+v", r)
+		}
+		values = append(values, messageDoc{Topic: r.Topic, Value: *r.Payload})
+		producer, _ := r.header("kds-producer")
+		wantProducer, wantKey := "admin", ""
+		if *r.Payload == "from alice" {
+			wantProducer, wantKey = "alice", "k1"
+		}
+		if producer != wantProducer {
+			t.Errorf("%q: kds-producer %q, want %q", *r.Payload, producer, wantProducer)
+		}
+		if key := deref(r.Key); key != wantKey {
+			t.Errorf("%q: key %q, want %q", *r.Payload, key, wantKey)
+		}
+		sentAt, _ := r.header("kds-sent-at")
+		if at, err := time.Parse(time.RFC3339Nano, sentAt); err != nil || at.Before(start.Add(-time.Second)) || at.After(time.Now().Add(time.Second)) {
+			t.Errorf("%q: kds-sent-at %q is not the time it was sent (%v)", *r.Payload, sentAt, err)
+		}
+		id, _ := r.header("_watermill_message_uuid")
+		if id == "" || uuids[id] {
+			t.Errorf("%q: message uuid %q is missing or not unique", *r.Payload, id)
+		}
+		uuids[id] = true
+		if t.Failed() {
+			t.FailNow()
+		}
+	}
+	wantExactly(t, "kcat", values, "greetings", append([]string{"hello", "from alice"}, bulk...))
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func TestConsumeShowsWhatOtherClientsProduce(t *testing.T) {
+	t.Parallel()
+	kcat := requireKcat(t)
+	d := startDev(t, devOptions{})
+	d.activeTopic(t, "plain", 2)
+	var carol tokenDoc
+	decodeJSON(t, d.kds(t, "token", "create", "carol", "--role", "consumer", "-o", "json"), &carol)
+
+	c := d.startAs(t, carol.Token, "consume", "--id", "plain-reader", "--topics", "plain", "-o", "json")
+	c.waitStderr(t, "✓ subscribed to plain")
+	want := numbered("kcat", 1, 50)
+	kcatWrite(t, kcat, d.KafkaAddrs, "plain", want)
+	c.waitMessages(t, "plain", want)
+	c.interrupt(t)
+
+	msgs := c.messages(t)
+	wantExactly(t, "consumer", msgs, "plain", want)
+	offsets := map[string]bool{}
+	for _, m := range msgs {
+		if m.Producer != "" || !m.SentAt.IsZero() || m.UUID != "" || m.Key != "" {
+			t.Errorf("a record kcat wrote shows kds metadata: %+v", m)
+		}
+		if m.Timestamp.IsZero() || m.ReceivedAt.IsZero() || m.Partition < 0 || m.Partition > 1 {
+			t.Errorf("a message lacks Kafka's metadata: %+v", m)
+		}
+		at := fmt.Sprint(m.Partition, "/", m.Offset)
+		if offsets[at] {
+			t.Errorf("two messages at partition/offset %s", at)
+		}
+		offsets[at] = true
+	}
+	// The raw line has no producer field at all.
+	if strings.Contains(c.stdout.String(), `"producer"`) {
+		t.Errorf("JSON lines carry a producer field for records without one:\n%s", tail(c.stdout.String(), 1024))
+	}
+}
+
+func TestSubscribeAndUnsubscribeWhileMessagesFlow(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{})
+	for _, name := range []string{"a", "b", "c"} {
+		d.activeTopic(t, name, 2)
+	}
+	c := d.start(t, "consume", "--id", "juggler", "-o", "json")
+	c.waitStderr(t, "consumer juggler ready")
+	c.writeLine(t, "subscribe a b")
+	c.waitStderr(t, "✓ subscribed to a", "✓ subscribed to b")
+
+	sendA := d.stream(t, "a", 2*time.Millisecond)
+	sendB := d.stream(t, "b", 5*time.Millisecond)
+	sendC := d.stream(t, "c", 5*time.Millisecond)
+	c.waitMessages(t, "a", numbered("a", 1, 100))
+	c.waitMessages(t, "b", numbered("b", 1, 20))
+
+	c.writeLine(t, "unsubscribe b")
+	c.waitStderr(t, "✓ unsubscribed from b")
+	lastB := sendB.begun()
+	bBefore := len(valuesOf(c.messages(t), "b"))
+
+	c.writeLine(t, "subscribe c")
+	c.waitStderr(t, "✓ subscribed to c")
+	firstC := sendC.begun() + 1
+
+	// Let everything flow a while longer after the changes.
+	c.waitMessages(t, "c", numbered("c", firstC, firstC+60))
+	sentA, sentB, sentC := sendA.finish(t), sendB.finish(t), sendC.finish(t)
+	c.waitMessages(t, "a", numbered("a", 1, sentA))
+	c.waitMessages(t, "c", numbered("c", firstC, sentC))
+	c.quit(t, "quit")
+
+	msgs := c.messages(t)
+	wantExactly(t, "a", msgs, "a", numbered("a", 1, sentA))
+	bAfter := valuesOf(msgs, "b")
+	if len(bAfter) != bBefore {
+		t.Errorf("b: %d messages before the unsubscribe was confirmed, %d at the end", bBefore, len(bAfter))
+	}
+	for _, v := range bAfter {
+		var n int
+		if _, err := fmt.Sscanf(v, "b-%d", &n); err != nil || n > lastB {
+			t.Errorf("b: received %q, sent after the unsubscribe was confirmed (after b-%d)", v, lastB)
+		}
+	}
+	// What was sent to c once the subscription was confirmed arrived, once.
+	var c0 []messageDoc
+	for _, m := range msgs {
+		var n int
+		if _, err := fmt.Sscanf(m.Value, "c-%d", &n); m.Topic == "c" && err == nil && n >= firstC {
+			c0 = append(c0, m)
+		}
+	}
+	wantExactly(t, "c (sent after subscribing)", c0, "c", numbered("c", firstC, sentC))
+	t.Logf("a: %d, b: %d of %d (unsubscribed after b-%d), c: %d from c-%d", sentA, len(bAfter), sentB, lastB, sentC-firstC+1, firstC)
+}
+
+// valuesOf lists the values msgs hold for topic, repeats included.
+func valuesOf(msgs []messageDoc, topic string) []string {
+	var vs []string
+	for _, m := range msgs {
+		if m.Topic == topic {
+			vs = append(vs, m.Value)
+		}
+	}
+	return vs
+}
+
+func TestDeactivationDetachesConsumersBeforeDeletion(t *testing.T) {
+	t.Parallel()
+	const detachTimeout = 2 * time.Second
+	kcat := requireKcat(t)
+	d := startDev(t, devOptions{env: []string{"KDS_TOPIC_MANAGER_DETACH_TIMEOUT=" + detachTimeout.String()}})
+	d.activeTopic(t, "polite", 1)
+	d.activeTopic(t, "stubborn", 1)
+
+	c := d.start(t, "consume", "--id", "watcher", "--topics", "polite,stubborn", "-o", "json")
+	c.waitStderr(t, "✓ subscribed to polite", "✓ subscribed to stubborn")
+	d.waitAttached(t, "watcher", c.pid(), "polite", "stubborn")
+
+	// A consumer that runs detaches when told, so deletion does not wait
+	// and cuts nobody off.
+	r := d.mustKds(t, "topic", "deactivate", "polite", "--yes")
+	wantLines(t, r, "polite: deactivated", "polite: deleted from Kafka")
+	c.waitStderr(t, "topic polite was deactivated by admin: unsubscribed")
+	h := d.history(t, "polite")
+	if last := h[len(h)-1]; last.Action != "delete" || last.Reason != "" {
+		t.Fatalf("polite's deletion: %+v, want a delete with no reason (no consumer was cut off)", last)
+	}
+	watcher := d.consumers(t)["watcher"]
+	if s, ok := watcher.subscription("polite"); !ok || s.Live || s.TopicStatus != "deleted" {
+		t.Errorf("watcher's subscription to polite after deletion: %+v (found %v), want ended with the topic deleted", s, ok)
+	}
+	if s, ok := watcher.subscription("stubborn"); !ok || !s.Live {
+		t.Errorf("watcher's subscription to stubborn: %+v (found %v), want live", s, ok)
+	}
+	d.waitAttached(t, "watcher", c.pid(), "stubborn")
+
+	// A consumer that is alive but does not answer is cut off after the
+	// detach timeout, and the deletion says whom it cut off.
+	c.signal(t, syscall.SIGSTOP)
+	start := time.Now()
+	r = d.mustKds(t, "topic", "deactivate", "stubborn", "--yes")
+	took := time.Since(start)
+	wantLines(t, r, "stubborn: deactivated", "stubborn: deleted from Kafka")
+	if took < detachTimeout {
+		t.Errorf("stubborn was deleted %v after the deactivation, before the detach timeout of %v", took, detachTimeout)
+	}
+	h = d.history(t, "stubborn")
+	host, _ := os.Hostname()
+	wantReason := fmt.Sprintf("consumers still attached after %s were cut off: watcher (%s pid %d)", detachTimeout, host, c.pid())
+	if last := h[len(h)-1]; last.Action != "delete" || last.Reason != wantReason {
+		t.Errorf("stubborn's deletion: %+v, want the reason %q", last, wantReason)
+	}
+	topics, _ := kafkaTopics(t, kcat, d.KafkaAddrs)
+	if _, ok := topics["stubborn"]; ok {
+		t.Errorf("stubborn is still in Kafka")
+	}
+
+	c.signal(t, syscall.SIGCONT)
+	c.waitStderr(t, "topic stubborn was deactivated by admin: unsubscribed")
+	d.waitAttached(t, "watcher", c.pid())
+	c.interrupt(t)
+	if s, _ := d.consumers(t)["watcher"].subscription("stubborn"); s.Live {
+		t.Errorf("watcher's subscription to stubborn is still live: %+v", s)
+	}
+}
+
+func TestConsumerResumesAfterRestart(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{})
+	d.activeTopic(t, "journal", 3)
+
+	c := d.start(t, "consume", "--id", "reader", "--topics", "journal", "-o", "json")
+	c.waitStderr(t, "✓ subscribed to journal")
+	// One key puts the first messages in one partition, so the others have
+	// nothing to commit before the restart.
+	first := numbered("m", 1, 30)
+	if r := d.sendLines(t, "journal", first, "--key", "first"); r.Code != 0 {
+		t.Fatalf("want exit 0\n%s", r)
+	}
+	c.waitMessages(t, "journal", first)
+	c.interrupt(t)
+	wantExactly(t, "before the restart", c.messages(t), "journal", first)
+
+	// Sent while no process of the consumer runs, to every partition.
+	later := numbered("m", 31, 130)
+	if r := d.sendLines(t, "journal", later); r.Code != 0 {
+		t.Fatalf("want exit 0\n%s", r)
+	}
+
+	// Started again without --topics, and with no command on its input,
+	// it resumes its subscription where it left off.
+	again := d.start(t, "consume", "--id", "reader", "-o", "json")
+	again.waitStderr(t, "consumer reader ready")
+	again.waitMessages(t, "journal", later)
+	again.writeLine(t, "subscribed")
+	again.waitStderr(t, "subscribed to: journal")
+	again.quit(t, "quit")
+	wantExactly(t, "after the restart", again.messages(t), "journal", later)
+}
+
+func TestConsumeFromBeginning(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{})
+	d.activeTopic(t, "history", 2)
+	early := numbered("early", 1, 20)
+	if r := d.sendLines(t, "history", early); r.Code != 0 {
+		t.Fatalf("want exit 0\n%s", r)
+	}
+
+	old := d.start(t, "consume", "--id", "archivist", "--topics", "history", "--from-beginning", "-o", "json")
+	fresh := d.start(t, "consume", "--id", "newcomer", "--topics", "history", "-o", "json")
+	old.waitStderr(t, "✓ subscribed to history")
+	fresh.waitStderr(t, "✓ subscribed to history")
+	old.waitMessages(t, "history", early)
+
+	late := numbered("late", 1, 20)
+	if r := d.sendLines(t, "history", late); r.Code != 0 {
+		t.Fatalf("want exit 0\n%s", r)
+	}
+	old.waitMessages(t, "history", late)
+	fresh.waitMessages(t, "history", late)
+	old.interrupt(t)
+	fresh.interrupt(t)
+	wantExactly(t, "from the beginning", old.messages(t), "history", append(slices.Clone(early), late...))
+	wantExactly(t, "new messages only", fresh.messages(t), "history", late)
+
+	// --from-beginning is for new subscriptions: a resumed one continues
+	// where it left off.
+	more := numbered("more", 1, 10)
+	if r := d.sendLines(t, "history", more); r.Code != 0 {
+		t.Fatalf("want exit 0\n%s", r)
+	}
+	resumed := d.start(t, "consume", "--id", "archivist", "--topics", "history", "--from-beginning", "-o", "json")
+	resumed.waitMessages(t, "history", more)
+	resumed.interrupt(t)
+	wantExactly(t, "resumed with --from-beginning", resumed.messages(t), "history", more)
+}
+
+func TestConsumeProcessesWithOneIDShareTheWork(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{})
+	d.activeTopic(t, "jobs", 3)
+
+	one := d.start(t, "consume", "--id", "workers", "--topics", "jobs", "-o", "json")
+	one.waitStderr(t, "✓ subscribed to jobs")
+	two := d.start(t, "consume", "--id", "workers", "--topics", "jobs", "-o", "json")
+	two.waitStderr(t, "✓ subscribed to jobs")
+	d.waitAttached(t, "workers", one.pid(), "jobs")
+	d.waitAttached(t, "workers", two.pid(), "jobs")
+
+	var sent []string
+	send := func(prefix string, n int) {
+		t.Helper()
+		batch := numbered(prefix, 1, n)
+		if r := d.sendLines(t, "jobs", batch); r.Code != 0 {
+			t.Fatalf("want exit 0\n%s", r)
+		}
+		sent = append(sent, batch...)
+		eventually(t, fmt.Sprintf("%d jobs received by the two processes", len(sent)), func() (bool, string) {
+			got := valueCounts(append(one.messages(t), two.messages(t)...), "jobs")
+			return len(got) == len(sent), fmt.Sprintf("%d distinct", len(got))
+		})
+	}
+	// Until the group has rebalanced, the first process has every
+	// partition; send a little at a time until both have work.
+	eventually(t, "both processes receive jobs", func() (bool, string) {
+		send(fmt.Sprintf("warmup%d", len(sent)), 10)
+		a, b := len(one.messages(t)), len(two.messages(t))
+		return a > 0 && b > 0, fmt.Sprintf("%d and %d", a, b)
+	})
+	warmup := slices.Clone(sent)
+	send("job", 300)
+	one.interrupt(t)
+	two.interrupt(t)
+	a, b := one.messages(t), two.messages(t)
+
+	// Once the group is settled, every job goes to exactly one process.
+	var jobs []messageDoc
+	for _, m := range append(slices.Clone(a), b...) {
+		if strings.HasPrefix(m.Value, "job-") {
+			jobs = append(jobs, m)
+		}
+	}
+	wantExactly(t, "the two processes together", jobs, "jobs", numbered("job", 1, 300))
+	// While it rebalances, delivery is at least once: a message handed to
+	// the process that is losing its partition may come again to the one
+	// that gains it.
+	got := valueCounts(append(slices.Clone(a), b...), "jobs")
+	again := 0
+	for _, w := range warmup {
+		if got[w] == 0 {
+			t.Errorf("warm-up job %s was lost", w)
+		}
+		again += got[w] - 1
+	}
+	if n := countAll(got) - again - len(warmup) - 300; n != 0 {
+		t.Errorf("%d messages that were never sent", n)
+	}
+	t.Logf("%d warm-up jobs (%d delivered twice while the group rebalanced), then 300: process one received %d, process two %d",
+		len(warmup), again, len(a), len(b))
+}
+
+func TestProduceInteractively(t *testing.T) {
+	t.Parallel()
+	kcat := requireKcat(t)
+	d := startDev(t, devOptions{})
+	p := d.start(t, "produce")
+	p.waitStdout(t, "producer ready; type help for commands")
+
+	p.writeLine(t, "help")
+	p.waitStdout(t, "create TOPIC", "send TOPIC MESSAGE...", "list", "active", "quit")
+	p.writeLine(t, "active")
+	p.waitStdout(t, "no active topics")
+	p.writeLine(t, "create news")
+	p.waitStdout(t, "✓ topic news created with status: pending (an admin approves it)")
+	p.writeLine(t, "send news too early")
+	p.waitStdout(t, `✗ topic "news" is pending, not active: it waits for an admin's approval`)
+	p.writeLine(t, "send nowhere hello")
+	p.waitStdout(t, `✗ topic "nowhere" does not exist: request it with kds topic request nowhere`)
+	p.writeLine(t, "list")
+	p.waitOutput(t, "stdout", p.stdout, "news listed as pending", regexp.MustCompile(`(?m)^\s+news\s+pending$`).MatchString)
+
+	d.mustKds(t, "topic", "approve", "news")
+	p.waitStdout(t, "• topic news is now active")
+	p.writeLine(t, "active")
+	p.waitStdout(t, "active topics: news")
+	p.writeLine(t, "send news hello   world")
+	p.waitStdout(t, "✓ sent to news")
+	recs := kcatRead(t, kcat, d.KafkaAddrs, "news")
+	if len(recs) != 1 || deref(recs[0].Payload) != "hello   world" {
+		t.Fatalf("news in Kafka: %+v, want the one message sent", recs)
+	}
+	if producer, _ := recs[0].header("kds-producer"); producer != "admin" {
+		t.Errorf("kds-producer %q, want admin", producer)
+	}
+	p.writeLine(t, "send news")
+	p.waitStdout(t, "usage: send TOPIC MESSAGE")
+	p.writeLine(t, "frobnicate")
+	p.waitStdout(t, `unknown command "frobnicate"; type help`)
+	// A line too long for any message is skipped, not taken for the end.
+	p.writeLine(t, "send news "+strings.Repeat("x", 1<<20))
+	p.waitStdout(t, "is longer than 1048576 bytes, the largest message Kafka takes: ignored")
+	p.writeLine(t, "active")
+	p.waitOutput(t, "stdout", p.stdout, "a second answer to active", func(s string) bool {
+		return strings.Count(s, "active topics: news") == 2
+	})
+
+	d.mustKds(t, "topic", "deactivate", "news", "--yes")
+	p.waitStdout(t, "• topic news is no longer active")
+	p.quit(t, "quit")
+	if p.stderr.String() != "" {
+		t.Errorf("stderr:\n%s", p.stderr)
+	}
+}
+
+func TestConsumeInteractively(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{})
+	c := d.start(t, "consume", "--id", "desk")
+	c.waitStdout(t, "consumer desk ready; type help for commands")
+
+	c.writeLine(t, "help")
+	c.waitStdout(t, "subscribe TOPIC [TOPIC...]", "unsubscribe TOPIC", "refresh", "quit")
+	c.writeLine(t, "list")
+	c.waitStdout(t, "no active topics")
+	c.writeLine(t, "subscribed")
+	c.waitStdout(t, "not subscribed to any topic")
+
+	d.activeTopic(t, "alpha", 1)
+	d.activeTopic(t, "beta", 1)
+	d.request(t, "gamma")
+	c.writeLine(t, "list")
+	c.waitStdout(t, "active topics: alpha, beta")
+	c.writeLine(t, "subscribe alpha gamma nope")
+	c.waitStdout(t, "✓ subscribed to alpha",
+		`✗ gamma: topic "gamma" is pending, not active: it waits for an admin's approval`,
+		`✗ nope: topic "nope" does not exist: request it with kds topic request nope`)
+	c.writeLine(t, "subscribe")
+	c.waitStdout(t, "usage: subscribe TOPIC [TOPIC...]")
+	c.writeLine(t, "subscribed")
+	c.waitStdout(t, "subscribed to: alpha")
+
+	wantLines(t, d.mustKds(t, "send", "alpha", "first words"), "sent 1 message to alpha")
+	c.waitStdout(t, "[alpha] first words")
+	c.waitOutput(t, "stdout", c.stdout, "the message's details", regexp.MustCompile(`(?m)^    from admin, sent \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \(partition 0, offset 0\)$`).MatchString)
+
+	// A subscription made elsewhere: refresh follows it.
+	if code := d.api(t, "PUT", "/api/v1/consumers/desk/subscriptions/beta"); code != 201 {
+		t.Fatalf("PUT the subscription to beta: %d", code)
+	}
+	c.writeLine(t, "refresh")
+	c.waitStdout(t, "subscribed to: alpha, beta")
+	wantLines(t, d.mustKds(t, "send", "beta", "second words"), "sent 1 message to beta")
+	c.waitStdout(t, "[beta] second words")
+
+	c.writeLine(t, "unsubscribe alpha")
+	c.waitStdout(t, "✓ unsubscribed from alpha")
+	c.writeLine(t, "unsubscribe alpha")
+	c.waitStdout(t, `✗ alpha: `)
+	c.writeLine(t, "subscribed")
+	c.waitStdout(t, "subscribed to: beta")
+	c.writeLine(t, "frobnicate")
+	c.waitStdout(t, `unknown command "frobnicate"; type help`)
+	wantLines(t, d.mustKds(t, "send", "alpha", "unheard"), "sent 1 message to alpha")
+	wantLines(t, d.mustKds(t, "send", "beta", "last words"), "sent 1 message to beta")
+	c.waitStdout(t, "[beta] last words")
+	c.quit(t, "quit")
+	if strings.Contains(c.stdout.String(), "unheard") {
+		t.Errorf("received a message sent after unsubscribing:\n%s", c.stdout)
+	}
+	if c.stderr.String() != "" {
+		t.Errorf("stderr:\n%s", c.stderr)
+	}
+}
+
+func TestSendAndSubscribeRefusals(t *testing.T) {
+	t.Parallel()
+	kcat := requireKcat(t)
+	d := startDev(t, devOptions{})
+	d.request(t, "waiting")
+	d.activeTopic(t, "small", 1)
+
+	wantFailure(t, d.kds(t, "send", "waiting", "hello"), 1, `kds: topic "waiting" is pending, not active: it waits for an admin's approval`)
+	wantFailure(t, d.kds(t, "send", "ghost", "hello"), 1, `kds: topic "ghost" does not exist: request it with kds topic request ghost`)
+	wantFailure(t, d.kdsWithInput(t, "a\nb\n", "send", "waiting"), 1, `topic "waiting" is pending, not active`)
+	wantFailure(t, d.kds(t, "consume", "--id", "eager", "--topics", "waiting"), 1, `subscribe to waiting: topic "waiting" is pending, not active: it waits for an admin's approval`)
+	wantFailure(t, d.kds(t, "consume", "--id", "eager", "--topics", "small,ghost"), 1, `subscribe to ghost: topic "ghost" does not exist`)
+
+	// Larger than the 1 MiB Kafka takes: refused before anything is sent,
+	// and the messages before it in the same batch are not sent either.
+	big := strings.Repeat("a", 1<<20-100)
+	r := d.kdsWithInput(t, "before\n"+big+"\n", "send", "small")
+	wantFailure(t, r, 1, "sending stopped after 0 acknowledged messages", "bytes is larger than the 1048576 bytes Kafka takes")
+	// Longer than the longest line kds reads.
+	huge := strings.Repeat("a", 1100000)
+	r = d.kdsWithInput(t, huge+"\n", "send", "small")
+	wantFailure(t, r, 1, "sending stopped after 0 acknowledged messages: line 1 of standard input is longer than 1048576 bytes, the largest message Kafka takes")
+	if recs := kcatRead(t, kcat, d.KafkaAddrs, "small"); len(recs) != 0 {
+		t.Errorf("refused messages are in Kafka: %d records", len(recs))
+	}
+	if subs := d.consumers(t)["eager"].Subscriptions; len(subs) != 1 || subs[0].Topic != "small" {
+		t.Errorf("eager's subscriptions after the refusals: %+v, want only small", subs)
+	}
+}
+
+func TestSubscriptionsShowConsumersAndTheirProcesses(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{})
+	d.activeTopic(t, "feed", 1)
+	c := d.start(t, "consume", "--id", "viewer1", "--topics", "feed", "-o", "json")
+	c.waitStderr(t, "✓ subscribed to feed")
+	d.waitAttached(t, "viewer1", c.pid(), "feed")
+
+	host, _ := os.Hostname()
+	alive := fmt.Sprintf("1 alive (%s:%d)", host, c.pid())
+	row := regexp.MustCompile(`(?m)^viewer1\s+feed\s+live\s+` + regexp.QuoteMeta(alive) + `\s+\S+`)
+	r := d.mustKds(t, "subscriptions")
+	if !row.MatchString(r.Stdout) {
+		t.Errorf("kds subscriptions has no row %v\n%s", row, r)
+	}
+	menu := d.kdsWithInput(t, "6\n7\n", "admin")
+	if menu.Code != 0 || !row.MatchString(menu.Stdout) {
+		t.Errorf("admin option 6 has no row %v\n%s", row, menu)
+	}
+	s, _ := d.consumers(t)["viewer1"].subscription("feed")
+	if !s.Live || s.Generation != 1 || s.CreatedBy != "admin" || s.FromBeginning || !strings.HasPrefix(s.Group, "kds-consumer.viewer1.feed.") {
+		t.Errorf("viewer1's subscription: %+v", s)
+	}
+
+	// A process that stops says goodbye: no wait for its heartbeat to age.
+	c.interrupt(t)
+	row = regexp.MustCompile(`(?m)^viewer1\s+feed\s+live\s+none alive\s+\S+`)
+	if r := d.mustKds(t, "subscriptions"); !row.MatchString(r.Stdout) {
+		t.Errorf("kds subscriptions has no row %v after the consumer stopped\n%s", row, r)
+	}
+	if menu := d.kdsWithInput(t, "6\n7\n", "admin"); !row.MatchString(menu.Stdout) {
+		t.Errorf("admin option 6 has no row %v after the consumer stopped\n%s", row, menu)
+	}
+	for _, in := range d.consumers(t)["viewer1"].Instances {
+		if in.Alive {
+			t.Errorf("a process of viewer1 is alive after it stopped: %+v", in)
+		}
+	}
+}
+
+func TestConsumeOnATerminal(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{})
+	d.activeTopic(t, "tty", 1)
+	out := filepath.Join(t.TempDir(), "messages.jsonl")
+	term := d.startOnTerminal(t, `exec "$KDS" consume --id typist -o json > '`+out+`'`)
+
+	// The prompt comes after each answer, on the terminal, and never in
+	// the messages written to the file.
+	term.waitStdout(t, "consumer typist ready; type help for commands\r\n> ")
+	term.writeLine(t, "subscribe tty")
+	term.waitStdout(t, "> subscribe tty\r\n✓ subscribed to tty\r\n> ")
+	wantLines(t, d.mustKds(t, "send", "tty", "typed"), "sent 1 message to tty")
+	eventually(t, "the message in "+out, func() (bool, string) {
+		b, _ := os.ReadFile(out)
+		return strings.Contains(string(b), "typed"), string(b)
+	})
+	term.writeLine(t, "subscribed")
+	term.waitStdout(t, "> subscribed\r\nsubscribed to: tty\r\n> ")
+	term.quit(t, "quit")
+
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	var m messageDoc
+	if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &m) != nil || m.Value != "typed" {
+		t.Fatalf("%s holds %q, want the one message as JSON", out, b)
+	}
+	if strings.Contains(term.stdout.String(), `"value"`) {
+		t.Errorf("a message went to the terminal:\n%s", term.stdout)
+	}
+}

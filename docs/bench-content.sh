@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Content benchmarks, all in one run against one embedded broker (kds dev):
+# bulk send (kds send, kcat -P, python3-kafka), consume (kds consume -o json,
+# kcat -C), send → receive latency at a steady rate, and one consumer
+# process subscribed to many topics. Needs Go, a local MySQL/MariaDB, kcat
+# and Debian's python3-kafka (/usr/bin/python3). Results: docs/BENCHMARKS.md.
+#
+#   docs/bench-content.sh [MESSAGES] [SUBSCRIPTIONS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+messages=${1:-500000}
+subscriptions=${2:-500}
+work=$(mktemp -d)
+trap 'kill $dev_pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+
+go build -o "$work/kds" ./cmd/kds
+kds() { "$work/kds" "$@"; }
+
+export KDS_MYSQL_DATABASE=kds_bench_content_$$
+token=bench-$$
+"$work/kds" dev --kafka-addr 127.0.0.1:0 --http-addr 127.0.0.1:0 --admin-token "$token" >"$work/dev.out" 2>"$work/dev.err" &
+dev_pid=$!
+for _ in $(seq 1 100); do grep -q '^  export' "$work/dev.out" && break; sleep 0.2; done
+eval "$(grep '^  export' "$work/dev.out")"
+broker=$(awk '/Kafka bootstrap:/ {print $3}' "$work/dev.out")
+echo "kds dev: API $KDS_API_URL, Kafka $broker"
+
+# MESSAGES lines of 100 bytes.
+/usr/bin/python3 -c "
+import sys
+line = b'x' * 91
+with open('$work/data', 'wb') as f:
+    for i in range($messages):
+        f.write(b'%08d ' % i + line + b'\n')"
+head -n $((messages / 5)) "$work/data" > "$work/data.py"
+
+topic() { kds topic request "$1" -p 3 >/dev/null && kds topic approve "$1" >/dev/null; }
+seconds() { /usr/bin/time -f %e "$@" 2>&1 >/dev/null | tail -1; }
+rate() { /usr/bin/python3 -c "print('%.0f' % ($1 / $2))"; }
+
+echo
+echo "== bulk send, $messages messages of 100 bytes, 3 partitions"
+for run in 1 2 3; do
+  topic "send.kds.$run"; t=$(seconds "$work/kds" send "send.kds.$run" <"$work/data")
+  echo "kds send            run $run: ${t}s, $(rate "$messages" "$t") msg/s"
+done
+for run in 1 2 3; do
+  topic "send.kcat.$run"; t=$(seconds kcat -b "$broker" -P -t "send.kcat.$run" -l "$work/data")
+  echo "kcat -P             run $run: ${t}s, $(rate "$messages" "$t") msg/s"
+done
+cat > "$work/producer.py" <<'PY'
+import sys, time
+from kafka import KafkaProducer
+p = KafkaProducer(bootstrap_servers=sys.argv[1])
+n = 0
+t = time.time()
+with open(sys.argv[3], 'rb') as f:
+    for line in f:
+        p.send(sys.argv[2], line.rstrip(b'\n'))
+        n += 1
+p.flush()
+d = time.time() - t
+print("%.2f" % d)
+PY
+topic send.python
+t=$(/usr/bin/python3 "$work/producer.py" "$broker" send.python "$work/data.py")
+echo "python3-kafka       $((messages / 5)) messages: ${t}s, $(rate $((messages / 5)) "$t") msg/s"
+
+echo
+echo "== consume $messages messages (topic send.kds.1) from the beginning"
+t=$(seconds sh -c "'$work/kds' consume --id bench-consume --topics send.kds.1 --from-beginning -o json | head -n $messages > /dev/null")
+echo "kds consume -o json:  ${t}s, $(rate "$messages" "$t") msg/s (includes joining the consumer group)"
+t=$(seconds sh -c "kcat -b '$broker' -C -t send.kds.1 -o beginning -e -q | wc -l > /dev/null")
+echo "kcat -C:              ${t}s, $(rate "$messages" "$t") msg/s"
+
+echo
+echo "== send → receive latency at 200 msg/s"
+kds bench latency --rate 200 --duration 20s
+
+echo
+echo "== one consumer process, $subscriptions subscriptions"
+kds bench subscribe --topics "$subscriptions"
