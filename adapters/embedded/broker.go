@@ -4,6 +4,7 @@
 package embedded
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -21,6 +22,19 @@ type Config struct {
 	Brokers int
 	// DataDir, when set, keeps the cluster's data across restarts.
 	DataDir string
+	// SASL, when it has users, makes the brokers accept only clients that
+	// authenticate as one of them.
+	SASL []SASLUser
+	// TLS, when set, makes the brokers speak TLS only.
+	TLS *tls.Config
+}
+
+// SASLUser is a user the brokers accept, with every permission.
+type SASLUser struct {
+	// Mechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+	Mechanism string
+	Username  string
+	Password  string
 }
 
 // Broker is a running embedded cluster.
@@ -58,6 +72,20 @@ func Start(c Config) (*Broker, error) {
 	}
 	if c.DataDir != "" {
 		opts = append(opts, kfake.DataDir(c.DataDir))
+	}
+	if len(c.SASL) > 0 {
+		opts = append(opts, kfake.EnableSASL())
+		for _, u := range c.SASL {
+			switch u.Mechanism {
+			case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
+			default:
+				return nil, fmt.Errorf("embedded broker: SASL mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", u.Mechanism)
+			}
+			opts = append(opts, kfake.Superuser(u.Mechanism, u.Username, u.Password))
+		}
+	}
+	if c.TLS != nil {
+		opts = append(opts, kfake.TLS(c.TLS))
 	}
 	cluster, err := kfake.NewCluster(opts...)
 	if err != nil {

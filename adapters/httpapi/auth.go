@@ -22,9 +22,13 @@ func (s *Server) authenticated(next func(http.ResponseWriter, *http.Request, aut
 			s.refuseCrossSite(w, r)
 			return
 		}
+		keys := authKeys(r, raw)
+		if !s.checkAuthLimit(w, keys) {
+			return
+		}
 		p, err := s.app.Tokens.Authenticate(r.Context(), raw)
 		if err != nil {
-			s.log.Warn("authentication failed", "path", r.URL.Path, "remote", r.RemoteAddr)
+			s.authFailed(r, keys, err, "authentication failed")
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kds"`)
 			s.writeError(w, r, err)
 			return

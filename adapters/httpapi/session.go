@@ -99,10 +99,14 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := strings.TrimSpace(req.Token)
+	keys := authKeys(r, token)
+	if !s.checkAuthLimit(w, keys) {
+		return
+	}
 	p, err := s.app.Tokens.Authenticate(r.Context(), token)
 	if err != nil {
 		s.web.metrics.signIn(err)
-		s.log.Warn("sign-in refused", "remote", r.RemoteAddr)
+		s.authFailed(r, keys, err, "sign-in refused")
 		s.writeError(w, r, err)
 		return
 	}

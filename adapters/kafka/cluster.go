@@ -21,10 +21,19 @@ type Cluster struct {
 
 	mu    sync.Mutex
 	admin sarama.ClusterAdmin
+
+	// Concurrent creations and deletions share admin requests.
+	creates *batcher[creation]
+	deletes *batcher[topic.Name]
 }
 
 // NewCluster talks to the cluster c describes.
-func NewCluster(c Config) *Cluster { return &Cluster{config: c} }
+func NewCluster(c Config) *Cluster {
+	cl := &Cluster{config: c}
+	cl.creates = newBatcher(cl.createTopics)
+	cl.deletes = newBatcher(cl.deleteTopics)
+	return cl
+}
 
 func (c *Cluster) connect() (sarama.ClusterAdmin, error) {
 	c.mu.Lock()
@@ -58,7 +67,9 @@ type UnreachableError struct {
 	Err   error
 }
 
-func (e *UnreachableError) Error() string { return fmt.Sprintf("cannot reach %s: %v", e.Where, e.Err) }
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach %s: %v%s", e.Where, e.Err, securityHint(e.Err))
+}
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
@@ -86,56 +97,16 @@ func (c *Cluster) Brokers(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// CreateTopic implements command.KafkaCluster.
+// CreateTopic implements command.KafkaCluster. Concurrent calls share one
+// CreateTopics request.
 func (c *Cluster) CreateTopic(ctx context.Context, name topic.Name, spec topic.Spec) error {
-	return withContext(ctx, func() error {
-		admin, err := c.connect()
-		if err != nil {
-			return err
-		}
-		err = admin.CreateTopic(name.String(), detail(spec), false)
-		if errors.Is(err, sarama.ErrTopicAlreadyExists) {
-			return c.sameSpec(admin, name, spec)
-		}
-		return explain(admin, name, spec, err)
-	})
+	return c.creates.do(ctx, creation{name: name, spec: spec})
 }
 
-// sameSpec accepts an existing topic as created when it has the partitions
-// and replication factor asked for.
-func (c *Cluster) sameSpec(admin sarama.ClusterAdmin, name topic.Name, spec topic.Spec) error {
-	metas, err := admin.DescribeTopics([]string{name.String()})
-	if err != nil {
-		return fmt.Errorf("describe topic %q: %w", name, err)
-	}
-	if len(metas) != 1 || !errors.Is(metas[0].Err, sarama.ErrNoError) {
-		return fmt.Errorf("describe topic %q: incomplete answer", name)
-	}
-	partitions, replicas := int32(len(metas[0].Partitions)), int16(0)
-	if partitions > 0 {
-		replicas = int16(len(metas[0].Partitions[0].Replicas))
-	}
-	if partitions != spec.Partitions || replicas != spec.ReplicationFactor {
-		return &command.ClusterRefusedError{Op: "create", Topic: name.String(),
-			Reason: fmt.Sprintf("it already exists in Kafka with %d partitions and replication factor %d, not %d and %d",
-				partitions, replicas, spec.Partitions, spec.ReplicationFactor)}
-	}
-	return nil
-}
-
-// DeleteTopic implements command.KafkaCluster.
+// DeleteTopic implements command.KafkaCluster. Concurrent calls share one
+// DeleteTopics request.
 func (c *Cluster) DeleteTopic(ctx context.Context, name topic.Name) error {
-	return withContext(ctx, func() error {
-		admin, err := c.connect()
-		if err != nil {
-			return err
-		}
-		err = admin.DeleteTopic(name.String())
-		if errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
-			return nil
-		}
-		return classify("delete", name.String(), err)
-	})
+	return c.deletes.do(ctx, name)
 }
 
 // ValidateTopic implements command.KafkaCluster.

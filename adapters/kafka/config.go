@@ -21,6 +21,10 @@ type Config struct {
 	DialTimeout time.Duration
 	// RequestTimeout bounds admin requests and produce acknowledgements.
 	RequestTimeout time.Duration
+	// TLS encrypts the connections to the brokers (security.go).
+	TLS TLSConfig
+	// SASL authenticates kds to the brokers (security.go).
+	SASL SASLConfig
 }
 
 // Validate reports every problem at once.
@@ -40,11 +44,26 @@ func (c Config) Validate() error {
 	if c.DialTimeout <= 0 || c.RequestTimeout <= 0 {
 		errs = append(errs, errors.New("kafka.dial_timeout and kafka.request_timeout must be positive"))
 	}
+	errs = append(errs, c.TLS.validate(), c.SASL.validate())
 	return errors.Join(errs...)
 }
 
-// Where describes the cluster for error messages.
-func (c Config) Where() string { return "Kafka at " + strings.Join(c.Brokers, ",") }
+// Where describes the cluster for error messages: the brokers, and how kds
+// authenticates to them, without the password.
+func (c Config) Where() string {
+	where := "Kafka at " + strings.Join(c.Brokers, ",")
+	var how []string
+	if c.SASL.Mechanism != "" {
+		how = append(how, fmt.Sprintf("SASL %s as %q", c.SASL.mechanism(), c.SASL.Username))
+	}
+	if c.TLS.Enabled {
+		how = append(how, "TLS")
+	}
+	if len(how) > 0 {
+		where += " (" + strings.Join(how, ", ") + ")"
+	}
+	return where
+}
 
 // sarama returns the Sarama settings every kds client starts from.
 func (c Config) sarama() *sarama.Config {
@@ -63,5 +82,7 @@ func (c Config) sarama() *sarama.Config {
 	sc.Admin.Retry.Backoff = 200 * time.Millisecond
 	sc.Producer.Timeout = c.RequestTimeout
 	sc.Producer.RequiredAcks = sarama.WaitForAll
+	c.TLS.apply(sc)
+	c.SASL.apply(sc)
 	return sc
 }

@@ -22,9 +22,15 @@ type Config struct {
 	User     string
 	Password string
 	Database string
-	// TLS is a go-sql-driver tls value: "", "true", "skip-verify", "preferred"
-	// or the name of a config registered with mysql.RegisterTLSConfig.
-	TLS             string
+	// TLS is a go-sql-driver tls mode: "" or "false", "true", "skip-verify"
+	// or "preferred" (tls.go).
+	TLS string
+	// TLSCAFile is a PEM file of the CAs that sign the server's
+	// certificate, for TLS "true"; empty means the system's roots.
+	TLSCAFile string
+	// TLSCertFile and TLSKeyFile are a PEM client certificate and its key.
+	TLSCertFile     string
+	TLSKeyFile      string
 	MaxOpenConns    int
 	ConnectTimeout  time.Duration
 	ConnMaxLifetime time.Duration
@@ -48,6 +54,9 @@ func (c Config) Validate() error {
 	if c.MaxOpenConns < 1 {
 		errs = append(errs, fmt.Errorf("mysql.max_open_conns must be at least 1, got %d", c.MaxOpenConns))
 	}
+	if _, err := c.tlsConfig(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -59,7 +68,11 @@ func (c Config) Where() string {
 	return fmt.Sprintf("MySQL at %s (database %q, user %q)", c.Addr(), c.Database, c.User)
 }
 
-func (c Config) driverConfig(database string) *mysql.Config {
+func (c Config) driverConfig(database string) (*mysql.Config, error) {
+	tc, err := c.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
 	mc := mysql.NewConfig()
 	mc.Net = "tcp"
 	mc.Addr = c.Addr()
@@ -70,9 +83,16 @@ func (c Config) driverConfig(database string) *mysql.Config {
 	mc.Loc = time.UTC
 	mc.InterpolateParams = true
 	mc.TLSConfig = c.TLS
+	if tc != nil {
+		// A configuration of our own, rather than one registered under a
+		// name with mysql.RegisterTLSConfig: no process-wide state.
+		mc.TLS = tc
+		// The driver sets this itself only for a mode without our config.
+		mc.AllowFallbackToPlaintext = c.TLS == "preferred"
+	}
 	mc.Timeout = c.ConnectTimeout
 	mc.Params = map[string]string{"time_zone": "'+00:00'"}
-	return mc
+	return mc, nil
 }
 
 // Open connects to the configured database and checks that it answers.
@@ -81,7 +101,11 @@ func Open(ctx context.Context, c Config) (*sql.DB, error) {
 }
 
 func open(ctx context.Context, c Config, database string) (*sql.DB, error) {
-	connector, err := mysql.NewConnector(c.driverConfig(database))
+	mc, err := c.driverConfig(database)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Where(), err)
+	}
+	connector, err := mysql.NewConnector(mc)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.Where(), err)
 	}

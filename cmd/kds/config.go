@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/viper"
 
+	"github.com/kds-io/kds/adapters/httpapi"
 	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/adapters/mysql"
 	"github.com/kds-io/kds/app/command"
@@ -42,6 +43,24 @@ type KafkaConfig struct {
 	DialTimeout    time.Duration        `mapstructure:"dial_timeout"`
 	RequestTimeout time.Duration        `mapstructure:"request_timeout"`
 	InternalTopics InternalTopicsConfig `mapstructure:"internal_topics"`
+	TLS            KafkaTLSConfig       `mapstructure:"tls"`
+	SASL           KafkaSASLConfig      `mapstructure:"sasl"`
+}
+
+// KafkaTLSConfig is kafka.tls.
+type KafkaTLSConfig struct {
+	Enabled            bool   `mapstructure:"enabled"`
+	CAFile             string `mapstructure:"ca_file"`
+	CertFile           string `mapstructure:"cert_file"`
+	KeyFile            string `mapstructure:"key_file"`
+	InsecureSkipVerify bool   `mapstructure:"insecure_skip_verify"`
+}
+
+// KafkaSASLConfig is kafka.sasl.
+type KafkaSASLConfig struct {
+	Mechanism string `mapstructure:"mechanism"`
+	Username  string `mapstructure:"username"`
+	Password  string `mapstructure:"password"`
 }
 
 // InternalTopicsConfig is kafka.internal_topics.
@@ -58,6 +77,9 @@ type MySQLConfig struct {
 	Password        string        `mapstructure:"password"`
 	Database        string        `mapstructure:"database"`
 	TLS             string        `mapstructure:"tls"`
+	TLSCAFile       string        `mapstructure:"tls_ca_file"`
+	TLSCertFile     string        `mapstructure:"tls_cert_file"`
+	TLSKeyFile      string        `mapstructure:"tls_key_file"`
 	MaxOpenConns    int           `mapstructure:"max_open_conns"`
 	ConnectTimeout  time.Duration `mapstructure:"connect_timeout"`
 	ConnMaxLifetime time.Duration `mapstructure:"conn_max_lifetime"`
@@ -73,7 +95,10 @@ type ServerConfig struct {
 
 // AuthConfig is the auth section.
 type AuthConfig struct {
-	BootstrapAdminToken string `mapstructure:"bootstrap_admin_token"`
+	BootstrapAdminToken string        `mapstructure:"bootstrap_admin_token"`
+	MaxFailures         int           `mapstructure:"max_failures"`
+	FailureWindow       time.Duration `mapstructure:"failure_window"`
+	Lockout             time.Duration `mapstructure:"lockout"`
 }
 
 // TopicsConfig is the topics section.
@@ -234,6 +259,9 @@ func (c Config) Validate() error {
 	if c.Server.HTTPAddr == "" {
 		errs = append(errs, errors.New("server.http_addr is empty"))
 	}
+	if c.Auth.MaxFailures < 0 || (c.Auth.MaxFailures > 0 && (c.Auth.FailureWindow <= 0 || c.Auth.Lockout <= 0)) {
+		errs = append(errs, errors.New("auth.max_failures must not be negative, and when it is not 0, auth.failure_window and auth.lockout must be positive"))
+	}
 	if c.Topics.DefaultPartitions < 1 || c.Topics.DefaultReplicationFactor < 1 {
 		errs = append(errs, errors.New("topics.default_partitions and topics.default_replication_factor must be at least 1"))
 	}
@@ -259,14 +287,23 @@ func (c Config) Validate() error {
 }
 
 func (c Config) kafka() kafka.Config {
-	return kafka.Config{Brokers: c.Kafka.Brokers, ClientID: c.Kafka.ClientID, Version: c.Kafka.Version,
-		DialTimeout: c.Kafka.DialTimeout, RequestTimeout: c.Kafka.RequestTimeout}
+	k := c.Kafka
+	return kafka.Config{Brokers: k.Brokers, ClientID: k.ClientID, Version: k.Version,
+		DialTimeout: k.DialTimeout, RequestTimeout: k.RequestTimeout,
+		TLS: kafka.TLSConfig{Enabled: k.TLS.Enabled, CAFile: k.TLS.CAFile, CertFile: k.TLS.CertFile, KeyFile: k.TLS.KeyFile,
+			InsecureSkipVerify: k.TLS.InsecureSkipVerify},
+		SASL: kafka.SASLConfig{Mechanism: k.SASL.Mechanism, Username: k.SASL.Username, Password: k.SASL.Password}}
 }
 
 func (c Config) mysql() mysql.Config {
 	m := c.MySQL
 	return mysql.Config{Host: m.Host, Port: m.Port, User: m.User, Password: m.Password, Database: m.Database, TLS: m.TLS,
+		TLSCAFile: m.TLSCAFile, TLSCertFile: m.TLSCertFile, TLSKeyFile: m.TLSKeyFile,
 		MaxOpenConns: m.MaxOpenConns, ConnectTimeout: m.ConnectTimeout, ConnMaxLifetime: m.ConnMaxLifetime}
+}
+
+func (c Config) authLimit() httpapi.AuthLimit {
+	return httpapi.AuthLimit{MaxFailures: c.Auth.MaxFailures, Window: c.Auth.FailureWindow, Lockout: c.Auth.Lockout}
 }
 
 func (c Config) policy() command.Policy {

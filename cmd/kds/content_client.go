@@ -19,13 +19,14 @@ import (
 )
 
 // kafkaFlags say where Kafka is for the content commands: --brokers, else
-// KDS_KAFKA_BROKERS, else what the API says.
+// KDS_KAFKA_BROKERS, else what the API says; TLS and SASL come from the
+// KDS_KAFKA_TLS_* and KDS_KAFKA_SASL_* variables (kafka_env.go).
 type kafkaFlags struct {
 	brokers []string
 }
 
 func (k *kafkaFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringSliceVar(&k.brokers, "brokers", nil, "Kafka bootstrap brokers (default $KDS_KAFKA_BROKERS, else the API's kafka_brokers)")
+	cmd.Flags().StringSliceVar(&k.brokers, "brokers", nil, "Kafka bootstrap brokers (default $KDS_KAFKA_BROKERS, else the API's kafka_brokers); TLS and SASL from $KDS_KAFKA_TLS_* and $KDS_KAFKA_SASL_*")
 }
 
 func (k *kafkaFlags) config(ctx context.Context, client *httpapi.Client) (kafka.Config, error) {
@@ -40,7 +41,12 @@ func (k *kafkaFlags) config(ctx context.Context, client *httpapi.Client) (kafka.
 		}
 		brokers = cl.KafkaBrokers
 	}
-	c := kafka.Config{Brokers: trimAll(brokers), ClientID: "kds-cli", Version: "2.8.0", DialTimeout: 5 * time.Second, RequestTimeout: 10 * time.Second}
+	tlsConfig, sasl, err := kafkaSecurityFromEnv()
+	if err != nil {
+		return kafka.Config{}, err
+	}
+	c := kafka.Config{Brokers: trimAll(brokers), ClientID: "kds-cli", Version: "2.8.0", DialTimeout: 5 * time.Second, RequestTimeout: 10 * time.Second,
+		TLS: tlsConfig, SASL: sasl}
 	return c, c.Validate()
 }
 

@@ -16,6 +16,7 @@ func newDevCommand(g *globals) *cobra.Command {
 		broker     embedded.Config
 		httpAddr   string
 		adminToken string
+		kafkaSASL  string
 	)
 	cmd := &cobra.Command{
 		Use:   "dev",
@@ -40,6 +41,10 @@ admin token, and the line to paste into another terminal.`,
 				}
 			}
 			cfg.Auth.BootstrapAdminToken = adminToken
+			var saslMadeUp bool
+			if broker.SASL, saslMadeUp, err = devSASL(&cfg, kafkaSASL); err != nil {
+				return err
+			}
 			if err := mysql.CreateDatabase(ctx, cfg.mysql()); err != nil {
 				return err
 			}
@@ -49,6 +54,7 @@ admin token, and the line to paste into another terminal.`,
 			}
 			defer b.Close()
 			cfg.Kafka.Brokers = b.Addrs()
+			cfg.Kafka.TLS = KafkaTLSConfig{} // the embedded broker speaks plain text
 			svc, err := startService(ctx, cfg, allRoles, log)
 			if err != nil {
 				return err
@@ -61,6 +67,7 @@ admin token, and the line to paste into another terminal.`,
 				fmt.Fprintf(out, "  MySQL:             %s\n", cfg.mysql().Where())
 				fmt.Fprintf(out, "  admin token:       %s\n", adminToken)
 				fmt.Fprintf(out, "In another terminal:\n  export KDS_API_URL=%s KDS_TOKEN=%s\n", svc.apiURL(), adminToken)
+				printDevSASL(out, cfg, saslMadeUp)
 			})
 		},
 	}
@@ -70,5 +77,6 @@ admin token, and the line to paste into another terminal.`,
 	f.StringVar(&broker.DataDir, "kafka-data-dir", "", "keep the embedded broker's data in this directory across restarts")
 	f.StringVar(&httpAddr, "http-addr", "", "API address (default server.http_addr, 127.0.0.1:8080)")
 	f.StringVar(&adminToken, "admin-token", "", "admin token to accept (default: a new random one, printed)")
+	f.StringVar(&kafkaSASL, "kafka-sasl", "", "make the embedded broker require SASL: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (default kafka.sasl.mechanism), as kafka.sasl.username (default kds) with kafka.sasl.password (default: a new random one, printed)")
 	return cmd
 }

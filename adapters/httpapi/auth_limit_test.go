@@ -1,0 +1,266 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/app"
+	"github.com/kds-io/kds/app/auth"
+)
+
+// memoryTokens is an auth.TokenStore in memory.
+type memoryTokens struct {
+	mu     sync.Mutex
+	tokens map[string]auth.Token
+	hashes map[string][sha256.Size]byte
+}
+
+func (m *memoryTokens) Add(_ context.Context, t auth.Token, hash [sha256.Size]byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.tokens[t.ID], m.hashes[t.ID] = t, hash
+	return nil
+}
+
+func (m *memoryTokens) Find(_ context.Context, id string) (auth.Token, [sha256.Size]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.tokens[id]
+	if !ok {
+		return auth.Token{}, [sha256.Size]byte{}, auth.ErrTokenNotFound
+	}
+	return t, m.hashes[id], nil
+}
+
+func (m *memoryTokens) List(context.Context) ([]auth.Token, error) { return nil, nil }
+
+func (m *memoryTokens) Revoke(context.Context, string, time.Time) error { return nil }
+
+func (m *memoryTokens) Touch(_ context.Context, id string, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.tokens[id]
+	t.LastUsed = &at
+	m.tokens[id] = t
+	return nil
+}
+
+// limitedAPI is a Server with only tokens behind it, a failure limit of
+// 10 a minute with a one-minute lockout, a clock the test moves, and its
+// log in a buffer.
+type limitedAPI struct {
+	handler http.Handler
+	now     time.Time
+	mu      sync.Mutex
+	log     bytes.Buffer
+	tokens  *auth.Tokens
+}
+
+const bootstrapForLimits = "bootstrap-Admin-Secret-4-limits"
+
+func newLimitedAPI(t *testing.T, limit httpapi.AuthLimit) *limitedAPI {
+	t.Helper()
+	a := &limitedAPI{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	a.tokens = auth.NewTokens(&memoryTokens{tokens: map[string]auth.Token{}, hashes: map[string][sha256.Size]byte{}}, bootstrapForLimits)
+	log := slog.New(slog.NewTextHandler(&lockedWriter{mu: &a.mu, w: &a.log}, nil))
+	s := httpapi.NewServer(app.Application{Tokens: a.tokens}, httpapi.NewBroadcaster(), nil, log, httpapi.WithAuthLimit(limit))
+	httpapi.SetAuthClock(s, func() time.Time {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return a.now
+	})
+	a.handler = s
+	return a
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (a *limitedAPI) advance(d time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.now = a.now.Add(d)
+}
+
+func (a *limitedAPI) logText() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.log.String()
+}
+
+// token makes a real token of the given role.
+func (a *limitedAPI) token(t *testing.T, name string) string {
+	t.Helper()
+	raw, _, err := a.tokens.Create(context.Background(), auth.Principal{Name: "admin", Role: auth.Admin}, name, auth.Viewer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// whoami calls GET /api/v1/whoami from remote with token.
+func (a *limitedAPI) whoami(remote, token string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, "/api/v1/whoami", nil)
+	r.RemoteAddr = remote + ":40000"
+	r.Header.Set("Authorization", "Bearer "+token)
+	w := httptest.NewRecorder()
+	a.handler.ServeHTTP(w, r)
+	return w
+}
+
+// signIn posts the dashboard's sign-in from remote with token.
+func (a *limitedAPI) signIn(remote, token string) *httptest.ResponseRecorder {
+	body, _ := json.Marshal(httpapi.SessionRequest{Token: token})
+	r := httptest.NewRequest(http.MethodPost, "/api/v1/session", bytes.NewReader(body))
+	r.RemoteAddr = remote + ":40000"
+	w := httptest.NewRecorder()
+	a.handler.ServeHTTP(w, r)
+	return w
+}
+
+func wantStatus(t *testing.T, what string, w *httptest.ResponseRecorder, code int) {
+	t.Helper()
+	if w.Code != code {
+		t.Fatalf("%s: %d %s, want %d", what, w.Code, w.Body, code)
+	}
+}
+
+var limit10 = httpapi.AuthLimit{MaxFailures: 10, Window: time.Minute, Lockout: time.Minute}
+
+// TestFailedAuthenticationsLockOutTheAddress: the tenth wrong token from
+// one address within a minute locks the address out for a minute, good
+// tokens included, with 429 and Retry-After; other addresses carry on.
+func TestFailedAuthenticationsLockOutTheAddress(t *testing.T) {
+	t.Parallel()
+	a := newLimitedAPI(t, limit10)
+	good := a.token(t, "good")
+	const attacker, neighbour = "192.0.2.7", "198.51.100.9"
+	for i := range 9 {
+		wantStatus(t, "wrong token "+strconv.Itoa(i+1), a.whoami(attacker, "wrong-"+strconv.Itoa(i)), http.StatusUnauthorized)
+		a.advance(time.Second)
+	}
+	wantStatus(t, "good token after 9 failures", a.whoami(attacker, good), http.StatusOK)
+	wantStatus(t, "tenth wrong token", a.whoami(attacker, "wrong-10"), http.StatusUnauthorized)
+	for _, token := range []string{"wrong-11", good, bootstrapForLimits} {
+		w := a.whoami(attacker, token)
+		wantStatus(t, "locked out", w, http.StatusTooManyRequests)
+		if ra, err := strconv.Atoi(w.Header().Get("Retry-After")); err != nil || ra < 1 || ra > 60 {
+			t.Fatalf("Retry-After %q, want 1 to 60 seconds", w.Header().Get("Retry-After"))
+		}
+		if !strings.Contains(w.Body.String(), "too many failed authentications from this address") {
+			t.Fatalf("429 body: %s", w.Body)
+		}
+	}
+	wantStatus(t, "sign-in while locked out", a.signIn(attacker, good), http.StatusTooManyRequests)
+	wantStatus(t, "another address", a.whoami(neighbour, good), http.StatusOK)
+	wantStatus(t, "another address, wrong token", a.whoami(neighbour, "wrong"), http.StatusUnauthorized)
+
+	a.advance(59 * time.Second)
+	wantStatus(t, "a second before the end", a.whoami(attacker, good), http.StatusTooManyRequests)
+	a.advance(time.Second)
+	wantStatus(t, "after the lockout", a.whoami(attacker, good), http.StatusOK)
+	wantStatus(t, "wrong token after the lockout", a.whoami(attacker, "wrong-12"), http.StatusUnauthorized)
+}
+
+// TestSuccessfulAuthenticationsAreNotLimited: any number of good tokens
+// pass, failures spread over more than the window never lock out, and
+// sign-ins count like any other authentication.
+func TestSuccessfulAuthenticationsAreNotLimited(t *testing.T) {
+	t.Parallel()
+	a := newLimitedAPI(t, limit10)
+	good := a.token(t, "busy")
+	const addr = "203.0.113.5"
+	for i := range 200 {
+		wantStatus(t, "good token "+strconv.Itoa(i), a.whoami(addr, good), http.StatusOK)
+	}
+	for round := range 3 {
+		for range 9 {
+			wantStatus(t, "spread failures", a.whoami(addr, "wrong"), http.StatusUnauthorized)
+		}
+		a.advance(61 * time.Second)
+		wantStatus(t, "round "+strconv.Itoa(round), a.whoami(addr, good), http.StatusOK)
+	}
+	for range 10 {
+		wantStatus(t, "wrong sign-in", a.signIn(addr, "wrong"), http.StatusUnauthorized)
+	}
+	wantStatus(t, "after ten wrong sign-ins", a.whoami(addr, good), http.StatusTooManyRequests)
+
+	off := newLimitedAPI(t, httpapi.AuthLimit{})
+	for range 50 {
+		wantStatus(t, "no limit", off.whoami(addr, "wrong"), http.StatusUnauthorized)
+	}
+}
+
+// TestFailuresForOneTokenIDLockItOut: wrong secrets for one token id from
+// many addresses lock that id out, and only it.
+func TestFailuresForOneTokenIDLockItOut(t *testing.T) {
+	t.Parallel()
+	a := newLimitedAPI(t, limit10)
+	target, other := a.token(t, "target"), a.token(t, "other")
+	id := strings.Split(target, "_")[1]
+	for i := range 10 {
+		forged := "kds_" + id + "_Forged" + strconv.Itoa(i) + strings.Repeat("x", 37)
+		wantStatus(t, "forged secret", a.whoami("192.0.2."+strconv.Itoa(i+1), forged), http.StatusUnauthorized)
+	}
+	w := a.whoami("198.51.100.1", target)
+	wantStatus(t, "the real token of the locked id", w, http.StatusTooManyRequests)
+	if !strings.Contains(w.Body.String(), "with this token") {
+		t.Fatalf("429 body: %s", w.Body)
+	}
+	wantStatus(t, "another token from the same address", a.whoami("198.51.100.1", other), http.StatusOK)
+}
+
+// TestFailedAuthenticationLogsNeverShowTokens: failures are logged with
+// the address and the id of a well-formed token, the lockout once, and
+// no token, good or bad, ever.
+func TestFailedAuthenticationLogsNeverShowTokens(t *testing.T) {
+	t.Parallel()
+	a := newLimitedAPI(t, limit10)
+	good := a.token(t, "logged")
+	id := strings.Split(good, "_")[1]
+	forged := "kds_" + id + "_ForgedSecretThatMustNeverBeLogged0000000000000"
+	wrong := "Not-A-Token-But-A-Secret-Password"
+	for i := range 5 {
+		a.whoami("192.0.2.1", forged)
+		a.signIn("192.0.2.1", wrong)
+		a.whoami("198.51.100."+strconv.Itoa(i), forged)
+	}
+	for range 20 {
+		a.whoami("192.0.2.1", good)
+	}
+	a.whoami("192.0.2.2", good)
+	log := a.logText()
+	t.Logf("log:\n%s", log)
+	for _, secret := range []string{good, forged, wrong, bootstrapForLimits, "ForgedSecret", strings.Split(good, "_")[2]} {
+		if strings.Contains(log, secret) {
+			t.Errorf("the log shows %q", secret)
+		}
+	}
+	for _, want := range []string{"authentication failed", "sign-in refused", "token_id=" + id, "remote=192.0.2.1", `repeated failures" remote=192.0.2.1`, `repeated failures" token_id=` + id} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log does not say %q", want)
+		}
+	}
+	if n := strings.Count(log, "locked out after"); n != 2 {
+		t.Errorf("%d lockout lines, want 2 (the address and the token id, once each)", n)
+	}
+}

@@ -1,0 +1,59 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/IBM/sarama"
+)
+
+// TopicLayout is a topic's partitions and replication factor as the
+// cluster reports them.
+type TopicLayout struct {
+	Partitions        int32
+	ReplicationFactor int16
+}
+
+// Inspection is what kds doctor reads from the cluster.
+type Inspection struct {
+	Brokers int
+	// Topics has the layout of each named topic that exists.
+	Topics map[string]TopicLayout
+}
+
+// Inspect counts the brokers and describes the named topics, creating
+// nothing.
+func (c *Cluster) Inspect(ctx context.Context, names []string) (Inspection, error) {
+	var in Inspection
+	err := withContext(ctx, func() error {
+		admin, err := c.connect()
+		if err != nil {
+			return err
+		}
+		brokers, _, err := admin.DescribeCluster()
+		if err != nil {
+			return &UnreachableError{Where: c.config.Where(), Err: err}
+		}
+		metas, err := admin.DescribeTopics(names)
+		if err != nil {
+			return &UnreachableError{Where: c.config.Where(), Err: err}
+		}
+		in = Inspection{Brokers: len(brokers), Topics: make(map[string]TopicLayout, len(metas))}
+		for _, m := range metas {
+			switch {
+			case errors.Is(m.Err, sarama.ErrUnknownTopicOrPartition):
+				continue
+			case !errors.Is(m.Err, sarama.ErrNoError):
+				return fmt.Errorf("describe topic %q: %w", m.Name, m.Err)
+			}
+			layout := TopicLayout{Partitions: int32(len(m.Partitions))}
+			if len(m.Partitions) > 0 {
+				layout.ReplicationFactor = int16(len(m.Partitions[0].Replicas))
+			}
+			in.Topics[m.Name] = layout
+		}
+		return nil
+	})
+	return in, err
+}

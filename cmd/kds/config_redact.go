@@ -1,0 +1,35 @@
+package main
+
+import "fmt"
+
+// The sections of Config that hold secrets describe themselves without
+// them, so that a configuration printed or logged by mistake (%v, %+v,
+// %#v, slog) does not show a password or a token.
+
+func (m MySQLConfig) String() string {
+	return fmt.Sprintf("{host %s, port %d, user %q, database %q, tls %q, password %s}", m.Host, m.Port, m.User, m.Database, m.TLS, redacted(m.Password))
+}
+
+// GoString is String, for %#v.
+func (m MySQLConfig) GoString() string { return m.String() }
+
+func (s KafkaSASLConfig) String() string {
+	return fmt.Sprintf("{mechanism %q, username %q, password %s}", s.Mechanism, s.Username, redacted(s.Password))
+}
+
+// GoString is String, for %#v.
+func (s KafkaSASLConfig) GoString() string { return s.String() }
+
+func (a AuthConfig) String() string {
+	return fmt.Sprintf("{bootstrap_admin_token %s, max_failures %d, failure_window %s, lockout %s}", redacted(a.BootstrapAdminToken), a.MaxFailures, a.FailureWindow, a.Lockout)
+}
+
+// GoString is String, for %#v.
+func (a AuthConfig) GoString() string { return a.String() }
+
+func redacted(secret string) string {
+	if secret == "" {
+		return "not set"
+	}
+	return "set (not shown)"
+}

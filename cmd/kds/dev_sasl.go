@@ -1,0 +1,54 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+
+	"github.com/kds-io/kds/adapters/embedded"
+)
+
+// devSASL makes kds dev's embedded broker require SASL when --kafka-sasl
+// or kafka.sasl.mechanism names a mechanism: the broker accepts the
+// configured user (default "kds") and every kds client authenticates as
+// it. Without a configured password it makes one up, which kds dev prints
+// as it prints its admin token.
+func devSASL(cfg *Config, flagMechanism string) (users []embedded.SASLUser, madeUp bool, err error) {
+	s := &cfg.Kafka.SASL
+	if flagMechanism != "" {
+		s.Mechanism = flagMechanism
+	}
+	if s.Mechanism == "" {
+		return nil, false, nil
+	}
+	if s.Username == "" {
+		s.Username = "kds"
+	}
+	if s.Password == "" {
+		b := make([]byte, 18)
+		if _, err := rand.Read(b); err != nil {
+			return nil, false, err
+		}
+		s.Password, madeUp = base64.RawURLEncoding.EncodeToString(b), true
+	}
+	if err := cfg.kafka().Validate(); err != nil {
+		return nil, false, err
+	}
+	k := cfg.kafka().SASL
+	return []embedded.SASLUser{{Mechanism: k.Mechanism, Username: k.Username, Password: k.Password}}, madeUp, nil
+}
+
+// printDevSASL tells how clients authenticate to kds dev's broker; the
+// password only when kds dev made it up, since whoever configured it knows it.
+func printDevSASL(out io.Writer, cfg Config, madeUp bool) {
+	s := cfg.Kafka.SASL
+	if s.Mechanism == "" {
+		return
+	}
+	if madeUp {
+		fmt.Fprintf(out, "  export KDS_KAFKA_SASL_MECHANISM=%s KDS_KAFKA_SASL_USERNAME=%s KDS_KAFKA_SASL_PASSWORD=%s\n", s.Mechanism, s.Username, s.Password)
+		return
+	}
+	fmt.Fprintf(out, "  export KDS_KAFKA_SASL_MECHANISM=%s KDS_KAFKA_SASL_USERNAME=%s  # and KDS_KAFKA_SASL_PASSWORD, as configured\n", s.Mechanism, s.Username)
+}

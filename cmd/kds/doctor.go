@@ -1,0 +1,313 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	driver "github.com/go-sql-driver/mysql"
+	"github.com/spf13/cobra"
+
+	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/mysql"
+	"github.com/kds-io/kds/app/topic"
+)
+
+// The outcomes of a doctor check.
+const (
+	checkOK      = "ok"
+	checkFailed  = "failed"
+	checkSkipped = "skipped"
+)
+
+// doctorCheck is one line of kds doctor.
+type doctorCheck struct {
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	Detail string `json:"detail"`
+}
+
+// doctorReport is kds doctor -o json.
+type doctorReport struct {
+	OK     bool          `json:"ok"`
+	Checks []doctorCheck `json:"checks"`
+}
+
+func newDoctorCommand(g *globals) *cobra.Command {
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check this machine's kds configuration and what it points at",
+		Long: `Check what this machine has configured, one line per check, and exit 1 if
+anything is wrong:
+
+  config  the configuration file and KDS_* variables load and are valid
+  mysql   the database answers, takes the credentials, and has the schema
+          of this kds (only with a configuration file or KDS_MYSQL_*)
+  kafka   the brokers answer with the TLS and SASL settings, and kds's
+          internal topics exist with the configured layout; on a client
+          machine, at the brokers the API names, with KDS_KAFKA_*
+  api     KDS_API_URL answers and is ready (only when it is set)
+  token   KDS_TOKEN is accepted, and its role
+
+What a machine does not configure is skipped: a producer's laptop has no
+MySQL. -o json prints the same for scripts.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d := &doctor{g: g, timeout: timeout, apiSet: cmd.Flags().Changed("api-url") || os.Getenv("KDS_API_URL") != ""}
+			report := d.run(cmd.Context())
+			out := cmd.OutOrStdout()
+			if g.output == "json" {
+				if err := printJSON(out, report); err != nil {
+					return err
+				}
+			} else {
+				printDoctor(out, report)
+			}
+			if !report.OK {
+				failed := 0
+				for _, c := range report.Checks {
+					if c.Status == checkFailed {
+						failed++
+					}
+				}
+				return fmt.Errorf("doctor: %d of %d checks failed", failed, len(report.Checks))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "how long each check may take")
+	return cmd
+}
+
+// doctor runs the checks in order; later ones use what earlier ones found.
+type doctor struct {
+	g       *globals
+	timeout time.Duration
+	// apiSet says whether KDS_API_URL or --api-url names an API.
+	apiSet bool
+
+	report doctorReport
+	// cfg is the loaded configuration, when it loaded.
+	cfg    Config
+	cfgErr error
+	path   string
+	client *httpapi.Client
+}
+
+func (d *doctor) add(name, status, detail string) {
+	d.report.Checks = append(d.report.Checks, doctorCheck{Name: name, Status: status, Detail: detail})
+}
+
+func (d *doctor) run(ctx context.Context) doctorReport {
+	d.checkConfig()
+	d.checkMySQL(ctx)
+	d.checkKafka(ctx)
+	d.checkAPI(ctx)
+	d.report.OK = !slices.ContainsFunc(d.report.Checks, func(c doctorCheck) bool { return c.Status == checkFailed })
+	return d.report
+}
+
+func (d *doctor) checkConfig() {
+	d.path = configPath(d.g.configFile)
+	d.cfg, d.cfgErr = loadConfig(d.path)
+	switch {
+	case d.cfgErr != nil:
+		d.add("config", checkFailed, d.cfgErr.Error())
+	case d.path == "":
+		d.add("config", checkOK, "no configuration file; defaults and KDS_* variables")
+	default:
+		d.add("config", checkOK, d.path)
+	}
+}
+
+// anyEnv says whether a variable starting with prefix is set.
+func anyEnv(prefix string) bool {
+	for _, kv := range os.Environ() {
+		if name, value, _ := strings.Cut(kv, "="); strings.HasPrefix(name, prefix) && value != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *doctor) checkMySQL(ctx context.Context) {
+	switch {
+	case d.path == "" && !anyEnv("KDS_MYSQL_"):
+		d.add("mysql", checkSkipped, "no configuration file and no KDS_MYSQL_* variables: this machine runs no kds serve")
+		return
+	case d.cfgErr != nil:
+		d.add("mysql", checkSkipped, "the configuration did not load")
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.timeout)
+	defer cancel()
+	mc := d.cfg.mysql()
+	db, err := mysql.Open(ctx, mc)
+	if err != nil {
+		d.add("mysql", checkFailed, explainMySQL(mc, err))
+		return
+	}
+	defer db.Close()
+	v, err := mysql.ReadSchemaVersion(ctx, db)
+	switch {
+	case err != nil:
+		d.add("mysql", checkFailed, fmt.Sprintf("%s: %v", mc.Where(), err))
+	case v.Current < v.Latest:
+		d.add("mysql", checkFailed, fmt.Sprintf("%s: schema version %d, this kds has %d: run kds migrate (kds serve does on start)", mc.Where(), v.Current, v.Latest))
+	case v.Current > v.Latest:
+		d.add("mysql", checkFailed, fmt.Sprintf("%s: schema version %d is newer than this kds knows (%d): upgrade this kds", mc.Where(), v.Current, v.Latest))
+	default:
+		d.add("mysql", checkOK, fmt.Sprintf("%s: schema version %d, up to date", mc.Where(), v.Current))
+	}
+}
+
+// explainMySQL says what the usual failures mean and which keys to look at.
+func explainMySQL(mc mysql.Config, err error) string {
+	var me *driver.MySQLError
+	if errors.As(err, &me) {
+		switch me.Number {
+		case 1045:
+			return fmt.Sprintf("%s: the server refused the user name or password (mysql.user, mysql.password): %s", mc.Where(), me.Message)
+		case 1044:
+			return fmt.Sprintf("%s: the user may not use the database (GRANT ALL ON %s.* TO ...): %s", mc.Where(), mc.Database, me.Message)
+		case 1049:
+			return fmt.Sprintf("%s: the database does not exist (kds migrate --create-database creates it)", mc.Where())
+		}
+	}
+	return err.Error()
+}
+
+func (d *doctor) checkKafka(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, d.timeout)
+	defer cancel()
+	var (
+		kc     kafka.Config
+		server = d.path != "" || os.Getenv("KDS_KAFKA_BROKERS") != ""
+	)
+	switch {
+	case server && d.cfgErr != nil:
+		d.add("kafka", checkSkipped, "the configuration did not load")
+		return
+	case server:
+		kc = d.cfg.kafka()
+	case d.apiSet && d.g.token != "":
+		// A client machine: the brokers the API names, with the TLS and
+		// SASL settings of the content commands.
+		client, err := httpapi.NewClient(d.g.apiURL, d.g.token)
+		if err == nil {
+			kc, err = (&kafkaFlags{}).config(ctx, client)
+		}
+		if err != nil {
+			d.add("kafka", checkFailed, err.Error())
+			return
+		}
+	default:
+		d.add("kafka", checkSkipped, "no configuration file, no KDS_KAFKA_BROKERS, and no API to ask (KDS_API_URL and KDS_TOKEN)")
+		return
+	}
+	cluster := kafka.NewCluster(kc)
+	defer cluster.Close()
+	in, err := cluster.Inspect(ctx, topic.InternalTopics)
+	if err != nil {
+		d.add("kafka", checkFailed, err.Error())
+		return
+	}
+	var problems, layouts []string
+	for _, name := range topic.InternalTopics {
+		l, ok := in.Topics[name]
+		if !ok {
+			problems = append(problems, name+" is missing (kds serve creates it on start)")
+			continue
+		}
+		layouts = append(layouts, fmt.Sprintf("%s %d partitions, replication factor %d", name, l.Partitions, l.ReplicationFactor))
+		if !server {
+			continue
+		}
+		want := d.cfg.Kafka.InternalTopics
+		if l.Partitions != want.Partitions {
+			problems = append(problems, fmt.Sprintf("%s has %d partitions, kafka.internal_topics.partitions says %d", name, l.Partitions, want.Partitions))
+		}
+		if l.ReplicationFactor != want.ReplicationFactor {
+			problems = append(problems, fmt.Sprintf("%s has replication factor %d, kafka.internal_topics.replication_factor says %d", name, l.ReplicationFactor, want.ReplicationFactor))
+		}
+	}
+	if server && int(d.cfg.Kafka.InternalTopics.ReplicationFactor) > in.Brokers {
+		problems = append(problems, fmt.Sprintf("kafka.internal_topics.replication_factor %d is more than the %d broker(s)", d.cfg.Kafka.InternalTopics.ReplicationFactor, in.Brokers))
+	}
+	brokers := fmt.Sprintf("%d broker", in.Brokers)
+	if in.Brokers != 1 {
+		brokers += "s"
+	}
+	if len(problems) > 0 {
+		d.add("kafka", checkFailed, fmt.Sprintf("%s: %s; %s", kc.Where(), brokers, strings.Join(problems, "; ")))
+		return
+	}
+	d.add("kafka", checkOK, fmt.Sprintf("%s: %s; %s", kc.Where(), brokers, strings.Join(layouts, "; ")))
+}
+
+func (d *doctor) checkAPI(ctx context.Context) {
+	if !d.apiSet {
+		d.add("api", checkSkipped, "KDS_API_URL is not set")
+		d.add("token", checkSkipped, "no API to check it with")
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.timeout)
+	defer cancel()
+	client, err := httpapi.NewClient(d.g.apiURL, d.g.token)
+	if err != nil {
+		d.add("api", checkFailed, err.Error())
+		d.add("token", checkSkipped, "no API to check it with")
+		return
+	}
+	rd, err := client.Ready(ctx)
+	switch {
+	case err != nil:
+		d.add("api", checkFailed, err.Error())
+		d.add("token", checkSkipped, "no API to check it with")
+		return
+	case !rd.Ready:
+		var bad []string
+		for _, name := range slices.Sorted(maps.Keys(rd.Checks)) {
+			if rd.Checks[name] != "ok" {
+				bad = append(bad, name+": "+rd.Checks[name])
+			}
+		}
+		d.add("api", checkFailed, fmt.Sprintf("%s is not ready: %s", d.g.apiURL, strings.Join(bad, "; ")))
+	default:
+		d.add("api", checkOK, d.g.apiURL+" is ready")
+	}
+	if d.g.token == "" {
+		d.add("token", checkSkipped, "KDS_TOKEN is not set")
+		return
+	}
+	who, err := client.Whoami(ctx)
+	var apiErr *httpapi.APIError
+	switch {
+	case errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized:
+		d.add("token", checkFailed, "the API refused the token (KDS_TOKEN or --token): "+apiErr.Message)
+	case err != nil:
+		d.add("token", checkFailed, err.Error())
+	default:
+		d.add("token", checkOK, fmt.Sprintf("%q, role %s", who.Name, who.Role))
+	}
+}
+
+// printDoctor writes one line per check: its name, ok, failed or skipped,
+// and what it found.
+func printDoctor(w io.Writer, r doctorReport) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, c := range r.Checks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, c.Status, c.Detail)
+	}
+	_ = tw.Flush()
+}
