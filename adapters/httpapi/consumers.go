@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/subscription"
@@ -22,6 +23,9 @@ type InstanceReport struct {
 	Host     string   `json:"host"`
 	PID      int      `json:"pid"`
 	Attached []string `json:"attached"`
+	// Consumed counts, per topic, the messages the process delivered
+	// since it started (kds_messages_consumed_total).
+	Consumed map[string]int64 `json:"consumed,omitempty"`
 }
 
 func (s *Server) cluster(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -32,13 +36,24 @@ func (s *Server) cluster(w http.ResponseWriter, r *http.Request, p auth.Principa
 	writeJSON(w, http.StatusOK, Cluster{KafkaBrokers: nonNilSlice(s.kafkaBrokers)})
 }
 
+// listConsumers answers with a weak ETag of everything but the processes'
+// heartbeat times, so that the dashboard's periodic re-read for liveness
+// gets a 304 when nothing it shows changed (consumers_etag.go).
 func (s *Server) listConsumers(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	cs, err := s.app.Queries.Consumers(r.Context(), p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, nonNilSlice(cs))
+	cs = nonNilSlice(cs)
+	tag := consumersETag(cs)
+	w.Header().Set("ETag", tag)
+	w.Header().Set("Cache-Control", "no-cache")
+	if etagMatches(r.Header.Get("If-None-Match"), tag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	writeJSON(w, http.StatusOK, cs)
 }
 
 func (s *Server) showConsumer(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -90,12 +105,17 @@ func (s *Server) reportInstance(w http.ResponseWriter, r *http.Request, p auth.P
 		s.writeError(w, r, err)
 		return
 	}
+	if err := validConsumed(rep.Consumed); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	inst := subscription.Instance{ID: r.PathValue("instance"), ConsumerID: subscription.ConsumerID(r.PathValue("id")),
 		Host: rep.Host, PID: rep.PID, Attached: rep.Attached}
 	if err := s.app.Commands.Subscriptions.Report(r.Context(), p, inst); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	s.web.consumed.observe(string(inst.ConsumerID)+"/"+inst.ID, rep.Consumed, time.Now())
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -104,5 +124,6 @@ func (s *Server) leaveInstance(w http.ResponseWriter, r *http.Request, p auth.Pr
 		s.writeError(w, r, err)
 		return
 	}
+	s.web.consumed.forget(r.PathValue("id") + "/" + r.PathValue("instance"))
 	w.WriteHeader(http.StatusNoContent)
 }

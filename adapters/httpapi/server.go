@@ -35,7 +35,8 @@ type Server struct {
 	log          *slog.Logger
 	mux          *http.ServeMux
 	kafkaBrokers []string
-	web          web // the dashboard, event streams and metrics: web.go
+	web          web          // the dashboard, event streams and metrics: web.go
+	authLimit    *authLimiter // failed authentications: auth_limit.go
 }
 
 // Option configures a Server.
@@ -75,6 +76,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/v1/tokens", s.authenticated(s.listTokens))
 	s.mux.HandleFunc("DELETE /api/v1/tokens/{id}", s.authenticated(s.revokeToken))
 	s.mux.HandleFunc("GET /api/v1/cluster", s.authenticated(s.cluster))
+	s.mux.HandleFunc("GET /api/v1/drift", s.authenticated(s.drift))
+	s.mux.HandleFunc("GET /api/v1/poison", s.authenticated(s.listPoison))
+	s.mux.HandleFunc("POST /api/v1/poison/{id}/requeue", s.authenticated(s.requeuePoison))
 	s.mux.HandleFunc("GET /api/v1/consumers", s.authenticated(s.listConsumers))
 	s.mux.HandleFunc("GET /api/v1/consumers/{id}", s.authenticated(s.showConsumer))
 	s.mux.HandleFunc("PUT /api/v1/consumers/{id}/subscriptions/{topic}", s.authenticated(s.subscribe))
@@ -85,6 +89,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/v1/session", s.signIn)
 	s.mux.HandleFunc("DELETE /api/v1/session", s.signOut)
 	s.mux.HandleFunc("GET /api/v1/events", s.authenticated(s.streamEvents))
+	s.mux.HandleFunc("GET /api/v1/topics/{name}/messages", s.authenticated(s.streamMessages))
 	s.mux.Handle("GET /metrics", s.metricsHandler())
 	s.mux.Handle("/", s.web.dashboard)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

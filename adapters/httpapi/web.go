@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kds-io/kds/adapters/httpapi/dashboard"
+	"github.com/kds-io/kds/adapters/kafka"
 )
 
 // contentSecurityPolicy lets a page from kds load only kds's own files and
@@ -42,6 +43,17 @@ type web struct {
 	// closing ends every event stream when the server shuts down.
 	closing   chan struct{}
 	closeOnce sync.Once
+
+	// Content, when the server reads Kafka (live.go): the live views'
+	// shared reads, and the message rates.
+	kafka        *kafka.Config
+	liveRate     int
+	rateInterval time.Duration
+	tails        *tails
+	offsets      *kafka.Offsets
+	rates        *rateSampler
+	// consumed counts what consumer processes report (consumption.go).
+	consumed *consumption
 }
 
 // WithMetrics registers the API's metrics with reg and serves everything
@@ -71,7 +83,9 @@ func (s *Server) initWeb() {
 		s.web.registry = prometheus.NewRegistry()
 	}
 	s.web.metrics = newAPIMetrics(s.web.registry)
+	s.web.consumed = newConsumption(s.web.metrics.consumed)
 	s.web.dashboard = dashboard.New()
+	s.initContent()
 }
 
 // EndStreams ends every event stream, now and from now on, so that a
@@ -79,4 +93,7 @@ func (s *Server) initWeb() {
 // http.Server.RegisterOnShutdown.
 func (s *Server) EndStreams() {
 	s.web.closeOnce.Do(func() { close(s.web.closing) })
+	if s.web.offsets != nil {
+		_ = s.web.offsets.Close()
+	}
 }

@@ -34,6 +34,7 @@ type consumerProcess struct {
 	changes  chan struct{}
 	stop     context.CancelFunc
 	done     chan struct{}
+	consumed *consumedCounts // what the heartbeat reports: consumed.go
 }
 
 // startConsumerProcess runs the router and resumes the consumer's
@@ -49,7 +50,8 @@ func startConsumerProcess(ctx context.Context, client *httpapi.Client, kc kafka.
 		changes: make(chan struct{}, 1), done: make(chan struct{})}
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	p.stop = stop
-	p.consumer = handlers.NewConsumer(runCtx, id, router, subscriberFor(kc), p.wanted, sink, p.changed)
+	p.consumed = countConsumed(sink)
+	p.consumer = handlers.NewConsumer(runCtx, id, router, subscriberFor(kc), p.wanted, p.consumed, p.changed)
 	events, err := kafka.NewSubscriber(kc, "", kafka.FromNewest, watermill.NopLogger{})
 	if err != nil {
 		stop()
@@ -82,6 +84,10 @@ func subscriberFor(kc kafka.Config) handlers.SubscriberFactory {
 		start := kafka.FromNewest
 		if s.FromBeginning {
 			start = kafka.FromOldest
+		} else if err := kafka.StartAtNewest(kc, s.Group, s.Topic); err != nil {
+			// Without it, messages sent before the group's first
+			// assignment, or while no process runs, could be skipped.
+			return nil, err
 		}
 		return kafka.NewSubscriber(kc, s.Group, start, watermill.NopLogger{})
 	}
@@ -116,7 +122,7 @@ func (p *consumerProcess) heartbeat(ctx context.Context) {
 	t := time.NewTicker(subscription.HeartbeatInterval)
 	defer t.Stop()
 	for {
-		rep := httpapi.InstanceReport{Host: p.host, PID: os.Getpid(), Attached: p.consumer.Attached()}
+		rep := httpapi.InstanceReport{Host: p.host, PID: os.Getpid(), Attached: p.consumer.Attached(), Consumed: p.consumed.totals()}
 		_ = p.client.ReportInstance(ctx, string(p.id), p.instance, rep)
 		select {
 		case <-ctx.Done():
@@ -150,6 +156,8 @@ type printer struct {
 type printed struct {
 	msg    *content.Message
 	notice string
+	// prompt writes notice without ending the line.
+	prompt bool
 }
 
 func newPrinter(out, notices io.Writer, asJSON bool) *printer {
@@ -177,9 +185,9 @@ func (p *printer) run() {
 		switch {
 		case l.msg == nil && p.asJSON:
 			w.Flush()
-			fmt.Fprintln(p.notices, l.notice)
+			writeNotice(p.notices, l)
 		case l.msg == nil:
-			fmt.Fprintln(w, l.notice)
+			writeNotice(w, l)
 		case p.asJSON:
 			_ = enc.Encode(l.msg)
 		default:
@@ -190,6 +198,18 @@ func (p *printer) run() {
 		}
 	}
 	w.Flush()
+}
+
+// Prompt asks for the next command, after everything said so far, where
+// notices go: never into the messages of -o json.
+func (p *printer) Prompt(prompt string) { p.lines <- printed{notice: prompt, prompt: true} }
+
+func writeNotice(w io.Writer, l printed) {
+	if l.prompt {
+		fmt.Fprint(w, l.notice)
+		return
+	}
+	fmt.Fprintln(w, l.notice)
 }
 
 // close prints what is left.

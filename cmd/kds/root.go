@@ -49,10 +49,12 @@ func newRootCommand() *cobra.Command {
 		newAdminCommand(g),
 		newTokenCommand(g),
 		newBenchCommand(g),
+		newDoctorCommand(g),
 		newSendCommand(g),
 		newConsumeCommand(g),
 		newProduceCommand(g),
 		newSubscriptionsCommand(g),
+		newPoisonCommand(g),
 	)
 	return root
 }

@@ -53,7 +53,9 @@ type service struct {
 	router    *message.Router
 	http      *http.Server
 	listener  net.Listener
-	metrics   *prometheus.Registry // what /metrics serves: metrics.go
+	// manager reconciles, in the topic-manager role.
+	manager command.TopicManager
+	metrics *prometheus.Registry // what /metrics serves: metrics.go
 }
 
 // startService connects to MySQL and Kafka, saying which one failed and
@@ -110,8 +112,9 @@ func (s *service) application() app.Application {
 		Commands: app.Commands{
 			Issue:         command.NewIssueHandler(repo, queue, s.cluster, policy),
 			Apply:         command.NewApplyHandler(repo, policy.Limits),
-			TopicManager:  command.NewTopicManager(repo, s.cluster, subs, s.cfg.TopicManager.DetachTimeout),
+			TopicManager:  command.NewTopicManager(repo, s.cluster, subs, mysql.NewReconciliationLog(s.db), s.cfg.TopicManager.DetachTimeout),
 			Subscriptions: command.NewSubscriptions(repo, subs),
+			Poison:        command.NewPoison(kafka.NewPoisonQueue(s.cfg.kafka(), s.publisher)),
 		},
 		Queries: query.NewQueries(mysql.NewReadModel(s.db)),
 		Tokens:  auth.NewTokens(mysql.NewTokenStore(s.db), s.cfg.Auth.BootstrapAdminToken),
@@ -133,6 +136,7 @@ func (s *service) addRoles(a app.Application, wlog watermill.LoggerAdapter) erro
 			return err
 		}
 		handlers.AddTopicManager(s.router, sub, a.Commands.TopicManager)
+		s.manager = a.Commands.TopicManager
 	}
 	if s.has(roleForwarder) {
 		sub, err := s.outbox.Subscriber(s.db, mysql.ForwarderConfig{PollInterval: s.cfg.Outbox.PollInterval, BatchSize: s.cfg.Outbox.BatchSize})
@@ -159,7 +163,8 @@ func (s *service) addRoles(a app.Application, wlog watermill.LoggerAdapter) erro
 		if len(advertised) == 0 {
 			advertised = s.cfg.Kafka.Brokers
 		}
-		api := httpapi.NewServer(a, events, s.readinessChecks(), s.log, httpapi.WithKafkaBrokers(advertised), httpapi.WithMetrics(s.metrics))
+		api := httpapi.NewServer(a, events, s.readinessChecks(), s.log, httpapi.WithKafkaBrokers(advertised), httpapi.WithMetrics(s.metrics),
+			httpapi.WithKafka(kc), httpapi.WithAuthLimit(s.cfg.authLimit()))
 		s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 		s.http.RegisterOnShutdown(api.EndStreams)
 	}
@@ -210,6 +215,9 @@ func (s *service) run(ctx context.Context, ready func()) error {
 			}
 		}()
 	}
+	if s.has(roleTopicManager) {
+		go s.reconcileLoop(ctx)
+	}
 	if s.has(roleForwarder) {
 		go s.pruneOutbox(ctx)
 	}
@@ -228,6 +236,55 @@ func (s *service) run(ctx context.Context, ready func()) error {
 		shutdownErr = s.http.Shutdown(shutdownCtx)
 	}
 	return errors.Join(shutdownErr, s.router.Close())
+}
+
+// reconcileLock lets one topic manager at a time compare kds with Kafka.
+const reconcileLock = "kds.reconcile"
+
+// reconcileLoop compares kds with Kafka on start and every
+// topic_manager.reconcile_interval.
+func (s *service) reconcileLoop(ctx context.Context) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.reconcile(ctx)
+		t.Reset(s.cfg.TopicManager.ReconcileInterval)
+	}
+}
+
+func (s *service) reconcile(ctx context.Context) {
+	release, ok, err := mysql.TryLock(ctx, s.db, reconcileLock)
+	if err != nil {
+		s.log.Warn("reconciliation skipped", "err", err)
+		return
+	}
+	if !ok {
+		s.log.Debug("another topic manager is reconciling")
+		return
+	}
+	defer release()
+	r, err := s.manager.Reconcile(ctx, command.ReconcileOptions{ImportOrphans: s.cfg.TopicManager.SyncOrphanedTopics})
+	if err != nil {
+		s.log.Warn("reconciliation failed; trying again in topic_manager.reconcile_interval", "err", err)
+		return
+	}
+	repaired := 0
+	for _, f := range r.Findings {
+		switch {
+		case f.Repaired:
+			repaired++
+			s.log.Info("drift repaired", "topic", f.Topic, "kind", f.Kind, "detail", f.Detail)
+		default:
+			s.log.Warn("drift found", "topic", f.Topic, "kind", f.Kind, "detail", f.Detail, "repair_error", f.Error)
+		}
+	}
+	s.log.Info("reconciled kds with Kafka", "topics", r.Checked, "findings", len(r.Findings), "repaired", repaired,
+		"duration", r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
 }
 
 func (s *service) pruneOutbox(ctx context.Context) {

@@ -66,12 +66,65 @@ export const decide = (name, action, reason) =>
   call('POST', topicPath(name, '/' + action), reason ? { reason } : undefined);
 export const awaitCommand = (id) => call('GET', '/api/v1/commands/' + encodeURIComponent(id) + '?wait=30s');
 
-// Stream follows /api/v1/events. onEvent gets each lifecycle event;
-// onState gets "live", "reconnecting" or "closed". onOpen runs on every
-// (re)connection, when the page must catch up on what it missed.
+// consumers lists the consumers, their subscriptions and processes. With
+// the ETag of the previous answer it resolves to null when nothing shown
+// changed (the server answers 304 without a body); otherwise to
+// {etag, list}.
+export async function consumers(etag) {
+  const headers = { Accept: 'application/json' };
+  if (etag) headers['If-None-Match'] = etag;
+  let res;
+  try {
+    res = await fetch('/api/v1/consumers', { headers, credentials: 'same-origin', cache: 'no-store' });
+  } catch (err) {
+    throw new ApiError(0, 'the kds API cannot be reached: ' + err.message);
+  }
+  if (res.status === 304) return null;
+  let data = null;
+  try {
+    data = await res.json();
+  } catch {
+    data = null;
+  }
+  if (!res.ok) throw new ApiError(res.status, (data && data.error) || res.status + ' ' + res.statusText, data && data.problems);
+  return { etag: res.headers.get('ETag') || '', list: data || [] };
+}
+
+// messagesPath is the live stream of a topic's newest messages.
+export const messagesPath = (name) => topicPath(name, '/messages');
+
+// refusal asks for a stream that EventSource could not open, to learn
+// why: the API answers a topic that is not active with a JSON error before
+// any stream starts. It resolves to {status, message}, or to null when the
+// stream would open now (the request is then abandoned at once).
+export async function refusal(path) {
+  const ctl = new AbortController();
+  try {
+    const res = await fetch(path, { headers: { Accept: 'application/json' }, credentials: 'same-origin', cache: 'no-store', signal: ctl.signal });
+    if (res.ok) {
+      ctl.abort();
+      return null;
+    }
+    let data = null;
+    try {
+      data = await res.json();
+    } catch {
+      data = null;
+    }
+    return { status: res.status, message: (data && data.error) || res.status + ' ' + res.statusText };
+  } catch (err) {
+    return { status: 0, message: 'the kds API cannot be reached: ' + err.message };
+  }
+}
+
+// Stream follows /api/v1/events. onEvent gets each lifecycle event and
+// onRates each reading of the message rates; onState gets "live",
+// "reconnecting" or "closed". onOpen runs on every (re)connection, when
+// the page must catch up on what it missed.
 export class Stream {
-  constructor({ onEvent, onState, onOpen }) {
+  constructor({ onEvent, onRates, onState, onOpen }) {
     this.onEvent = onEvent;
+    this.onRates = onRates;
     this.onState = onState;
     this.onOpen = onOpen;
     this.source = null;
@@ -93,6 +146,15 @@ export class Stream {
         return;
       }
       this.onEvent(ev);
+    });
+    es.addEventListener('rates', (e) => {
+      let r;
+      try {
+        r = JSON.parse(e.data);
+      } catch {
+        return;
+      }
+      this.onRates(r);
     });
     es.addEventListener('error', () => {
       if (this.source !== es) return;

@@ -1,11 +1,17 @@
 // kds dashboard: topics by status, a topic's details and history, the live
-// event feed, and the admin's decisions. Nothing polls: the page lists the
-// topics once per connection to /api/v1/events and then re-reads only the
-// topics that events name, a few times a second at most.
+// event feed, and the admin's decisions; the content flowing through the
+// topics: a topic's live messages, message rates as charts, and who
+// subscribes. Topics are not polled: the page lists them once per
+// connection to /api/v1/events and then re-reads only the topics that
+// events name, a few times a second at most. Only the consumers' liveness
+// is re-read on a timer (subscriptions.js).
 
 import * as api from './api.js';
 import { h, replace, setText, when, clock } from './dom.js';
 import { TopicsView } from './topics.js';
+import { LiveMessages } from './live.js';
+import { RatesView } from './rates.js';
+import { Subscriptions } from './subscriptions.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -39,7 +45,18 @@ const state = {
 };
 
 const view = new TopicsView({ sections: $('sections'), summary: $('summary'), attention: $('attention'), onSelect: select });
-const stream = new api.Stream({ onEvent, onState: connection, onOpen: () => refreshAll() });
+const live = new LiveMessages({ select: $('live-topic'), pause: $('live-pause'), status: $('live-status'), stats: $('live-stats'), list: $('live-list'), empty: $('live-empty') });
+const rates = new RatesView({ list: $('rates-list'), summary: $('rates-summary'), empty: $('rates-empty'), onSelect: select });
+const subscriptions = new Subscriptions({ list: $('subs-list'), summary: $('subs-summary'), empty: $('subs-empty'), onSelect: select, onError: failed });
+const stream = new api.Stream({
+  onEvent,
+  onRates: (r) => rates.update(r),
+  onState: connection,
+  onOpen: () => {
+    refreshAll();
+    subscriptions.changed();
+  },
+});
 
 // ---- re-reading topics
 
@@ -78,6 +95,7 @@ async function round() {
     } else {
       await Promise.all(names.map((n) => refreshTopic(n, gen)));
     }
+    if (gen === state.generation) live.setTopics(view.names('active'));
     if (state.selected && (all || names.includes(state.selected))) await loadHistory(state.selected, gen);
     renderDetail();
   } catch (err) {
@@ -124,6 +142,8 @@ function onEvent(ev) {
   // Other panels may follow the same stream without opening another.
   document.dispatchEvent(new CustomEvent('kds:event', { detail: ev }));
   if (ev.topic) markDirty(ev.topic);
+  // Subscriptions end with their topic's generation.
+  if (['SubscriptionChanged', 'TopicActivated', 'TopicDeactivated', 'TopicDeleted'].includes(ev.type)) subscriptions.changed();
 }
 
 function connection(s) {
@@ -236,8 +256,16 @@ function drawDetail(el, t) {
       fact('updated', when(t.updated_at)),
       fact('configs', configs.length ? h('ul', { className: 'configs' }, configs.map(([k, v]) => h('li', null, h('code', null, k + '=' + v)))) : 'defaults')),
     adminControls(t),
+    t.status === 'active' ? h('div', { className: 'content-actions' },
+      h('button', { id: 'watch', type: 'button', on: { click: () => watch(name) } }, 'Watch live messages')) : null,
     state.notice && state.notice.topic === name ? h('p', { className: 'notice ' + state.notice.kind, role: 'status' }, state.notice.text) : null,
     historyTable(name));
+}
+
+// watch follows a topic's messages and brings them into view.
+function watch(name) {
+  if (live.topic !== name || !live.source) live.watch(name);
+  $('live').scrollIntoView({ block: 'start', behavior: 'smooth' });
 }
 
 function fact(term, value) {
@@ -359,6 +387,7 @@ function start(who) {
   whoEl.hidden = false;
   $('sign-out').hidden = false;
   stream.open();
+  subscriptions.start();
 }
 
 function stop() {
@@ -374,6 +403,9 @@ function stop() {
   connection('offline');
   view.clear();
   feed.clear();
+  live.clear();
+  rates.clear();
+  subscriptions.stop();
   replace($('detail'), h('p', { className: 'muted' }, 'Select a topic to see its details and history.'));
 }
 

@@ -65,3 +65,30 @@ export function clock(t) {
   const d = new Date(t);
   return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString();
 }
+
+const integer = new Intl.NumberFormat();
+const decimal = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
+
+// count is a whole number with the reader's digit grouping.
+export function count(n) {
+  return integer.format(n);
+}
+
+// perSecond is a rate: one decimal below 100, whole above.
+export function perSecond(r) {
+  return (r < 100 ? decimal.format(r) : integer.format(Math.round(r))) + '/s';
+}
+
+// bytes is a size in B, KiB or MiB.
+export function bytes(n) {
+  if (n < 1024) return n + ' B';
+  if (n < 1024 * 1024) return decimal.format(n / 1024) + ' KiB';
+  return decimal.format(n / 1024 / 1024) + ' MiB';
+}
+
+// clockMs is the time of day of t with milliseconds, for messages.
+export function clockMs(t) {
+  const d = new Date(t);
+  if (Number.isNaN(d.getTime())) return '';
+  return d.toLocaleTimeString(undefined, { hour12: false }) + '.' + String(d.getMilliseconds()).padStart(3, '0');
+}

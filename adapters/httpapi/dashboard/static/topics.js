@@ -177,6 +177,11 @@ export class TopicsView {
     return this.topics.get(name);
   }
 
+  // names lists the topics in status, sorted.
+  names(status) {
+    return [...(this.sections.get(status)?.names || [])];
+  }
+
   // upsert stores t unless what is shown is already later; it reports
   // whether anything changed.
   upsert(t) {

@@ -1,0 +1,98 @@
+package httpapi
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kds-io/kds/app/topic"
+)
+
+// maxConsumedTopics bounds the topics one heartbeat may report counts for.
+const maxConsumedTopics = 10000
+
+// consumedForget is how long a silent process's last counts are kept: a
+// process heard from again later counts from them, not from zero.
+const consumedForget = 10 * time.Minute
+
+// consumption turns what consumer processes report in their heartbeats
+// into kds_messages_consumed_total. Each report carries how many messages
+// the process delivered per topic since it started; this API process
+// counts what is new since the previous report it received from that
+// process, and a process it had not heard from in full. That is exact with
+// one api instance; when a load balancer spreads one consumer process's
+// heartbeats over several api instances, their sum counts some messages
+// more than once.
+type consumption struct {
+	counter *prometheus.CounterVec
+
+	mu        sync.Mutex
+	seen      map[string]reported // by consumer and instance id
+	lastSweep time.Time
+}
+
+type reported struct {
+	at     time.Time
+	totals map[string]int64
+}
+
+func newConsumption(counter *prometheus.CounterVec) *consumption {
+	return &consumption{counter: counter, seen: map[string]reported{}}
+}
+
+// validConsumed checks a heartbeat's counts.
+func validConsumed(totals map[string]int64) error {
+	if len(totals) > maxConsumedTopics {
+		return badRequest(fmt.Sprintf("consumed: at most %d topics", maxConsumedTopics))
+	}
+	for name, n := range totals {
+		if _, err := topic.ParseName(name); err != nil {
+			return badRequest("consumed: " + err.Error())
+		}
+		if n < 0 {
+			return badRequest(fmt.Sprintf("consumed: topic %q has a negative count", name))
+		}
+	}
+	return nil
+}
+
+// observe counts what a consumer's process (instance, a key made of
+// both ids) delivered since its previous report.
+func (c *consumption) observe(instance string, totals map[string]int64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	prev := c.seen[instance].totals
+	for name, n := range totals {
+		if delta := n - prev[name]; delta > 0 {
+			c.counter.WithLabelValues(name).Add(float64(delta))
+		}
+	}
+	if len(totals) > 0 || prev != nil {
+		// Counts only grow; keep the highest seen of each topic.
+		kept := make(map[string]int64, len(totals))
+		for name, n := range prev {
+			kept[name] = n
+		}
+		for name, n := range totals {
+			kept[name] = max(n, kept[name])
+		}
+		c.seen[instance] = reported{at: now, totals: kept}
+	}
+	if now.Sub(c.lastSweep) > consumedForget {
+		c.lastSweep = now
+		for id, r := range c.seen {
+			if now.Sub(r.at) > consumedForget {
+				delete(c.seen, id)
+			}
+		}
+	}
+}
+
+// forget drops a process that said goodbye.
+func (c *consumption) forget(instance string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.seen, instance)
+}

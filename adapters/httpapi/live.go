@@ -1,0 +1,252 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/app/auth"
+	"github.com/kds-io/kds/app/content"
+	"github.com/kds-io/kds/app/topic"
+	"github.com/kds-io/kds/handlers"
+)
+
+// The live view's limits: each stream sends at most liveRate messages a
+// second, and when more arrive it sends the newest and counts the others;
+// a value is cut to liveValueMax bytes, since a page shows text, not
+// megabytes.
+const (
+	defaultLiveRate = 20
+	liveBurst       = 5
+	liveValueMax    = 4 << 10
+	// liveStartTimeout bounds waiting for Kafka before a stream starts.
+	liveStartTimeout = 15 * time.Second
+)
+
+// WithKafka lets the dashboard read content from Kafka at c: the newest
+// messages of a topic (GET /api/v1/topics/{name}/messages) and the message
+// rates of the active topics ("rates" events on /api/v1/events and
+// kds_messages_produced_total). Without it neither is served.
+func WithKafka(c kafka.Config) Option {
+	return func(s *Server) { s.web.kafka = &c }
+}
+
+// WithRateInterval sets how often the message rates are read while a
+// dashboard is open; 2s by default.
+func WithRateInterval(d time.Duration) Option {
+	return func(s *Server) {
+		if d > 0 {
+			s.web.rateInterval = d
+		}
+	}
+}
+
+// WithLiveRate sets how many messages a second each live view gets at
+// most; 20 by default.
+func WithLiveRate(perSecond int) Option {
+	return func(s *Server) {
+		if perSecond > 0 {
+			s.web.liveRate = perSecond
+		}
+	}
+}
+
+// initContent builds the live view and the rates when the server reads
+// Kafka.
+func (s *Server) initContent() {
+	if s.web.liveRate == 0 {
+		s.web.liveRate = defaultLiveRate
+	}
+	if s.web.rateInterval == 0 {
+		s.web.rateInterval = defaultRateInterval
+	}
+	if s.web.kafka == nil {
+		return
+	}
+	kc := *s.web.kafka
+	log := s.log.With("component", "live-messages")
+	wlog := watermill.NewSlogLoggerWithLevelMapping(log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	s.web.tails = newTails(kafkaTail(kc, wlog), liveBurst, log, s.web.metrics.tails.Add)
+	s.web.offsets = kafka.NewOffsets(kc)
+	s.web.rates = newRateSampler(s.web.offsets.Produced, s.activeTopics, s.events, s.web.rateInterval, s.log.With("component", "message-rates"))
+	register(s.web.registry, prometheus.Collector(producedCollector{s.web.rates}))
+}
+
+// kafkaTail reads a topic from its newest offsets with a Watermill
+// subscriber that has no consumer group: nothing is committed and no
+// consumer group appears in Kafka.
+func kafkaTail(kc kafka.Config, wlog watermill.LoggerAdapter) tailSource {
+	return func(ctx context.Context, name string) (<-chan *message.Message, func() error, error) {
+		sub, err := kafka.NewSubscriber(kc, "", kafka.FromNewest, wlog)
+		if err != nil {
+			return nil, nil, &kafka.UnreachableError{Where: kc.Where(), Err: err}
+		}
+		msgs, err := sub.Subscribe(ctx, name)
+		if err != nil {
+			_ = sub.Close()
+			return nil, nil, &kafka.UnreachableError{Where: kc.Where(), Err: err}
+		}
+		return msgs, sub.Close, nil
+	}
+}
+
+// LiveMessage is a message as the live view streams it: its value cut to
+// 4 KiB.
+type LiveMessage struct {
+	content.Message
+	// Size is the value's length in bytes before it was cut.
+	Size      int  `json:"size"`
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// LiveStart is the data of the "ready" event that opens a live stream:
+// every message written from then on is either sent or counted.
+type LiveStart struct {
+	Topic        string `json:"topic"`
+	MaxPerSecond int    `json:"max_per_second"`
+}
+
+// LiveSkipped is the data of a "skipped" event: how many messages arrived
+// since the previous send that the stream's rate left out. They are older
+// than the messages sent right after it.
+type LiveSkipped struct {
+	Skipped int64 `json:"skipped"`
+}
+
+// LiveEnd is the data of the "end" event sent before a live stream ends
+// because the topic left active.
+type LiveEnd struct {
+	Reason string `json:"reason"`
+}
+
+var errNoKafka = errors.New("live messages are not available: this API server was started without a Kafka configuration")
+
+// streamMessages follows an active topic's newest messages as Server-Sent
+// Events: "ready" once reading, then "message" events (LiveMessage) at most
+// liveRate a second with "skipped" counts in between, comments to keep it
+// alive, and "end" when the topic is deactivated. A topic that is not
+// active is refused before the stream starts: 404 unknown, 409 not active.
+func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	if err := auth.Authorize(p, auth.ReadTopics); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if s.web.tails == nil {
+		writeJSON(w, http.StatusServiceUnavailable, ErrorBody{Error: errNoKafka.Error()})
+		return
+	}
+	name := r.PathValue("name")
+	t, err := s.app.Queries.Topic(r.Context(), p, name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if t.Status != topic.Active {
+		s.writeError(w, r, &content.NotActiveError{Topic: name, Status: t.Status})
+		return
+	}
+	// Listen before reading, so that a deactivation during the start is
+	// not missed.
+	events, stopEvents := s.events.Listen(64)
+	defer stopEvents()
+	startCtx, cancel := context.WithTimeout(r.Context(), liveStartTimeout)
+	tl, wt, err := s.web.tails.join(startCtx, name)
+	cancel()
+	if err != nil {
+		if r.Context().Err() != nil {
+			return
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	defer s.web.tails.leave(tl, wt)
+	s.web.metrics.liveStreams.Inc()
+	defer s.web.metrics.liveStreams.Dec()
+
+	es := startEventStream(w)
+	start, _ := json.Marshal(LiveStart{Topic: name, MaxPerSecond: s.web.liveRate})
+	if !es.send("retry: 2000\n: kds live messages\n\n") || !es.event("ready", start) {
+		return
+	}
+	// Each message sent spends one gap: liveRate a second on average, in
+	// bursts of at most liveBurst.
+	gap := time.Second / time.Duration(s.web.liveRate)
+	next := time.Now()
+	pause := time.NewTimer(0)
+	defer pause.Stop()
+	keepAlive := time.NewTicker(s.web.keepAlive)
+	defer keepAlive.Stop()
+	for {
+		select {
+		case <-wt.wake:
+		case ev := <-events:
+			if ev.Topic == name && (ev.Type == topic.TopicDeactivated || ev.Type == topic.TopicDeleted) {
+				end, _ := json.Marshal(LiveEnd{Reason: "topic " + name + " was deactivated by " + ev.Actor})
+				es.event("end", end)
+				return
+			}
+			continue
+		case <-keepAlive.C:
+			if !es.send(": keep-alive\n\n") {
+				return
+			}
+			continue
+		case <-r.Context().Done():
+			return
+		case <-s.web.closing:
+			return
+		}
+		if d := time.Until(next); d > 0 {
+			pause.Reset(d)
+			select {
+			case <-pause.C:
+			case <-r.Context().Done():
+				return
+			case <-s.web.closing:
+				return
+			}
+		}
+		msgs, skipped := wt.take()
+		if skipped > 0 {
+			b, _ := json.Marshal(LiveSkipped{Skipped: skipped})
+			if !es.event("skipped", b) {
+				return
+			}
+		}
+		for _, m := range msgs {
+			b, err := json.Marshal(liveMessage(name, m))
+			if err != nil {
+				s.log.Error("encode a live message", "topic", name, "err", err)
+				continue
+			}
+			if !es.event("message", b) {
+				return
+			}
+		}
+		next = time.Now().Add(time.Duration(len(msgs)) * gap)
+		keepAlive.Reset(s.web.keepAlive)
+	}
+}
+
+// liveMessage decodes a record for the live view, cutting a long value at
+// a character boundary.
+func liveMessage(name string, m *message.Message) LiveMessage {
+	lm := LiveMessage{Message: handlers.DecodeContent(name, m), Size: len(m.Payload)}
+	if len(lm.Value) > liveValueMax {
+		cut := liveValueMax
+		for cut > 0 && !utf8.RuneStart(lm.Value[cut]) {
+			cut--
+		}
+		lm.Value, lm.Truncated = lm.Value[:cut], true
+	}
+	return lm
+}

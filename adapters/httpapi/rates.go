@@ -1,0 +1,271 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kds-io/kds/app/auth"
+	"github.com/kds-io/kds/app/content"
+	"github.com/kds-io/kds/app/query"
+	"github.com/kds-io/kds/app/topic"
+)
+
+// defaultRateInterval is how often the message rates are read while a
+// dashboard is open.
+const defaultRateInterval = 2 * time.Second
+
+// activeListRefresh re-reads the active topics even without events, in
+// case this process missed some.
+const activeListRefresh = 30 * time.Second
+
+// RatesEvent is the data of a "rates" event on /api/v1/events: how many
+// messages per second each active topic received over the last interval,
+// and how many it has received in all.
+type RatesEvent struct {
+	At time.Time `json:"at"`
+	// Interval is the seconds between two readings.
+	Interval float64 `json:"interval_seconds"`
+	// Full is true when Topics lists every active topic. Otherwise this
+	// stream sent the previous reading, and Topics lists only the topics
+	// whose count changed since: the others received nothing.
+	Full   bool                `json:"full"`
+	Topics []content.TopicRate `json:"topics"`
+	// Gone lists topics of the previous reading that this one lacks: no
+	// longer active, or not answering.
+	Gone []string `json:"gone,omitempty"`
+}
+
+// ratesUpdate is one reading, ready to send in full or as a change.
+type ratesUpdate struct {
+	seq      uint64
+	at       time.Time
+	interval float64
+	all      []content.TopicRate
+	changed  []content.TopicRate
+	gone     []string
+}
+
+// since is the event for a stream whose last update was seen: the changes
+// when it was the one before, everything otherwise.
+func (u ratesUpdate) since(seen uint64) RatesEvent {
+	ev := RatesEvent{At: u.at, Interval: u.interval}
+	if seen != 0 && seen+1 == u.seq {
+		ev.Topics, ev.Gone = nonNilSlice(u.changed), u.gone
+		return ev
+	}
+	ev.Full, ev.Topics = true, nonNilSlice(u.all)
+	return ev
+}
+
+// rateSampler reads how many messages every active topic has received,
+// every interval while at least one event stream listens, and hands each
+// reading to the streams. A reading costs one ListOffsets request per
+// broker; the active topics are read from MySQL only when a lifecycle event
+// may have changed them.
+type rateSampler struct {
+	produced func(ctx context.Context, topics []string) (map[string]int64, error)
+	active   func(ctx context.Context) ([]string, error)
+	events   *Broadcaster
+	interval time.Duration
+	log      *slog.Logger
+
+	mu        sync.Mutex
+	listeners map[chan ratesUpdate]struct{}
+	stop      context.CancelFunc // set while sampling
+	seq       uint64
+	latest    content.Reading // the newest reading, for /metrics
+}
+
+func newRateSampler(produced func(context.Context, []string) (map[string]int64, error), active func(context.Context) ([]string, error),
+	events *Broadcaster, interval time.Duration, log *slog.Logger) *rateSampler {
+	return &rateSampler{produced: produced, active: active, events: events, interval: interval, log: log, listeners: map[chan ratesUpdate]struct{}{}}
+}
+
+// listen returns a channel of readings, of which a slow stream gets the
+// newest, and a function that stops them. The first listener starts the
+// sampling and the last one to stop ends it.
+func (r *rateSampler) listen() (<-chan ratesUpdate, func()) {
+	ch := make(chan ratesUpdate, 1)
+	r.mu.Lock()
+	r.listeners[ch] = struct{}{}
+	if r.stop == nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		r.stop = cancel
+		go r.run(ctx)
+	}
+	r.mu.Unlock()
+	return ch, func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		delete(r.listeners, ch)
+		if len(r.listeners) == 0 && r.stop != nil {
+			r.stop()
+			r.stop = nil
+		}
+	}
+}
+
+func (r *rateSampler) run(ctx context.Context) {
+	events, stopEvents := r.events.Listen(64)
+	defer stopEvents()
+	tick := time.NewTicker(r.interval)
+	defer tick.Stop()
+	refresh := time.NewTicker(activeListRefresh)
+	defer refresh.Stop()
+	var (
+		names   []string
+		stale   = true
+		prev    content.Reading
+		failing bool
+	)
+	sample := func() {
+		readCtx, cancel := context.WithTimeout(ctx, max(r.interval, time.Second))
+		defer cancel()
+		if stale {
+			n, err := r.active(readCtx)
+			if err != nil {
+				r.failed(&failing, "list the active topics", err)
+				return
+			}
+			names, stale = n, false
+		}
+		produced, err := r.produced(readCtx, names)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.failed(&failing, "read the topics' offsets", err)
+			}
+			return
+		}
+		if failing {
+			failing = false
+			r.log.Info("message rates: reading again")
+		}
+		cur := content.Reading{At: time.Now(), Produced: produced}
+		r.publish(ctx, prev, cur)
+		prev = cur
+	}
+	sample()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-events:
+			if ev.Type != topic.SubscriptionChanged && ev.Type != topic.CommandRejected && ev.Type != topic.CommandFailed {
+				stale = true
+			}
+		case <-refresh.C:
+			stale = true
+		case <-tick.C:
+			sample()
+		}
+	}
+}
+
+// failed logs the first of a run of failures.
+func (r *rateSampler) failed(failing *bool, what string, err error) {
+	if !*failing {
+		r.log.Warn("message rates: cannot "+what, "err", err)
+	}
+	*failing = true
+}
+
+// publish hands a reading to every listener, replacing one it has not
+// taken yet.
+func (r *rateSampler) publish(ctx context.Context, prev, cur content.Reading) {
+	all := content.Rates(prev, cur)
+	var changed []content.TopicRate
+	for _, tr := range all {
+		if before, ok := prev.Produced[tr.Topic]; !ok || before != tr.Produced {
+			changed = append(changed, tr)
+		}
+	}
+	var gone []string
+	for name := range prev.Produced {
+		if _, ok := cur.Produced[name]; !ok {
+			gone = append(gone, name)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ctx.Err() != nil {
+		return // stopped meanwhile; a newer run may have started
+	}
+	r.latest = cur
+	r.seq++
+	u := ratesUpdate{seq: r.seq, at: cur.At, interval: r.interval.Seconds(), all: all, changed: changed, gone: gone}
+	for ch := range r.listeners {
+		select {
+		case <-ch:
+		default:
+		}
+		ch <- u
+	}
+}
+
+// reading is a recent reading for /metrics: the sampler's own while it
+// runs, otherwise one made now.
+func (r *rateSampler) reading(ctx context.Context) (content.Reading, error) {
+	r.mu.Lock()
+	latest := r.latest
+	r.mu.Unlock()
+	if time.Since(latest.At) < 2*r.interval {
+		return latest, nil
+	}
+	names, err := r.active(ctx)
+	if err != nil {
+		return content.Reading{}, err
+	}
+	produced, err := r.produced(ctx, names)
+	if err != nil {
+		return content.Reading{}, err
+	}
+	return content.Reading{At: time.Now(), Produced: produced}, nil
+}
+
+// dashboardReader is who the sampler reads the active topics as.
+var dashboardReader = auth.Principal{Name: "kds-dashboard", Role: auth.Viewer}
+
+// activeTopics lists the names of the active topics.
+func (s *Server) activeTopics(ctx context.Context) ([]string, error) {
+	ts, err := s.app.Queries.Topics(ctx, dashboardReader, query.TopicFilter{Status: topic.Active})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = t.Name
+	}
+	return names, nil
+}
+
+// scrapeTimeout bounds the reading a scrape of /metrics may make.
+const scrapeTimeout = 2 * time.Second
+
+// producedCollector serves kds_messages_produced_total.
+type producedCollector struct{ r *rateSampler }
+
+var producedDesc = prometheus.NewDesc("kds_messages_produced_total",
+	"Messages written to each active topic since it was created (the sum of its partitions' newest offsets), as Kafka reports them.",
+	[]string{"topic"}, nil)
+
+// Describe implements prometheus.Collector.
+func (c producedCollector) Describe(ch chan<- *prometheus.Desc) { ch <- producedDesc }
+
+// Collect implements prometheus.Collector. When Kafka or MySQL does not
+// answer, the scrape reports the error and serves the other metrics.
+func (c producedCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	rd, err := c.r.reading(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(producedDesc, err)
+		return
+	}
+	for name, n := range rd.Produced {
+		ch <- prometheus.MustNewConstMetric(producedDesc, prometheus.CounterValue, float64(n), name)
+	}
+}

@@ -1,0 +1,44 @@
+package content
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// Reading is how many messages had ever been written to each topic at one
+// moment: the sum of its partitions' newest offsets.
+type Reading struct {
+	At       time.Time
+	Produced map[string]int64
+}
+
+// TopicRate is a topic's messages per second between two readings, and
+// how many messages it had received at the later one.
+type TopicRate struct {
+	Topic    string  `json:"topic"`
+	Produced int64   `json:"produced"`
+	Rate     float64 `json:"rate"`
+}
+
+// Rates compares two readings: every topic of cur, sorted by name, with
+// its messages per second since prev. A topic prev did not read has no
+// rate yet (0). A topic whose count went down was deleted and created
+// again in between: everything it has now counts as written since prev.
+func Rates(prev, cur Reading) []TopicRate {
+	secs := cur.At.Sub(prev.At).Seconds()
+	out := make([]TopicRate, 0, len(cur.Produced))
+	for name, n := range cur.Produced {
+		r := TopicRate{Topic: name, Produced: n}
+		if before, ok := prev.Produced[name]; ok && secs > 0 {
+			delta := n - before
+			if delta < 0 {
+				delta = n
+			}
+			r.Rate = float64(delta) / secs
+		}
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b TopicRate) int { return strings.Compare(a.Topic, b.Topic) })
+	return out
+}
