@@ -1,40 +1,51 @@
 package kafka
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
 	"time"
 
-	"github.com/IBM/sarama"
 	wkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
+
+// maxMessageBytes is the largest record kds sends, within Kafka's default
+// message.max.bytes.
+const maxMessageBytes = 1 << 20
 
 // BatchPublisher is a Watermill publisher for bulk content. watermill-kafka's
 // publisher waits for each message's acknowledgement before it sends the
-// next one; this one hands every message of a Publish call to Sarama's
-// async producer at once, so they travel in batches, and still returns only
-// once the broker has acknowledged every one of them.
+// next one, and Sarama's async producer spends more per message on its
+// internal hand-offs than Kafka does storing it. This one hands every
+// message of a Publish call to franz-go's client, which batches per
+// partition, and returns only once the broker has acknowledged every one of
+// them, counting exactly those that were.
 type BatchPublisher struct {
-	producer sarama.AsyncProducer
+	client   *kgo.Client
 	keyField string
-	maxBytes int
+	where    string
 
 	mu     sync.RWMutex
 	closed bool
-	done   chan struct{}
 }
 
 // PublishError reports a Publish call that Kafka did not fully acknowledge:
 // exactly Acked of its messages were written.
 type PublishError struct {
 	Acked, Failed int
-	Err           error
+	// Where names the cluster, as Config.Where does.
+	Where string
+	Err   error
 }
 
 func (e *PublishError) Error() string {
-	return fmt.Sprintf("%d of %d messages not acknowledged by Kafka: %v", e.Failed, e.Acked+e.Failed, e.Err)
+	return fmt.Sprintf("%d of %d messages not acknowledged by %s: %v%s", e.Failed, e.Acked+e.Failed, e.Where, e.Err, securityHint(e.Err))
 }
 
 func (e *PublishError) Unwrap() error { return e.Err }
@@ -48,72 +59,54 @@ func (e *MessageTooLargeError) Error() string {
 	return fmt.Sprintf("a message of %d bytes is larger than the %d bytes Kafka takes", e.Size, e.Max)
 }
 
-// call tracks one Publish call's messages until each is settled.
-type call struct {
-	mu      sync.Mutex
-	pending int
-	failed  int
-	err     error
-	settled chan struct{}
-}
-
-func (c *call) settle(err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err != nil {
-		c.failed++
-		if c.err == nil {
-			c.err = err
-		}
-	}
-	c.pending--
-	if c.pending == 0 {
-		close(c.settled)
-	}
-}
-
 // NewBatchPublisher connects to Kafka; a message's keyField metadata, when
 // set, becomes its Kafka key and is not sent as a header.
 func NewBatchPublisher(c Config, keyField string) (*BatchPublisher, error) {
-	sc := c.sarama()
-	sc.Producer.Return.Successes = true
-	sc.Producer.Return.Errors = true
-	sc.Producer.Retry.Max = 5
-	sc.ChannelBufferSize = 4096
-	// Fill produce requests instead of sending whatever is ready the moment
-	// a connection is free: a few large requests cost the broker far less
-	// than many small ones. A partial batch waits at most 2 ms.
-	sc.Producer.Flush.Bytes = 1 << 20
-	sc.Producer.Flush.Frequency = 2 * time.Millisecond
-	producer, err := sarama.NewAsyncProducer(c.Brokers, sc)
+	opts, err := c.franz()
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts,
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerBatchMaxBytes(maxMessageBytes+64*1024),
+		kgo.MaxBufferedRecords(100_000),
+		kgo.ProduceRequestTimeout(c.RequestTimeout),
+		kgo.RecordDeliveryTimeout(2*c.RequestTimeout),
+	)
+	client, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, &UnreachableError{Where: c.Where(), Err: err}
 	}
-	p := &BatchPublisher{producer: producer, keyField: keyField, maxBytes: sc.Producer.MaxMessageBytes, done: make(chan struct{})}
-	go p.settle()
-	return p, nil
+	return &BatchPublisher{client: client, keyField: keyField, where: c.Where()}, nil
 }
 
-// settle resolves each message's call as Kafka acknowledges or refuses it.
-func (p *BatchPublisher) settle() {
-	defer close(p.done)
-	successes, errs := p.producer.Successes(), p.producer.Errors()
-	for successes != nil || errs != nil {
-		select {
-		case m, ok := <-successes:
-			if !ok {
-				successes = nil
-				continue
-			}
-			m.Metadata.(*call).settle(nil)
-		case e, ok := <-errs:
-			if !ok {
-				errs = nil
-				continue
-			}
-			e.Msg.Metadata.(*call).settle(e.Err)
+// franz is c as franz-go client options.
+func (c Config) franz() ([]kgo.Opt, error) {
+	opts := []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.ClientID(c.ClientID), kgo.DialTimeout(c.DialTimeout)}
+	if c.TLS.Enabled {
+		tc, err := c.TLS.load()
+		if err != nil {
+			return nil, err
 		}
+		opts = append(opts, kgo.DialTLSConfig(tc))
 	}
+	if m := c.SASL.franz(); m != nil {
+		opts = append(opts, kgo.SASL(m))
+	}
+	return opts, nil
+}
+
+// franz is the SASL mechanism as franz-go takes it, nil without SASL.
+func (s SASLConfig) franz() sasl.Mechanism {
+	switch s.mechanism() {
+	case SASLPlain:
+		return plain.Auth{User: s.Username, Pass: s.Password}.AsMechanism()
+	case SASLScramSHA256:
+		return scram.Auth{User: s.Username, Pass: s.Password}.AsSha256Mechanism()
+	case SASLScramSHA512:
+		return scram.Auth{User: s.Username, Pass: s.Password}.AsSha512Mechanism()
+	}
+	return nil
 }
 
 // Publish implements message.Publisher. It refuses the whole call, sending
@@ -121,12 +114,14 @@ func (p *BatchPublisher) settle() {
 // Kafka acknowledged every message, and a *PublishError with the exact
 // count of those it did otherwise.
 func (p *BatchPublisher) Publish(topic string, msgs ...*message.Message) error {
-	for _, m := range msgs {
-		if size := len(m.Payload) + recordOverhead(m); size > p.maxBytes {
-			return &MessageTooLargeError{Size: size, Max: p.maxBytes}
+	records := make([]*kgo.Record, len(msgs))
+	for i, m := range msgs {
+		records[i] = p.record(topic, m)
+		if size := recordSize(records[i]); size > maxMessageBytes {
+			return &MessageTooLargeError{Size: size, Max: maxMessageBytes}
 		}
 	}
-	if len(msgs) == 0 {
+	if len(records) == 0 {
 		return nil
 	}
 	p.mu.RLock()
@@ -134,50 +129,59 @@ func (p *BatchPublisher) Publish(topic string, msgs ...*message.Message) error {
 	if p.closed {
 		return errors.New("publisher is closed")
 	}
-	c := &call{pending: len(msgs), settled: make(chan struct{})}
-	for _, m := range msgs {
-		p.producer.Input() <- p.record(topic, m, c)
+	results := p.client.ProduceSync(context.Background(), records...)
+	var (
+		failed   int
+		firstErr error
+	)
+	for _, r := range results {
+		if r.Err != nil {
+			failed++
+			if firstErr == nil {
+				firstErr = r.Err
+			}
+		}
 	}
-	<-c.settled
-	if c.failed > 0 {
-		return &PublishError{Acked: len(msgs) - c.failed, Failed: c.failed, Err: c.err}
+	if failed > 0 {
+		return &PublishError{Acked: len(records) - failed, Failed: failed, Where: p.where, Err: firstErr}
 	}
 	return nil
 }
 
-func (p *BatchPublisher) record(topic string, m *message.Message, c *call) *sarama.ProducerMessage {
-	headers := make([]sarama.RecordHeader, 0, len(m.Metadata)+1)
-	headers = append(headers, sarama.RecordHeader{Key: []byte(wkafka.UUIDHeaderKey), Value: []byte(m.UUID)})
-	var key sarama.Encoder
+func (p *BatchPublisher) record(topic string, m *message.Message) *kgo.Record {
+	r := &kgo.Record{Topic: topic, Value: m.Payload, Headers: make([]kgo.RecordHeader, 0, len(m.Metadata)+1)}
+	r.Headers = append(r.Headers, kgo.RecordHeader{Key: wkafka.UUIDHeaderKey, Value: []byte(m.UUID)})
 	for k, v := range m.Metadata {
 		if k == p.keyField {
-			key = sarama.StringEncoder(v)
+			r.Key = []byte(v)
 			continue
 		}
-		headers = append(headers, sarama.RecordHeader{Key: []byte(k), Value: []byte(v)})
+		r.Headers = append(r.Headers, kgo.RecordHeader{Key: k, Value: []byte(v)})
 	}
-	return &sarama.ProducerMessage{Topic: topic, Key: key, Value: sarama.ByteEncoder(m.Payload), Headers: headers, Metadata: c}
+	return r
 }
 
-// recordOverhead estimates what a record adds to its value on the wire.
-func recordOverhead(m *message.Message) int {
-	n := 64 + len(m.UUID) + len(wkafka.UUIDHeaderKey)
-	for k, v := range m.Metadata {
-		n += len(k) + len(v) + 8
+// recordSize is a record's size on the wire, near enough to hold it to
+// Kafka's limit.
+func recordSize(r *kgo.Record) int {
+	n := 32 + len(r.Key) + len(r.Value)
+	for _, h := range r.Headers {
+		n += 8 + len(h.Key) + len(h.Value)
 	}
 	return n
 }
 
-// Close waits for messages in flight and closes the producer.
+// Close waits for messages in flight and closes the client.
 func (p *BatchPublisher) Close() error {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.closed {
-		p.mu.Unlock()
 		return nil
 	}
 	p.closed = true
-	p.mu.Unlock()
-	p.producer.AsyncClose()
-	<-p.done
-	return nil
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := p.client.Flush(ctx)
+	p.client.Close()
+	return err
 }

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/xdg-go/scram"
 )
 
@@ -200,7 +201,7 @@ func securityHint(err error) string {
 	switch {
 	case errors.As(err, &unknownCA):
 		return " (kafka.tls.ca_file should name the CA that signed the brokers' certificates)"
-	case errors.Is(err, sarama.ErrSASLAuthenticationFailed):
+	case errors.Is(err, sarama.ErrSASLAuthenticationFailed), errors.Is(err, kerr.SaslAuthenticationFailed):
 		return " (the broker refused the credentials: check kafka.sasl.mechanism, username and password, or KDS_KAFKA_SASL_*)"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
 		return " (the broker hung up: check that kafka.sasl and kafka.tls (KDS_KAFKA_SASL_*, KDS_KAFKA_TLS_*) match the broker's listener, and the SASL user name and password)"
