@@ -69,7 +69,7 @@ echo "python3-kafka       $((messages / 5)) messages: ${t}s, $(rate $((messages 
 
 echo
 echo "== consume $messages messages (topic send.kds.1) from the beginning"
-t=$(seconds sh -c "'$work/kds' consume --id bench-consume --topics send.kds.1 --from-beginning -o json | head -n $messages > /dev/null; true")
+t=$(seconds "$work/kds" consume --id bench-consume --topics send.kds.1 --from-beginning --count "$messages" -o json)
 echo "kds consume -o json:  ${t}s, $(rate "$messages" "$t") msg/s (includes joining the consumer group)"
 t=$(seconds sh -c "kcat -b '$broker' -C -t send.kds.1 -o beginning -e -q | wc -l > /dev/null")
 echo "kcat -C:              ${t}s, $(rate "$messages" "$t") msg/s"

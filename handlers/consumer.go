@@ -23,7 +23,9 @@ const ConsumerEventsHandler = "kds-consumer-events"
 // Sink receives what a consumer's subscriptions read, from several
 // goroutines at once.
 type Sink interface {
-	Deliver(content.Message)
+	// Deliver hands on a message; an error leaves it unacknowledged, so it
+	// is not committed and comes again.
+	Deliver(content.Message) error
 	// Notify tells the user of a change they did not ask for.
 	Notify(format string, args ...any)
 }
@@ -140,8 +142,7 @@ func (c *Consumer) attach(sub subscription.Subscription) (bool, error) {
 	}
 	name := sub.Topic
 	h := c.router.AddConsumerHandler(sub.Group, sub.Topic, subscriber, func(msg *message.Message) error {
-		c.sink.Deliver(DecodeContent(name, msg))
-		return nil
+		return c.sink.Deliver(DecodeContent(name, msg))
 	})
 	if err := c.router.RunHandlers(c.lifetime); err != nil {
 		_ = subscriber.Close()
@@ -212,10 +213,26 @@ func (c *Consumer) Attached() []string {
 	return names
 }
 
-// Close detaches everything, committing what was read.
+// Close detaches everything, committing what was read; the subscriptions
+// stop side by side, as leaving a consumer group takes a while.
 func (c *Consumer) Close() {
-	for _, t := range c.Attached() {
-		c.Detach(t)
+	c.mu.Lock()
+	all := c.attached
+	c.attached = map[string]attachment{}
+	c.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, a := range all {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.handler.Stop()
+			<-a.handler.Stopped()
+			_ = a.subscriber.Close()
+		}()
+	}
+	wg.Wait()
+	if len(all) > 0 {
+		c.changed()
 	}
 }
 

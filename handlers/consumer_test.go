@@ -26,10 +26,11 @@ type recordingSink struct {
 	notices []string
 }
 
-func (s *recordingSink) Deliver(m content.Message) {
+func (s *recordingSink) Deliver(m content.Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.got[m.Topic] = append(s.got[m.Topic], m.Value)
+	return nil
 }
 
 func (s *recordingSink) Notify(format string, args ...any) {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -124,7 +126,7 @@ func (a *arrivals) expect(value string) <-chan time.Time {
 	return ch
 }
 
-func (a *arrivals) Deliver(m content.Message) {
+func (a *arrivals) Deliver(m content.Message) error {
 	now := time.Now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -135,6 +137,7 @@ func (a *arrivals) Deliver(m content.Message) {
 		ch <- now
 		delete(a.waiting, m.Value)
 	}
+	return nil
 }
 
 func (a *arrivals) Notify(string, ...any) {}
@@ -253,10 +256,15 @@ func (b contentBench) subscribe(ctx context.Context, n int) error {
 	if len(errs) > 0 {
 		return fmt.Errorf("%d of %d subscriptions failed, the first: %w", len(errs), n, errs[0])
 	}
+	runtime.GC()
+	debug.FreeOSMemory()
 	after := residentMemory()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
 	delay.print(b.out, fmt.Sprintf("subscribe → first message (%d topics, 8 at once):", n))
-	fmt.Fprintf(b.out, "%-44s %d subscriptions in %s; resident memory %s before, %s with all running\n",
-		"one consumer process:", len(proc.consumer.Attached()), took.Round(time.Millisecond), humanBytes(before), humanBytes(after))
+	fmt.Fprintf(b.out, "%-44s %d subscriptions in %s; resident memory %s before, %s with all running (Go heap %s, %d goroutines)\n",
+		"one consumer process:", len(proc.consumer.Attached()), took.Round(time.Millisecond), humanBytes(before), humanBytes(after),
+		humanBytes(int64(ms.HeapInuse)), runtime.NumGoroutine())
 	return nil
 }
 

@@ -23,6 +23,7 @@ func newConsumeCommand(g *globals) *cobra.Command {
 		id            string
 		topics        []string
 		fromBeginning bool
+		count         int64
 		kf            kafkaFlags
 	)
 	cmd := &cobra.Command{
@@ -57,7 +58,10 @@ deactivated is dropped before it is deleted, with a notice.`,
 			if err != nil {
 				return err
 			}
-			out := newPrinter(cmd.OutOrStdout(), cmd.ErrOrStderr(), g.output == "json")
+			if count < 0 || count > 0 && len(topics) == 0 {
+				return &usageError{msg: "--count takes a positive number, with --topics"}
+			}
+			out := newPrinter(cmd.OutOrStdout(), cmd.ErrOrStderr(), g.output == "json", count)
 			defer out.close()
 			proc, err := startConsumerProcess(ctx, client, kc, cid, out)
 			if err != nil {
@@ -69,7 +73,10 @@ deactivated is dropped before it is deleted, with a notice.`,
 				if err := c.subscribe(ctx, trimAll(topics), true); err != nil {
 					return err
 				}
-				<-ctx.Done()
+				select {
+				case <-ctx.Done():
+				case <-out.reached:
+				}
 				return nil
 			}
 			return c.run(ctx, cmd.InOrStdin())
@@ -78,6 +85,7 @@ deactivated is dropped before it is deleted, with a notice.`,
 	cmd.Flags().StringVar(&id, "id", "", "consumer id; processes with the same id share its subscriptions")
 	cmd.Flags().StringSliceVar(&topics, "topics", nil, "subscribe to these topics and stream, without commands")
 	cmd.Flags().BoolVar(&fromBeginning, "from-beginning", false, "new subscriptions start at the oldest retained message")
+	cmd.Flags().Int64Var(&count, "count", 0, "with --topics: exit after printing this many messages (the rest stay unread)")
 	kf.register(cmd)
 	return cmd
 }

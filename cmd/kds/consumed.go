@@ -21,12 +21,15 @@ func countConsumed(sink handlers.Sink) *consumedCounts {
 	return &consumedCounts{Sink: sink, counts: map[string]int64{}}
 }
 
-// Deliver implements handlers.Sink.
-func (c *consumedCounts) Deliver(m content.Message) {
+// Deliver implements handlers.Sink, counting what the sink took.
+func (c *consumedCounts) Deliver(m content.Message) error {
+	if err := c.Sink.Deliver(m); err != nil {
+		return err
+	}
 	c.mu.Lock()
 	c.counts[m.Topic]++
 	c.mu.Unlock()
-	c.Sink.Deliver(m)
+	return nil
 }
 
 // totals is how many messages each topic delivered since the process

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -151,6 +153,13 @@ type printer struct {
 	lines        chan printed
 	done         chan struct{}
 	mu           sync.Mutex
+
+	// limit, when positive, is how many messages to print: reached closes
+	// once they are out, and later messages are refused, so they stay
+	// uncommitted for the next run.
+	limit   int64
+	taken   atomic.Int64
+	reached chan struct{}
 }
 
 type printed struct {
@@ -160,14 +169,24 @@ type printed struct {
 	prompt bool
 }
 
-func newPrinter(out, notices io.Writer, asJSON bool) *printer {
-	p := &printer{out: out, notices: notices, asJSON: asJSON, lines: make(chan printed, 4096), done: make(chan struct{})}
+func newPrinter(out, notices io.Writer, asJSON bool, limit int64) *printer {
+	p := &printer{out: out, notices: notices, asJSON: asJSON, lines: make(chan printed, 4096), done: make(chan struct{}),
+		limit: limit, reached: make(chan struct{})}
 	go p.run()
 	return p
 }
 
+// errEnough refuses messages after --count of them were printed.
+var errEnough = errors.New("printed as many messages as --count asked for")
+
 // Deliver implements handlers.Sink.
-func (p *printer) Deliver(m content.Message) { p.lines <- printed{msg: &m} }
+func (p *printer) Deliver(m content.Message) error {
+	if p.limit > 0 && p.taken.Add(1) > p.limit {
+		return errEnough
+	}
+	p.lines <- printed{msg: &m}
+	return nil
+}
 
 // Notify implements handlers.Sink.
 func (p *printer) Notify(format string, args ...any) {
@@ -181,7 +200,11 @@ func (p *printer) run() {
 	defer close(p.done)
 	w := bufio.NewWriterSize(p.out, 64*1024)
 	enc := json.NewEncoder(w)
+	var printed int64
 	for l := range p.lines {
+		if l.msg != nil {
+			printed++
+		}
 		switch {
 		case l.msg == nil && p.asJSON:
 			w.Flush()
@@ -193,8 +216,11 @@ func (p *printer) run() {
 		default:
 			writeMessage(w, *l.msg)
 		}
-		if len(p.lines) == 0 {
+		if len(p.lines) == 0 || printed == p.limit {
 			w.Flush()
+		}
+		if printed == p.limit && l.msg != nil {
+			close(p.reached)
 		}
 	}
 	w.Flush()

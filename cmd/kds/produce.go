@@ -64,7 +64,7 @@ One goroutine reads your input, another publishes.`,
 				return err
 			}
 			defer pub.Close()
-			out := newPrinter(cmd.OutOrStdout(), cmd.ErrOrStderr(), false)
+			out := newPrinter(cmd.OutOrStdout(), cmd.ErrOrStderr(), false, 0)
 			defer out.close()
 			p := producerSession{client: client, active: content.NewActiveTopics(names), out: out,
 				send: sender{pub: pub, producer: me.Name}}
