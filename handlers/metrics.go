@@ -59,16 +59,6 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	return m, nil
 }
 
-// transitionActions names the action behind each transition event.
-var transitionActions = map[topic.EventType]topic.Action{
-	topic.TopicRequested:   topic.Request,
-	topic.TopicApproved:    topic.Approve,
-	topic.TopicRejected:    topic.Reject,
-	topic.TopicActivated:   topic.Activate,
-	topic.TopicDeactivated: topic.Deactivate,
-	topic.TopicDeleted:     topic.Delete,
-}
-
 // topicManagerCommands names the internal command the topic manager
 // carries out for an event.
 var topicManagerCommands = map[topic.EventType]command.Type{
@@ -102,7 +92,7 @@ func (m *Metrics) Middleware(h message.HandlerFunc) message.HandlerFunc {
 				m.countHandled(string(t), err, note)
 			}
 		case EventFeedHandler:
-			if a, ok := transitionActions[eventType(msg.Payload)]; ok {
+			if a, ok := eventType(msg.Payload).Action(); ok {
 				m.transitions.WithLabelValues(string(a)).Inc()
 			}
 		}

@@ -38,6 +38,17 @@ var eventTypes = map[Action]EventType{
 	Import:     TopicImported,
 }
 
+// Action is the lifecycle action a transition event reports; false for
+// events that report no transition.
+func (t EventType) Action() (Action, bool) {
+	for a, et := range eventTypes {
+		if et == t {
+			return a, true
+		}
+	}
+	return "", false
+}
+
 // The changes a SubscriptionChanged event tells of.
 const (
 	Subscribed   = "subscribed"

@@ -200,3 +200,16 @@ func TestImportStartsActive(t *testing.T) {
 		t.Fatalf("imported %s gen %d, transitions %+v", tp.Status(), tp.Generation(), trs)
 	}
 }
+
+func TestEveryTransitionEventNamesItsAction(t *testing.T) {
+	t.Parallel()
+	for _, a := range []topic.Action{topic.Request, topic.Approve, topic.Reject, topic.Activate, topic.Deactivate, topic.Delete, topic.Repair, topic.Import} {
+		et := topic.Transition{Action: a}.EventType()
+		if got, ok := et.Action(); !ok || got != a {
+			t.Errorf("%s → %q → %q, %v", a, et, got, ok)
+		}
+	}
+	if _, ok := topic.CommandRejected.Action(); ok {
+		t.Error("CommandRejected reports a transition")
+	}
+}
