@@ -117,15 +117,9 @@ func (c consoleSession) run(ctx context.Context, in io.Reader) error {
 		if prompt {
 			c.out.Prompt("> ")
 		}
-		var line string
-		select {
-		case <-ctx.Done():
+		line, ok := nextLine(ctx, lines)
+		if !ok {
 			return nil
-		case l, ok := <-lines:
-			if !ok {
-				return nil
-			}
-			line = l
 		}
 		fields := strings.Fields(line)
 		if len(fields) == 0 {
@@ -279,6 +273,17 @@ func readLine(r *bufio.Reader, max int) (string, bool, error) {
 			continue
 		}
 		return strings.TrimSuffix(strings.TrimSuffix(string(buf), "\n"), "\r"), tooLong, err
+	}
+}
+
+// nextLine waits for the next line of input; false at its end or when ctx
+// ends.
+func nextLine(ctx context.Context, lines <-chan string) (string, bool) {
+	select {
+	case <-ctx.Done():
+		return "", false
+	case l, ok := <-lines:
+		return l, ok
 	}
 }
 

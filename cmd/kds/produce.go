@@ -123,15 +123,9 @@ func (p producerSession) run(ctx context.Context, in io.Reader) error {
 	})
 	p.out.Say("producer ready; type help for commands")
 	for {
-		var line string
-		select {
-		case <-ctx.Done():
+		line, ok := nextLine(ctx, lines)
+		if !ok {
 			return nil
-		case l, ok := <-lines:
-			if !ok {
-				return nil
-			}
-			line = l
 		}
 		cmd, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
 		rest = strings.TrimSpace(rest)
