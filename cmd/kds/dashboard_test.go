@@ -320,7 +320,17 @@ func TestDashboardShowsWhatTheTopicManagerCouldNotDo(t *testing.T) {
 	if got := d.show(t, "taken"); got.Status != "approved" || !strings.Contains(got.Error, "already exists") {
 		t.Fatalf("the API says taken is %+v, want approved with Kafka's refusal", got)
 	}
+	// The approval went to kds.poison with Kafka's reason. The admin
+	// removes the stray topic and requeues it from the page.
+	p.waitFor("the poison panel", `!document.getElementById("poison").hidden &&
+		document.querySelector('#poison-list li')?.textContent.includes("already exists in Kafka")`)
 	p.screenshot("dashboard-error.png")
+	if err := admin.DeleteTopic("taken"); err != nil {
+		t.Fatal(err)
+	}
+	p.do("requeue the approval", chromedp.Click(`#poison-list li button.requeue`))
+	p.waitFor("the requeued approval to take effect", `document.querySelector("#poison-list li button.requeue")?.textContent === "requeued"`)
+	p.waitRow("active", "taken")
 	p.checkClean()
 
 	// An open page does not hold up a graceful shutdown: its stream ends,
@@ -449,5 +459,39 @@ func TestDashboardKeepsUpWithAThousandTopics(t *testing.T) {
 	p.waitFor("the whole list again", `document.querySelectorAll('details.section[data-status="pending"] tbody tr').length === 100`)
 	p.do("show more", chromedp.Click(chromedp.CSS(`details.section[data-status="pending"] button.more`)))
 	p.waitFor("two pages", `document.querySelectorAll('details.section[data-status="pending"] tbody tr').length === 200`)
+	p.checkClean()
+}
+
+// TestDashboardShowsDrift: a topic someone created in Kafka behind kds's
+// back is reported by the topic manager's next comparison, and the page
+// lists it; a viewer sees it too.
+func TestDashboardShowsDrift(t *testing.T) {
+	t.Parallel()
+	requireChromium(t)
+	d := startDev(t, devOptions{env: []string{"KDS_TOPIC_MANAGER_RECONCILE_INTERVAL=500ms"}})
+	cfg := sarama.NewConfig()
+	cfg.Version = sarama.V2_8_0_0
+	admin, err := sarama.NewClusterAdmin(d.KafkaAddrs, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if err := admin.CreateTopic("legacy.orders", &sarama.TopicDetail{NumPartitions: 2, ReplicationFactor: 1}, false); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the orphan reported by kds topic drift", func() (bool, string) {
+		r := d.kds(t, "topic", "drift", "-o", "json")
+		return strings.Contains(r.Stdout, `"legacy.orders"`) && strings.Contains(r.Stdout, `"orphan"`), r.String()
+	})
+	viewer := d.mustKds(t, "token", "create", "watcher", "--role", "viewer", "-o", "json")
+	var tok tokenDoc
+	decodeJSON(t, viewer, &tok)
+	p := openDashboard(t, d, 1280, 900)
+	p.signIn(tok.Token)
+	p.waitFor("the drift panel", `!document.getElementById("drift").hidden &&
+		document.querySelector('#drift-list li[data-kind="orphan"]')?.textContent.includes("legacy.orders")`)
+	if !eval[bool](p.browser, `document.getElementById("poison").hidden`) {
+		t.Error("the poison panel shows while kds.poison is empty")
+	}
 	p.checkClean()
 }

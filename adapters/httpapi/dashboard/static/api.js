@@ -57,6 +57,9 @@ export function topicPath(name, rest = '') {
 }
 
 export const whoami = () => call('GET', '/api/v1/whoami');
+export const poison = () => call('GET', '/api/v1/poison');
+export const requeuePoison = (id) => call('POST', '/api/v1/poison/' + encodeURIComponent(id) + '/requeue');
+export const drift = () => call('GET', '/api/v1/drift');
 export const signIn = (token) => call('POST', '/api/v1/session', { token });
 export const signOut = () => call('DELETE', '/api/v1/session');
 export const topics = () => call('GET', '/api/v1/topics');

@@ -12,6 +12,7 @@ import { TopicsView } from './topics.js';
 import { LiveMessages } from './live.js';
 import { RatesView } from './rates.js';
 import { Subscriptions } from './subscriptions.js';
+import { Trouble } from './trouble.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -48,6 +49,11 @@ const view = new TopicsView({ sections: $('sections'), summary: $('summary'), at
 const live = new LiveMessages({ select: $('live-topic'), pause: $('live-pause'), status: $('live-status'), stats: $('live-stats'), list: $('live-list'), empty: $('live-empty') });
 const rates = new RatesView({ list: $('rates-list'), summary: $('rates-summary'), empty: $('rates-empty'), onSelect: select });
 const subscriptions = new Subscriptions({ list: $('subs-list'), summary: $('subs-summary'), empty: $('subs-empty'), onSelect: select, onError: failed });
+const trouble = new Trouble({
+  poison: $('poison'), poisonList: $('poison-list'), poisonCount: $('poison-count'),
+  drift: $('drift'), driftList: $('drift-list'), driftSummary: $('drift-summary'),
+  isAdmin: () => !!state.who && state.who.role === 'admin', onSelect: select, onError: failed,
+});
 const stream = new api.Stream({
   onEvent,
   onRates: (r) => rates.update(r),
@@ -55,6 +61,7 @@ const stream = new api.Stream({
   onOpen: () => {
     refreshAll();
     subscriptions.changed();
+    trouble.start();
   },
 });
 
@@ -144,6 +151,7 @@ function onEvent(ev) {
   if (ev.topic) markDirty(ev.topic);
   // Subscriptions end with their topic's generation.
   if (['SubscriptionChanged', 'TopicActivated', 'TopicDeactivated', 'TopicDeleted'].includes(ev.type)) subscriptions.changed();
+  trouble.event(ev);
 }
 
 function connection(s) {
@@ -405,6 +413,7 @@ function stop() {
   feed.clear();
   live.clear();
   rates.clear();
+  trouble.stop();
   subscriptions.stop();
   replace($('detail'), h('p', { className: 'muted' }, 'Select a topic to see its details and history.'));
 }
