@@ -6,6 +6,7 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net"
@@ -109,7 +110,7 @@ func open(ctx context.Context, c Config, database string) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.Where(), err)
 	}
-	db := sql.OpenDB(connector)
+	db := sql.OpenDB(namingConnector{Connector: connector, where: c.Where()})
 	db.SetMaxOpenConns(c.MaxOpenConns)
 	db.SetMaxIdleConns(c.MaxOpenConns)
 	db.SetConnMaxLifetime(c.ConnMaxLifetime)
@@ -117,9 +118,25 @@ func open(ctx context.Context, c Config, database string) (*sql.DB, error) {
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {
 		_ = db.Close()
-		return nil, &UnreachableError{Where: c.Where(), Err: err}
+		return nil, Unreachable(c.Where(), err)
 	}
 	return db, nil
+}
+
+// namingConnector says which database could not be reached when a new
+// connection fails, so that a request refused because MySQL is down says
+// so instead of naming only an address.
+type namingConnector struct {
+	driver.Connector
+	where string
+}
+
+func (c namingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, &UnreachableError{Where: c.where, Err: err}
+	}
+	return conn, nil
 }
 
 // UnreachableError is returned when the database does not answer.
@@ -131,6 +148,16 @@ type UnreachableError struct {
 func (e *UnreachableError) Error() string { return fmt.Sprintf("cannot reach %s: %v", e.Where, e.Err) }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// Unreachable is err as an *UnreachableError naming where, unless it
+// already is one.
+func Unreachable(where string, err error) error {
+	var u *UnreachableError
+	if errors.As(err, &u) {
+		return err
+	}
+	return &UnreachableError{Where: where, Err: err}
+}
 
 // CreateDatabase creates the configured database unless it exists.
 func CreateDatabase(ctx context.Context, c Config) error {

@@ -142,7 +142,8 @@ func TestPruneKeepsUnforwardedRows(t *testing.T) {
 		}
 	}
 	// The forwarder has delivered up to offset 3.
-	if _, err := db.ExecContext(ctx, "INSERT INTO watermill_offsets_kds_outbox (consumer_group, offset_acked, offset_consumed) VALUES (?, 3, 3)", mysql.ForwarderConsumerGroup); err != nil {
+	if _, err := db.ExecContext(ctx, "INSERT INTO watermill_offsets_kds_outbox (consumer_group, offset_acked, offset_consumed) VALUES (?, 3, 3) "+
+		"ON DUPLICATE KEY UPDATE offset_acked = 3, offset_consumed = 3", mysql.ForwarderConsumerGroup); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := outbox.Prune(ctx, db, -time.Hour); err != nil || n != 2 {

@@ -175,7 +175,7 @@ func (s *service) readinessChecks() []httpapi.Check {
 	return []httpapi.Check{
 		{Name: "mysql", Fn: func(ctx context.Context) error {
 			if err := s.db.PingContext(ctx); err != nil {
-				return &mysql.UnreachableError{Where: s.cfg.mysql().Where(), Err: err}
+				return mysql.Unreachable(s.cfg.mysql().Where(), err)
 			}
 			return nil
 		}},
