@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/ThreeDotsLabs/watermill"
 	wkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
@@ -57,7 +58,10 @@ func (q *PoisonQueue) Requeue(ctx context.Context, id string) (command.PoisonMes
 		if m.Topic != topic.CommandsTopic && m.Topic != topic.EventsTopic {
 			return m, fmt.Errorf("poison message %s came from %q: only kds.commands and kds.events are requeued", id, m.Topic)
 		}
-		msg := message.NewMessage(m.ID, r.Value)
+		// A new message, with an id of its own: should it fail again, its
+		// poison record must be told apart from this one, which stays on
+		// kds.poison.
+		msg := message.NewMessage(watermill.NewUUID(), r.Value)
 		for _, h := range r.Headers {
 			k := string(h.Key)
 			if k == wkafka.UUIDHeaderKey || strings.HasSuffix(k, "_poisoned") {
