@@ -3,6 +3,7 @@ package mysql
 import (
 	"context"
 	stdsql "database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -139,8 +140,8 @@ type wakeableBackoff struct {
 
 func (b wakeableBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
 	if err != nil {
-		if strings.Contains(strings.ToLower(err.Error()), "deadlock") {
-			return 0
+		if strings.Contains(strings.ToLower(err.Error()), "deadlock") || errors.Is(err, context.Canceled) {
+			return 0 // a deadlock is tried again at once; a cancel is the shutdown
 		}
 		logger.Error("Cannot read the outbox", err, watermill.LogFields{"retry_in": b.retry})
 		return b.retry

@@ -75,13 +75,17 @@ const reconcileConcurrency = 64
 // reported or imported. kds's internal topics and Kafka's are left alone.
 func (m TopicManager) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconciliation, error) {
 	r := Reconciliation{StartedAt: time.Now().UTC(), Findings: []Finding{}}
-	inKafka, err := m.cluster.Topics(ctx)
-	if err != nil {
-		return r, fmt.Errorf("list the topics in Kafka: %w", err)
-	}
+	// MySQL first: a topic that moves on in between is then seen in Kafka
+	// ahead of its record, and the repairs re-check the record before they
+	// act. Kafka first would make a topic activated in between look
+	// missing from Kafka, and record a repair that never happened.
 	stored, err := m.topics.All(ctx)
 	if err != nil {
 		return r, fmt.Errorf("list kds's topics: %w", err)
+	}
+	inKafka, err := m.cluster.Topics(ctx)
+	if err != nil {
+		return r, fmt.Errorf("list the topics in Kafka: %w", err)
 	}
 	var (
 		mu   sync.Mutex
