@@ -360,16 +360,25 @@ func TestReplicasAcrossBrokers(t *testing.T) {
 
 	d.request(t, "replicated", "-p", "2", "-r", "3")
 	wantLines(t, d.mustKds(t, "topic", "approve", "replicated"), "replicated: active in Kafka (2 partitions, replication factor 3)")
+	d.request(t, "paired", "-p", "4", "-r", "2")
+	wantLines(t, d.mustKds(t, "topic", "approve", "paired"), "paired: active in Kafka (4 partitions, replication factor 2)")
+	// More replicas than brokers is refused when asked, and nothing is kept.
+	wantFailure(t, d.kds(t, "topic", "request", "crowded", "-r", "4"), 1, "replication factor 4 is more than the 3 broker(s) in the cluster")
+	wantFailure(t, d.kds(t, "topic", "show", "crowded"), 1, `topic "crowded" not found`)
 
-	eventually(t, "replicated in Kafka, 3 replicas per partition", func() (bool, string) {
+	want := map[string]struct{ partitions, replicas int }{"replicated": {2, 3}, "paired": {4, 2}}
+	eventually(t, "replicated and paired in Kafka, each partition on distinct brokers", func() (bool, string) {
 		topics, brokers := kafkaTopics(t, kcat, d.KafkaAddrs)
-		tp := topics["replicated"]
-		ok := brokers == 3 && len(tp.Partitions) == 2
-		for _, replicas := range tp.Partitions {
-			distinct := slices.Compact(slices.Sorted(slices.Values(replicas)))
-			ok = ok && len(replicas) == 3 && len(distinct) == 3
+		ok := brokers == 3 && len(userTopics(topics)) == len(want)
+		for name, w := range want {
+			tp := topics[name]
+			ok = ok && len(tp.Partitions) == w.partitions
+			for _, replicas := range tp.Partitions {
+				distinct := slices.Compact(slices.Sorted(slices.Values(replicas)))
+				ok = ok && len(replicas) == w.replicas && len(distinct) == w.replicas
+			}
 		}
-		return ok, fmt.Sprintf("%d brokers, replicated: %v", brokers, tp.Partitions)
+		return ok, fmt.Sprintf("%d brokers, replicated: %v, paired: %v, user topics %v", brokers, topics["replicated"].Partitions, topics["paired"].Partitions, userTopics(topics))
 	})
 }
 
