@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -17,44 +16,8 @@ import (
 	"github.com/kds-io/kds/adapters/httpapi"
 	"github.com/kds-io/kds/app"
 	"github.com/kds-io/kds/app/auth"
+	"github.com/kds-io/kds/app/auth/authtest"
 )
-
-// memoryTokens is an auth.TokenStore in memory.
-type memoryTokens struct {
-	mu     sync.Mutex
-	tokens map[string]auth.Token
-	hashes map[string][sha256.Size]byte
-}
-
-func (m *memoryTokens) Add(_ context.Context, t auth.Token, hash [sha256.Size]byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.tokens[t.ID], m.hashes[t.ID] = t, hash
-	return nil
-}
-
-func (m *memoryTokens) Find(_ context.Context, id string) (auth.Token, [sha256.Size]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t, ok := m.tokens[id]
-	if !ok {
-		return auth.Token{}, [sha256.Size]byte{}, auth.ErrTokenNotFound
-	}
-	return t, m.hashes[id], nil
-}
-
-func (m *memoryTokens) List(context.Context) ([]auth.Token, error) { return nil, nil }
-
-func (m *memoryTokens) Revoke(context.Context, string, time.Time) error { return nil }
-
-func (m *memoryTokens) Touch(_ context.Context, id string, at time.Time) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t := m.tokens[id]
-	t.LastUsed = &at
-	m.tokens[id] = t
-	return nil
-}
 
 // limitedAPI is a Server with only tokens behind it, a failure limit of
 // 10 a minute with a one-minute lockout, a clock the test moves, and its
@@ -72,7 +35,7 @@ const bootstrapForLimits = "bootstrap-Admin-Secret-4-limits"
 func newLimitedAPI(t *testing.T, limit httpapi.AuthLimit) *limitedAPI {
 	t.Helper()
 	a := &limitedAPI{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
-	a.tokens = auth.NewTokens(&memoryTokens{tokens: map[string]auth.Token{}, hashes: map[string][sha256.Size]byte{}}, bootstrapForLimits)
+	a.tokens = auth.NewTokens(authtest.NewTokens(), bootstrapForLimits)
 	log := slog.New(slog.NewTextHandler(&lockedWriter{mu: &a.mu, w: &a.log}, nil))
 	s := httpapi.NewServer(app.Application{Tokens: a.tokens}, httpapi.NewBroadcaster(), nil, log, httpapi.WithAuthLimit(limit))
 	httpapi.SetAuthClock(s, func() time.Time {

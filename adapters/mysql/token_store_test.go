@@ -8,6 +8,7 @@ import (
 	"github.com/kds-io/kds/adapters/mysql"
 	"github.com/kds-io/kds/adapters/mysql/mysqltest"
 	"github.com/kds-io/kds/app/auth"
+	"github.com/kds-io/kds/app/auth/authtest"
 )
 
 func TestTokensInMySQL(t *testing.T) {
@@ -45,4 +46,12 @@ func TestTokensInMySQL(t *testing.T) {
 	if err := tokens.Revoke(ctx, root, "000000000000"); !errors.Is(err, auth.ErrTokenNotFound) {
 		t.Fatalf("revoking an unknown token: %v", err)
 	}
+}
+
+func TestTokenStoreMeetsTheContract(t *testing.T) {
+	t.Parallel()
+	authtest.TokenStoreContract(t, func(t *testing.T) auth.TokenStore {
+		db, _ := mysqltest.NewDatabase(t)
+		return mysql.NewTokenStore(db)
+	})
 }
