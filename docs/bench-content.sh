@@ -12,12 +12,22 @@ cd "$(dirname "$0")/.."
 messages=${1:-500000}
 subscriptions=${2:-500}
 work=$(mktemp -d)
-trap 'kill $dev_pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+export KDS_MYSQL_DATABASE=kds_bench_content_$$
+cleanup() {
+  kill "${dev_pid:-}" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+  # The database kds dev created for this run.
+  if command -v mysql >/dev/null; then
+    MYSQL_PWD=${KDS_MYSQL_PASSWORD:-} mysql -h "${KDS_MYSQL_HOST:-127.0.0.1}" -P "${KDS_MYSQL_PORT:-3306}" \
+      -u "${KDS_MYSQL_USER:-root}" -e "DROP DATABASE IF EXISTS $KDS_MYSQL_DATABASE" || true
+  fi
+}
+trap cleanup EXIT
 
 go build -o "$work/kds" ./cmd/kds
 kds() { "$work/kds" "$@"; }
 
-export KDS_MYSQL_DATABASE=kds_bench_content_$$
 token=bench-$$
 "$work/kds" dev --kafka-addr 127.0.0.1:0 --http-addr 127.0.0.1:0 --admin-token "$token" >"$work/dev.out" 2>"$work/dev.err" &
 dev_pid=$!
