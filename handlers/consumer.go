@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -205,12 +206,7 @@ func (c *Consumer) Refresh(ctx context.Context) error {
 func (c *Consumer) Attached() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	names := make([]string, 0, len(c.attached))
-	for n := range c.attached {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
+	return slices.Sorted(maps.Keys(c.attached))
 }
 
 // Close detaches everything, committing what was read; the subscriptions

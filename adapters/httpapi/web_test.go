@@ -342,23 +342,7 @@ func readFrames(body io.Reader, frames chan<- sseFrame) {
 // openStream opens /api/v1/events with the given header and cookies.
 func (w *webAPI) openStream(t *testing.T, ctx context.Context, header map[string]string, cookies ...*http.Cookie) (*http.Response, <-chan sseFrame) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.url+"/api/v1/events", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	for _, c := range cookies {
-		req.AddCookie(c)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	frames := make(chan sseFrame, 16)
-	go readFrames(resp.Body, frames)
-	return resp, frames
+	return w.openPath(t, ctx, "/api/v1/events", header, cookies...)
 }
 
 func nextFrame(t *testing.T, frames <-chan sseFrame, what string) sseFrame {

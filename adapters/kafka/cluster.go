@@ -87,14 +87,19 @@ func (c *Cluster) Brokers(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
-		brokers, _, err := admin.DescribeCluster()
-		if err != nil {
-			return &UnreachableError{Where: c.config.Where(), Err: err}
-		}
-		n = len(brokers)
-		return nil
+		n, err = c.brokerCount(admin)
+		return err
 	})
 	return n, err
+}
+
+// brokerCount asks the cluster for its brokers.
+func (c *Cluster) brokerCount(admin sarama.ClusterAdmin) (int, error) {
+	brokers, _, err := admin.DescribeCluster()
+	if err != nil {
+		return 0, &UnreachableError{Where: c.config.Where(), Err: err}
+	}
+	return len(brokers), nil
 }
 
 // CreateTopic implements command.KafkaCluster. Concurrent calls share one

@@ -95,14 +95,10 @@ func (c *Cluster) sameSpecs(admin sarama.ClusterAdmin, items []creation, which [
 			errs[w] = fmt.Errorf("describe topic %q: %v", it.name, errors.Join(err, errors.New("incomplete answer")))
 			continue
 		}
-		partitions, replicas := int32(len(m.Partitions)), int16(0)
-		if partitions > 0 {
-			replicas = int16(len(m.Partitions[0].Replicas))
-		}
-		if partitions != it.spec.Partitions || replicas != it.spec.ReplicationFactor {
+		if l := layoutOf(m); l.Partitions != it.spec.Partitions || l.ReplicationFactor != it.spec.ReplicationFactor {
 			errs[w] = &command.ClusterRefusedError{Op: "create", Topic: it.name.String(),
 				Reason: fmt.Sprintf("it already exists in Kafka with %d partitions and replication factor %d, not %d and %d",
-					partitions, replicas, it.spec.Partitions, it.spec.ReplicationFactor)}
+					l.Partitions, l.ReplicationFactor, it.spec.Partitions, it.spec.ReplicationFactor)}
 		}
 	}
 }

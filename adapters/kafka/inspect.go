@@ -31,15 +31,15 @@ func (c *Cluster) Inspect(ctx context.Context, names []string) (Inspection, erro
 		if err != nil {
 			return err
 		}
-		brokers, _, err := admin.DescribeCluster()
+		brokers, err := c.brokerCount(admin)
 		if err != nil {
-			return &UnreachableError{Where: c.config.Where(), Err: err}
+			return err
 		}
 		metas, err := admin.DescribeTopics(names)
 		if err != nil {
 			return &UnreachableError{Where: c.config.Where(), Err: err}
 		}
-		in = Inspection{Brokers: len(brokers), Topics: make(map[string]TopicLayout, len(metas))}
+		in = Inspection{Brokers: brokers, Topics: make(map[string]TopicLayout, len(metas))}
 		for _, m := range metas {
 			switch {
 			case errors.Is(m.Err, sarama.ErrUnknownTopicOrPartition):
@@ -47,13 +47,18 @@ func (c *Cluster) Inspect(ctx context.Context, names []string) (Inspection, erro
 			case !errors.Is(m.Err, sarama.ErrNoError):
 				return fmt.Errorf("describe topic %q: %w", m.Name, m.Err)
 			}
-			layout := TopicLayout{Partitions: int32(len(m.Partitions))}
-			if len(m.Partitions) > 0 {
-				layout.ReplicationFactor = int16(len(m.Partitions[0].Replicas))
-			}
-			in.Topics[m.Name] = layout
+			in.Topics[m.Name] = layoutOf(m)
 		}
 		return nil
 	})
 	return in, err
+}
+
+// layoutOf reads a topic's layout from its metadata.
+func layoutOf(m *sarama.TopicMetadata) TopicLayout {
+	l := TopicLayout{Partitions: int32(len(m.Partitions))}
+	if len(m.Partitions) > 0 {
+		l.ReplicationFactor = int16(len(m.Partitions[0].Replicas))
+	}
+	return l
 }

@@ -2,6 +2,7 @@ package content
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
@@ -55,12 +56,7 @@ func (a *ActiveTopics) IsActive(name string) bool {
 func (a *ActiveTopics) List() []string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	names := make([]string, 0, len(a.active))
-	for n := range a.active {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
+	return slices.Sorted(maps.Keys(a.active))
 }
 
 // NotActiveError refuses content for a topic that is not active.
