@@ -22,15 +22,17 @@ type Cluster struct {
 	mu    sync.Mutex
 	admin sarama.ClusterAdmin
 
-	// Concurrent creations and deletions share admin requests.
-	creates *batcher[creation]
-	deletes *batcher[topic.Name]
+	// Concurrent creations, validations and deletions share admin requests.
+	creates     *batcher[creation]
+	validations *batcher[creation]
+	deletes     *batcher[topic.Name]
 }
 
 // NewCluster talks to the cluster c describes.
 func NewCluster(c Config) *Cluster {
 	cl := &Cluster{config: c}
 	cl.creates = newBatcher(cl.createTopics)
+	cl.validations = newBatcher(cl.validateTopics)
 	cl.deletes = newBatcher(cl.deleteTopics)
 	return cl
 }
@@ -114,19 +116,10 @@ func (c *Cluster) DeleteTopic(ctx context.Context, name topic.Name) error {
 	return c.deletes.do(ctx, name)
 }
 
-// ValidateTopic implements command.KafkaCluster.
+// ValidateTopic implements command.KafkaCluster. Concurrent calls share one
+// validate-only CreateTopics request.
 func (c *Cluster) ValidateTopic(ctx context.Context, name topic.Name, spec topic.Spec) error {
-	return withContext(ctx, func() error {
-		admin, err := c.connect()
-		if err != nil {
-			return err
-		}
-		err = admin.CreateTopic(name.String(), detail(spec), true)
-		if errors.Is(err, sarama.ErrTopicAlreadyExists) {
-			return &command.ClusterRefusedError{Op: "create", Topic: name.String(), Reason: "a topic of that name already exists in Kafka, unknown to kds"}
-		}
-		return explain(admin, name, spec, err)
-	})
+	return c.validations.do(ctx, creation{name: name, spec: spec})
 }
 
 // EnsureTopics creates the given topics unless they exist, as kds does

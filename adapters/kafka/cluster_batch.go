@@ -38,38 +38,75 @@ func (c *Cluster) controller() (sarama.ClusterAdmin, *sarama.Broker, error) {
 	return admin, b, nil
 }
 
-// createTopics creates a batch of topics in one request. A topic that
-// already exists with the partitions and replication factor asked for
-// counts as created.
-func (c *Cluster) createTopics(items []creation) []error {
+// requestCreation sends one CreateTopics request for items, or only asks
+// whether the broker would create them, and returns each item's answer:
+// nil when created (or creatable), else the broker's error for it.
+func (c *Cluster) requestCreation(items []creation, validateOnly bool) (sarama.ClusterAdmin, []error, error) {
 	admin, controller, err := c.controller()
 	if err != nil {
-		return allFailed(len(items), err)
+		return nil, nil, err
 	}
 	details := make(map[string]*sarama.TopicDetail, len(items))
 	for _, it := range items {
 		details[it.name.String()] = detail(it.spec)
 	}
 	sc := c.config.sarama()
-	resp, err := controller.CreateTopics(sarama.NewCreateTopicsRequest(sc.Version, details, sc.Admin.Timeout, false))
+	resp, err := controller.CreateTopics(sarama.NewCreateTopicsRequest(sc.Version, details, sc.Admin.Timeout, validateOnly))
 	if err != nil {
-		return allFailed(len(items), fmt.Errorf("create %d topics: %w", len(items), err))
+		return nil, nil, fmt.Errorf("create %d topics: %w", len(items), err)
 	}
-	errs := make([]error, len(items))
-	var existing []int
+	answers := make([]error, len(items))
 	for i, it := range items {
 		te, ok := resp.TopicErrors[it.name.String()]
 		switch {
 		case !ok:
-			errs[i] = fmt.Errorf("create topic %q: %w", it.name, sarama.ErrIncompleteResponse)
-		case te == nil || errors.Is(te.Err, sarama.ErrNoError):
-		case errors.Is(te.Err, sarama.ErrTopicAlreadyExists):
-			existing = append(existing, i)
+			answers[i] = fmt.Errorf("create topic %q: %w", it.name, sarama.ErrIncompleteResponse)
+		case te != nil && !errors.Is(te.Err, sarama.ErrNoError):
+			answers[i] = te
+		}
+	}
+	return admin, answers, nil
+}
+
+// createTopics creates a batch of topics in one request. A topic that
+// already exists with the partitions and replication factor asked for
+// counts as created.
+func (c *Cluster) createTopics(items []creation) []error {
+	admin, errs, err := c.requestCreation(items, false)
+	if err != nil {
+		return allFailed(len(items), err)
+	}
+	var existing []int
+	for i, it := range items {
+		switch {
+		case errs[i] == nil:
+		case errors.Is(errs[i], sarama.ErrTopicAlreadyExists):
+			existing, errs[i] = append(existing, i), nil // unless sameSpecs finds another spec
 		default:
-			errs[i] = explain(admin, it.name, it.spec, te)
+			errs[i] = explain(admin, it.name, it.spec, errs[i])
 		}
 	}
 	c.sameSpecs(admin, items, existing, errs)
+	return errs
+}
+
+// validateTopics asks, in one request, whether the broker would create a
+// batch of topics; one that exists already is refused, as kds does not
+// know it.
+func (c *Cluster) validateTopics(items []creation) []error {
+	admin, errs, err := c.requestCreation(items, true)
+	if err != nil {
+		return allFailed(len(items), err)
+	}
+	for i, it := range items {
+		switch {
+		case errs[i] == nil:
+		case errors.Is(errs[i], sarama.ErrTopicAlreadyExists):
+			errs[i] = &command.ClusterRefusedError{Op: "create", Topic: it.name.String(), Reason: "a topic of that name already exists in Kafka, unknown to kds"}
+		default:
+			errs[i] = explain(admin, it.name, it.spec, errs[i])
+		}
+	}
 	return errs
 }
 

@@ -15,8 +15,8 @@ import (
 	"github.com/kds-io/kds/app/topic"
 )
 
-// TestConcurrentCreationsShareRequests: a thousand topics activated at once
-// must not cost a thousand round trips.
+// TestConcurrentCreationsShareRequests: a thousand topics requested,
+// activated or deleted at once must not cost a thousand round trips.
 func TestConcurrentCreationsShareRequests(t *testing.T) {
 	t.Parallel()
 	c := kfake.MustCluster(kfake.NumBrokers(1))
@@ -64,6 +64,16 @@ func TestConcurrentCreationsShareRequests(t *testing.T) {
 	}
 	if len(topics) != n {
 		t.Fatalf("%d topics in Kafka, want %d", len(topics), n)
+	}
+	createRequests := creates.Load()
+	each(func(n topic.Name) error {
+		return cl.ValidateTopic(ctx, topic.MustParseName("v"+n.String()), topic.Spec{Partitions: 1, ReplicationFactor: 1})
+	})
+	if validations := creates.Load() - createRequests; validations > n/10 {
+		t.Fatalf("%d validate-only requests for %d topics: not batched", validations, n)
+	}
+	if topics, _ := cl.Topics(ctx); len(topics) != n {
+		t.Fatalf("validating created topics: %d in Kafka", len(topics))
 	}
 	each(func(n topic.Name) error { return cl.DeleteTopic(ctx, n) })
 	if topics, _ := cl.Topics(ctx); len(topics) != 0 {

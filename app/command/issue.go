@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"sync"
 	"time"
 
 	"github.com/kds-io/kds/app/auth"
@@ -43,21 +44,30 @@ func NewIssueHandler(topics TopicRepository, queue Queue, cluster KafkaCluster, 
 	return IssueHandler{topics: topics, queue: queue, cluster: cluster, policy: policy}
 }
 
+// checkConcurrency bounds the checks of a batch under way at once: each
+// waits on MySQL and the broker, and the broker answers concurrent checks
+// together.
+const checkConcurrency = 16
+
 // Handle checks every issue and queues them all in one transaction, or
 // none: the error then joins the problem of each issue that has one.
 func (h IssueHandler) Handle(ctx context.Context, by auth.Principal, issues ...Issue) ([]Command, error) {
-	cmds := make([]Command, 0, len(issues))
-	var problems []error
-	for _, is := range issues {
-		cmd, err := h.check(ctx, by, is, false)
-		if err != nil {
-			problems = append(problems, err)
-			continue
-		}
-		cmds = append(cmds, cmd)
+	cmds := make([]Command, len(issues))
+	errs := make([]error, len(issues))
+	sem := make(chan struct{}, checkConcurrency)
+	var wg sync.WaitGroup
+	for i, is := range issues {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			cmds[i], errs[i] = h.check(ctx, by, is, false)
+		}()
 	}
-	if len(problems) > 0 {
-		return nil, errors.Join(problems...)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	if err := h.queue.Enqueue(ctx, cmds...); err != nil {
 		return nil, fmt.Errorf("queue commands: %w", err)
