@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -34,19 +33,7 @@ const (
 // when there is none, or fails it in CI (KDS_TEST_REQUIRE_MYSQL=1).
 func requireChromium(t *testing.T) string {
 	t.Helper()
-	var errs []string
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
-		path, err := exec.LookPath(name)
-		if err == nil {
-			return path
-		}
-		errs = append(errs, err.Error())
-	}
-	if mysqlRequired() {
-		t.Fatalf("chromium is required for the dashboard tests (KDS_TEST_REQUIRE_MYSQL=1): %s; install it with apt-get install chromium", strings.Join(errs, "; "))
-	}
-	t.Skipf("skipping: chromium is not installed (%s); the dashboard tests drive it headless", strings.Join(errs, "; "))
-	return ""
+	return requireProgram(t, "chromium", "to drive the dashboard headless", "/usr/bin/chromium", "chromium", "chromium-browser")
 }
 
 // browser is one headless Chromium with one tab, stopped when the test

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -64,10 +63,7 @@ func (d *devServer) startAs(t *testing.T, token string, args ...string) *kdsProc
 // included.
 func (d *devServer) startOnTerminal(t *testing.T, line string) *kdsProcess {
 	t.Helper()
-	script, err := exec.LookPath("script")
-	if err != nil {
-		t.Skipf("skipping: script(1) from util-linux makes the pseudo-terminal and is not installed (%v)", err)
-	}
+	script := requireProgram(t, "bsdutils", "to make a pseudo-terminal", "script")
 	return d.startProgram(t, d.AdminToken, script, "--quiet", "--flush", "--return", "--command", line, "/dev/null")
 }
 
@@ -579,21 +575,4 @@ func (d *devServer) waitAttached(t *testing.T, consumer string, pid int, topics 
 		in, ok := c.alive(pid)
 		return ok && slices.Equal(in.Attached, topics), fmt.Sprintf("%+v", c)
 	})
-}
-
-// api calls the HTTP API as admin and returns the status code.
-func (d *devServer) api(t *testing.T, method, path string) int {
-	t.Helper()
-	req, err := http.NewRequest(method, d.APIURL+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+d.AdminToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode
 }

@@ -37,9 +37,8 @@ func TestSendIsReadByKcat(t *testing.T) {
 	}
 
 	// Another producer, with a key: the header names the token.
-	var alice tokenDoc
-	decodeJSON(t, d.kds(t, "token", "create", "alice", "--role", "producer", "-o", "json"), &alice)
-	if r := d.kdsAs(t, alice.Token, "send", "greetings", "from alice", "--key", "k1"); r.Code != 0 {
+	alice := d.createToken(t, "alice", "producer")
+	if r := d.kdsAs(t, alice, "send", "greetings", "from alice", "--key", "k1"); r.Code != 0 {
 		t.Fatalf("want exit 0\n%s", r)
 	}
 
@@ -90,10 +89,9 @@ func TestConsumeShowsWhatOtherClientsProduce(t *testing.T) {
 	kcat := requireKcat(t)
 	d := startDev(t, devOptions{})
 	d.activeTopic(t, "plain", 2)
-	var carol tokenDoc
-	decodeJSON(t, d.kds(t, "token", "create", "carol", "--role", "consumer", "-o", "json"), &carol)
+	carol := d.createToken(t, "carol", "consumer")
 
-	c := d.startAs(t, carol.Token, "consume", "--id", "plain-reader", "--topics", "plain", "-o", "json")
+	c := d.startAs(t, carol, "consume", "--id", "plain-reader", "--topics", "plain", "-o", "json")
 	c.waitStderr(t, "✓ subscribed to plain")
 	want := numbered("kcat", 1, 50)
 	kcatWrite(t, kcat, d.KafkaAddrs, "plain", want)
@@ -245,8 +243,8 @@ func TestDeactivationDetachesConsumersBeforeDeletion(t *testing.T) {
 	c.waitStderr(t, "topic stubborn was deactivated by admin: unsubscribed")
 	d.waitAttached(t, "watcher", c.pid())
 	c.interrupt(t)
-	if s, _ := d.consumers(t)["watcher"].subscription("stubborn"); s.Live {
-		t.Errorf("watcher's subscription to stubborn is still live: %+v", s)
+	if s, ok := d.consumers(t)["watcher"].subscription("stubborn"); !ok || s.Live {
+		t.Errorf("watcher's subscription to stubborn: %+v (found %v), want ended", s, ok)
 	}
 }
 
@@ -471,7 +469,7 @@ func TestConsumeInteractively(t *testing.T) {
 	c.waitOutput(t, "stdout", c.stdout, "the message's details", regexp.MustCompile(`(?m)^    from admin, sent \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \(partition 0, offset 0\)$`).MatchString)
 
 	// A subscription made elsewhere: refresh follows it.
-	if code := d.api(t, "PUT", "/api/v1/consumers/desk/subscriptions/beta"); code != 201 {
+	if code := call(t, "PUT", d.APIURL+"/api/v1/consumers/desk/subscriptions/beta", d.AdminToken, "").status; code != 201 {
 		t.Fatalf("PUT the subscription to beta: %d", code)
 	}
 	c.writeLine(t, "refresh")

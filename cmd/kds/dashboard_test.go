@@ -8,9 +8,6 @@ package main_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -236,53 +233,33 @@ func TestDashboardFollowsTheLifecycleLive(t *testing.T) {
 	p.screenshot("dashboard-admin.png")
 	p.checkClean()
 
-	// The same run as Prometheus sees it, without a token.
-	scrape := d.metrics(t)
-	for series, want := range map[string]float64{
-		`kds_commands_issued_total{outcome="queued",type="ApproveTopic"}`:                                 2,
-		`kds_commands_issued_total{outcome="queued",type="RejectTopic"}`:                                  2,
-		`kds_commands_handled_total{outcome="applied",type="ActivateTopic"}`:                              2,
-		`kds_commands_handled_total{outcome="applied",type="DeleteTopic"}`:                                1,
-		`kds_topic_transitions_total{action="activate"}`:                                                  2,
-		`kds_topic_transitions_total{action="delete"}`:                                                    1,
-		`kds_dashboard_event_streams`:                                                                     1,
-		`kds_dashboard_sign_ins_total{outcome="ok"}`:                                                      1,
-		`kds_watermill_handler_execution_time_seconds_count{handler_name="kds-lifecycle",success="true"}`: 1,
+	// The same run as Prometheus sees it, without a token: a fresh kds dev
+	// counts exactly what this test did.
+	scrape := metricsPage(t, d.APIURL)
+	for _, m := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"kds_commands_issued_total", []string{`outcome="queued"`, `type="ApproveTopic"`}, 2},
+		{"kds_commands_issued_total", []string{`outcome="queued"`, `type="RejectTopic"`}, 2},
+		{"kds_commands_handled_total", []string{`outcome="applied"`, `type="ActivateTopic"`}, 2},
+		{"kds_commands_handled_total", []string{`outcome="applied"`, `type="DeleteTopic"`}, 1},
+		{"kds_topic_transitions_total", []string{`action="activate"`}, 2},
+		{"kds_topic_transitions_total", []string{`action="delete"`}, 1},
+		{"kds_dashboard_event_streams", nil, 1},
+		{"kds_dashboard_sign_ins_total", []string{`outcome="ok"`}, 1},
 	} {
-		if got, ok := metricValue(scrape, series); !ok || got < want {
-			t.Errorf("/metrics: %s = %v (present %v), want at least %v", series, got, ok, want)
+		if got := metric(scrape, m.name, m.labels...); got != m.want {
+			t.Errorf("/metrics: %s%v = %v, want %v", m.name, m.labels, got, m.want)
 		}
 	}
-	if lag, ok := metricValue(scrape, "kds_outbox_lag"); !ok || lag < 0 {
-		t.Errorf("/metrics: kds_outbox_lag = %v (present %v)", lag, ok)
+	if got := metric(scrape, "kds_watermill_handler_execution_time_seconds_count", `handler_name="kds-lifecycle"`, `success="true"`); got < 1 {
+		t.Errorf("/metrics: the lifecycle handler ran %v times, want at least once", got)
 	}
-}
-
-// metrics scrapes /metrics, which needs no token.
-func (d *devServer) metrics(t *testing.T) string {
-	t.Helper()
-	resp, err := http.Get(d.APIURL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	if !strings.Contains(scrape, "\nkds_outbox_lag ") || metric(scrape, "kds_outbox_lag") < 0 {
+		t.Errorf("/metrics: no kds_outbox_lag, or a negative one:\n%s", grepLines(scrape, "kds_outbox_lag"))
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("/metrics: %d %v", resp.StatusCode, err)
-	}
-	return string(b)
-}
-
-// metricValue finds a series (a name with its labels, as Prometheus's text
-// format writes it) in a scrape.
-func metricValue(scrape, series string) (float64, bool) {
-	for _, line := range strings.Split(scrape, "\n") {
-		if rest, ok := strings.CutPrefix(line, series+" "); ok {
-			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
-			return v, err == nil
-		}
-	}
-	return 0, false
 }
 
 // TestDashboardShowsWhatTheTopicManagerCouldNotDo approves, in the page, a
@@ -293,13 +270,7 @@ func TestDashboardShowsWhatTheTopicManagerCouldNotDo(t *testing.T) {
 	requireChromium(t)
 	d := startDev(t, devOptions{})
 	d.request(t, "taken", "-p", "2")
-	cfg := sarama.NewConfig()
-	cfg.Version = sarama.V2_8_0_0
-	admin, err := sarama.NewClusterAdmin(d.KafkaAddrs, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin := kafkaAdmin(t, d.KafkaAddrs...)
 	if err := admin.CreateTopic("taken", &sarama.TopicDetail{NumPartitions: 5, ReplicationFactor: 1}, false); err != nil {
 		t.Fatalf("create taken behind kds's back: %v", err)
 	}
@@ -352,8 +323,7 @@ func TestDashboardViewerAndSession(t *testing.T) {
 	requireChromium(t)
 	d := startDev(t, devOptions{})
 	d.request(t, "clicks", "--reason", "click stream")
-	var viewer tokenDoc
-	decodeJSON(t, d.kds(t, "token", "create", "vic", "--role", "viewer", "-o", "json"), &viewer)
+	viewer := d.createToken(t, "vic", "viewer")
 
 	p := openDashboard(t, d, 390, 844)
 	p.do("sign in with a wrong token",
@@ -361,7 +331,7 @@ func TestDashboardViewerAndSession(t *testing.T) {
 		chromedp.Click(chromedp.ID("sign-in-button")))
 	p.waitFor("the refusal", `document.getElementById("sign-in-error").textContent === "That token is not valid."`)
 	eval[string](p.browser, `document.getElementById("token").value = ""`)
-	p.signIn(viewer.Token)
+	p.signIn(viewer)
 	if who := eval[string](p.browser, `document.getElementById("who").textContent`); who != "vic viewer" {
 		t.Errorf("signed in as %q, want vic the viewer", who)
 	}
@@ -376,7 +346,7 @@ func TestDashboardViewerAndSession(t *testing.T) {
 
 	// The session cookie is out of the scripts' reach; the CSRF one is not.
 	cookies := eval[string](p.browser, `document.cookie`)
-	if strings.Contains(cookies, "kds_session") || strings.Contains(cookies, viewer.Token) || !strings.Contains(cookies, "kds_csrf=") {
+	if strings.Contains(cookies, "kds_session") || strings.Contains(cookies, viewer) || !strings.Contains(cookies, "kds_csrf=") {
 		t.Errorf("document.cookie is %q: want kds_csrf only", cookies)
 	}
 
@@ -411,7 +381,7 @@ func TestDashboardViewerAndSession(t *testing.T) {
 	p.checkClean()
 
 	// The token went into a cookie and nowhere else: not into kds's logs.
-	if out := d.stdout.String() + d.stderr.String(); strings.Contains(out, viewer.Token) {
+	if out := d.stdout.String() + d.stderr.String(); strings.Contains(out, viewer) {
 		t.Error("kds dev's output holds the viewer's token")
 	}
 }
@@ -431,12 +401,8 @@ func TestDashboardKeepsUpWithAThousandTopics(t *testing.T) {
 	for i := range n {
 		batch.Commands = append(batch.Commands, httpapi.BatchCommand{Type: "RequestTopic", Topic: fmt.Sprintf("bulk-%04d", i)})
 	}
-	client, err := httpapi.NewClient(d.APIURL, d.AdminToken)
-	if err != nil {
-		t.Fatal(err)
-	}
 	start := time.Now()
-	if _, err := client.Batch(context.Background(), batch); err != nil {
+	if _, err := apiClient(t, d.APIURL, d.AdminToken).Batch(context.Background(), batch); err != nil {
 		t.Fatalf("request %d topics: %v", n, err)
 	}
 	p.waitCount("pending", n)
@@ -469,13 +435,7 @@ func TestDashboardShowsDrift(t *testing.T) {
 	t.Parallel()
 	requireChromium(t)
 	d := startDev(t, devOptions{env: []string{"KDS_TOPIC_MANAGER_RECONCILE_INTERVAL=500ms"}})
-	cfg := sarama.NewConfig()
-	cfg.Version = sarama.V2_8_0_0
-	admin, err := sarama.NewClusterAdmin(d.KafkaAddrs, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin := kafkaAdmin(t, d.KafkaAddrs...)
 	if err := admin.CreateTopic("legacy.orders", &sarama.TopicDetail{NumPartitions: 2, ReplicationFactor: 1}, false); err != nil {
 		t.Fatal(err)
 	}
@@ -483,11 +443,8 @@ func TestDashboardShowsDrift(t *testing.T) {
 		r := d.kds(t, "topic", "drift", "-o", "json")
 		return strings.Contains(r.Stdout, `"legacy.orders"`) && strings.Contains(r.Stdout, `"orphan"`), r.String()
 	})
-	viewer := d.mustKds(t, "token", "create", "watcher", "--role", "viewer", "-o", "json")
-	var tok tokenDoc
-	decodeJSON(t, viewer, &tok)
 	p := openDashboard(t, d, 1280, 900)
-	p.signIn(tok.Token)
+	p.signIn(d.createToken(t, "watcher", "viewer"))
 	p.waitFor("the drift panel", `!document.getElementById("drift").hidden &&
 		document.querySelector('#drift-list li[data-kind="orphan"]')?.textContent.includes("legacy.orders")`)
 	if !eval[bool](p.browser, `document.getElementById("poison").hidden`) {

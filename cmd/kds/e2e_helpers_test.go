@@ -64,14 +64,27 @@ func mysqlRequired() bool { return os.Getenv("KDS_TEST_REQUIRE_MYSQL") == "1" }
 // client the tests check Kafka with.
 func requireKcat(t *testing.T) string {
 	t.Helper()
-	path, err := exec.LookPath("kcat")
-	if err == nil {
-		return path
+	return requireProgram(t, "kcat", "to check Kafka independently of kds", "kcat")
+}
+
+// requireProgram returns the path of the first of names installed. Without
+// any, the test fails where the tests must all run (KDS_TEST_REQUIRE_MYSQL=1)
+// and is skipped elsewhere.
+func requireProgram(t *testing.T, pkg, why string, names ...string) string {
+	t.Helper()
+	var errs []string
+	for _, name := range names {
+		path, err := exec.LookPath(name)
+		if err == nil {
+			return path
+		}
+		errs = append(errs, err.Error())
 	}
+	msg := fmt.Sprintf("%s is needed %s and is not installed (%s); apt-get install %s", names[0], why, strings.Join(errs, "; "), pkg)
 	if mysqlRequired() {
-		t.Fatalf("kcat is required to check Kafka independently of kds (KDS_TEST_REQUIRE_MYSQL=1): %v; install it with apt-get install kcat", err)
+		t.Fatal(msg + " (KDS_TEST_REQUIRE_MYSQL=1)")
 	}
-	t.Skipf("skipping: kcat is not installed (%v)", err)
+	t.Skip("skipping: " + msg)
 	return ""
 }
 

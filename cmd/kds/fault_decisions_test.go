@@ -61,9 +61,8 @@ func TestTwoAdminsDecideTheSameTopicAtOnce(t *testing.T) {
 	t.Parallel()
 	kcat := requireKcat(t)
 	d := startDev(t, devOptions{})
-	var second tokenDoc
-	decodeJSON(t, d.kds(t, "token", "create", "second-admin", "--role", "admin", "-o", "json"), &second)
-	approver, rejecter := apiClient(t, d.APIURL, d.AdminToken), apiClient(t, d.APIURL, second.Token)
+	second := d.createToken(t, "second-admin", "admin")
+	approver, rejecter := apiClient(t, d.APIURL, d.AdminToken), apiClient(t, d.APIURL, second)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 
@@ -78,7 +77,7 @@ func TestTwoAdminsDecideTheSameTopicAtOnce(t *testing.T) {
 
 	loser := regexp.MustCompile(`^cannot (approve|reject) topic "contested-\d{3}": it is already (approved|active|rejected) `)
 	outcomes := make([][2]decisionOutcome, len(names))
-	errs := make([]error, len(names))
+	errs := make([][2]error, len(names))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
 	for i, name := range names {
@@ -98,10 +97,7 @@ func TestTwoAdminsDecideTheSameTopicAtOnce(t *testing.T) {
 					defer both.Done()
 					<-start
 					o, err := decideAndWait(ctx, c.client, name, c.action)
-					outcomes[i][j] = o
-					if err != nil {
-						errs[i] = err
-					}
+					outcomes[i][j], errs[i][j] = o, err
 				}()
 			}
 			close(start)
@@ -113,8 +109,8 @@ func TestTwoAdminsDecideTheSameTopicAtOnce(t *testing.T) {
 	want := map[string]topic.Status{}
 	var approvals, rejections, refusedAtOnce, refusedLater int
 	for i, name := range names {
-		if errs[i] != nil {
-			t.Fatalf("%s: %v", name, errs[i])
+		if err := errors.Join(errs[i][:]...); err != nil {
+			t.Fatalf("%s: %v", name, err)
 		}
 		a, r := outcomes[i][0], outcomes[i][1]
 		if a.won == r.won {
