@@ -22,6 +22,27 @@ func (e *StaleGenerationError) Error() string {
 	return fmt.Sprintf("topic %q is at generation %d, not %d", e.Topic, e.Current, e.Requested)
 }
 
+// errMovedOn says that work planned on an earlier read of a topic is no
+// longer due: the topic is gone, or at another generation or status.
+var errMovedOn = errors.New("the topic moved on since it was read")
+
+// due reads the topic again and returns it if it is still at generation
+// and status, or errMovedOn.
+func due(ctx context.Context, topics TopicRepository, name topic.Name, generation int, status topic.Status) (*topic.Topic, error) {
+	t, err := topics.Get(ctx, name)
+	var notFound *topic.NotFoundError
+	if errors.As(err, &notFound) {
+		return nil, errMovedOn
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load topic %q: %w", name, err)
+	}
+	if t.Generation() != generation || t.Status() != status {
+		return nil, errMovedOn
+	}
+	return t, nil
+}
+
 // work is one thing the topic manager makes true in Kafka and then records.
 type work struct {
 	cmdType Type
@@ -44,16 +65,12 @@ func carryOut(ctx context.Context, topics TopicRepository, w work) error {
 	if err != nil {
 		return &MalformedError{Err: err}
 	}
-	t, err := topics.Get(ctx, name)
-	var notFound *topic.NotFoundError
-	if errors.As(err, &notFound) {
+	t, err := due(ctx, topics, name, w.generation, w.from)
+	if errors.Is(err, errMovedOn) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("load topic %q: %w", name, err)
-	}
-	if t.Generation() != w.generation || t.Status() != w.from {
-		return nil
+		return err
 	}
 	cmd := internalCommand(w.cmdType, name, w.generation, TopicManagerActor)
 	if err := w.inKafka(ctx, name, t.Spec()); err != nil {

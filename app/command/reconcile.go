@@ -76,9 +76,10 @@ const reconcileConcurrency = 64
 func (m TopicManager) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconciliation, error) {
 	r := Reconciliation{StartedAt: time.Now().UTC(), Findings: []Finding{}}
 	// MySQL first: a topic that moves on in between is then seen in Kafka
-	// ahead of its record, and the repairs re-check the record before they
-	// act. Kafka first would make a topic activated in between look
-	// missing from Kafka, and record a repair that never happened.
+	// ahead of its record, and every repair reads the record again before
+	// it touches Kafka, leaving alone a topic no longer as it was read.
+	// Kafka first would make a topic activated in between look missing
+	// from Kafka, and record a repair that never happened.
 	stored, err := m.topics.All(ctx)
 	if err != nil {
 		return r, fmt.Errorf("list kds's topics: %w", err)
@@ -96,17 +97,24 @@ func (m TopicManager) Reconcile(ctx context.Context, opts ReconcileOptions) (Rec
 			defer mu.Unlock()
 			r.Findings = append(r.Findings, f)
 		}
-		repair = func(f Finding, fix func() error) {
+		// repair runs fix and notes f, its detail followed by what was
+		// done, or that the topic moved on and was left alone.
+		repair = func(f Finding, done string, fix func() error) {
 			wg.Add(1)
 			sem <- struct{}{}
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				if err := fix(); err != nil {
+				err := fix()
+				switch {
+				case errors.Is(err, errMovedOn):
+					done = "left alone, " + err.Error()
+				case err != nil:
 					f.Error = err.Error()
-				} else {
+				default:
 					f.Repaired = true
 				}
+				f.Detail += ": " + done
 				note(f)
 			}()
 		}
@@ -127,7 +135,7 @@ func (m TopicManager) Reconcile(ctx context.Context, opts ReconcileOptions) (Rec
 			note(f)
 			continue
 		}
-		repair(f, func() error { return m.importOrphan(ctx, name, kt) })
+		repair(f, "imported", func() error { return m.importOrphan(ctx, name, kt) })
 	}
 	wg.Wait()
 	r.Checked = len(known) + len(inKafka)
@@ -145,30 +153,35 @@ func (m TopicManager) Reconcile(ctx context.Context, opts ReconcileOptions) (Rec
 }
 
 // reconcileOne compares one of kds's topics with Kafka.
-func (m TopicManager) reconcileOne(ctx context.Context, t *topic.Topic, kt KafkaTopic, present bool, note func(Finding), repair func(Finding, func() error)) {
+func (m TopicManager) reconcileOne(ctx context.Context, t *topic.Topic, kt KafkaTopic, present bool, note func(Finding), repair func(Finding, string, func() error)) {
 	name, gen := t.Name().String(), t.Generation()
 	switch t.Status() {
 	case topic.Approved:
-		detail := "approved but missing from Kafka: created"
+		detail, done := "approved but missing from Kafka", "created"
 		if present {
-			detail = "approved and in Kafka, but not recorded active: recorded"
+			detail, done = "approved and in Kafka, but not recorded active", "recorded"
 		}
-		repair(Finding{Topic: name, Kind: Unactivated, Detail: detail}, func() error { return m.Activate(ctx, name, gen) })
+		repair(Finding{Topic: name, Kind: Unactivated, Detail: detail}, done, func() error { return m.Activate(ctx, name, gen) })
 	case topic.Inactive:
-		detail := "inactive but still in Kafka: deleted"
+		detail, done := "inactive but still in Kafka", "deleted"
 		if !present {
-			detail = "inactive and gone from Kafka, but not recorded deleted: recorded"
+			detail, done = "inactive and gone from Kafka, but not recorded deleted", "recorded"
 		}
-		repair(Finding{Topic: name, Kind: Undeleted, Detail: detail}, func() error { return m.Delete(ctx, name, gen) })
+		repair(Finding{Topic: name, Kind: Undeleted, Detail: detail}, done, func() error { return m.Delete(ctx, name, gen) })
 	case topic.Deleted, topic.Rejected:
 		if present {
-			repair(Finding{Topic: name, Kind: Stray, Detail: fmt.Sprintf("%s but present in Kafka: deleted", t.Status())},
-				func() error { return m.cluster.DeleteTopic(ctx, t.Name()) })
+			repair(Finding{Topic: name, Kind: Stray, Detail: fmt.Sprintf("%s but present in Kafka", t.Status())}, "deleted",
+				func() error {
+					if _, err := due(ctx, m.topics, t.Name(), gen, t.Status()); err != nil {
+						return err
+					}
+					return m.cluster.DeleteTopic(ctx, t.Name())
+				})
 		}
 	case topic.Active:
 		if !present {
-			repair(Finding{Topic: name, Kind: Missing, Detail: "active but missing from Kafka: recreated"},
-				func() error { return m.recreate(ctx, t) })
+			repair(Finding{Topic: name, Kind: Missing, Detail: "active but missing from Kafka"}, "recreated",
+				m.repairActive(ctx, t, "recreated: it was missing from Kafka", func() error { return m.cluster.CreateTopic(ctx, t.Name(), t.Spec()) }))
 			return
 		}
 		m.compare(ctx, t, kt, note, repair)
@@ -177,17 +190,12 @@ func (m TopicManager) reconcileOne(ctx context.Context, t *topic.Topic, kt Kafka
 
 // compare checks an active topic's partitions, replication factor and
 // configs against Kafka, repairing what Kafka lets change.
-func (m TopicManager) compare(ctx context.Context, t *topic.Topic, kt KafkaTopic, note func(Finding), repair func(Finding, func() error)) {
+func (m TopicManager) compare(ctx context.Context, t *topic.Topic, kt KafkaTopic, note func(Finding), repair func(Finding, string, func() error)) {
 	name, spec := t.Name().String(), t.Spec()
 	switch {
 	case kt.Partitions < spec.Partitions:
-		repair(Finding{Topic: name, Kind: Partitions, Detail: fmt.Sprintf("%d partitions in Kafka, %d approved: added %d", kt.Partitions, spec.Partitions, spec.Partitions-kt.Partitions)},
-			func() error {
-				if err := m.cluster.AddPartitions(ctx, t.Name(), spec.Partitions); err != nil {
-					return err
-				}
-				return m.recordRepair(ctx, t, fmt.Sprintf("partitions grown from %d to %d", kt.Partitions, spec.Partitions))
-			})
+		repair(Finding{Topic: name, Kind: Partitions, Detail: fmt.Sprintf("%d partitions in Kafka, %d approved", kt.Partitions, spec.Partitions)}, fmt.Sprintf("added %d", spec.Partitions-kt.Partitions),
+			m.repairActive(ctx, t, fmt.Sprintf("partitions grown from %d to %d", kt.Partitions, spec.Partitions), func() error { return m.cluster.AddPartitions(ctx, t.Name(), spec.Partitions) }))
 	case kt.Partitions > spec.Partitions:
 		note(Finding{Topic: name, Kind: Partitions, Detail: fmt.Sprintf("%d partitions in Kafka, %d approved: Kafka cannot remove partitions", kt.Partitions, spec.Partitions)})
 	}
@@ -204,21 +212,24 @@ func (m TopicManager) compare(ctx context.Context, t *topic.Topic, kt KafkaTopic
 	}
 	if len(differ) > 0 {
 		detail := "in Kafka " + strings.Join(what, "; ")
-		repair(Finding{Topic: name, Kind: Configs, Detail: detail + ": set again"}, func() error {
-			if err := m.cluster.SetConfigs(ctx, t.Name(), differ); err != nil {
-				return err
-			}
-			return m.recordRepair(ctx, t, "configs set again: "+detail)
-		})
+		repair(Finding{Topic: name, Kind: Configs, Detail: detail}, "set again",
+			m.repairActive(ctx, t, "configs set again: "+detail, func() error { return m.cluster.SetConfigs(ctx, t.Name(), differ) }))
 	}
 }
 
-// recreate creates a missing active topic again and records the drift.
-func (m TopicManager) recreate(ctx context.Context, t *topic.Topic) error {
-	if err := m.cluster.CreateTopic(ctx, t.Name(), t.Spec()); err != nil {
-		return err
+// repairActive returns the repair of active topic t: fix Kafka, then
+// record the repair with detail. When t is no longer active at its
+// generation, it touches nothing and returns errMovedOn.
+func (m TopicManager) repairActive(ctx context.Context, t *topic.Topic, detail string, fix func() error) func() error {
+	return func() error {
+		if _, err := due(ctx, m.topics, t.Name(), t.Generation(), topic.Active); err != nil {
+			return err
+		}
+		if err := fix(); err != nil {
+			return err
+		}
+		return m.recordRepair(ctx, t, detail)
 	}
-	return m.recordRepair(ctx, t, "recreated: it was missing from Kafka")
 }
 
 // recordRepair records a drift repair in the topic's history and

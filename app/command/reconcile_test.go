@@ -141,3 +141,57 @@ func TestReconcileImportsOrphansWhenAsked(t *testing.T) {
 		t.Fatalf("imported topic: %v, %v", tp, err)
 	}
 }
+
+func TestReconcileLeavesKafkaAloneWhenATopicMovesOnBeforeItsRepair(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	ctx := context.Background()
+	m := f.manager()
+	// active but missing from Kafka when MySQL is read...
+	f.activeTopic(t, "vanished")
+	f.cluster.Put("vanished", nil)
+	// ...active with fewer partitions in Kafka than approved...
+	f.activeTopic(t, "shrunk")
+	f.cluster.Put("shrunk", &topic.Spec{Partitions: 1, ReplicationFactor: 1})
+	// ...and rejected yet in Kafka
+	f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: "reused"})
+	f.run(t, admin, command.Issue{Type: command.RejectTopicType, Topic: "reused"})
+	f.cluster.Put("reused", &topic.Spec{Partitions: 3, ReplicationFactor: 1})
+	// Before the repairs, vanished is deactivated and deleted, shrunk is
+	// deactivated, and reused is cleaned up, requested again and made
+	// active.
+	f.cluster.BeforeTopics = func() {
+		f.cluster.BeforeTopics = nil
+		f.run(t, admin, command.Issue{Type: command.DeactivateTopicType, Topic: "shrunk"})
+		f.run(t, admin, command.Issue{Type: command.DeactivateTopicType, Topic: "vanished"})
+		if err := m.Delete(ctx, "vanished", 1); err != nil {
+			t.Error(err)
+		}
+		f.cluster.Put("reused", nil)
+		f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: "reused"})
+		f.run(t, admin, command.Issue{Type: command.ApproveTopicType, Topic: "reused"})
+		if err := m.Activate(ctx, "reused", 2); err != nil {
+			t.Error(err)
+		}
+	}
+
+	r, err := m.Reconcile(ctx, command.ReconcileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.cluster.Exists("vanished") {
+		t.Error("a deleted topic was created again in Kafka")
+	}
+	if !f.cluster.Exists("reused") {
+		t.Error("the active generation of reused was deleted from Kafka")
+	}
+	if s, _ := f.cluster.Spec("shrunk"); s.Partitions != 1 {
+		t.Errorf("partitions were added to a deactivated topic: %+v", s)
+	}
+	got := findings(r)
+	for _, key := range []string{"vanished/active-missing", "shrunk/partitions", "reused/stray"} {
+		if fd, ok := got[key]; !ok || fd.Repaired || fd.Error != "" || !strings.Contains(fd.Detail, "left alone, the topic moved on") {
+			t.Errorf("%s: %+v, want it noted and left alone", key, fd)
+		}
+	}
+}

@@ -169,6 +169,10 @@ type Cluster struct {
 	Brokers int16
 	// Down, when set, makes every call fail as an unreachable broker would.
 	Down bool
+	// BeforeTopics, when set, runs at the start of every Topics call: a
+	// test's way to change kds between a reader's look at MySQL and its
+	// look at Kafka.
+	BeforeTopics func()
 }
 
 // ErrClusterDown is returned by a Cluster that is Down.
@@ -230,6 +234,9 @@ func (c *Cluster) refusal(name topic.Name, spec topic.Spec) error {
 
 // Topics implements command.KafkaCluster.
 func (c *Cluster) Topics(context.Context) (map[string]command.KafkaTopic, error) {
+	if c.BeforeTopics != nil {
+		c.BeforeTopics()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.Down {
