@@ -19,3 +19,35 @@ func WriteHeldOpen(ctx context.Context, db *sql.DB, o *Outbox, topic string, pay
 		return nil
 	})
 }
+
+// OutboxInserts writes one message for each of topics in one outbox write
+// and returns how many INSERT statements that took.
+func OutboxInserts(ctx context.Context, db *sql.DB, o *Outbox, topics ...string) (int, error) {
+	var inserts int
+	err := inTx(ctx, db, func(tx *sql.Tx) error {
+		before, err := sessionInserts(ctx, tx)
+		if err != nil {
+			return err
+		}
+		msgs := make([]outboxMessage, len(topics))
+		for i, t := range topics {
+			msgs[i] = outboxMessage{topic: t, key: "k", payload: []byte(`"m"`)}
+		}
+		if err := o.write(ctx, tx, msgs...); err != nil {
+			return err
+		}
+		after, err := sessionInserts(ctx, tx)
+		inserts = after - before
+		return err
+	})
+	return inserts, err
+}
+
+func sessionInserts(ctx context.Context, tx *sql.Tx) (int, error) {
+	var (
+		name string
+		n    int
+	)
+	err := tx.QueryRowContext(ctx, "SHOW SESSION STATUS LIKE 'Com_insert'").Scan(&name, &n)
+	return n, err
+}

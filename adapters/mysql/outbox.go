@@ -76,7 +76,8 @@ type outboxMessage struct {
 	payload []byte
 }
 
-// write adds msgs to the outbox within tx. It locks outbox_lock first, so
+// write adds msgs to the outbox within tx, in order, with one INSERT for
+// each run of messages for the same topic. It locks outbox_lock first, so
 // outbox writers commit one after another (DESIGN.md §6).
 func (o *Outbox) write(ctx context.Context, tx *stdsql.Tx, msgs ...outboxMessage) error {
 	if len(msgs) == 0 {
@@ -91,13 +92,19 @@ func (o *Outbox) write(ctx context.Context, tx *stdsql.Tx, msgs ...outboxMessage
 		return err
 	}
 	fwd := forwarder.NewPublisher(pub, forwarder.PublisherConfig{ForwarderTopic: OutboxTopic})
-	for _, m := range msgs {
+	run := make([]*message.Message, 0, len(msgs))
+	for i, m := range msgs {
 		msg := message.NewMessage(watermill.NewUUID(), m.payload)
 		msg.Metadata.Set(KeyMetadata, m.key)
 		msg.SetContext(ctx)
-		if err := fwd.Publish(m.topic, msg); err != nil {
+		run = append(run, msg)
+		if i+1 < len(msgs) && msgs[i+1].topic == m.topic {
+			continue
+		}
+		if err := fwd.Publish(m.topic, run...); err != nil {
 			return fmt.Errorf("write outbox: %w", err)
 		}
+		run = run[:0]
 	}
 	return nil
 }

@@ -122,6 +122,25 @@ func TestConcurrentOutboxWritersLoseNothing(t *testing.T) {
 	}
 }
 
+// TestOutboxWritesEachTopicsRunInOneInsert: a batch of commands is written
+// with one statement, not one per command, while every other outbox writer
+// waits for outbox_lock.
+func TestOutboxWritesEachTopicsRunInOneInsert(t *testing.T) {
+	t.Parallel()
+	db, _ := mysqltest.NewDatabase(t)
+	var topics []string
+	for range 500 {
+		topics = append(topics, "kds.commands")
+	}
+	for range 500 {
+		topics = append(topics, "kds.events")
+	}
+	n, err := mysql.OutboxInserts(context.Background(), db, mysql.NewOutbox(nil), topics...)
+	if err != nil || n != 2 {
+		t.Fatalf("1,000 messages for 2 topics took %d INSERTs, %v; want 2", n, err)
+	}
+}
+
 // TestWritersDoNotWaitForAStuckForwarder: while Kafka refuses everything the
 // forwarder holds its batch, and writers must still commit promptly.
 func TestWritersDoNotWaitForAStuckForwarder(t *testing.T) {
