@@ -83,16 +83,13 @@ func (c *Cluster) Ping(ctx context.Context) error {
 
 // Brokers counts the brokers the cluster has now.
 func (c *Cluster) Brokers(ctx context.Context) (int, error) {
-	var n int
-	err := withContext(ctx, func() error {
+	return withContext(ctx, func() (int, error) {
 		admin, err := c.connect()
 		if err != nil {
-			return err
+			return 0, err
 		}
-		n, err = c.brokerCount(admin)
-		return err
+		return c.brokerCount(admin)
 	})
-	return n, err
 }
 
 // brokerCount asks the cluster for its brokers.
@@ -125,7 +122,7 @@ func (c *Cluster) ValidateTopic(ctx context.Context, name topic.Name, spec topic
 // EnsureTopics creates the given topics unless they exist, as kds does
 // for its internal topics at start.
 func (c *Cluster) EnsureTopics(ctx context.Context, names []string, spec topic.Spec) error {
-	return withContext(ctx, func() error {
+	return withContextErr(ctx, func() error {
 		admin, err := c.connect()
 		if err != nil {
 			return err
@@ -192,14 +189,29 @@ func reason(err error) string {
 }
 
 // withContext runs a Sarama call, which knows no context, and stops waiting
-// for it when ctx ends.
-func withContext(ctx context.Context, fn func() error) error {
-	done := make(chan error, 1)
-	go func() { done <- fn() }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
+// for it when ctx ends. The call's result comes back through a channel
+// only: a call left running writes nothing its caller reads.
+func withContext[T any](ctx context.Context, fn func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
 	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := fn()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+// withContextErr is withContext for a call that returns an error only.
+func withContextErr(ctx context.Context, fn func() error) error {
+	_, err := withContext(ctx, func() (struct{}, error) { return struct{}{}, fn() })
+	return err
 }

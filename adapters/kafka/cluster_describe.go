@@ -12,17 +12,16 @@ import (
 // Topics implements command.KafkaCluster, in two requests whatever the
 // number of topics: metadata, then every topic's configs at once.
 func (c *Cluster) Topics(ctx context.Context) (map[string]command.KafkaTopic, error) {
-	var out map[string]command.KafkaTopic
-	err := withContext(ctx, func() error {
+	return withContext(ctx, func() (map[string]command.KafkaTopic, error) {
 		admin, err := c.connect()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		details, err := admin.ListTopics()
 		if err != nil {
-			return &UnreachableError{Where: c.config.Where(), Err: err}
+			return nil, &UnreachableError{Where: c.config.Where(), Err: err}
 		}
-		out = make(map[string]command.KafkaTopic, len(details))
+		out := make(map[string]command.KafkaTopic, len(details))
 		for name, d := range details {
 			configs := make(map[string]string, len(d.ConfigEntries))
 			for k, v := range d.ConfigEntries {
@@ -32,14 +31,13 @@ func (c *Cluster) Topics(ctx context.Context) (map[string]command.KafkaTopic, er
 			}
 			out[name] = command.KafkaTopic{Partitions: d.NumPartitions, ReplicationFactor: d.ReplicationFactor, Configs: configs}
 		}
-		return nil
+		return out, nil
 	})
-	return out, err
 }
 
 // AddPartitions implements command.KafkaCluster.
 func (c *Cluster) AddPartitions(ctx context.Context, name topic.Name, count int32) error {
-	return withContext(ctx, func() error {
+	return withContextErr(ctx, func() error {
 		admin, err := c.connect()
 		if err != nil {
 			return err
@@ -50,7 +48,7 @@ func (c *Cluster) AddPartitions(ctx context.Context, name topic.Name, count int3
 
 // SetConfigs implements command.KafkaCluster.
 func (c *Cluster) SetConfigs(ctx context.Context, name topic.Name, configs map[string]string) error {
-	return withContext(ctx, func() error {
+	return withContextErr(ctx, func() error {
 		admin, err := c.connect()
 		if err != nil {
 			return err

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kds-io/kds/adapters/embedded"
 	"github.com/kds-io/kds/adapters/kafka"
@@ -149,5 +152,54 @@ func TestAClusterThatStartsLaterIsFound(t *testing.T) {
 	defer b.Close()
 	if err := cl.Ping(ctx); err != nil {
 		t.Fatalf("ping after the broker started: %v", err)
+	}
+}
+
+// TestCallsLeftByTheirContextDoNotRace: a call whose context ends returns
+// at once while its Sarama request goes on. When that request ends, its
+// result must go nowhere the caller has read; go test -race shows it.
+func TestCallsLeftByTheirContextDoNotRace(t *testing.T) {
+	t.Parallel()
+	c := kfake.MustCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, topic.PoisonTopic))
+	defer c.Close()
+	// The first request after stall is set is answered 150 ms late.
+	var stall atomic.Bool
+	c.Control(func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if stall.Swap(false) {
+			c.SleepControl(func() { time.Sleep(150 * time.Millisecond) })
+		}
+		return nil, nil, false
+	})
+	cfg := kafka.Config{Brokers: c.ListenAddrs(), ClientID: "t", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second}
+	cl, offsets, poison := newCluster(t, cfg), kafka.NewOffsets(cfg), kafka.NewPoisonQueue(cfg, nil)
+	defer offsets.Close()
+	calls := []struct {
+		name string
+		call func(context.Context) error
+	}{
+		{"Brokers", func(ctx context.Context) error { _, err := cl.Brokers(ctx); return err }},
+		{"Topics", func(ctx context.Context) error { _, err := cl.Topics(ctx); return err }},
+		{"Inspect", func(ctx context.Context) error { _, err := cl.Inspect(ctx, topic.InternalTopics); return err }},
+		{"Produced", func(ctx context.Context) error {
+			_, err := offsets.Produced(ctx, []string{topic.PoisonTopic})
+			return err
+		}},
+		{"poison List", func(ctx context.Context) error { _, err := poison.List(ctx); return err }},
+	}
+	for _, tc := range calls {
+		if err := tc.call(context.Background()); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		stall.Store(true)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+		err := tc.call(ctx)
+		cancel()
+		// Wait for the left request without sending anything meanwhile:
+		// the race detector takes any I/O as ordering what follows it.
+		time.Sleep(300 * time.Millisecond)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("%s with a slow broker: %v, want the context's end", tc.name, err)
+		}
 	}
 }

@@ -25,33 +25,31 @@ type Inspection struct {
 // Inspect counts the brokers and describes the named topics, creating
 // nothing.
 func (c *Cluster) Inspect(ctx context.Context, names []string) (Inspection, error) {
-	var in Inspection
-	err := withContext(ctx, func() error {
+	return withContext(ctx, func() (Inspection, error) {
 		admin, err := c.connect()
 		if err != nil {
-			return err
+			return Inspection{}, err
 		}
 		brokers, err := c.brokerCount(admin)
 		if err != nil {
-			return err
+			return Inspection{}, err
 		}
 		metas, err := admin.DescribeTopics(names)
 		if err != nil {
-			return &UnreachableError{Where: c.config.Where(), Err: err}
+			return Inspection{}, &UnreachableError{Where: c.config.Where(), Err: err}
 		}
-		in = Inspection{Brokers: brokers, Topics: make(map[string]TopicLayout, len(metas))}
+		in := Inspection{Brokers: brokers, Topics: make(map[string]TopicLayout, len(metas))}
 		for _, m := range metas {
 			switch {
 			case errors.Is(m.Err, sarama.ErrUnknownTopicOrPartition):
 				continue
 			case !errors.Is(m.Err, sarama.ErrNoError):
-				return fmt.Errorf("describe topic %q: %w", m.Name, m.Err)
+				return Inspection{}, fmt.Errorf("describe topic %q: %w", m.Name, m.Err)
 			}
 			in.Topics[m.Name] = layoutOf(m)
 		}
-		return nil
+		return in, nil
 	})
-	return in, err
 }
 
 // layoutOf reads a topic's layout from its metadata.

@@ -61,16 +61,13 @@ func (o *Offsets) Close() error {
 // partitions did not answer, is left out rather than reported short; its
 // metadata is refreshed for the next call.
 func (o *Offsets) Produced(ctx context.Context, topics []string) (map[string]int64, error) {
-	var out map[string]int64
-	err := withContext(ctx, func() error {
+	return withContext(ctx, func() (map[string]int64, error) {
 		client, err := o.connect()
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out, err = o.produced(client, topics)
-		return err
+		return o.produced(client, topics)
 	})
-	return out, err
 }
 
 func (o *Offsets) produced(client sarama.Client, topics []string) (map[string]int64, error) {

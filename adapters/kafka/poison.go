@@ -79,30 +79,30 @@ func (q *PoisonQueue) Requeue(ctx context.Context, id string) (command.PoisonMes
 
 // read returns the newest records of kds.poison, oldest first.
 func (q *PoisonQueue) read(ctx context.Context) ([]*sarama.ConsumerMessage, error) {
-	var out []*sarama.ConsumerMessage
-	err := withContext(ctx, func() error {
+	out, err := withContext(ctx, func() ([]*sarama.ConsumerMessage, error) {
 		client, err := sarama.NewClient(q.config.Brokers, q.config.sarama())
 		if err != nil {
-			return &UnreachableError{Where: q.config.Where(), Err: err}
+			return nil, &UnreachableError{Where: q.config.Where(), Err: err}
 		}
 		defer client.Close()
 		consumer, err := sarama.NewConsumerFromClient(client)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer consumer.Close()
 		partitions, err := client.Partitions(topic.PoisonTopic)
 		if err != nil {
-			return fmt.Errorf("read %s: %w", topic.PoisonTopic, err)
+			return nil, fmt.Errorf("read %s: %w", topic.PoisonTopic, err)
 		}
+		var out []*sarama.ConsumerMessage
 		for _, p := range partitions {
 			records, err := readPartition(client, consumer, p)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			out = append(out, records...)
 		}
-		return nil
+		return out, nil
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].Timestamp.Before(out[j].Timestamp) })
 	if len(out) > maxPoisonListed {
