@@ -25,13 +25,14 @@ func NewActiveTopics(names []string) *ActiveTopics {
 	return a
 }
 
-// Apply updates the view from a lifecycle event; it reports whether the
-// topic's activeness changed.
+// Apply updates the view from a lifecycle event: a transition event says
+// where it left the topic, whichever transition it was. It reports whether
+// the topic's activeness changed.
 func (a *ActiveTopics) Apply(ev topic.Event) bool {
-	if ev.Type != topic.TopicActivated && ev.Type != topic.TopicDeactivated && ev.Type != topic.TopicDeleted {
+	if _, transition := ev.Type.Action(); !transition {
 		return false
 	}
-	active := ev.Type == topic.TopicActivated
+	active := ev.Status == topic.Active
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.active[ev.Topic] == active {
