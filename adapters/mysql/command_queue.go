@@ -27,16 +27,18 @@ func (q *CommandQueue) Enqueue(ctx context.Context, cmds ...command.Command) err
 	if len(cmds) == 0 {
 		return nil
 	}
-	msgs := make([]outboxMessage, 0, len(cmds))
-	for _, c := range cmds {
+	payloads := make([][]byte, len(cmds))
+	msgs := make([]outboxMessage, len(cmds))
+	for i, c := range cmds {
 		payload, err := json.Marshal(c)
 		if err != nil {
 			return err
 		}
-		msgs = append(msgs, outboxMessage{topic: topic.CommandsTopic, key: c.Topic, payload: payload})
+		payloads[i] = payload
+		msgs[i] = outboxMessage{topic: topic.CommandsTopic, key: c.Topic, payload: payload}
 	}
 	err := inTx(ctx, q.db, func(tx *sql.Tx) error {
-		if err := insertCommands(ctx, tx, "INSERT INTO commands %s", cmds...); err != nil {
+		if err := insertCommands(ctx, tx, "INSERT INTO commands %s", cmds, payloads); err != nil {
 			return err
 		}
 		return q.outbox.write(ctx, tx, msgs...)

@@ -116,7 +116,11 @@ func settlement(err error) (command.Status, bool) {
 // lockCommand logs cmd unless the API did already, and locks its row so
 // that a redelivery waits for the first delivery's outcome.
 func lockCommand(ctx context.Context, tx *sql.Tx, cmd command.Command) (command.Status, error) {
-	if err := insertCommands(ctx, tx, "INSERT INTO commands %s ON DUPLICATE KEY UPDATE id = id", cmd); err != nil {
+	payload, err := json.Marshal(cmd)
+	if err != nil {
+		return "", err
+	}
+	if err := insertCommands(ctx, tx, "INSERT INTO commands %s ON DUPLICATE KEY UPDATE id = id", []command.Command{cmd}, [][]byte{payload}); err != nil {
 		return "", err
 	}
 	var status string
@@ -126,18 +130,14 @@ func lockCommand(ctx context.Context, tx *sql.Tx, cmd command.Command) (command.
 	return command.Status(status), nil
 }
 
-// insertCommands logs cmds as queued; query has a %s for the column list
-// and values.
-func insertCommands(ctx context.Context, tx *sql.Tx, query string, cmds ...command.Command) error {
+// insertCommands logs cmds as queued, payloads[i] being cmds[i] as JSON;
+// query has a %s for the column list and values.
+func insertCommands(ctx context.Context, tx *sql.Tx, query string, cmds []command.Command, payloads [][]byte) error {
 	values := make([]string, 0, len(cmds))
 	args := make([]any, 0, 8*len(cmds))
-	for _, c := range cmds {
-		payload, err := json.Marshal(c)
-		if err != nil {
-			return err
-		}
+	for i, c := range cmds {
 		values = append(values, "(?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, c.ID, c.Type, c.Topic, c.Actor, c.Reason, payload, command.Queued, c.IssuedAt)
+		args = append(args, c.ID, c.Type, c.Topic, c.Actor, c.Reason, payloads[i], command.Queued, c.IssuedAt)
 	}
 	q := fmt.Sprintf(query, "(id, type, topic, actor, reason, payload, status, issued_at) VALUES "+strings.Join(values, ", "))
 	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
