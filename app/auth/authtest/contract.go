@@ -69,4 +69,19 @@ func TokenStoreContract(t *testing.T, newStore func(t *testing.T) auth.TokenStor
 			t.Fatalf("list %+v, %v", list, err)
 		}
 	})
+
+	t.Run("touching an unknown id changes nothing", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		if err := s.Add(ctx, tok, hash); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Touch(ctx, "ffffffffffff", at); err != nil {
+			t.Fatalf("touching an unknown token: %v", err)
+		}
+		list, err := s.List(ctx)
+		if err != nil || len(list) != 1 || list[0].ID != tok.ID || list[0].LastUsed != nil {
+			t.Fatalf("list %+v, %v; want only the token added, unused", list, err)
+		}
+	})
 }

@@ -76,7 +76,10 @@ func (m *Tokens) Revoke(_ context.Context, id string, at time.Time) error {
 func (m *Tokens) Touch(_ context.Context, id string, at time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	t := m.tokens[id]
+	t, ok := m.tokens[id]
+	if !ok {
+		return nil
+	}
 	t.LastUsed = &at
 	m.tokens[id] = t
 	m.touches++
