@@ -15,7 +15,6 @@ type Subscriptions struct {
 	mu        sync.Mutex
 	subs      map[subscription.ConsumerID]map[string]subscription.Subscription
 	instances map[string]subscription.Instance
-	changes   int
 }
 
 // NewSubscriptions returns an empty repository.
@@ -34,7 +33,6 @@ func (r *Subscriptions) Subscribe(_ context.Context, sub subscription.Subscripti
 		r.subs[sub.ConsumerID] = map[string]subscription.Subscription{}
 	}
 	r.subs[sub.ConsumerID][sub.Topic] = sub
-	r.changes++
 	return sub, true, nil
 }
 
@@ -46,7 +44,6 @@ func (r *Subscriptions) Unsubscribe(_ context.Context, consumer subscription.Con
 		return &command.NotSubscribedError{ConsumerID: consumer, Topic: topic}
 	}
 	delete(r.subs[consumer], topic)
-	r.changes++
 	return nil
 }
 
@@ -85,11 +82,4 @@ func (r *Subscriptions) AttachedTo(_ context.Context, topic string, aliveSince t
 		}
 	}
 	return out, nil
-}
-
-// Changes counts the subscribes and unsubscribes that changed something.
-func (r *Subscriptions) Changes() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.changes
 }
