@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/kds-io/kds/app/topic"
 )
@@ -12,6 +13,9 @@ import (
 type Broadcaster struct {
 	mu        sync.Mutex
 	listeners map[chan topic.Event]struct{}
+	// transitions counts the transition events published: each may have
+	// changed which topics are active (activeList).
+	transitions atomic.Uint64
 }
 
 // NewBroadcaster returns a broadcaster without listeners.
@@ -21,6 +25,9 @@ func NewBroadcaster() *Broadcaster {
 
 // Publish implements handlers.EventSink.
 func (b *Broadcaster) Publish(ev topic.Event) {
+	if _, ok := ev.Type.Action(); ok {
+		b.transitions.Add(1)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for l := range b.listeners {

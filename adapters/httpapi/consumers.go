@@ -115,7 +115,12 @@ func (s *Server) reportInstance(w http.ResponseWriter, r *http.Request, p auth.P
 		s.writeError(w, r, err)
 		return
 	}
-	s.web.consumed.observe(string(inst.ConsumerID)+"/"+inst.ID, rep.Consumed, time.Now())
+	active, err := s.web.active.get(r.Context())
+	if err != nil {
+		// The counts are counted at a later heartbeat.
+		s.log.Warn("count consumed messages: cannot list the active topics", "err", err)
+	}
+	s.web.consumed.observe(string(inst.ConsumerID)+"/"+inst.ID, rep.Consumed, active, time.Now())
 	w.WriteHeader(http.StatusNoContent)
 }
 

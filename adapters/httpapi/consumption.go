@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -59,25 +60,29 @@ func validConsumed(totals map[string]int64) error {
 }
 
 // observe counts what a consumer's process (instance, a key made of
-// both ids) delivered since its previous report.
-func (c *consumption) observe(instance string, totals map[string]int64, now time.Time) {
+// both ids) delivered since its previous report, of the active topics
+// only: any consumer's token may name topics, and each would be a label
+// value kept for as long as the process runs. A topic that is not active
+// yet, as far as active says, is counted in full once it is.
+func (c *consumption) observe(instance string, totals map[string]int64, active map[string]bool, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	prev := c.seen[instance].totals
+	// Counts only grow; keep the highest seen of each topic.
+	kept := maps.Clone(prev)
 	for name, n := range totals {
+		if !active[name] {
+			continue
+		}
 		if delta := n - prev[name]; delta > 0 {
 			c.counter.WithLabelValues(name).Add(float64(delta))
 		}
+		if kept == nil {
+			kept = map[string]int64{}
+		}
+		kept[name] = max(n, kept[name])
 	}
-	if len(totals) > 0 || prev != nil {
-		// Counts only grow; keep the highest seen of each topic.
-		kept := make(map[string]int64, len(totals))
-		for name, n := range prev {
-			kept[name] = n
-		}
-		for name, n := range totals {
-			kept[name] = max(n, kept[name])
-		}
+	if kept != nil {
 		c.seen[instance] = reported{at: now, totals: kept}
 	}
 	if now.Sub(c.lastSweep) > consumedForget {

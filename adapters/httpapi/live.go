@@ -77,7 +77,7 @@ func (s *Server) initContent() {
 	wlog := watermill.NewSlogLoggerWithLevelMapping(log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 	s.web.tails = newTails(kafkaTail(kc, wlog), liveBurst, log, s.web.metrics.tails.Add)
 	s.web.offsets = kafka.NewOffsets(kc)
-	s.web.rates = newRateSampler(s.web.offsets.Produced, s.activeTopics, s.events, s.web.rateInterval, s.log.With("component", "message-rates"))
+	s.web.rates = newRateSampler(s.web.offsets.Produced, s.web.active.get, s.web.rateInterval, s.log.With("component", "message-rates"))
 	register(s.web.registry, prometheus.Collector(producedCollector{s.web.rates}))
 }
 

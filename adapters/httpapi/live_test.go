@@ -10,9 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -24,9 +22,7 @@ import (
 	"github.com/kds-io/kds/adapters/embedded"
 	"github.com/kds-io/kds/adapters/httpapi"
 	"github.com/kds-io/kds/adapters/kafka"
-	"github.com/kds-io/kds/adapters/mysql"
 	"github.com/kds-io/kds/app/auth"
-	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/topic"
 )
@@ -480,7 +476,7 @@ func TestMessageRates(t *testing.T) {
 // and the consumer listing answers 304 while only heartbeat times change.
 func TestConsumerHeartbeatsCountConsumedMessages(t *testing.T) {
 	t.Parallel()
-	c := newSubscriptionsAPI(t)
+	c := newWebAPI(t)
 	name := uniqueName("consumed")
 	c.active(t, name)
 	ctx := context.Background()
@@ -546,18 +542,43 @@ func TestConsumerHeartbeatsCountConsumedMessages(t *testing.T) {
 	}
 }
 
-// newSubscriptionsAPI is a web API whose application also keeps
-// subscriptions and consumer processes in MySQL.
-func newSubscriptionsAPI(t *testing.T) *webAPI {
-	t.Helper()
-	a := newAPI(t)
-	outbox := mysql.NewOutbox(nil)
-	a.app.Commands.Subscriptions = command.NewSubscriptions(mysql.NewTopicRepository(a.db, outbox), mysql.NewSubscriptionRepository(a.db, outbox))
-	logs := &logBuffer{}
-	server := httpapi.NewServer(a.app, a.events, nil, slog.New(slog.NewTextHandler(logs, nil)), httpapi.WithMetrics(prometheus.NewRegistry()))
-	srv := httptest.NewServer(server)
-	t.Cleanup(srv.Close)
-	a.url = srv.URL
-	a.admin = a.client(t, bootstrapToken)
-	return &webAPI{api: a, server: server, log: logs}
+// TestHeartbeatsCountOnlyActiveTopics reports counts for topics that are
+// not active: well-formed names kds does not know, and a topic still
+// approved. They make no kds_messages_consumed_total series, or any
+// consumer's token could add label values without bound; the approved
+// topic's count is counted once it is active and this process has read
+// the event that says so.
+func TestHeartbeatsCountOnlyActiveTopics(t *testing.T) {
+	t.Parallel()
+	w := newWebAPI(t)
+	ctx := context.Background()
+	consumer := w.client(t, w.token(t, "cid", auth.Consumer).Secret)
+	later := uniqueName("consumed-later")
+	w.approved(t, later)
+	counts := map[string]int64{later: 7}
+	for range 50 {
+		counts[uniqueName("minted")] = 1
+	}
+	report := func(consumed map[string]int64) {
+		t.Helper()
+		if err := consumer.ReportInstance(ctx, "reader", "instance-one", httpapi.InstanceReport{Host: "h", PID: 1, Consumed: consumed}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	report(counts)
+	if scrape := string(w.send(t, request{method: "GET", path: "/metrics"}).body); strings.Contains(scrape, "kds_messages_consumed_total{") {
+		t.Fatalf("counts for topics that are not active made series:\n%s", scrape)
+	}
+
+	w.activate(t, later)
+	w.events.Publish(topic.Event{Type: topic.TopicActivated, Topic: later, Status: topic.Active, At: time.Now()})
+	counts[later] = 9
+	report(counts)
+	scrape := string(w.send(t, request{method: "GET", path: "/metrics"}).body)
+	if got, _ := metricValue(scrape, `kds_messages_consumed_total{topic="`+later+`"}`); got != 9 {
+		t.Errorf("kds_messages_consumed_total of %s = %v once active, want all 9 it reported", later, got)
+	}
+	if n := strings.Count(scrape, "kds_messages_consumed_total{"); n != 1 {
+		t.Errorf("%d kds_messages_consumed_total series, want the active topic's only:\n%s", n, scrape)
+	}
 }

@@ -2,25 +2,21 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/content"
-	"github.com/kds-io/kds/app/query"
-	"github.com/kds-io/kds/app/topic"
 )
 
 // defaultRateInterval is how often the message rates are read while a
 // dashboard is open.
 const defaultRateInterval = 2 * time.Second
-
-// activeListRefresh re-reads the active topics even without events, in
-// case this process missed some.
-const activeListRefresh = 30 * time.Second
 
 // RatesEvent is the data of a "rates" event on /api/v1/events: how many
 // messages per second each active topic received over the last interval,
@@ -64,12 +60,11 @@ func (u ratesUpdate) since(seen uint64) RatesEvent {
 // rateSampler reads how many messages every active topic has received,
 // every interval while at least one event stream listens, and hands each
 // reading to the streams. A reading costs one ListOffsets request per
-// broker; the active topics are read from MySQL only when a lifecycle event
-// may have changed them.
+// broker; the active topics come from an activeList, which reads MySQL
+// only when a lifecycle event may have changed them.
 type rateSampler struct {
 	produced func(ctx context.Context, topics []string) (map[string]int64, error)
-	active   func(ctx context.Context) ([]string, error)
-	events   *Broadcaster
+	active   func(ctx context.Context) (map[string]bool, error)
 	interval time.Duration
 	log      *slog.Logger
 
@@ -80,9 +75,9 @@ type rateSampler struct {
 	latest    content.Reading // the newest reading, for /metrics
 }
 
-func newRateSampler(produced func(context.Context, []string) (map[string]int64, error), active func(context.Context) ([]string, error),
-	events *Broadcaster, interval time.Duration, log *slog.Logger) *rateSampler {
-	return &rateSampler{produced: produced, active: active, events: events, interval: interval, log: log, listeners: map[chan ratesUpdate]struct{}{}}
+func newRateSampler(produced func(context.Context, []string) (map[string]int64, error), active func(context.Context) (map[string]bool, error),
+	interval time.Duration, log *slog.Logger) *rateSampler {
+	return &rateSampler{produced: produced, active: active, interval: interval, log: log, listeners: map[chan ratesUpdate]struct{}{}}
 }
 
 // listen returns a channel of readings, of which a slow stream gets the
@@ -110,33 +105,19 @@ func (r *rateSampler) listen() (<-chan ratesUpdate, func()) {
 }
 
 func (r *rateSampler) run(ctx context.Context) {
-	events, stopEvents := r.events.Listen(64)
-	defer stopEvents()
 	tick := time.NewTicker(r.interval)
 	defer tick.Stop()
-	refresh := time.NewTicker(activeListRefresh)
-	defer refresh.Stop()
 	var (
-		names   []string
-		stale   = true
 		prev    content.Reading
 		failing bool
 	)
 	sample := func() {
 		readCtx, cancel := context.WithTimeout(ctx, max(r.interval, time.Second))
 		defer cancel()
-		if stale {
-			n, err := r.active(readCtx)
-			if err != nil {
-				r.failed(&failing, "list the active topics", err)
-				return
-			}
-			names, stale = n, false
-		}
-		produced, err := r.produced(readCtx, names)
+		cur, err := r.read(readCtx)
 		if err != nil {
 			if ctx.Err() == nil {
-				r.failed(&failing, "read the topics' offsets", err)
+				r.failed(&failing, err)
 			}
 			return
 		}
@@ -144,7 +125,6 @@ func (r *rateSampler) run(ctx context.Context) {
 			failing = false
 			r.log.Info("message rates: reading again")
 		}
-		cur := content.Reading{At: time.Now(), Produced: produced}
 		r.publish(ctx, prev, cur)
 		prev = cur
 	}
@@ -153,22 +133,29 @@ func (r *rateSampler) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case ev := <-events:
-			if ev.Type != topic.SubscriptionChanged && ev.Type != topic.CommandRejected && ev.Type != topic.CommandFailed {
-				stale = true
-			}
-		case <-refresh.C:
-			stale = true
 		case <-tick.C:
 			sample()
 		}
 	}
 }
 
+// read reads how many messages each active topic has received.
+func (r *rateSampler) read(ctx context.Context) (content.Reading, error) {
+	active, err := r.active(ctx)
+	if err != nil {
+		return content.Reading{}, fmt.Errorf("list the active topics: %w", err)
+	}
+	produced, err := r.produced(ctx, slices.Collect(maps.Keys(active)))
+	if err != nil {
+		return content.Reading{}, fmt.Errorf("read the topics' offsets: %w", err)
+	}
+	return content.Reading{At: time.Now(), Produced: produced}, nil
+}
+
 // failed logs the first of a run of failures.
-func (r *rateSampler) failed(failing *bool, what string, err error) {
+func (r *rateSampler) failed(failing *bool, err error) {
 	if !*failing {
-		r.log.Warn("message rates: cannot "+what, "err", err)
+		r.log.Warn("message rates: cannot read", "err", err)
 	}
 	*failing = true
 }
@@ -215,31 +202,7 @@ func (r *rateSampler) reading(ctx context.Context) (content.Reading, error) {
 	if time.Since(latest.At) < 2*r.interval {
 		return latest, nil
 	}
-	names, err := r.active(ctx)
-	if err != nil {
-		return content.Reading{}, err
-	}
-	produced, err := r.produced(ctx, names)
-	if err != nil {
-		return content.Reading{}, err
-	}
-	return content.Reading{At: time.Now(), Produced: produced}, nil
-}
-
-// dashboardReader is who the sampler reads the active topics as.
-var dashboardReader = auth.Principal{Name: "kds-dashboard", Role: auth.Viewer}
-
-// activeTopics lists the names of the active topics.
-func (s *Server) activeTopics(ctx context.Context) ([]string, error) {
-	ts, err := s.app.Queries.Topics(ctx, dashboardReader, query.TopicFilter{Status: topic.Active})
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, len(ts))
-	for i, t := range ts {
-		names[i] = t.Name
-	}
-	return names, nil
+	return r.read(ctx)
 }
 
 // scrapeTimeout bounds the reading a scrape of /metrics may make.

@@ -33,8 +33,8 @@ import (
 const bootstrapToken = "bootstrap-secret"
 
 // api is a test server over a real application on its own MariaDB
-// database. No Kafka router runs: a test moves commands on itself, as the
-// lifecycle handler and the topic manager would.
+// database, subscriptions included. No Kafka router runs: a test moves
+// commands on itself, as the lifecycle handler and the topic manager would.
 type api struct {
 	db      *sql.DB
 	app     app.Application
@@ -54,9 +54,10 @@ func newAPI(t testing.TB, checks ...httpapi.Check) *api {
 	policy := command.Policy{DefaultPartitions: 3, DefaultReplicationFactor: 1, Limits: topic.Limits{MaxPartitions: 1000}}
 	a := app.Application{
 		Commands: app.Commands{
-			Issue:        command.NewIssueHandler(repo, queue, cluster, policy),
-			Apply:        command.NewApplyHandler(repo, policy.Limits),
-			TopicManager: command.NewTopicManager(repo, cluster, commandtest.NewSubscriptions(), &commandtest.Reconciliations{}, time.Second),
+			Issue:         command.NewIssueHandler(repo, queue, cluster, policy),
+			Apply:         command.NewApplyHandler(repo, policy.Limits),
+			TopicManager:  command.NewTopicManager(repo, cluster, commandtest.NewSubscriptions(), &commandtest.Reconciliations{}, time.Second),
+			Subscriptions: command.NewSubscriptions(repo, mysql.NewSubscriptionRepository(db, outbox)),
 		},
 		Queries: query.NewQueries(mysql.NewReadModel(db)),
 		Tokens:  auth.NewTokens(mysql.NewTokenStore(db), bootstrapToken),

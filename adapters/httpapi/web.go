@@ -52,8 +52,10 @@ type web struct {
 	tails        *tails
 	offsets      *kafka.Offsets
 	rates        *rateSampler
-	// consumed counts what consumer processes report (consumption.go).
+	// consumed counts what consumer processes report (consumption.go), of
+	// the active topics.
 	consumed *consumption
+	active   *activeList
 }
 
 // WithMetrics registers the API's metrics with reg and serves everything
@@ -84,6 +86,7 @@ func (s *Server) initWeb() {
 	}
 	s.web.metrics = newAPIMetrics(s.web.registry)
 	s.web.consumed = newConsumption(s.web.metrics.consumed)
+	s.web.active = &activeList{read: s.activeTopics, events: s.events}
 	s.web.dashboard = dashboard.New()
 	s.initContent()
 }
