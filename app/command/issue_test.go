@@ -25,12 +25,13 @@ type fixture struct {
 	queue   *commandtest.Queue
 	cluster *commandtest.Cluster
 	subs    *commandtest.Subscriptions
+	log     *commandtest.Reconciliations
 	issue   command.IssueHandler
 	apply   command.ApplyHandler
 }
 
 func newFixture() fixture {
-	f := fixture{topics: commandtest.NewTopics(), queue: &commandtest.Queue{}, cluster: commandtest.NewCluster(), subs: commandtest.NewSubscriptions()}
+	f := fixture{topics: commandtest.NewTopics(), queue: &commandtest.Queue{}, cluster: commandtest.NewCluster(), subs: commandtest.NewSubscriptions(), log: &commandtest.Reconciliations{}}
 	f.issue = command.NewIssueHandler(f.topics, f.queue, f.cluster, policy)
 	f.apply = command.NewApplyHandler(f.topics, policy.Limits)
 	return f
@@ -38,7 +39,7 @@ func newFixture() fixture {
 
 // manager is the topic manager, waiting at most 300ms for consumers to detach.
 func (f fixture) manager() command.TopicManager {
-	return command.NewTopicManager(f.topics, f.cluster, f.subs, &commandtest.Reconciliations{}, 300*time.Millisecond)
+	return command.NewTopicManager(f.topics, f.cluster, f.subs, f.log, 300*time.Millisecond)
 }
 
 // run issues and applies a command as the API and the lifecycle handler would.

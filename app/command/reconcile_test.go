@@ -2,6 +2,7 @@ package command_test
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -121,6 +122,9 @@ func TestReconcileRepairsDriftAndConverges(t *testing.T) {
 	left := findings(again)
 	if len(left) != 2 || !strings.Contains(left["grown/partitions"].Detail, "cannot remove partitions") || left["legacy/orphan"].Kind == "" {
 		t.Fatalf("the second pass found %+v; want only what cannot be repaired", again.Findings)
+	}
+	if recorded := f.log.All(); !reflect.DeepEqual(recorded, []command.Reconciliation{r, again}) {
+		t.Fatalf("recorded %+v, want both reconciliations as returned", recorded)
 	}
 }
 

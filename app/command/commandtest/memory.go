@@ -319,3 +319,10 @@ func (l *Reconciliations) Record(_ context.Context, r command.Reconciliation) er
 	l.all = append(l.all, r)
 	return nil
 }
+
+// All returns every reconciliation recorded so far, oldest first.
+func (l *Reconciliations) All() []command.Reconciliation {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]command.Reconciliation(nil), l.all...)
+}
