@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/IBM/sarama"
 
@@ -18,9 +17,7 @@ import (
 // process may start before Kafka does.
 type Cluster struct {
 	config Config
-
-	mu    sync.Mutex
-	admin sarama.ClusterAdmin
+	client *lazyClient
 
 	// Concurrent creations, validations and deletions share admin requests.
 	creates     *batcher[creation]
@@ -30,38 +27,29 @@ type Cluster struct {
 
 // NewCluster talks to the cluster c describes.
 func NewCluster(c Config) *Cluster {
-	cl := &Cluster{config: c}
+	cl := &Cluster{config: c, client: newLazyClient(c, c.sarama())}
 	cl.creates = newBatcher(cl.createTopics)
 	cl.validations = newBatcher(cl.validateTopics)
 	cl.deletes = newBatcher(cl.deleteTopics)
 	return cl
 }
 
-func (c *Cluster) connect() (sarama.ClusterAdmin, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.admin != nil {
-		return c.admin, nil
-	}
-	admin, err := sarama.NewClusterAdmin(c.config.Brokers, c.config.sarama())
+// connect returns the client and an admin client on it, which is never
+// closed: closing it closes the client, which Close does.
+func (c *Cluster) connect() (sarama.Client, sarama.ClusterAdmin, error) {
+	client, err := c.client.get()
 	if err != nil {
-		return nil, &UnreachableError{Where: c.config.Where(), Err: err}
+		return nil, nil, err
 	}
-	c.admin = admin
-	return admin, nil
+	admin, err := sarama.NewClusterAdminFromClient(client)
+	if err != nil {
+		return nil, nil, &UnreachableError{Where: c.config.Where(), Err: err}
+	}
+	return client, admin, nil
 }
 
 // Close releases the connections.
-func (c *Cluster) Close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.admin == nil {
-		return nil
-	}
-	err := c.admin.Close()
-	c.admin = nil
-	return err
-}
+func (c *Cluster) Close() error { return c.client.close() }
 
 // UnreachableError is returned when no broker answers.
 type UnreachableError struct {
@@ -84,7 +72,7 @@ func (c *Cluster) Ping(ctx context.Context) error {
 // Brokers counts the brokers the cluster has now.
 func (c *Cluster) Brokers(ctx context.Context) (int, error) {
 	return withContext(ctx, func() (int, error) {
-		admin, err := c.connect()
+		_, admin, err := c.connect()
 		if err != nil {
 			return 0, err
 		}
@@ -123,7 +111,7 @@ func (c *Cluster) ValidateTopic(ctx context.Context, name topic.Name, spec topic
 // for its internal topics at start.
 func (c *Cluster) EnsureTopics(ctx context.Context, names []string, spec topic.Spec) error {
 	return withContextErr(ctx, func() error {
-		admin, err := c.connect()
+		_, admin, err := c.connect()
 		if err != nil {
 			return err
 		}

@@ -24,25 +24,25 @@ func allFailed(n int, err error) []error {
 	return errs
 }
 
-// controller returns the admin client and the cluster's controller, which
-// takes topic creations and deletions.
-func (c *Cluster) controller() (sarama.ClusterAdmin, *sarama.Broker, error) {
-	admin, err := c.connect()
+// controller returns the client, an admin client on it and the cluster's
+// controller, which takes topic creations and deletions.
+func (c *Cluster) controller() (sarama.Client, sarama.ClusterAdmin, *sarama.Broker, error) {
+	client, admin, err := c.connect()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	b, err := admin.Controller()
+	b, err := client.Controller()
 	if err != nil {
-		return nil, nil, &UnreachableError{Where: c.config.Where(), Err: err}
+		return nil, nil, nil, &UnreachableError{Where: c.config.Where(), Err: err}
 	}
-	return admin, b, nil
+	return client, admin, b, nil
 }
 
 // requestCreation sends one CreateTopics request for items, or only asks
 // whether the broker would create them, and returns each item's answer:
 // nil when created (or creatable), else the broker's error for it.
 func (c *Cluster) requestCreation(items []creation, validateOnly bool) (sarama.ClusterAdmin, []error, error) {
-	admin, controller, err := c.controller()
+	client, admin, controller, err := c.controller()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -50,7 +50,7 @@ func (c *Cluster) requestCreation(items []creation, validateOnly bool) (sarama.C
 	for _, it := range items {
 		details[it.name.String()] = detail(it.spec)
 	}
-	sc := c.config.sarama()
+	sc := client.Config()
 	resp, err := controller.CreateTopics(sarama.NewCreateTopicsRequest(sc.Version, details, sc.Admin.Timeout, validateOnly))
 	if err != nil {
 		return nil, nil, fmt.Errorf("create %d topics: %w", len(items), err)
@@ -143,7 +143,7 @@ func (c *Cluster) sameSpecs(admin sarama.ClusterAdmin, items []creation, which [
 // deleteTopics deletes a batch of topics in one request; a topic already
 // gone counts as deleted.
 func (c *Cluster) deleteTopics(names []topic.Name) []error {
-	_, controller, err := c.controller()
+	client, _, controller, err := c.controller()
 	if err != nil {
 		return allFailed(len(names), err)
 	}
@@ -151,7 +151,7 @@ func (c *Cluster) deleteTopics(names []topic.Name) []error {
 	for i, n := range names {
 		list[i] = n.String()
 	}
-	sc := c.config.sarama()
+	sc := client.Config()
 	resp, err := controller.DeleteTopics(sarama.NewDeleteTopicsRequest(sc.Version, list, sc.Admin.Timeout))
 	if err != nil {
 		return allFailed(len(names), fmt.Errorf("delete %d topics: %w", len(names), err))

@@ -13,7 +13,7 @@ import (
 // number of topics: metadata, then every topic's configs at once.
 func (c *Cluster) Topics(ctx context.Context) (map[string]command.KafkaTopic, error) {
 	return withContext(ctx, func() (map[string]command.KafkaTopic, error) {
-		admin, err := c.connect()
+		_, admin, err := c.connect()
 		if err != nil {
 			return nil, err
 		}
@@ -38,7 +38,7 @@ func (c *Cluster) Topics(ctx context.Context) (map[string]command.KafkaTopic, er
 // AddPartitions implements command.KafkaCluster.
 func (c *Cluster) AddPartitions(ctx context.Context, name topic.Name, count int32) error {
 	return withContextErr(ctx, func() error {
-		admin, err := c.connect()
+		_, admin, err := c.connect()
 		if err != nil {
 			return err
 		}
@@ -49,7 +49,7 @@ func (c *Cluster) AddPartitions(ctx context.Context, name topic.Name, count int3
 // SetConfigs implements command.KafkaCluster.
 func (c *Cluster) SetConfigs(ctx context.Context, name topic.Name, configs map[string]string) error {
 	return withContextErr(ctx, func() error {
-		admin, err := c.connect()
+		_, admin, err := c.connect()
 		if err != nil {
 			return err
 		}

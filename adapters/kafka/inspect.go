@@ -26,7 +26,7 @@ type Inspection struct {
 // nothing.
 func (c *Cluster) Inspect(ctx context.Context, names []string) (Inspection, error) {
 	return withContext(ctx, func() (Inspection, error) {
-		admin, err := c.connect()
+		_, admin, err := c.connect()
 		if err != nil {
 			return Inspection{}, err
 		}

@@ -18,42 +18,19 @@ import (
 // costs one round trip per broker.
 type Offsets struct {
 	config Config
-
-	mu     sync.Mutex
-	client sarama.Client
+	client *lazyClient
 }
 
 // NewOffsets reads the offsets of the cluster c describes.
-func NewOffsets(c Config) *Offsets { return &Offsets{config: c} }
-
-func (o *Offsets) connect() (sarama.Client, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.client != nil && !o.client.Closed() {
-		return o.client, nil
-	}
-	sc := o.config.sarama()
+func NewOffsets(c Config) *Offsets {
+	sc := c.sarama()
 	// Metadata of the topics asked about only, not the whole cluster.
 	sc.Metadata.Full = false
-	client, err := sarama.NewClient(o.config.Brokers, sc)
-	if err != nil {
-		return nil, &UnreachableError{Where: o.config.Where(), Err: err}
-	}
-	o.client = client
-	return client, nil
+	return &Offsets{config: c, client: newLazyClient(c, sc)}
 }
 
 // Close releases the connections.
-func (o *Offsets) Close() error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.client == nil {
-		return nil
-	}
-	err := o.client.Close()
-	o.client = nil
-	return err
-}
+func (o *Offsets) Close() error { return o.client.close() }
 
 // Produced returns, for each of topics that Kafka knows, the sum of its
 // partitions' high-water marks: how many messages were ever written to it,
@@ -62,7 +39,7 @@ func (o *Offsets) Close() error {
 // metadata is refreshed for the next call.
 func (o *Offsets) Produced(ctx context.Context, topics []string) (map[string]int64, error) {
 	return withContext(ctx, func() (map[string]int64, error) {
-		client, err := o.connect()
+		client, err := o.client.get()
 		if err != nil {
 			return nil, err
 		}
