@@ -25,9 +25,9 @@ import (
 // a value is cut to liveValueMax bytes, since a page shows text, not
 // megabytes.
 const (
-	defaultLiveRate = 20
-	liveBurst       = 5
-	liveValueMax    = 4 << 10
+	liveRate     = 20
+	liveBurst    = 5
+	liveValueMax = 4 << 10
 	// liveStartTimeout bounds waiting for Kafka before a stream starts.
 	liveStartTimeout = 15 * time.Second
 )
@@ -50,25 +50,9 @@ func WithRateInterval(d time.Duration) Option {
 	}
 }
 
-// WithLiveRate sets how many messages a second each live view gets at
-// most; 20 by default.
-func WithLiveRate(perSecond int) Option {
-	return func(s *Server) {
-		if perSecond > 0 {
-			s.web.liveRate = perSecond
-		}
-	}
-}
-
 // initContent builds the live view and the rates when the server reads
 // Kafka.
 func (s *Server) initContent() {
-	if s.web.liveRate == 0 {
-		s.web.liveRate = defaultLiveRate
-	}
-	if s.web.rateInterval == 0 {
-		s.web.rateInterval = defaultRateInterval
-	}
 	if s.web.kafka == nil {
 		return
 	}
@@ -173,13 +157,13 @@ func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.P
 	defer s.web.metrics.liveStreams.Dec()
 
 	es := startEventStream(w)
-	start, _ := json.Marshal(LiveStart{Topic: name, MaxPerSecond: s.web.liveRate})
+	start, _ := json.Marshal(LiveStart{Topic: name, MaxPerSecond: liveRate})
 	if !es.send("retry: 2000\n: kds live messages\n\n") || !es.event("ready", start) {
 		return
 	}
 	// Each message sent spends one gap: liveRate a second on average, in
 	// bursts of at most liveBurst.
-	gap := time.Second / time.Duration(s.web.liveRate)
+	gap := time.Second / liveRate
 	next := time.Now()
 	pause := time.NewTimer(0)
 	defer pause.Stop()

@@ -50,7 +50,8 @@ func WithKafkaBrokers(brokers []string) Option {
 // NewServer serves a, waking waiting requests with events from events;
 // /readyz runs checks.
 func NewServer(a app.Application, events *Broadcaster, checks []Check, log *slog.Logger, opts ...Option) *Server {
-	s := &Server{app: a, events: events, checks: checks, log: log, mux: http.NewServeMux()}
+	s := &Server{app: a, events: events, checks: checks, log: log, mux: http.NewServeMux(),
+		web: web{keepAlive: defaultKeepAlive, rateInterval: defaultRateInterval}}
 	for _, o := range opts {
 		o(s)
 	}

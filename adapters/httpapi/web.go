@@ -47,7 +47,6 @@ type web struct {
 	// Content, when the server reads Kafka (live.go): the live views'
 	// shared reads, and the message rates.
 	kafka        *kafka.Config
-	liveRate     int
 	rateInterval time.Duration
 	tails        *tails
 	offsets      *kafka.Offsets
@@ -75,11 +74,8 @@ func WithStreamKeepAlive(d time.Duration) Option {
 	}
 }
 
-// initWeb completes what the options left unset.
+// initWeb builds what serves the dashboard, once the options are applied.
 func (s *Server) initWeb() {
-	if s.web.keepAlive == 0 {
-		s.web.keepAlive = defaultKeepAlive
-	}
 	s.web.closing = make(chan struct{})
 	if s.web.registry == nil {
 		s.web.registry = prometheus.NewRegistry()
