@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"math/rand/v2"
 	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
 )
 
 // WriteHeldOpen writes one message to the outbox in its own transaction
@@ -50,4 +52,10 @@ func sessionInserts(ctx context.Context, tx *sql.Tx) (int, error) {
 	)
 	err := tx.QueryRowContext(ctx, "SHOW SESSION STATUS LIKE 'Com_insert'").Scan(&name, &n)
 	return n, err
+}
+
+// ForwarderRetryDelay is how long the forwarder waits to read the outbox
+// again after a read failed with err.
+func ForwarderRetryDelay(err error) time.Duration {
+	return wakeableBackoff{retry: time.Second}.HandleError(watermill.NopLogger{}, false, err)
 }

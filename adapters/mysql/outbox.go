@@ -5,7 +5,6 @@ import (
 	stdsql "database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -147,8 +146,8 @@ type wakeableBackoff struct {
 
 func (b wakeableBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
 	if err != nil {
-		if strings.Contains(strings.ToLower(err.Error()), "deadlock") || errors.Is(err, context.Canceled) {
-			return 0 // a deadlock is tried again at once; a cancel is the shutdown
+		if isMySQLError(err, errDeadlock, errLockWaitTimeout) || errors.Is(err, context.Canceled) {
+			return 0 // a lost lock contest is tried again at once; a cancel is the shutdown
 		}
 		logger.Error("Cannot read the outbox", err, watermill.LogFields{"retry_in": b.retry})
 		return b.retry

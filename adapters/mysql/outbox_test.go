@@ -3,6 +3,7 @@ package mysql_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -171,4 +172,87 @@ func TestWritersDoNotWaitForAStuckForwarder(t *testing.T) {
 	if rec.count() != 21 {
 		t.Fatalf("forwarded %d of 21 once Kafka was back", rec.count())
 	}
+}
+
+// TestForwarderRetriesLostLockContestsAtOnce: a read of the outbox that
+// lost a deadlock or timed out waiting for a lock (another forwarder's
+// turn) is tried again at once; other failures wait.
+func TestForwarderRetriesLostLockContestsAtOnce(t *testing.T) {
+	t.Parallel()
+	db, _ := mysqltest.NewDatabase(t)
+	cases := []struct {
+		name string
+		err  error
+		want time.Duration
+	}{
+		{"deadlock", deadlock(t, db), 0},
+		{"lock wait timeout", lockWaitTimeout(t, db), 0},
+		{"other", db.QueryRow("SELECT * FROM no_such_table").Err(), time.Second},
+		{"shutdown", context.Canceled, 0},
+	}
+	for _, c := range cases {
+		// Wrapped as watermill-sql's subscriber wraps it.
+		err := fmt.Errorf("could not query message: %w", c.err)
+		if got := mysql.ForwarderRetryDelay(err); got != c.want {
+			t.Errorf("%s (%v): retry in %v, want %v", c.name, c.err, got, c.want)
+		}
+	}
+}
+
+// lockWaitTimeout is the error of a locking read that waited too long.
+func lockWaitTimeout(t *testing.T, db *sql.DB) error {
+	t.Helper()
+	ctx := context.Background()
+	holder, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback() //nolint:errcheck // only releases the lock
+	if _, err := holder.ExecContext(ctx, "SELECT id FROM outbox_lock WHERE id = 1 FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.ExecContext(ctx, "SET STATEMENT innodb_lock_wait_timeout = 1 FOR SELECT id FROM outbox_lock WHERE id = 1 FOR UPDATE")
+	if err == nil {
+		t.Fatal("a locked row was read without waiting")
+	}
+	return err
+}
+
+// deadlock is the error of the transaction InnoDB chose as the victim of a
+// deadlock.
+func deadlock(t *testing.T, db *sql.DB) error {
+	t.Helper()
+	ctx := context.Background()
+	rows := []string{
+		"SELECT id FROM outbox_lock WHERE id = 1 FOR UPDATE",
+		"SELECT consumer_group FROM watermill_offsets_kds_outbox WHERE consumer_group = 'kds-forwarder' FOR UPDATE",
+	}
+	txs := make([]*sql.Tx, 2)
+	for i := range txs {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback() //nolint:errcheck // only releases the locks
+		if _, err := tx.ExecContext(ctx, rows[i]); err != nil {
+			t.Fatal(err)
+		}
+		txs[i] = tx
+	}
+	// Each transaction now wants the row the other holds.
+	errs := make(chan error, 2)
+	for i, tx := range txs {
+		go func() {
+			_, err := tx.ExecContext(ctx, rows[1-i])
+			if err != nil {
+				_ = tx.Rollback()
+			}
+			errs <- err
+		}()
+	}
+	err := errors.Join(<-errs, <-errs)
+	if err == nil {
+		t.Fatal("no deadlock")
+	}
+	return err
 }
