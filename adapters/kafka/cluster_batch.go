@@ -3,6 +3,8 @@ package kafka
 import (
 	"errors"
 	"fmt"
+	"io"
+	"time"
 
 	"github.com/IBM/sarama"
 
@@ -24,58 +26,83 @@ func allFailed(n int, err error) []error {
 	return errs
 }
 
-// controller returns the client, an admin client on it and the cluster's
-// controller, which takes topic creations and deletions.
-func (c *Cluster) controller() (sarama.Client, sarama.ClusterAdmin, *sarama.Broker, error) {
-	client, admin, err := c.connect()
-	if err != nil {
-		return nil, nil, nil, err
+// toController sends items to the cluster's controller in one request,
+// which send makes and answers for each item. A controller that lost its
+// place answers NOT_CONTROLLER, and one that stopped hangs up: then, as
+// Sarama's own admin requests do, the client learns the new controller and
+// the items so answered go again, up to Admin.Retry.Max times.
+func toController[T any](client sarama.Client, where string, items []T, send func(controller *sarama.Broker, items []T) []error) []error {
+	retry := client.Config().Admin.Retry
+	answers := make([]error, len(items))
+	pending := make([]int, len(items)) // indexes in items of those to send
+	for i := range pending {
+		pending[i] = i
 	}
-	b, err := client.Controller()
-	if err != nil {
-		return nil, nil, nil, &UnreachableError{Where: c.config.Where(), Err: err}
+	controller, err := client.Controller()
+	for attempt := 0; ; attempt++ {
+		if err != nil {
+			for _, i := range pending {
+				answers[i] = &UnreachableError{Where: where, Err: err}
+			}
+			return answers
+		}
+		batch := make([]T, len(pending))
+		for j, i := range pending {
+			batch[j] = items[i]
+		}
+		var again []int
+		for j, answer := range send(controller, batch) {
+			answers[pending[j]] = answer
+			if errors.Is(answer, sarama.ErrNotController) || errors.Is(answer, io.EOF) {
+				again = append(again, pending[j])
+			}
+		}
+		if len(again) == 0 || attempt == retry.Max {
+			return answers
+		}
+		pending = again
+		time.Sleep(retry.Backoff)
+		controller, err = client.RefreshController()
 	}
-	return client, admin, b, nil
 }
 
 // requestCreation sends one CreateTopics request for items, or only asks
 // whether the broker would create them, and returns each item's answer:
 // nil when created (or creatable), else the broker's error for it.
-func (c *Cluster) requestCreation(items []creation, validateOnly bool) (sarama.ClusterAdmin, []error, error) {
-	client, admin, controller, err := c.controller()
-	if err != nil {
-		return nil, nil, err
-	}
-	details := make(map[string]*sarama.TopicDetail, len(items))
-	for _, it := range items {
-		details[it.name.String()] = detail(it.spec)
-	}
+func (c *Cluster) requestCreation(client sarama.Client, items []creation, validateOnly bool) []error {
 	sc := client.Config()
-	resp, err := controller.CreateTopics(sarama.NewCreateTopicsRequest(sc.Version, details, sc.Admin.Timeout, validateOnly))
-	if err != nil {
-		return nil, nil, fmt.Errorf("create %d topics: %w", len(items), err)
-	}
-	answers := make([]error, len(items))
-	for i, it := range items {
-		te, ok := resp.TopicErrors[it.name.String()]
-		switch {
-		case !ok:
-			answers[i] = fmt.Errorf("create topic %q: %w", it.name, sarama.ErrIncompleteResponse)
-		case te != nil && !errors.Is(te.Err, sarama.ErrNoError):
-			answers[i] = te
+	return toController(client, c.config.Where(), items, func(controller *sarama.Broker, items []creation) []error {
+		details := make(map[string]*sarama.TopicDetail, len(items))
+		for _, it := range items {
+			details[it.name.String()] = detail(it.spec)
 		}
-	}
-	return admin, answers, nil
+		resp, err := controller.CreateTopics(sarama.NewCreateTopicsRequest(sc.Version, details, sc.Admin.Timeout, validateOnly))
+		if err != nil {
+			return allFailed(len(items), err)
+		}
+		answers := make([]error, len(items))
+		for i, it := range items {
+			te, ok := resp.TopicErrors[it.name.String()]
+			switch {
+			case !ok:
+				answers[i] = sarama.ErrIncompleteResponse
+			case te != nil && !errors.Is(te.Err, sarama.ErrNoError):
+				answers[i] = te
+			}
+		}
+		return answers
+	})
 }
 
 // createTopics creates a batch of topics in one request. A topic that
 // already exists with the partitions and replication factor asked for
 // counts as created.
 func (c *Cluster) createTopics(items []creation) []error {
-	admin, errs, err := c.requestCreation(items, false)
+	client, admin, err := c.connect()
 	if err != nil {
 		return allFailed(len(items), err)
 	}
+	errs := c.requestCreation(client, items, false)
 	var existing []int
 	for i, it := range items {
 		switch {
@@ -94,10 +121,11 @@ func (c *Cluster) createTopics(items []creation) []error {
 // batch of topics; one that exists already is refused, as kds does not
 // know it.
 func (c *Cluster) validateTopics(items []creation) []error {
-	admin, errs, err := c.requestCreation(items, true)
+	client, admin, err := c.connect()
 	if err != nil {
 		return allFailed(len(items), err)
 	}
+	errs := c.requestCreation(client, items, true)
 	for i, it := range items {
 		switch {
 		case errs[i] == nil:
@@ -143,29 +171,37 @@ func (c *Cluster) sameSpecs(admin sarama.ClusterAdmin, items []creation, which [
 // deleteTopics deletes a batch of topics in one request; a topic already
 // gone counts as deleted.
 func (c *Cluster) deleteTopics(names []topic.Name) []error {
-	client, _, controller, err := c.controller()
+	client, _, err := c.connect()
 	if err != nil {
 		return allFailed(len(names), err)
 	}
-	list := make([]string, len(names))
-	for i, n := range names {
-		list[i] = n.String()
-	}
 	sc := client.Config()
-	resp, err := controller.DeleteTopics(sarama.NewDeleteTopicsRequest(sc.Version, list, sc.Admin.Timeout))
-	if err != nil {
-		return allFailed(len(names), fmt.Errorf("delete %d topics: %w", len(names), err))
-	}
-	errs := make([]error, len(names))
-	for i, n := range list {
-		code, ok := resp.TopicErrorCodes[n]
-		switch {
-		case !ok:
-			errs[i] = fmt.Errorf("delete topic %q: %w", n, sarama.ErrIncompleteResponse)
-		case errors.Is(code, sarama.ErrNoError), errors.Is(code, sarama.ErrUnknownTopicOrPartition):
-		default:
-			errs[i] = classify("delete", n, code)
+	errs := toController(client, c.config.Where(), names, func(controller *sarama.Broker, names []topic.Name) []error {
+		list := make([]string, len(names))
+		for i, n := range names {
+			list[i] = n.String()
 		}
+		resp, err := controller.DeleteTopics(sarama.NewDeleteTopicsRequest(sc.Version, list, sc.Admin.Timeout))
+		if err != nil {
+			return allFailed(len(names), err)
+		}
+		answers := make([]error, len(names))
+		for i, n := range list {
+			code, ok := resp.TopicErrorCodes[n]
+			switch {
+			case !ok:
+				answers[i] = sarama.ErrIncompleteResponse
+			case !errors.Is(code, sarama.ErrNoError):
+				answers[i] = code
+			}
+		}
+		return answers
+	})
+	for i, n := range names {
+		if errors.Is(errs[i], sarama.ErrUnknownTopicOrPartition) {
+			errs[i] = nil
+		}
+		errs[i] = classify("delete", n.String(), errs[i])
 	}
 	return errs
 }

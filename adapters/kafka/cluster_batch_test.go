@@ -2,16 +2,20 @@ package kafka_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/topic"
 )
 
@@ -110,4 +114,90 @@ func TestDescribeGrowAndConfigure(t *testing.T) {
 	if err := cl.AddPartitions(ctx, name, 3); err == nil {
 		t.Fatal("shrinking a topic's partitions succeeded")
 	}
+}
+
+// notController answers a CreateTopics or DeleteTopics request as a broker
+// that is no longer the controller does: NOT_CONTROLLER for every topic.
+func notController(req kmsg.Request) kmsg.Response {
+	switch req := req.(type) {
+	case *kmsg.CreateTopicsRequest:
+		resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
+		for _, rt := range req.Topics {
+			st := kmsg.NewCreateTopicsResponseTopic()
+			st.Topic, st.ErrorCode = rt.Topic, kerr.NotController.Code
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp
+	case *kmsg.DeleteTopicsRequest:
+		resp := req.ResponseKind().(*kmsg.DeleteTopicsResponse)
+		for _, rt := range req.Topics { // Sarama names topics this way from 2.8 on
+			st := kmsg.NewDeleteTopicsResponseTopic()
+			st.Topic, st.ErrorCode = rt.Topic, kerr.NotController.Code
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp
+	}
+	panic(fmt.Sprintf("no NOT_CONTROLLER answer for %T", req))
+}
+
+// TestBatchesFollowANewController: after a controller failover, the broker
+// kds knew as the controller answers NOT_CONTROLLER, or has gone and hung
+// up. Creations, validations and deletions learn the new controller and go
+// again, as Sarama's own CreateTopic does, instead of failing until the
+// client's metadata is next refreshed.
+func TestBatchesFollowANewController(t *testing.T) {
+	t.Parallel()
+	faults := map[string]func(kmsg.Request) (kmsg.Response, error, bool){
+		"NOT_CONTROLLER": func(req kmsg.Request) (kmsg.Response, error, bool) { return notController(req), nil, true },
+		"hung up":        func(kmsg.Request) (kmsg.Response, error, bool) { return nil, errors.New("controller gone"), true },
+	}
+	for name, fault := range faults {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c := kfake.MustCluster(kfake.NumBrokers(3))
+			defer c.Close()
+			cfg := kafka.Config{Brokers: c.ListenAddrs(), ClientID: "t", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second}
+			cl, ctx := newCluster(t, cfg), context.Background()
+			orders, spec := topic.MustParseName("orders"), topic.Spec{Partitions: 2, ReplicationFactor: 3}
+			// Each fault answers one request only.
+			c.ControlKey(int16(kmsg.CreateTopics), fault)
+			if err := cl.ValidateTopic(ctx, orders, spec); err != nil {
+				t.Fatalf("validate after a failover: %v", err)
+			}
+			c.ControlKey(int16(kmsg.CreateTopics), fault)
+			if err := cl.CreateTopic(ctx, orders, spec); err != nil {
+				t.Fatalf("create after a failover: %v", err)
+			}
+			if p, r, ok := describe(t, cfg, "orders"); !ok || p != 2 || r != 3 {
+				t.Fatalf("in Kafka: exists %v, %d partitions, rf %d", ok, p, r)
+			}
+			c.ControlKey(int16(kmsg.DeleteTopics), fault)
+			if err := cl.DeleteTopic(ctx, orders); err != nil {
+				t.Fatalf("delete after a failover: %v", err)
+			}
+			if _, _, ok := describe(t, cfg, "orders"); ok {
+				t.Fatal("the topic is still in Kafka")
+			}
+		})
+	}
+	t.Run("no controller", func(t *testing.T) {
+		t.Parallel()
+		c := kfake.MustCluster(kfake.NumBrokers(3))
+		defer c.Close()
+		var requests atomic.Int32
+		c.ControlKey(int16(kmsg.CreateTopics), func(req kmsg.Request) (kmsg.Response, error, bool) {
+			c.KeepControl()
+			requests.Add(1)
+			return notController(req), nil, true
+		})
+		cl := newCluster(t, kafka.Config{Brokers: c.ListenAddrs(), ClientID: "t", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second})
+		err := cl.CreateTopic(context.Background(), topic.MustParseName("orders"), topic.Spec{Partitions: 1, ReplicationFactor: 1})
+		if !errors.Is(err, sarama.ErrNotController) || command.IsPermanent(err) {
+			t.Fatalf("got %v, want a retriable NOT_CONTROLLER", err)
+		}
+		// Once, and again Admin.Retry.Max (3) times.
+		if n := requests.Load(); n != 4 {
+			t.Fatalf("%d CreateTopics requests, want 4", n)
+		}
+	})
 }
