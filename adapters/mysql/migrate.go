@@ -4,10 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"time"
 
 	"github.com/pressly/goose/v3"
 )
@@ -15,8 +15,12 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// migrationLock serializes instances that start together on a new database.
-const migrationLock = "kds.migrate"
+// migrationLock serializes instances that start together on a new
+// database; one waits up to migrationLockWait for another to finish.
+const (
+	migrationLock     = "kds.migrate"
+	migrationLockWait = time.Minute
+)
 
 // Migrate brings the schema up to date; several processes may call it at
 // once.
@@ -29,19 +33,14 @@ func Migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("load migrations: %w", err)
 	}
-	conn, err := db.Conn(ctx)
+	release, ok, err := namedLock(ctx, db, migrationLock, migrationLockWait)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	defer conn.Close()
-	var got sql.NullInt64
-	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 60)", migrationLock).Scan(&got); err != nil {
-		return fmt.Errorf("migrate: take lock: %w", err)
+	if !ok {
+		return fmt.Errorf("migrate: another process held the migration lock for %.0f s", migrationLockWait.Seconds())
 	}
-	if got.Int64 != 1 {
-		return errors.New("migrate: another process held the migration lock for 60 s")
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(?)", migrationLock) //nolint:errcheck // the lock also ends with the connection
+	defer release()
 	results, err := provider.Up(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)

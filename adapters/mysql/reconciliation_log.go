@@ -56,26 +56,3 @@ func (m *ReadModel) LatestReconciliation(ctx context.Context) (command.Reconcili
 	}
 	return r, true, nil
 }
-
-// TryLock takes a named lock that lasts as long as the returned release is
-// not called, on a connection of its own; it reports false at once when
-// another process holds it.
-func TryLock(ctx context.Context, db *sql.DB, name string) (release func(), ok bool, err error) {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, false, err
-	}
-	var got sql.NullInt64
-	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0)", name).Scan(&got); err != nil {
-		conn.Close()
-		return nil, false, fmt.Errorf("take lock %s: %w", name, err)
-	}
-	if got.Int64 != 1 {
-		conn.Close()
-		return nil, false, nil
-	}
-	return func() {
-		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(?)", name)
-		conn.Close()
-	}, true, nil
-}

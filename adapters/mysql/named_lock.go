@@ -1,0 +1,39 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// TryLock takes a named lock that lasts as long as the returned release is
+// not called, on a connection of its own; it reports false at once when
+// another process holds it.
+func TryLock(ctx context.Context, db *sql.DB, name string) (release func(), ok bool, err error) {
+	return namedLock(ctx, db, name, 0)
+}
+
+// namedLock takes a named lock on a connection of its own, waiting up to
+// wait for another process to release it; it reports false when that
+// process held it all that time. The lock lasts until release is called,
+// or the connection ends.
+func namedLock(ctx context.Context, db *sql.DB, name string, wait time.Duration) (release func(), ok bool, err error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("take lock %s: %w", name, err)
+	}
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", name, wait.Seconds()).Scan(&got); err != nil {
+		conn.Close()
+		return nil, false, fmt.Errorf("take lock %s: %w", name, err)
+	}
+	if got.Int64 != 1 {
+		conn.Close()
+		return nil, false, nil
+	}
+	return func() {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(?)", name)
+		conn.Close()
+	}, true, nil
+}
