@@ -13,6 +13,7 @@ import (
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/query"
+	"github.com/kds-io/kds/app/subscription"
 	"github.com/kds-io/kds/app/topic"
 )
 
@@ -51,9 +52,11 @@ func status(err error) int {
 		noDrift     query.NoReconciliationError
 		noPoison    *command.PoisonNotFoundError
 		unsubbed    *command.NotSubscribedError
+		consumerID  *subscription.InvalidConsumerIDError
+		instance    *command.InvalidInstanceError
 	)
 	switch {
-	case errors.As(err, &req), errors.As(err, &tokenName):
+	case errors.As(err, &req), errors.As(err, &tokenName), errors.As(err, &consumerID), errors.As(err, &instance):
 		return http.StatusBadRequest
 	case errors.As(err, &tooLarge):
 		return http.StatusRequestEntityTooLarge

@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"github.com/kds-io/kds/app/auth"
-	"github.com/kds-io/kds/app/content"
-	"github.com/kds-io/kds/app/subscription"
 	"github.com/kds-io/kds/app/topic"
 )
 
@@ -45,22 +43,17 @@ func (e *MalformedError) Error() string { return "malformed message: " + e.Err.E
 
 func (e *MalformedError) Unwrap() error { return e.Err }
 
-// IsRefusal reports whether err refuses a request as asked: bad input, a
-// move the lifecycle forbids, or a spec the broker will not take.
+// IsRefusal reports whether err refuses a lifecycle command as asked: bad
+// input, a move the lifecycle forbids, or a spec the broker will not take.
+// Such a command is recorded as rejected, and retrying it cannot help.
 func IsRefusal(err error) bool {
 	var (
 		refused *ClusterRefusedError
 		stale   *StaleGenerationError
 		unknown *UnknownTypeError
 		reason  *InvalidReasonError
-		// subscriptions
-		inactive   *content.NotActiveError
-		consumer   *subscription.InvalidConsumerIDError
-		instance   *InvalidInstanceError
-		subscribed *NotSubscribedError
 	)
-	return topic.IsRefusal(err) || errors.As(err, &refused) || errors.As(err, &stale) || errors.As(err, &unknown) || errors.As(err, &reason) ||
-		errors.As(err, &inactive) || errors.As(err, &consumer) || errors.As(err, &instance) || errors.As(err, &subscribed)
+	return topic.IsRefusal(err) || errors.As(err, &refused) || errors.As(err, &stale) || errors.As(err, &unknown) || errors.As(err, &reason)
 }
 
 // IsPermanent reports whether retrying the work that returned err cannot
