@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/IBM/sarama"
 
@@ -155,16 +156,20 @@ func classify(op, name string, err error) error {
 	return fmt.Errorf("%s topic %q: %w", op, name, err)
 }
 
-// explain classifies a create error, adding the broker count to a refused
-// replication factor, which brokers often refuse without saying why.
-func explain(admin sarama.ClusterAdmin, name topic.Name, spec topic.Spec, err error) error {
-	if errors.Is(err, sarama.ErrInvalidReplicationFactor) {
-		if brokers, _, derr := admin.DescribeCluster(); derr == nil && int(spec.ReplicationFactor) > len(brokers) {
-			return &command.ClusterRefusedError{Op: "create", Topic: name.String(),
-				Reason: fmt.Sprintf("replication factor %d is more than the %d broker(s) in the cluster", spec.ReplicationFactor, len(brokers))}
+// explainer classifies the create errors of one batch, adding the broker
+// count to a refused replication factor, which brokers often refuse
+// without saying why. It counts the brokers once, when first needed.
+func (c *Cluster) explainer(admin sarama.ClusterAdmin) func(creation, error) error {
+	brokers := sync.OnceValues(func() (int, error) { return c.brokerCount(admin) })
+	return func(it creation, err error) error {
+		if errors.Is(err, sarama.ErrInvalidReplicationFactor) {
+			if n, berr := brokers(); berr == nil && int(it.spec.ReplicationFactor) > n {
+				return &command.ClusterRefusedError{Op: "create", Topic: it.name.String(),
+					Reason: fmt.Sprintf("replication factor %d is more than the %d broker(s) in the cluster", it.spec.ReplicationFactor, n)}
+			}
 		}
+		return classify("create", it.name.String(), err)
 	}
-	return classify("create", name.String(), err)
 }
 
 // reason is the broker's own explanation when it gave one.

@@ -103,6 +103,7 @@ func (c *Cluster) createTopics(items []creation) []error {
 		return allFailed(len(items), err)
 	}
 	errs := c.requestCreation(client, items, false)
+	explain := c.explainer(admin)
 	var existing []int
 	for i, it := range items {
 		switch {
@@ -110,7 +111,7 @@ func (c *Cluster) createTopics(items []creation) []error {
 		case errors.Is(errs[i], sarama.ErrTopicAlreadyExists):
 			existing, errs[i] = append(existing, i), nil // unless sameSpecs finds another spec
 		default:
-			errs[i] = explain(admin, it.name, it.spec, errs[i])
+			errs[i] = explain(it, errs[i])
 		}
 	}
 	c.sameSpecs(admin, items, existing, errs)
@@ -126,13 +127,14 @@ func (c *Cluster) validateTopics(items []creation) []error {
 		return allFailed(len(items), err)
 	}
 	errs := c.requestCreation(client, items, true)
+	explain := c.explainer(admin)
 	for i, it := range items {
 		switch {
 		case errs[i] == nil:
 		case errors.Is(errs[i], sarama.ErrTopicAlreadyExists):
 			errs[i] = &command.ClusterRefusedError{Op: "create", Topic: it.name.String(), Reason: "a topic of that name already exists in Kafka, unknown to kds"}
 		default:
-			errs[i] = explain(admin, it.name, it.spec, errs[i])
+			errs[i] = explain(it, errs[i])
 		}
 	}
 	return errs

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -200,4 +201,44 @@ func TestBatchesFollowANewController(t *testing.T) {
 			t.Fatalf("%d CreateTopics requests, want 4", n)
 		}
 	})
+}
+
+// TestABatchCountsTheBrokersOnce: a replication factor refused for many
+// topics of one batch is explained with one count of the brokers, not one
+// per topic.
+func TestABatchCountsTheBrokersOnce(t *testing.T) {
+	t.Parallel()
+	c := kfake.MustCluster(kfake.NumBrokers(1))
+	defer c.Close()
+	var creates, describes atomic.Int32
+	for key, n := range map[kmsg.Key]*atomic.Int32{kmsg.CreateTopics: &creates, kmsg.DescribeCluster: &describes} {
+		c.ControlKey(int16(key), func(kmsg.Request) (kmsg.Response, error, bool) {
+			c.KeepControl()
+			n.Add(1)
+			return nil, nil, false
+		})
+	}
+	cl := newCluster(t, kafka.Config{Brokers: c.ListenAddrs(), ClientID: "t", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second})
+	ctx, spec := context.Background(), topic.Spec{Partitions: 1, ReplicationFactor: 3}
+	for op, call := range map[string]func(topic.Name) error{
+		"validate": func(n topic.Name) error { return cl.ValidateTopic(ctx, n, spec) },
+		"create":   func(n topic.Name) error { return cl.CreateTopic(ctx, n, spec) },
+	} {
+		creates.Store(0)
+		describes.Store(0)
+		var wg sync.WaitGroup
+		for i := range 100 {
+			wg.Go(func() {
+				err := call(topic.MustParseName(fmt.Sprintf("t%03d", i)))
+				var refused *command.ClusterRefusedError
+				if !errors.As(err, &refused) || !strings.Contains(err.Error(), "more than the 1 broker(s)") {
+					t.Errorf("%s with rf 3 on one broker: %v", op, err)
+				}
+			})
+		}
+		wg.Wait()
+		if describes.Load() > creates.Load() {
+			t.Errorf("%s: %d requests for the broker count in %d batches", op, describes.Load(), creates.Load())
+		}
+	}
 }
