@@ -14,13 +14,6 @@ import (
 
 // Consumers implements query.ReadModel.
 func (m *ReadModel) Consumers(ctx context.Context, ids ...subscription.ConsumerID) ([]query.Consumer, error) {
-	where, args := "", []any{}
-	if len(ids) > 0 {
-		where = " WHERE consumer_id IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")"
-		for _, id := range ids {
-			args = append(args, id)
-		}
-	}
 	consumers := map[subscription.ConsumerID]*query.Consumer{}
 	get := func(id subscription.ConsumerID) *query.Consumer {
 		c, ok := consumers[id]
@@ -30,7 +23,7 @@ func (m *ReadModel) Consumers(ctx context.Context, ids ...subscription.ConsumerI
 		}
 		return c
 	}
-	subs, err := m.subscriptions(ctx, where, args)
+	subs, err := m.subscriptions(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +31,7 @@ func (m *ReadModel) Consumers(ctx context.Context, ids ...subscription.ConsumerI
 		c := get(s.ConsumerID)
 		c.Subscriptions = append(c.Subscriptions, s)
 	}
-	insts, err := m.instances(ctx, where, args)
+	insts, err := m.instances(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -54,11 +47,24 @@ func (m *ReadModel) Consumers(ctx context.Context, ids ...subscription.ConsumerI
 	return out, nil
 }
 
-func (m *ReadModel) subscriptions(ctx context.Context, where string, args []any) ([]query.Subscription, error) {
+// ofConsumers is a WHERE clause keeping the rows whose column is one of
+// ids, with its arguments; empty when ids is, to keep every row.
+func ofConsumers(column string, ids []subscription.ConsumerID) (string, []any) {
+	if len(ids) == 0 {
+		return "", nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return " WHERE " + column + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")", args
+}
+
+func (m *ReadModel) subscriptions(ctx context.Context, ids []subscription.ConsumerID) ([]query.Subscription, error) {
+	where, args := ofConsumers("s.consumer_id", ids)
 	rows, err := m.db.QueryContext(ctx, "SELECT s.consumer_id, s.topic, s.generation, s.consumer_group, s.from_beginning, s.created_by, s.created_at, "+
 		"COALESCE(t.status, ''), COALESCE(t.status = 'active' AND t.generation = s.generation, FALSE) "+
-		"FROM subscriptions s LEFT JOIN topics t ON t.name = s.topic"+strings.ReplaceAll(where, "consumer_id", "s.consumer_id")+
-		" ORDER BY s.consumer_id, s.topic", args...)
+		"FROM subscriptions s LEFT JOIN topics t ON t.name = s.topic"+where+" ORDER BY s.consumer_id, s.topic", args...)
 	if err != nil {
 		return nil, fmt.Errorf("list subscriptions: %w", err)
 	}
@@ -73,7 +79,8 @@ func (m *ReadModel) subscriptions(ctx context.Context, where string, args []any)
 	})
 }
 
-func (m *ReadModel) instances(ctx context.Context, where string, args []any) ([]query.Instance, error) {
+func (m *ReadModel) instances(ctx context.Context, ids []subscription.ConsumerID) ([]query.Instance, error) {
+	where, args := ofConsumers("consumer_id", ids)
 	rows, err := m.db.QueryContext(ctx, "SELECT id, consumer_id, host, pid, started_at, last_seen FROM consumer_instances"+where+" ORDER BY started_at", args...)
 	if err != nil {
 		return nil, fmt.Errorf("list consumer instances: %w", err)
@@ -82,7 +89,7 @@ func (m *ReadModel) instances(ctx context.Context, where string, args []any) ([]
 	if err != nil {
 		return nil, err
 	}
-	attached, err := m.attachments(ctx)
+	attached, err := m.attachments(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -95,21 +102,29 @@ func (m *ReadModel) instances(ctx context.Context, where string, args []any) ([]
 	return out, nil
 }
 
-func (m *ReadModel) attachments(ctx context.Context) (map[string][]string, error) {
-	rows, err := m.db.QueryContext(ctx, "SELECT instance_id, topic FROM consumer_attachments ORDER BY instance_id, topic")
+// attachments are the topics each process of the consumers ids consumes,
+// by process id.
+func (m *ReadModel) attachments(ctx context.Context, ids []subscription.ConsumerID) (map[string][]string, error) {
+	where, args := ofConsumers("i.consumer_id", ids)
+	rows, err := m.db.QueryContext(ctx, "SELECT a.instance_id, a.topic FROM consumer_attachments a "+
+		"JOIN consumer_instances i ON i.id = a.instance_id"+where+" ORDER BY a.instance_id, a.topic", args...)
 	if err != nil {
 		return nil, fmt.Errorf("list consumer attachments: %w", err)
 	}
-	defer rows.Close()
-	out := map[string][]string{}
-	for rows.Next() {
-		var id, t string
-		if err := rows.Scan(&id, &t); err != nil {
-			return nil, err
-		}
-		out[id] = append(out[id], t)
+	type attachment struct{ instance, topic string }
+	list, err := collect(rows, func(r rowScanner) (attachment, error) {
+		var a attachment
+		err := r.Scan(&a.instance, &a.topic)
+		return a, err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	out := map[string][]string{}
+	for _, a := range list {
+		out[a.instance] = append(out[a.instance], a.topic)
+	}
+	return out, nil
 }
 
 func nonNilStrings(s []string) []string {
