@@ -80,7 +80,10 @@ func (q *PoisonQueue) Requeue(ctx context.Context, id string) (command.PoisonMes
 // read returns the newest records of kds.poison, oldest first.
 func (q *PoisonQueue) read(ctx context.Context) ([]*sarama.ConsumerMessage, error) {
 	out, err := withContext(ctx, func() ([]*sarama.ConsumerMessage, error) {
-		client, err := sarama.NewClient(q.config.Brokers, q.config.sarama())
+		sc := q.config.sarama()
+		// kds.poison's metadata only, not every topic's.
+		sc.Metadata.Full = false
+		client, err := sarama.NewClient(q.config.Brokers, sc)
 		if err != nil {
 			return nil, &UnreachableError{Where: q.config.Where(), Err: err}
 		}
