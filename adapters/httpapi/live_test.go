@@ -23,11 +23,13 @@ import (
 	"github.com/kds-io/kds/adapters/httpapi"
 	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/app/auth"
+	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/topic"
 )
 
-// contentAPI is a web API that reads content from an embedded Kafka.
+// contentAPI is a web API that reads content, and kds.poison, from an
+// embedded Kafka.
 type contentAPI struct {
 	*webAPI
 	kafka   kafka.Config
@@ -42,11 +44,16 @@ func newContentAPI(t *testing.T, opts ...httpapi.Option) *contentAPI {
 	}
 	t.Cleanup(b.Close)
 	kc := kafka.Config{Brokers: b.Addrs(), ClientID: "kds-test", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second}
-	w := newWebAPI(t, append([]httpapi.Option{httpapi.WithKafka(kc), httpapi.WithMetrics(prometheus.NewRegistry())}, opts...)...)
-	// Streams still open end before the test server waits for them.
-	t.Cleanup(w.server.EndStreams)
 	cl := kafka.NewCluster(kc)
 	t.Cleanup(func() { cl.Close() })
+	if err := cl.EnsureTopics(context.Background(), []string{topic.PoisonTopic}, topic.Spec{Partitions: 1, ReplicationFactor: 1}); err != nil {
+		t.Fatal(err)
+	}
+	a := newAPI(t)
+	a.app.Commands.Poison = command.NewPoison(kafka.NewPoisonQueue(kc, nil))
+	w := a.serve(t, append([]httpapi.Option{httpapi.WithKafka(kc), httpapi.WithMetrics(prometheus.NewRegistry())}, opts...)...)
+	// Streams still open end before the test server waits for them.
+	t.Cleanup(w.server.EndStreams)
 	return &contentAPI{webAPI: w, kafka: kc, cluster: cl}
 }
 

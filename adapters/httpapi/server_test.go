@@ -189,6 +189,10 @@ func (a *api) doHeader(t testing.TB, method, path, authorization string, body []
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
+	// A stream that opened would not end: its answer is its headers.
+	if resp.Header.Get("Content-Type") == "text/event-stream" {
+		return answer{status: resp.StatusCode, header: resp.Header}
+	}
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatalf("%s %s: read answer: %v", method, path, err)
@@ -234,20 +238,28 @@ type route struct {
 }
 
 // routes lists every authenticated route with the roles allowed to call
-// it, over topics it creates: one pending and one active.
-func routes(t *testing.T, a *api) []route {
+// it, over topics it creates: one pending and one active (in Kafka too),
+// and a reconciliation it records.
+func routes(t *testing.T, a *contentAPI) []route {
 	t.Helper()
+	ctx := context.Background()
 	pending, active := uniqueName("routes-pending"), uniqueName("routes-active")
 	requested := a.pending(t, pending)
-	a.active(t, active)
+	a.activeTopic(t, active, 1)
+	now := time.Now().UTC()
+	if err := mysql.NewReconciliationLog(a.db).Record(ctx, command.Reconciliation{StartedAt: now, FinishedAt: now, Checked: 2}); err != nil {
+		t.Fatal(err)
+	}
 
 	everyone := []auth.Role{auth.Admin, auth.Producer, auth.Consumer, auth.Viewer}
 	requesters := []auth.Role{auth.Admin, auth.Producer}
+	consumers := []auth.Role{auth.Admin, auth.Consumer}
 	admins := []auth.Role{auth.Admin}
 	fixed := func(p string) func(*testing.T) string { return func(*testing.T) string { return p } }
 	batch := func(typ command.Type, name string) any {
 		return httpapi.BatchRequest{Commands: []httpapi.BatchCommand{{Type: typ, Topic: name}}}
 	}
+	subscription := func(consumer string) string { return "/api/v1/consumers/" + consumer + "/subscriptions/" + active }
 	return []route{
 		{name: "whoami", method: http.MethodGet, path: fixed("/api/v1/whoami"), success: http.StatusOK, allowed: everyone},
 		{name: "list topics", method: http.MethodGet, path: fixed("/api/v1/topics"), success: http.StatusOK, allowed: everyone},
@@ -255,10 +267,31 @@ func routes(t *testing.T, a *api) []route {
 		{name: "topic history", method: http.MethodGet, path: fixed("/api/v1/topics/" + pending + "/history"), success: http.StatusOK, allowed: everyone},
 		{name: "list commands", method: http.MethodGet, path: fixed("/api/v1/commands"), success: http.StatusOK, allowed: everyone},
 		{name: "show command", method: http.MethodGet, path: fixed("/api/v1/commands/" + requested.ID), success: http.StatusOK, allowed: everyone},
+		{name: "cluster", method: http.MethodGet, path: fixed("/api/v1/cluster"), success: http.StatusOK, allowed: everyone},
+		{name: "drift", method: http.MethodGet, path: fixed("/api/v1/drift"), success: http.StatusOK, allowed: everyone},
+		{name: "list poison", method: http.MethodGet, path: fixed("/api/v1/poison"), success: http.StatusOK, allowed: everyone},
+		{name: "list consumers", method: http.MethodGet, path: fixed("/api/v1/consumers"), success: http.StatusOK, allowed: everyone},
+		{name: "show consumer", method: http.MethodGet, path: fixed("/api/v1/consumers/reader"), success: http.StatusOK, allowed: everyone},
+		{name: "event stream", method: http.MethodGet, path: fixed("/api/v1/events"), success: http.StatusOK, allowed: everyone},
+		{name: "live messages", method: http.MethodGet, path: fixed("/api/v1/topics/" + active + "/messages"), success: http.StatusOK, allowed: everyone},
 		{name: "request topic", method: http.MethodPost, path: fixed("/api/v1/topics"),
 			body: func() any { return httpapi.TopicRequest{Name: uniqueName("routes-req")} }, success: http.StatusAccepted, allowed: requesters},
 		{name: "batch request", method: http.MethodPost, path: fixed("/api/v1/commands"),
 			body: func() any { return batch(command.RequestTopicType, uniqueName("routes-batch")) }, success: http.StatusAccepted, allowed: requesters},
+		{name: "subscribe", method: http.MethodPut, path: func(*testing.T) string { return subscription(uniqueName("subscriber")) },
+			body: func() any { return httpapi.SubscribeRequest{} }, success: http.StatusCreated, allowed: consumers},
+		{name: "unsubscribe", method: http.MethodDelete,
+			path: func(t *testing.T) string {
+				consumer := uniqueName("unsubscriber")
+				if _, err := a.admin.Subscribe(ctx, consumer, active, false); err != nil {
+					t.Fatal(err)
+				}
+				return subscription(consumer)
+			},
+			success: http.StatusNoContent, allowed: consumers},
+		{name: "heartbeat", method: http.MethodPut, path: func(*testing.T) string { return "/api/v1/consumers/reader/instances/" + uniqueName("instance") },
+			body: func() any { return httpapi.InstanceReport{Host: "h", PID: 1, Attached: []string{active}} }, success: http.StatusNoContent, allowed: consumers},
+		{name: "goodbye", method: http.MethodDelete, path: fixed("/api/v1/consumers/reader/instances/instance-gone"), success: http.StatusNoContent, allowed: consumers},
 		{name: "approve", method: http.MethodPost, path: fixed("/api/v1/topics/" + pending + "/approve"),
 			body: func() any { return httpapi.Decision{Reason: "looks fine"} }, success: http.StatusAccepted, allowed: admins},
 		{name: "reject", method: http.MethodPost, path: fixed("/api/v1/topics/" + pending + "/reject"),
@@ -269,6 +302,9 @@ func routes(t *testing.T, a *api) []route {
 			body: func() any { return batch(command.ApproveTopicType, pending) }, success: http.StatusAccepted, allowed: admins},
 		{name: "batch deactivate", method: http.MethodPost, path: fixed("/api/v1/commands"),
 			body: func() any { return batch(command.DeactivateTopicType, active) }, success: http.StatusAccepted, allowed: admins},
+		// kds.poison is empty: a role that may requeue learns that the
+		// message does not exist.
+		{name: "requeue poison", method: http.MethodPost, path: fixed("/api/v1/poison/no-such-message/requeue"), success: http.StatusNotFound, allowed: admins},
 		{name: "create token", method: http.MethodPost, path: fixed("/api/v1/tokens"),
 			body: func() any { return httpapi.TokenRequest{Name: uniqueName("minted"), Role: auth.Viewer} }, success: http.StatusCreated, allowed: admins},
 		{name: "list tokens", method: http.MethodGet, path: fixed("/api/v1/tokens"), success: http.StatusOK, allowed: admins},
@@ -278,7 +314,7 @@ func routes(t *testing.T, a *api) []route {
 	}
 }
 
-func (r route) call(t *testing.T, a *api, authorization string, noAuth bool) answer {
+func (r route) call(t *testing.T, a *contentAPI, authorization string, noAuth bool) answer {
 	t.Helper()
 	var body []byte
 	if r.body != nil {
@@ -289,10 +325,10 @@ func (r route) call(t *testing.T, a *api, authorization string, noAuth bool) ans
 
 // TestRolePermissionMatrix proves over HTTP that each role can do exactly
 // what it should and no more: admin everything; producer read and request;
-// consumer and viewer read only.
+// consumer read, subscribe and report its processes; viewer read only.
 func TestRolePermissionMatrix(t *testing.T) {
 	t.Parallel()
-	a := newAPI(t)
+	a := newContentAPI(t)
 	// The token names do not contain the role, so a 403 that names the
 	// role names it because it says what the caller is.
 	holders := map[auth.Role]string{auth.Admin: "ada", auth.Producer: "pat", auth.Consumer: "cid", auth.Viewer: "vic"}
@@ -327,7 +363,8 @@ func TestRolePermissionMatrix(t *testing.T) {
 
 	// Refused calls left nothing behind: no command by a consumer or a
 	// viewer, nothing but requests by the producer, no token made or
-	// revoked by anyone but the admin.
+	// revoked by anyone but the admin, no subscription by a producer or a
+	// viewer.
 	ctx := context.Background()
 	cmds, err := a.admin.Commands(ctx, query.CommandFilter{Limit: 1000})
 	if err != nil {
@@ -357,6 +394,17 @@ func TestRolePermissionMatrix(t *testing.T) {
 	if revoked != 1 {
 		t.Errorf("%d tokens revoked, want the admin's 1", revoked)
 	}
+	consumers, err := a.admin.Consumers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range consumers {
+		for _, sub := range c.Subscriptions {
+			if sub.CreatedBy == holders[auth.Producer] || sub.CreatedBy == holders[auth.Viewer] {
+				t.Errorf("%s subscribed %s to %s", sub.CreatedBy, c.ID, sub.Topic)
+			}
+		}
+	}
 }
 
 // TestAPIRefusesBadTokens checks that every route answers a missing,
@@ -364,7 +412,7 @@ func TestRolePermissionMatrix(t *testing.T) {
 // not say which of those it was.
 func TestAPIRefusesBadTokens(t *testing.T) {
 	t.Parallel()
-	a := newAPI(t)
+	a := newContentAPI(t)
 	ctx := context.Background()
 	live, revoked := a.token(t, "stayer", auth.Admin), a.token(t, "leaver", auth.Admin)
 	if _, err := a.client(t, revoked.Secret).Whoami(ctx); err != nil {

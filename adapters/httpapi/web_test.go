@@ -56,7 +56,12 @@ type webAPI struct {
 
 func newWebAPI(t *testing.T, opts ...httpapi.Option) *webAPI {
 	t.Helper()
-	a := newAPI(t)
+	return newAPI(t).serve(t, opts...)
+}
+
+// serve serves a's application again, as it is now, with opts.
+func (a *api) serve(t *testing.T, opts ...httpapi.Option) *webAPI {
+	t.Helper()
 	logs := &logBuffer{}
 	server := httpapi.NewServer(a.app, a.events, nil, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), opts...)
 	srv := httptest.NewServer(server)
