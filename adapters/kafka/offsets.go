@@ -82,14 +82,12 @@ func (o *Offsets) produced(client sarama.Client, topics []string) (map[string]in
 	}
 
 	var (
-		mu      sync.Mutex
-		sums    = map[string]int64{}
-		errs    []error
-		wg      sync.WaitGroup
-		brokers = 0
+		mu   sync.Mutex
+		sums = map[string]int64{}
+		errs []error
+		wg   sync.WaitGroup
 	)
 	for _, a := range asks {
-		brokers++
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -118,7 +116,7 @@ func (o *Offsets) produced(client sarama.Client, topics []string) (map[string]in
 		}()
 	}
 	wg.Wait()
-	if len(errs) == brokers && brokers > 0 {
+	if len(errs) == len(asks) && len(asks) > 0 {
 		return nil, &UnreachableError{Where: o.config.Where(), Err: errors.Join(errs...)}
 	}
 	for t := range stale {
