@@ -61,11 +61,17 @@ func (s *TokenStore) Revoke(ctx context.Context, id string, at time.Time) error 
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		var one int
-		if err := s.db.QueryRowContext(ctx, "SELECT 1 FROM tokens WHERE id = ?", id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
-			return auth.ErrTokenNotFound
-		}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return nil
+	}
+	// No row changed: the token was revoked already, or does not exist.
+	var one int
+	err = s.db.QueryRowContext(ctx, "SELECT 1 FROM tokens WHERE id = ?", id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return auth.ErrTokenNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("revoke token %s: %w", id, err)
 	}
 	return nil
 }

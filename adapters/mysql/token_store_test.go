@@ -2,8 +2,10 @@ package mysql_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/kds-io/kds/adapters/mysql"
 	"github.com/kds-io/kds/adapters/mysql/mysqltest"
@@ -54,4 +56,82 @@ func TestTokenStoreMeetsTheContract(t *testing.T) {
 		db, _ := mysqltest.NewDatabase(t)
 		return mysql.NewTokenStore(db)
 	})
+}
+
+// TestRevokeReportsAFailedCheck: revoking a token that is already revoked
+// changes no row, so Revoke then checks that the token exists; when that
+// check fails, Revoke must say so rather than report success.
+func TestRevokeReportsAFailedCheck(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, c := mysqltest.NewDatabase(t)
+	store := mysql.NewTokenStore(db)
+	tok := auth.Token{ID: "0123456789ab", Name: "ci-bot", Role: auth.Consumer, CreatedBy: "root", CreatedAt: time.Now().UTC()}
+	if err := store.Add(ctx, tok, [32]byte{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Revoke(ctx, tok.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+
+	// Hold the token's row, so that the second revocation's UPDATE waits...
+	holder, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback() //nolint:errcheck // only releases the row
+	if _, err := holder.ExecContext(ctx, "SELECT id FROM tokens WHERE id = ? FOR UPDATE", tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	revoked := make(chan error, 1)
+	go func() { revoked <- store.Revoke(ctx, tok.ID, time.Now()) }()
+	waitForQuery(t, db, c.Database, "UPDATE tokens", "Updating")
+	// ...queue a table lock behind it, which its check then waits for...
+	locker, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close()
+	locked := make(chan error, 1)
+	go func() {
+		_, err := locker.ExecContext(ctx, "LOCK TABLES tokens WRITE")
+		locked <- err
+	}()
+	waitForQuery(t, db, c.Database, "LOCK TABLES", "Waiting for table metadata lock")
+	if err := holder.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	// ...and interrupt the check.
+	check := waitForQuery(t, db, c.Database, "SELECT 1 FROM tokens", "Waiting for table metadata lock")
+	if _, err := db.ExecContext(ctx, "KILL QUERY ?", check); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-revoked; err == nil {
+		t.Error("Revoke succeeded although its check was interrupted")
+	}
+	if err := <-locked; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := locker.ExecContext(ctx, "UNLOCK TABLES"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitForQuery waits until a statement of database starting with prefix is
+// in state, and returns the id of its connection.
+func waitForQuery(t *testing.T, db *sql.DB, database, prefix, state string) int64 {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var id int64
+		err := db.QueryRow("SELECT id FROM information_schema.processlist WHERE db = ? AND info LIKE ? AND state = ?",
+			database, prefix+"%", state).Scan(&id)
+		if err == nil {
+			return id
+		}
+		if !errors.Is(err, sql.ErrNoRows) || time.Now().After(deadline) {
+			t.Fatalf("waiting for %q to be in state %q: %v", prefix, state, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
