@@ -1,12 +1,12 @@
 package command
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -125,8 +125,13 @@ func (m TopicManager) Reconcile(ctx context.Context, opts ReconcileOptions) (Rec
 		kt, present := inKafka[t.Name().String()]
 		m.reconcileOne(ctx, t, kt, present, note, repair)
 	}
+	r.Checked = len(stored) // and below, every topic only Kafka has
 	for _, name := range slices.Sorted(maps.Keys(inKafka)) {
-		if known[name] || !topic.IsManageable(name) {
+		if known[name] {
+			continue
+		}
+		r.Checked++
+		if !topic.IsManageable(name) {
 			continue
 		}
 		kt := inKafka[name]
@@ -138,13 +143,9 @@ func (m TopicManager) Reconcile(ctx context.Context, opts ReconcileOptions) (Rec
 		repair(f, "imported", func() error { return m.importOrphan(ctx, name, kt) })
 	}
 	wg.Wait()
-	r.Checked = len(known) + len(inKafka)
-	for name := range inKafka {
-		if known[name] {
-			r.Checked--
-		}
-	}
-	sort.Slice(r.Findings, func(i, j int) bool { return r.Findings[i].Topic < r.Findings[j].Topic })
+	slices.SortFunc(r.Findings, func(a, b Finding) int {
+		return cmp.Or(strings.Compare(a.Topic, b.Topic), strings.Compare(string(a.Kind), string(b.Kind)))
+	})
 	r.FinishedAt = time.Now().UTC()
 	if err := m.log.Record(ctx, r); err != nil {
 		return r, fmt.Errorf("record the reconciliation: %w", err)

@@ -1,8 +1,10 @@
 package command_test
 
 import (
+	"cmp"
 	"context"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -78,6 +80,14 @@ func TestReconcileRepairsDriftAndConverges(t *testing.T) {
 	}
 	if len(r.Findings) != len(want) {
 		t.Errorf("%d findings, want %d: %+v", len(r.Findings), len(want), r.Findings)
+	}
+	if !slices.IsSortedFunc(r.Findings, func(a, b command.Finding) int {
+		return cmp.Or(strings.Compare(a.Topic, b.Topic), strings.Compare(string(a.Kind), string(b.Kind)))
+	}) {
+		t.Errorf("findings not in order of topic and kind: %+v", r.Findings)
+	}
+	if r.Checked != 9 { // 6 in kds, 7 in Kafka, 4 of them in both
+		t.Errorf("%d topics checked, want 9", r.Checked)
 	}
 	for _, name := range []string{"approved", "vanished"} {
 		if !f.cluster.Exists(name) {
