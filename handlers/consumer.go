@@ -141,16 +141,40 @@ func (c *Consumer) attach(sub subscription.Subscription) (bool, error) {
 	if err != nil {
 		return changed, fmt.Errorf("subscribe to %s: %w", sub.Topic, err)
 	}
+	// Subscribe before the router sees the handler: a handler whose
+	// Subscribe fails in RunHandlers stays registered, unstarted, and can
+	// neither be stopped nor added again, and the router then never closes.
+	subCtx, cancel := context.WithCancel(c.lifetime)
+	messages, err := subscriber.Subscribe(subCtx, sub.Topic)
+	if err != nil {
+		cancel()
+		_ = subscriber.Close()
+		return changed, fmt.Errorf("subscribe to %s: %w", sub.Topic, err)
+	}
 	name := sub.Topic
-	h := c.router.AddConsumerHandler(sub.Group, sub.Topic, subscriber, func(msg *message.Message) error {
+	h := c.router.AddConsumerHandler(sub.Group, sub.Topic, subscribed{subscriber, messages, cancel}, func(msg *message.Message) error {
 		return c.sink.Deliver(DecodeContent(name, msg))
 	})
 	if err := c.router.RunHandlers(c.lifetime); err != nil {
+		cancel()
 		_ = subscriber.Close()
 		return changed, fmt.Errorf("subscribe to %s: %w", sub.Topic, err)
 	}
 	c.attached[sub.Topic] = attachment{sub: sub, handler: h, subscriber: subscriber}
 	return true, nil
+}
+
+// subscribed hands the router a subscription opened already; it ends when
+// the handler stops.
+type subscribed struct {
+	message.Subscriber
+	messages <-chan *message.Message
+	cancel   context.CancelFunc
+}
+
+func (s subscribed) Subscribe(ctx context.Context, _ string) (<-chan *message.Message, error) {
+	context.AfterFunc(ctx, s.cancel)
+	return s.messages, nil
 }
 
 // Detach stops consuming the topic, committing what was read; it reports

@@ -3,8 +3,10 @@ package handlers_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,9 +50,28 @@ func (s *recordingSink) count(topicName string) int {
 type consumerFixture struct {
 	kc       kafka.Config
 	pub      message.Publisher
+	router   *message.Router
 	consumer *handlers.Consumer
 	sink     *recordingSink
 	wanted   []subscription.Subscription
+	// beforeSubscribe, when set, runs before each subscription's Subscribe;
+	// its error fails the Subscribe, as an unreachable Kafka does.
+	beforeSubscribe func(subscription.Subscription) error
+}
+
+// hookedSubscriber is a real subscriber whose Subscribe runs a test's hook
+// first.
+type hookedSubscriber struct {
+	message.Subscriber
+	sub  subscription.Subscription
+	hook func(subscription.Subscription) error
+}
+
+func (s hookedSubscriber) Subscribe(ctx context.Context, topicName string) (<-chan *message.Message, error) {
+	if err := s.hook(s.sub); err != nil {
+		return nil, err
+	}
+	return s.Subscriber.Subscribe(ctx, topicName)
 }
 
 func startConsumer(t *testing.T, topics ...string) *consumerFixture {
@@ -75,11 +96,15 @@ func startConsumer(t *testing.T, topics ...string) *consumerFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &consumerFixture{kc: kc, pub: pub, sink: &recordingSink{got: map[string][]string{}}}
+	f := &consumerFixture{kc: kc, pub: pub, router: router, sink: &recordingSink{got: map[string][]string{}}}
 	ctx, cancel := context.WithCancel(context.Background())
 	f.consumer = handlers.NewConsumer(ctx, "c1", router,
 		func(s subscription.Subscription) (message.Subscriber, error) {
-			return kafka.NewSubscriber(kc, s.Group, kafka.FromOldest, watermill.NopLogger{})
+			subscriber, err := kafka.NewSubscriber(kc, s.Group, kafka.FromOldest, watermill.NopLogger{})
+			if err != nil || f.beforeSubscribe == nil {
+				return subscriber, err
+			}
+			return hookedSubscriber{Subscriber: subscriber, sub: s, hook: f.beforeSubscribe}, nil
 		},
 		func(context.Context) ([]subscription.Subscription, error) { return f.wanted, nil },
 		f.sink, func() {})
@@ -223,4 +248,40 @@ func TestRefreshFollowsTheWantedSubscriptions(t *testing.T) {
 	}
 	f.send(t, "two", 0, 10)
 	await(t, "messages on the refreshed subscription", func() bool { return f.sink.count("two") == 10 })
+}
+
+// TestFailedSubscribeLeavesTheConsumerWorking fails one Subscribe, as an
+// unreachable Kafka does: retrying it, and attaching other topics, must
+// work, and the router must still close at once.
+func TestFailedSubscribeLeavesTheConsumerWorking(t *testing.T) {
+	t.Parallel()
+	f := startConsumer(t, "flaky", "later")
+	var refused atomic.Bool
+	f.beforeSubscribe = func(subscription.Subscription) error {
+		if refused.CompareAndSwap(false, true) {
+			return errors.New("kafka unreachable")
+		}
+		return nil
+	}
+	flaky := sub("flaky")
+	if err := f.consumer.Attach(flaky); err == nil {
+		t.Fatal("the first Subscribe was refused, yet Attach succeeded")
+	}
+	if got := f.consumer.Attached(); len(got) != 0 {
+		t.Fatalf("attached %v after a failed Subscribe", got)
+	}
+	if err := f.consumer.Attach(flaky); err != nil {
+		t.Fatalf("attach again: %v", err)
+	}
+	f.send(t, "flaky", 0, 10)
+	await(t, "messages on the retried subscription", func() bool { return f.sink.count("flaky") == 10 })
+	if err := f.consumer.Attach(sub("later")); err != nil {
+		t.Fatalf("attach another topic: %v", err)
+	}
+	f.send(t, "later", 0, 10)
+	await(t, "messages on the later subscription", func() bool { return f.sink.count("later") == 10 })
+	f.consumer.Close()
+	if err := f.router.Close(); err != nil {
+		t.Fatalf("close the router: %v", err)
+	}
 }
