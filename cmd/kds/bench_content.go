@@ -104,7 +104,7 @@ func (b contentBench) activeTopics(ctx context.Context, names []string, partitio
 		t     command.Type
 		until topic.Status
 	}{{command.RequestTopicType, topic.Pending}, {command.ApproveTopicType, topic.Active}} {
-		if _, err := lb.batchSpec(ctx, step.t, names, step.until, partitions); err != nil {
+		if _, err := lb.batch(ctx, step.t, names, step.until, partitions); err != nil {
 			return err
 		}
 	}

@@ -65,13 +65,9 @@ type lifecycleBench struct {
 	run    string
 }
 
-// batch issues one command of type t per name and waits for all outcomes.
-func (b lifecycleBench) batch(ctx context.Context, t command.Type, names []string, until topic.Status) (time.Duration, error) {
-	return b.batchSpec(ctx, t, names, until, 1)
-}
-
-// batchSpec is batch with requested topics of the given partitions.
-func (b lifecycleBench) batchSpec(ctx context.Context, t command.Type, names []string, until topic.Status, partitions int32) (time.Duration, error) {
+// batch issues one command of type t per name, requesting topics of the
+// given partitions, and waits until every topic has reached status until.
+func (b lifecycleBench) batch(ctx context.Context, t command.Type, names []string, until topic.Status, partitions int32) (time.Duration, error) {
 	start := time.Now()
 	for chunk := range chunks(names, 1000) {
 		cmds := make([]httpapi.BatchCommand, len(chunk))
@@ -128,7 +124,7 @@ func (b lifecycleBench) latency(ctx context.Context, n int) ([]string, error) {
 	if n == 0 {
 		return nil, nil
 	}
-	if _, err := b.batch(ctx, command.RequestTopicType, names, topic.Pending); err != nil {
+	if _, err := b.batch(ctx, command.RequestTopicType, names, topic.Pending, 1); err != nil {
 		return nil, err
 	}
 	var server, client latencies
@@ -178,10 +174,10 @@ func (b lifecycleBench) bulk(ctx context.Context, n int) ([]string, error) {
 	if n == 0 {
 		return nil, nil
 	}
-	if _, err := b.batch(ctx, command.RequestTopicType, names, topic.Pending); err != nil {
+	if _, err := b.batch(ctx, command.RequestTopicType, names, topic.Pending, 1); err != nil {
 		return nil, err
 	}
-	took, err := b.batch(ctx, command.ApproveTopicType, names, topic.Active)
+	took, err := b.batch(ctx, command.ApproveTopicType, names, topic.Active, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +189,7 @@ func (b lifecycleBench) cleanUp(ctx context.Context, names []string) error {
 	if len(names) == 0 {
 		return nil
 	}
-	took, err := b.batch(ctx, command.DeactivateTopicType, names, topic.Deleted)
+	took, err := b.batch(ctx, command.DeactivateTopicType, names, topic.Deleted, 1)
 	if err != nil {
 		return err
 	}

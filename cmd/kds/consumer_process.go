@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -152,7 +151,6 @@ type printer struct {
 	asJSON       bool
 	lines        chan printed
 	done         chan struct{}
-	mu           sync.Mutex
 
 	// limit, when positive, is how many messages to print: reached closes
 	// once they are out, and later messages are refused, so they stay

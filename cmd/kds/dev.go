@@ -55,7 +55,8 @@ admin token, and the line to paste into another terminal.`,
 			defer b.Close()
 			cfg.Kafka.Brokers = b.Addrs()
 			cfg.Kafka.TLS = KafkaTLSConfig{} // the embedded broker speaks plain text
-			svc, err := startService(ctx, cfg, allRoles, log)
+			cfg.Server.Roles = allRoles
+			svc, err := startService(ctx, cfg, log)
 			if err != nil {
 				return err
 			}

@@ -166,9 +166,7 @@ func (p producerSession) run(ctx context.Context, in io.Reader) error {
 func (p producerSession) publish(jobs <-chan sendJob, done chan<- struct{}) {
 	defer close(done)
 	for j := range jobs {
-		s := p.send
-		s.topic = j.topic
-		if err := s.pub.Publish(j.topic, s.message([]byte(j.value))); err != nil {
+		if err := p.send.pub.Publish(j.topic, p.send.message([]byte(j.value))); err != nil {
 			p.out.Say("✗ not sent to %s: %v", j.topic, err)
 			continue
 		}

@@ -33,7 +33,7 @@ and KDS_* environment variables.`,
 				}
 			}
 			log := newLogger(cfg.Log)
-			svc, err := startService(cmd.Context(), cfg, cfg.Server.Roles, log)
+			svc, err := startService(cmd.Context(), cfg, log)
 			if err != nil {
 				return err
 			}

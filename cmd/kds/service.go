@@ -45,7 +45,6 @@ const startupTimeout = 15 * time.Second
 type service struct {
 	cfg       Config
 	log       *slog.Logger
-	roles     []string
 	db        *sql.DB
 	cluster   *kafka.Cluster
 	publisher message.Publisher
@@ -60,8 +59,8 @@ type service struct {
 
 // startService connects to MySQL and Kafka, saying which one failed and
 // where, migrates the schema, and builds the roles.
-func startService(ctx context.Context, cfg Config, roles []string, log *slog.Logger) (_ *service, err error) {
-	s := &service{cfg: cfg, log: log, roles: roles}
+func startService(ctx context.Context, cfg Config, log *slog.Logger) (_ *service, err error) {
+	s := &service{cfg: cfg, log: log}
 	defer func() {
 		if err != nil {
 			s.close()
@@ -101,7 +100,7 @@ func startService(ctx context.Context, cfg Config, roles []string, log *slog.Log
 	return s, nil
 }
 
-func (s *service) has(role string) bool { return slices.Contains(s.roles, role) }
+func (s *service) has(role string) bool { return slices.Contains(s.cfg.Server.Roles, role) }
 
 func (s *service) application() app.Application {
 	repo := mysql.NewTopicRepository(s.db, s.outbox)
@@ -221,7 +220,7 @@ func (s *service) run(ctx context.Context, ready func()) error {
 	if s.has(roleForwarder) {
 		go s.pruneOutbox(ctx)
 	}
-	s.log.Info("kds serve running", "roles", s.roles, "api", s.apiURL(), "kafka", s.cfg.Kafka.Brokers, "mysql", s.cfg.mysql().Where())
+	s.log.Info("kds serve running", "roles", s.cfg.Server.Roles, "api", s.apiURL(), "kafka", s.cfg.Kafka.Brokers, "mysql", s.cfg.mysql().Where())
 	ready()
 	select {
 	case <-ctx.Done():
