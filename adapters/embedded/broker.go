@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 )
@@ -31,7 +32,8 @@ type Config struct {
 
 // SASLUser is a user the brokers accept, with every permission.
 type SASLUser struct {
-	// Mechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+	// Mechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, in any case, as
+	// kds's Kafka clients take it.
 	Mechanism string
 	Username  string
 	Password  string
@@ -76,12 +78,14 @@ func Start(c Config) (*Broker, error) {
 	if len(c.SASL) > 0 {
 		opts = append(opts, kfake.EnableSASL())
 		for _, u := range c.SASL {
-			switch u.Mechanism {
+			// kfake matches a login's mechanism exactly, and clients send it in upper case.
+			mechanism := strings.ToUpper(u.Mechanism)
+			switch mechanism {
 			case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
 			default:
 				return nil, fmt.Errorf("embedded broker: SASL mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", u.Mechanism)
 			}
-			opts = append(opts, kfake.Superuser(u.Mechanism, u.Username, u.Password))
+			opts = append(opts, kfake.Superuser(mechanism, u.Username, u.Password))
 		}
 	}
 	if c.TLS != nil {
