@@ -54,8 +54,10 @@ anything is wrong:
   mysql   the database answers, takes the credentials, and has the schema
           of this kds (only with a configuration file or KDS_MYSQL_*)
   kafka   the brokers answer with the TLS and SASL settings, and kds's
-          internal topics exist with the configured layout; on a client
-          machine, at the brokers the API names, with KDS_KAFKA_*
+          internal topics exist, with the partitions and replication
+          factor a configuration file or KDS_KAFKA_INTERNAL_TOPICS_* gives;
+          on a client machine, at the brokers the API names, with
+          KDS_KAFKA_*
   api     KDS_API_URL answers and is ready (only when it is set)
   token   KDS_TOKEN is accepted, and its role
 
@@ -191,14 +193,15 @@ func (d *doctor) checkKafka(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
 	var (
-		kc     kafka.Config
-		server = d.path != "" || os.Getenv("KDS_KAFKA_BROKERS") != ""
+		kc kafka.Config
+		// ownBrokers: this machine names its brokers rather than asking the API.
+		ownBrokers = d.path != "" || os.Getenv("KDS_KAFKA_BROKERS") != ""
 	)
 	switch {
-	case server && d.cfgErr != nil:
+	case ownBrokers && d.cfgErr != nil:
 		d.add("kafka", checkSkipped, "the configuration did not load")
 		return
-	case server:
+	case ownBrokers:
 		kc = d.cfg.kafka()
 	case d.apiSet && d.g.token != "":
 		// A client machine: the brokers the API names, with the TLS and
@@ -222,6 +225,14 @@ func (d *doctor) checkKafka(ctx context.Context) {
 		d.add("kafka", checkFailed, err.Error())
 		return
 	}
+	// The layout is compared only with one this machine was given: all of
+	// it by a configuration file, else each key by its variable. The
+	// built-in defaults say nothing about a cluster kds serve set up
+	// elsewhere.
+	given := func(env string) bool { return d.cfgErr == nil && (d.path != "" || os.Getenv(env) != "") }
+	partitionsGiven := given("KDS_KAFKA_INTERNAL_TOPICS_PARTITIONS")
+	replicationGiven := given("KDS_KAFKA_INTERNAL_TOPICS_REPLICATION_FACTOR")
+	want := d.cfg.Kafka.InternalTopics
 	var problems, layouts []string
 	for _, name := range topic.InternalTopics {
 		l, ok := in.Topics[name]
@@ -230,19 +241,15 @@ func (d *doctor) checkKafka(ctx context.Context) {
 			continue
 		}
 		layouts = append(layouts, fmt.Sprintf("%s %d partitions, replication factor %d", name, l.Partitions, l.ReplicationFactor))
-		if !server {
-			continue
-		}
-		want := d.cfg.Kafka.InternalTopics
-		if l.Partitions != want.Partitions {
+		if partitionsGiven && l.Partitions != want.Partitions {
 			problems = append(problems, fmt.Sprintf("%s has %d partitions, kafka.internal_topics.partitions says %d", name, l.Partitions, want.Partitions))
 		}
-		if l.ReplicationFactor != want.ReplicationFactor {
+		if replicationGiven && l.ReplicationFactor != want.ReplicationFactor {
 			problems = append(problems, fmt.Sprintf("%s has replication factor %d, kafka.internal_topics.replication_factor says %d", name, l.ReplicationFactor, want.ReplicationFactor))
 		}
 	}
-	if server && int(d.cfg.Kafka.InternalTopics.ReplicationFactor) > in.Brokers {
-		problems = append(problems, fmt.Sprintf("kafka.internal_topics.replication_factor %d is more than the %d broker(s)", d.cfg.Kafka.InternalTopics.ReplicationFactor, in.Brokers))
+	if replicationGiven && int(want.ReplicationFactor) > in.Brokers {
+		problems = append(problems, fmt.Sprintf("kafka.internal_topics.replication_factor %d is more than the %d broker(s)", want.ReplicationFactor, in.Brokers))
 	}
 	brokers := fmt.Sprintf("%d broker", in.Brokers)
 	if in.Brokers != 1 {
