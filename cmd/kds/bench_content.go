@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -58,6 +59,16 @@ and a producer sending one message at a time at --rate messages per second
 for --duration; prints the time from send (kds-sent-at) to receipt.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := errors.Join(flagAtLeast("--rate", rate, 1), flagAtLeast("--size", size, 0)); err != nil {
+				return err
+			}
+			// The sender ticks every second/rate: a tick takes at least a nanosecond.
+			if rate > int(time.Second) {
+				return &usageError{msg: fmt.Sprintf("--rate must be at most %d, got %d", int(time.Second), rate)}
+			}
+			if duration <= 0 {
+				return &usageError{msg: fmt.Sprintf("--duration must be more than 0, got %s", duration)}
+			}
 			b, err := newContentBench(cmd, g, kf)
 			if err != nil {
 				return err
@@ -85,6 +96,9 @@ and sends it a message; prints the time from subscribing to the message's
 arrival, and the process's resident memory once all subscriptions run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := flagAtLeast("--topics", topics, 1); err != nil {
+				return err
+			}
 			b, err := newContentBench(cmd, g, kf)
 			if err != nil {
 				return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -33,6 +34,9 @@ func newBenchLifecycleCommand(g *globals) *cobra.Command {
 The topics are deactivated (and so deleted from Kafka) afterwards unless --keep.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := errors.Join(flagAtLeast("--topics", topics, 0), flagAtLeast("--bulk", bulk, 0)); err != nil {
+				return err
+			}
 			client, err := g.client()
 			if err != nil {
 				return err

@@ -49,6 +49,12 @@ deactivated is dropped before it is deleted, with a notice.`,
 			if err != nil {
 				return &usageError{msg: "--id: " + err.Error()}
 			}
+			if err := flagAtLeast("--count", count, 0); err != nil {
+				return err
+			}
+			if count > 0 && len(topics) == 0 {
+				return &usageError{msg: "--count works only with --topics"}
+			}
 			client, err := g.client()
 			if err != nil {
 				return err
@@ -57,9 +63,6 @@ deactivated is dropped before it is deleted, with a notice.`,
 			kc, err := kf.config(ctx, client)
 			if err != nil {
 				return err
-			}
-			if count < 0 || count > 0 && len(topics) == 0 {
-				return &usageError{msg: "--count takes a positive number, with --topics"}
 			}
 			out := newPrinter(cmd.OutOrStdout(), cmd.ErrOrStderr(), g.output == "json", count)
 			defer out.close()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -18,6 +19,17 @@ type globals struct {
 type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
+
+// flagAtLeast is a usage error naming the flag when its value is below the
+// least the command can work with, and nil otherwise. Commands check their
+// flags before any request, so a mistake is a usage error even when what
+// they would talk to is down.
+func flagAtLeast[N int | int64](name string, value, least N) error {
+	if value >= least {
+		return nil
+	}
+	return &usageError{msg: fmt.Sprintf("%s must be at least %d, got %d", name, least, value)}
+}
 
 func newRootCommand() *cobra.Command {
 	g := &globals{}

@@ -41,8 +41,8 @@ The Kafka record's value is the message itself, so any Kafka client can
 read it; kds adds the headers kds-producer and kds-sent-at.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if batch < 1 || inFlight < 1 {
-				return &usageError{msg: "--batch and --in-flight must be at least 1"}
+			if err := errors.Join(flagAtLeast("--batch", batch, 1), flagAtLeast("--in-flight", inFlight, 1)); err != nil {
+				return err
 			}
 			client, err := g.client()
 			if err != nil {

@@ -27,7 +27,8 @@ and KDS_* environment variables.`,
 				return err
 			}
 			if cmd.Flags().Changed("roles") {
-				cfg.Server.Roles = roles
+				// "api, lifecycle" names two roles, as in KDS_SERVER_ROLES.
+				cfg.Server.Roles = trimAll(roles)
 				if err := cfg.Validate(); err != nil {
 					return err
 				}
