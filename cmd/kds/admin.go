@@ -25,15 +25,18 @@ func newAdminCommand(g *globals) *cobra.Command {
   1 pending topics   2 approve   3 reject   4 deactivate
   5 all topics       6 subscriptions        7 exit
 
-It reads answers line by line, so it can also be driven from a script.`,
+It reads answers line by line, so it can also be driven from a script. It
+ends at option 7, at the end of its input, or on Ctrl-C; a question left
+unanswered changes nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			client, err := g.client()
 			if err != nil {
 				return err
 			}
-			m := adminMenu{client: client, in: bufio.NewScanner(cmd.InOrStdin()), out: cmd.OutOrStdout(), wait: w}
-			return m.run(cmd.Context())
+			ctx := cmd.Context()
+			m := adminMenu{client: client, in: bufio.NewScanner(interruptible(ctx, cmd.InOrStdin())), out: cmd.OutOrStdout(), wait: w}
+			return m.run(ctx)
 		},
 	}
 	w.register(cmd)
@@ -56,6 +59,10 @@ const adminMenuText = `
 5. View all topics
 6. View subscriptions
 7. Exit`
+
+// errNoAnswer is a question left unanswered: the input ended or Ctrl-C
+// came while the menu waited. The menu then ends, having changed nothing.
+var errNoAnswer = errors.New("no answer")
 
 func (m adminMenu) run(ctx context.Context) error {
 	for {
@@ -84,13 +91,18 @@ func (m adminMenu) run(ctx context.Context) error {
 			fmt.Fprintf(m.out, "Unknown option %q: choose 1 to 7.\n", choice)
 		}
 		var reported *reportedError
-		if err != nil && !errors.As(err, &reported) {
+		switch {
+		case errors.Is(err, errNoAnswer) || ctx.Err() != nil:
+			// Ctrl-C during a request stopped the request too: the
+			// menu ends rather than report the cancellation.
+			return nil
+		case err != nil && !errors.As(err, &reported):
 			fmt.Fprintln(m.out, "Error:", err)
 		}
 	}
 }
 
-// ask prompts and reads a line; false at the end of input.
+// ask prompts and reads a line; false at the end of input or on Ctrl-C.
 func (m adminMenu) ask(prompt string) (string, bool) {
 	fmt.Fprint(m.out, prompt)
 	if !m.in.Scan() {
@@ -100,9 +112,18 @@ func (m adminMenu) ask(prompt string) (string, bool) {
 	return strings.TrimSpace(m.in.Text()), true
 }
 
-func (m adminMenu) names(prompt string) []string {
-	line, _ := m.ask(prompt)
-	return strings.FieldsFunc(line, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+// answer is ask for the questions inside an option: errNoAnswer without one.
+func (m adminMenu) answer(prompt string) (string, error) {
+	line, ok := m.ask(prompt)
+	if !ok {
+		return "", errNoAnswer
+	}
+	return line, nil
+}
+
+func (m adminMenu) names(prompt string) ([]string, error) {
+	line, err := m.answer(prompt)
+	return strings.FieldsFunc(line, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }), err
 }
 
 func (m adminMenu) list(ctx context.Context, st topic.Status) error {
@@ -130,29 +151,43 @@ func printTopics(out io.Writer, topics []query.Topic) error {
 }
 
 func (m adminMenu) decide(ctx context.Context, d decision, prompt string, askReason bool) error {
-	names := m.names(prompt)
+	names, err := m.names(prompt)
+	if err != nil {
+		return err
+	}
 	if len(names) == 0 {
 		fmt.Fprintln(m.out, "No topics given.")
 		return nil
 	}
 	reason := ""
 	if askReason {
-		reason, _ = m.ask("Reason: ")
+		if reason, err = m.answer("Reason: "); err != nil {
+			return err
+		}
 	}
 	return decide(ctx, m.client, m.out, d, names, reason, m.wait, false)
 }
 
 func (m adminMenu) deactivate(ctx context.Context) error {
-	names := m.names("Enter topic names to deactivate: ")
+	names, err := m.names("Enter topic names to deactivate: ")
+	if err != nil {
+		return err
+	}
 	if len(names) == 0 {
 		fmt.Fprintln(m.out, "No topics given.")
 		return nil
 	}
-	answer, _ := m.ask(fmt.Sprintf("Deactivate %s and delete its data from Kafka? Type yes to confirm: ", strings.Join(names, ", ")))
-	if answer != "yes" {
+	confirm, err := m.answer(fmt.Sprintf("Deactivate %s and delete its data from Kafka? Type yes to confirm: ", strings.Join(names, ", ")))
+	if err != nil {
+		return err
+	}
+	if confirm != "yes" {
 		fmt.Fprintln(m.out, "Not confirmed; nothing changed.")
 		return nil
 	}
-	reason, _ := m.ask("Reason: ")
+	reason, err := m.answer("Reason: ")
+	if err != nil {
+		return err
+	}
 	return decide(ctx, m.client, m.out, deactivation, names, reason, m.wait, false)
 }

@@ -187,7 +187,7 @@ func (b contentBench) latency(ctx context.Context, rate int, duration time.Durat
 		return err
 	}
 	defer pub.Close()
-	if _, err := firstArrival(pub, a, name); err != nil {
+	if _, err := firstArrival(ctx, pub, a, name); err != nil {
 		return err
 	}
 	s := sender{pub: pub, topic: name, producer: "bench"}
@@ -200,20 +200,27 @@ func (b contentBench) latency(ctx context.Context, rate int, duration time.Durat
 	defer t.Stop()
 	sent := 0
 	for end := time.Now().Add(duration); time.Now().Before(end); sent++ {
-		<-t.C
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w after sending %d messages, before the results", errInterrupted, sent)
+		case <-t.C:
+		}
 		if err := pub.Publish(name, s.message(value)); err != nil {
 			return err
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
 		a.mu.Lock()
 		got := len(a.delays)
 		a.mu.Unlock()
-		if got >= sent || time.Now().After(deadline) {
+		if got >= sent {
 			break
 		}
-		time.Sleep(10 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w while waiting for the last of %d messages, before the results", errInterrupted, sent)
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -292,14 +299,14 @@ func (b contentBench) subscribeOne(ctx context.Context, proc *consumerProcess, p
 	if err := proc.consumer.Attach(sub); err != nil {
 		return 0, err
 	}
-	at, err := firstArrival(pub, a, name)
+	at, err := firstArrival(ctx, pub, a, name)
 	return at.Sub(start), err
 }
 
 // firstArrival sends to a topic until a message reaches the subscription:
 // a new subscription starts at new messages, from when its consumer group
 // has joined, so the first sends may pass it by.
-func firstArrival(pub *kafka.BatchPublisher, a *arrivals, name string) (time.Time, error) {
+func firstArrival(ctx context.Context, pub *kafka.BatchPublisher, a *arrivals, name string) (time.Time, error) {
 	s := sender{pub: pub, topic: name, producer: "bench"}
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
 		arrived := a.expect(name)
@@ -309,6 +316,8 @@ func firstArrival(pub *kafka.BatchPublisher, a *arrivals, name string) (time.Tim
 		select {
 		case at := <-arrived:
 			return at, nil
+		case <-ctx.Done():
+			return time.Time{}, fmt.Errorf("%w while waiting for a message to reach the subscription to %s", errInterrupted, name)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

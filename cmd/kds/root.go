@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -19,6 +20,10 @@ type globals struct {
 type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
+
+// errInterrupted is what a command that Ctrl-C (or SIGTERM) stopped before
+// it finished reports, with what it did and did not do.
+var errInterrupted = errors.New("interrupted")
 
 // flagAtLeast is a usage error naming the flag when its value is below the
 // least the command can work with, and nil otherwise. Commands check their

@@ -36,7 +36,8 @@ func newSendCommand(g *globals) *cobra.Command {
 		Short: "Send one message, or every line of standard input, to an active topic",
 		Long: `Send MESSAGE to an active topic, or, without MESSAGE, every line of standard
 input as one message each, in batches. A message counts as sent only once
-Kafka has acknowledged it; if sending fails, the count printed is exact.
+Kafka has acknowledged it; if sending fails or Ctrl-C stops it, the count
+printed is exact, and it says how many of the lines read were not sent.
 The Kafka record's value is the message itself, so any Kafka client can
 read it; kds adds the headers kds-producer and kds-sent-at.`,
 		Args: cobra.RangeArgs(1, 2),
@@ -116,9 +117,10 @@ type sendResult struct {
 }
 
 // bulk sends every line of in, batch lines at a time with inFlight batches
-// on their way at once, and counts only what Kafka acknowledged.
-func (s sender) bulk(ctx context.Context, in io.Reader, batch, inFlight int, progress func(sent, bytes int64)) (sendResult, error) {
-	ctx, cancel := context.WithCancel(ctx)
+// on their way at once, and counts only what Kafka acknowledged. A failure
+// or Ctrl-C stops it: batches not yet on their way are dropped.
+func (s sender) bulk(interrupt context.Context, in io.Reader, batch, inFlight int, progress func(sent, bytes int64)) (sendResult, error) {
+	ctx, cancel := context.WithCancel(interrupt)
 	defer cancel()
 	start := time.Now()
 	var sent, bytes atomic.Int64
@@ -136,6 +138,9 @@ func (s sender) bulk(ctx context.Context, in io.Reader, batch, inFlight int, pro
 		go func() {
 			defer wg.Done()
 			for b := range batches {
+				if ctx.Err() != nil {
+					continue
+				}
 				n, size, err := s.publish(b)
 				sent.Add(n)
 				bytes.Add(size)
@@ -146,12 +151,16 @@ func (s sender) bulk(ctx context.Context, in io.Reader, batch, inFlight int, pro
 		}()
 	}
 	stopProgress := tick(ctx, func() { progress(sent.Load(), bytes.Load()) })
-	if err := s.read(ctx, in, batch, batches); err != nil {
+	read, err := s.read(ctx, in, batch, batches)
+	if err != nil {
 		fail(err)
 	}
 	close(batches)
 	wg.Wait()
 	stopProgress()
+	if firstErr == nil && interrupt.Err() != nil {
+		firstErr = fmt.Errorf("%w: %d of the %d lines read were not sent", errInterrupted, int64(read)-sent.Load(), read)
+	}
 	took := time.Since(start)
 	res := sendResult{Topic: s.topic, Sent: sent.Load(), Bytes: bytes.Load(), Seconds: took.Seconds()}
 	res.Rate = float64(res.Sent) / max(took.Seconds(), 1e-9)
@@ -178,9 +187,10 @@ func (s sender) publish(b []*message.Message) (int64, int64, error) {
 	return int64(acked), size, err
 }
 
-// read cuts in into messages, a line each, and hands them on in batches.
-func (s sender) read(ctx context.Context, in io.Reader, batch int, out chan<- []*message.Message) error {
-	sc := bufio.NewScanner(in)
+// read cuts in into messages, a line each, and hands them on in batches,
+// until the input or ctx ends; it says how many lines it read.
+func (s sender) read(ctx context.Context, in io.Reader, batch int, out chan<- []*message.Message) (int, error) {
+	sc := bufio.NewScanner(interruptible(ctx, in))
 	sc.Buffer(make([]byte, 64*1024), maxInputLine)
 	b := make([]*message.Message, 0, batch)
 	line := 0
@@ -193,15 +203,18 @@ func (s sender) read(ctx context.Context, in io.Reader, batch int, out chan<- []
 			select {
 			case out <- b:
 			case <-ctx.Done():
-				return nil
+				return line, nil
 			}
 			b = make([]*message.Message, 0, batch)
 		}
 	}
-	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
-		return fmt.Errorf("line %d of standard input is longer than %d bytes, the largest message Kafka takes", line+1, maxInputLine)
-	} else if err != nil {
-		return fmt.Errorf("read line %d of standard input: %w", line+1, err)
+	switch err := sc.Err(); {
+	case ctx.Err() != nil:
+		return line, nil
+	case errors.Is(err, bufio.ErrTooLong):
+		return line, fmt.Errorf("line %d of standard input is longer than %d bytes, the largest message Kafka takes", line+1, maxInputLine)
+	case err != nil:
+		return line, fmt.Errorf("read line %d of standard input: %w", line+1, err)
 	}
 	if len(b) > 0 {
 		select {
@@ -209,7 +222,7 @@ func (s sender) read(ctx context.Context, in io.Reader, batch int, out chan<- []
 		case <-ctx.Done():
 		}
 	}
-	return nil
+	return line, nil
 }
 
 // tick calls fn every 200ms until the returned stop is called.
