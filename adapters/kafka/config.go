@@ -25,6 +25,9 @@ type Config struct {
 	TLS TLSConfig
 	// SASL authenticates kds to the brokers (security.go).
 	SASL SASLConfig
+	// Groups says how kds's consumers take part in consumer groups
+	// (membership.go).
+	Groups GroupConfig
 }
 
 // Validate reports every problem at once.
@@ -44,7 +47,7 @@ func (c Config) Validate() error {
 	if c.DialTimeout <= 0 || c.RequestTimeout <= 0 {
 		errs = append(errs, errors.New("kafka.dial_timeout and kafka.request_timeout must be positive"))
 	}
-	errs = append(errs, c.TLS.validate(), c.SASL.validate())
+	errs = append(errs, c.TLS.validate(), c.SASL.validate(), c.Groups.validate(c.Version))
 	return errors.Join(errs...)
 }
 
@@ -82,6 +85,7 @@ func (c Config) sarama() *sarama.Config {
 	sc.Admin.Retry.Backoff = 200 * time.Millisecond
 	sc.Producer.Timeout = c.RequestTimeout
 	sc.Producer.RequiredAcks = sarama.WaitForAll
+	c.Groups.apply(sc)
 	c.TLS.apply(sc)
 	c.SASL.apply(sc)
 	return sc

@@ -45,6 +45,16 @@ type KafkaConfig struct {
 	InternalTopics InternalTopicsConfig `mapstructure:"internal_topics"`
 	TLS            KafkaTLSConfig       `mapstructure:"tls"`
 	SASL           KafkaSASLConfig      `mapstructure:"sasl"`
+	ConsumerGroups ConsumerGroupsConfig `mapstructure:"consumer_groups"`
+}
+
+// ConsumerGroupsConfig is kafka.consumer_groups.
+type ConsumerGroupsConfig struct {
+	StaticMembership  bool          `mapstructure:"static_membership"`
+	InstanceID        string        `mapstructure:"instance_id"`
+	SessionTimeout    time.Duration `mapstructure:"session_timeout"`
+	HeartbeatInterval time.Duration `mapstructure:"heartbeat_interval"`
+	RebalanceTimeout  time.Duration `mapstructure:"rebalance_timeout"`
 }
 
 // KafkaTLSConfig is kafka.tls.
@@ -292,7 +302,13 @@ func (c Config) kafka() kafka.Config {
 		DialTimeout: k.DialTimeout, RequestTimeout: k.RequestTimeout,
 		TLS: kafka.TLSConfig{Enabled: k.TLS.Enabled, CAFile: k.TLS.CAFile, CertFile: k.TLS.CertFile, KeyFile: k.TLS.KeyFile,
 			InsecureSkipVerify: k.TLS.InsecureSkipVerify},
-		SASL: kafka.SASLConfig{Mechanism: k.SASL.Mechanism, Username: k.SASL.Username, Password: k.SASL.Password}}
+		SASL:   kafka.SASLConfig{Mechanism: k.SASL.Mechanism, Username: k.SASL.Username, Password: k.SASL.Password},
+		Groups: k.ConsumerGroups.kafka()}
+}
+
+func (g ConsumerGroupsConfig) kafka() kafka.GroupConfig {
+	return kafka.GroupConfig{StaticMembership: g.StaticMembership, InstanceID: g.InstanceID,
+		SessionTimeout: g.SessionTimeout, HeartbeatInterval: g.HeartbeatInterval, RebalanceTimeout: g.RebalanceTimeout}
 }
 
 func (c Config) mysql() mysql.Config {

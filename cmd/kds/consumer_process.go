@@ -33,6 +33,7 @@ type consumerProcess struct {
 	consumer *handlers.Consumer
 	router   *message.Router
 	changes  chan struct{}
+	members  *kafka.Membership
 	stop     context.CancelFunc
 	done     chan struct{}
 	consumed *consumedCounts // what the heartbeat reports: consumed.go
@@ -48,14 +49,15 @@ func startConsumerProcess(ctx context.Context, client *httpapi.Client, kc kafka.
 	router.AddMiddleware(middleware.Recoverer)
 	host, _ := os.Hostname()
 	p := &consumerProcess{client: client, id: id, instance: uuid.NewString(), host: host, router: router,
-		changes: make(chan struct{}, 1), done: make(chan struct{})}
+		changes: make(chan struct{}, 1), members: kafka.NewMembership(kc), done: make(chan struct{})}
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	p.stop = stop
 	p.consumed = countConsumed(sink)
-	p.consumer = handlers.NewConsumer(runCtx, id, router, subscriberFor(kc), p.wanted, p.consumed, p.changed)
+	p.consumer = handlers.NewConsumer(runCtx, id, router, subscriberFor(kc, p.members), p.wanted, p.consumed, p.changed)
 	events, err := kafka.NewSubscriber(kc, "", kafka.FromNewest, watermill.NopLogger{})
 	if err != nil {
 		stop()
+		p.members.Close()
 		return nil, err
 	}
 	handlers.AddConsumerEvents(router, events, p.consumer)
@@ -65,6 +67,7 @@ func startConsumerProcess(ctx context.Context, client *httpapi.Client, kc kafka.
 	case <-router.Running():
 	case err := <-routerDone:
 		stop()
+		p.members.Close()
 		return nil, fmt.Errorf("start the consumer: %w", err)
 	}
 	go func() {
@@ -80,7 +83,7 @@ func startConsumerProcess(ctx context.Context, client *httpapi.Client, kc kafka.
 }
 
 // subscriberFor makes each subscription's subscriber, in its own group.
-func subscriberFor(kc kafka.Config) handlers.SubscriberFactory {
+func subscriberFor(kc kafka.Config, members *kafka.Membership) handlers.SubscriberFactory {
 	return func(s subscription.Subscription) (message.Subscriber, error) {
 		start := kafka.FromNewest
 		if s.FromBeginning {
@@ -90,7 +93,7 @@ func subscriberFor(kc kafka.Config) handlers.SubscriberFactory {
 			// assignment, or while no process runs, could be skipped.
 			return nil, err
 		}
-		return kafka.NewSubscriber(kc, s.Group, start, watermill.NopLogger{})
+		return members.Subscriber(s.Group, start, watermill.NopLogger{})
 	}
 }
 
@@ -139,6 +142,7 @@ func (p *consumerProcess) close() {
 	p.consumer.Close()
 	p.stop()
 	<-p.done
+	p.members.Close()
 	leaveCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = p.client.LeaveInstance(leaveCtx, string(p.id), p.instance)

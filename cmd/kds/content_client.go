@@ -45,8 +45,14 @@ func (k *kafkaFlags) config(ctx context.Context, client *httpapi.Client) (kafka.
 	if err != nil {
 		return kafka.Config{}, err
 	}
+	// The consumer group settings: the defaults and KDS_* variables, read
+	// as kds serve reads them.
+	defaults, err := loadConfig("")
+	if err != nil {
+		return kafka.Config{}, err
+	}
 	c := kafka.Config{Brokers: trimAll(brokers), ClientID: "kds-cli", Version: "2.8.0", DialTimeout: 5 * time.Second, RequestTimeout: 10 * time.Second,
-		TLS: tlsConfig, SASL: sasl}
+		TLS: tlsConfig, SASL: sasl, Groups: defaults.Kafka.ConsumerGroups.kafka()}
 	return c, c.Validate()
 }
 

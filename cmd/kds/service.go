@@ -43,10 +43,13 @@ const startupTimeout = 15 * time.Second
 // service is a running kds serve: the router with the handlers of its
 // roles, and the API when it has that role.
 type service struct {
-	cfg       Config
-	log       *slog.Logger
-	db        *sql.DB
-	cluster   *kafka.Cluster
+	cfg     Config
+	log     *slog.Logger
+	db      *sql.DB
+	cluster *kafka.Cluster
+	// members makes the subscribers of the lifecycle and topic-manager
+	// groups.
+	members   *kafka.Membership
 	publisher message.Publisher
 	outbox    *mysql.Outbox
 	router    *message.Router
@@ -75,6 +78,7 @@ func startService(ctx context.Context, cfg Config, log *slog.Logger) (_ *service
 		return nil, fmt.Errorf("%s: %w", cfg.mysql().Where(), err)
 	}
 	s.cluster = kafka.NewCluster(cfg.kafka())
+	s.members = kafka.NewMembership(cfg.kafka())
 	if err := s.cluster.Ping(startCtx); err != nil {
 		return nil, err
 	}
@@ -123,14 +127,14 @@ func (s *service) application() app.Application {
 func (s *service) addRoles(a app.Application, wlog watermill.LoggerAdapter) error {
 	kc := s.cfg.kafka()
 	if s.has(roleLifecycle) {
-		sub, err := kafka.NewSubscriber(kc, handlers.LifecycleHandler, kafka.FromOldest, wlog)
+		sub, err := s.members.Subscriber(handlers.LifecycleHandler, kafka.FromOldest, wlog)
 		if err != nil {
 			return err
 		}
 		handlers.AddLifecycle(s.router, sub, a.Commands.Apply, s.log)
 	}
 	if s.has(roleTopicManager) {
-		sub, err := kafka.NewSubscriber(kc, handlers.TopicManagerHandler, kafka.FromOldest, wlog)
+		sub, err := s.members.Subscriber(handlers.TopicManagerHandler, kafka.FromOldest, wlog)
 		if err != nil {
 			return err
 		}
@@ -313,6 +317,9 @@ func (s *service) close() {
 	}
 	if s.cluster != nil {
 		s.cluster.Close()
+	}
+	if s.members != nil {
+		s.members.Close()
 	}
 	if s.db != nil {
 		s.db.Close()

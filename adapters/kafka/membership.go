@@ -1,0 +1,180 @@
+package kafka
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// GroupConfig says how kds's consumers take part in consumer groups. A
+// zero duration is Sarama's default.
+type GroupConfig struct {
+	// StaticMembership makes each process a static member (KIP-345) of
+	// the groups it joins, under an instance id that its restarts keep: a
+	// restarted process takes over its predecessor's partitions at once,
+	// without waiting for the dead member's session to time out, and
+	// hands them over at once when it stops gracefully. It needs Kafka
+	// 2.4 or newer (kafka.version).
+	StaticMembership bool
+	// InstanceID, when set, is this process's instance id in every group
+	// it joins; processes that run at the same time must have different
+	// ones. Empty means an id claimed on this host for each group
+	// (ClaimInstanceID).
+	InstanceID string
+	// SessionTimeout is how long the coordinator waits for a member's
+	// heartbeat before it gives the member's partitions to the others.
+	SessionTimeout time.Duration
+	// HeartbeatInterval is how often members heartbeat; at most a third
+	// of SessionTimeout.
+	HeartbeatInterval time.Duration
+	// RebalanceTimeout is how long the coordinator waits for every member
+	// to join a rebalance, and so how long a member may take to finish
+	// the messages it holds when one starts.
+	RebalanceTimeout time.Duration
+}
+
+// instanceIDPattern is what Kafka takes as a group instance id.
+var instanceIDPattern = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,249}$`)
+
+func (g GroupConfig) validate(version string) error {
+	var errs []error
+	if g.SessionTimeout < 0 || g.HeartbeatInterval < 0 || g.RebalanceTimeout < 0 {
+		errs = append(errs, errors.New("kafka.consumer_groups.session_timeout, heartbeat_interval and rebalance_timeout must not be negative"))
+	}
+	if g.HeartbeatInterval > 0 && g.SessionTimeout > 0 && g.HeartbeatInterval*3 > g.SessionTimeout {
+		errs = append(errs, fmt.Errorf("kafka.consumer_groups.heartbeat_interval %v is more than a third of session_timeout %v", g.HeartbeatInterval, g.SessionTimeout))
+	}
+	if g.InstanceID != "" && (!instanceIDPattern.MatchString(g.InstanceID) || g.InstanceID == "." || g.InstanceID == "..") {
+		errs = append(errs, fmt.Errorf("kafka.consumer_groups.instance_id %q: want 1 to 249 of a-z, A-Z, 0-9, '.', '_' and '-'", g.InstanceID))
+	}
+	if v, err := sarama.ParseKafkaVersion(version); err == nil && g.StaticMembership && !v.IsAtLeast(sarama.V2_4_0_0) {
+		errs = append(errs, fmt.Errorf("kafka.consumer_groups.static_membership needs kafka.version 2.4.0 or newer, not %s", version))
+	}
+	return errors.Join(errs...)
+}
+
+// apply sets the group timeouts that are set.
+func (g GroupConfig) apply(sc *sarama.Config) {
+	if g.SessionTimeout > 0 {
+		sc.Consumer.Group.Session.Timeout = g.SessionTimeout
+	}
+	if g.HeartbeatInterval > 0 {
+		sc.Consumer.Group.Heartbeat.Interval = g.HeartbeatInterval
+	}
+	if g.RebalanceTimeout > 0 {
+		sc.Consumer.Group.Rebalance.Timeout = g.RebalanceTimeout
+	}
+}
+
+// Membership makes the consumer-group subscribers of one process: static
+// members with instance ids claimed on this host when the configuration
+// says so, which leave their group when they close.
+type Membership struct {
+	config Config
+	// leaver sends LeaveGroup requests; made on first use.
+	leaver *lazyClient
+}
+
+// NewMembership returns the memberships of a process that talks to the
+// cluster c describes.
+func NewMembership(c Config) *Membership {
+	return &Membership{config: c, leaver: newLazyClient(c, c.sarama())}
+}
+
+// Subscriber returns a Watermill subscriber in consumer group group.
+func (m *Membership) Subscriber(group string, start Start, logger watermill.LoggerAdapter) (message.Subscriber, error) {
+	if group == "" {
+		return nil, errors.New("a group member needs a group")
+	}
+	if !m.config.Groups.StaticMembership {
+		return NewSubscriber(m.config, group, start, logger)
+	}
+	claim, err := m.claim(group)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := newSubscriber(m.config, group, start, claim.ID(), logger)
+	if err != nil {
+		claim.Release()
+		return nil, err
+	}
+	return &staticMember{Subscriber: sub, membership: m, group: group, claim: claim}, nil
+}
+
+// claim is the instance id this process uses in group: the configured one,
+// or one claimed on this host for the group of the cluster the brokers
+// lead to.
+func (m *Membership) claim(group string) (*InstanceClaim, error) {
+	if id := m.config.Groups.InstanceID; id != "" {
+		return &InstanceClaim{id: id}, nil
+	}
+	return ClaimInstanceID(strings.Join(slices.Sorted(slices.Values(m.config.Brokers)), ",") + "/" + group)
+}
+
+// Close releases the connection LeaveGroup requests went through.
+func (m *Membership) Close() error { return m.leaver.close() }
+
+// leave tells group's coordinator that instance leaves it now, so that its
+// partitions go to the other members at once. Sarama sends no LeaveGroup
+// for a static member that closes: the member keeps its partitions until
+// its session times out, unless a process with its instance id comes back.
+func (m *Membership) leave(group, instance string) error {
+	client, err := m.leaver.get()
+	if err != nil {
+		return err
+	}
+	coordinator, err := client.Coordinator(group)
+	if err != nil {
+		return fmt.Errorf("coordinator of group %s: %w", group, err)
+	}
+	// Version 3 is the first that names members by instance id (Kafka 2.4).
+	resp, err := coordinator.LeaveGroup(&sarama.LeaveGroupRequest{Version: 3, GroupId: group,
+		Members: []sarama.MemberIdentity{{MemberId: "", GroupInstanceId: &instance}}})
+	if err != nil {
+		return fmt.Errorf("leave group %s as %s: %w", group, instance, err)
+	}
+	errs := []error{ignoreGone(resp.Err)}
+	for _, member := range resp.Members {
+		errs = append(errs, ignoreGone(member.Err))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("leave group %s as %s: %w", group, instance, err)
+	}
+	return nil
+}
+
+// ignoreGone is nil for success and for a member the group no longer has.
+func ignoreGone(err sarama.KError) error {
+	if err == sarama.ErrNoError || err == sarama.ErrUnknownMemberId {
+		return nil
+	}
+	return err
+}
+
+// staticMember is a subscriber that leaves its group when it closes, and
+// then gives up its instance id.
+type staticMember struct {
+	message.Subscriber
+	membership *Membership
+	group      string
+	claim      *InstanceClaim
+
+	once sync.Once
+	err  error
+}
+
+func (s *staticMember) Close() error {
+	s.once.Do(func() {
+		s.err = errors.Join(s.Subscriber.Close(), s.membership.leave(s.group, s.claim.ID()))
+		s.claim.Release()
+	})
+	return s.err
+}

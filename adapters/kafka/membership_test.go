@@ -1,0 +1,230 @@
+package kafka_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/app/topic"
+)
+
+// TestMain lets the test binary stand in for a process that holds an
+// instance id until it is killed.
+func TestMain(m *testing.M) {
+	if scope := os.Getenv("KDS_TEST_HOLD_INSTANCE_ID"); scope != "" {
+		claim, err := kafka.ClaimInstanceID(scope)
+		if err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+		fmt.Println(claim.ID())
+		select {}
+	}
+	os.Exit(m.Run())
+}
+
+// TestInstanceIDsAreStableAcrossRestartsAndDistinctAtOnce: processes that
+// hold an instance id of one scope at the same time hold different ones;
+// one started after a holder was killed gets the dead holder's id.
+func TestInstanceIDsAreStableAcrossRestartsAndDistinctAtOnce(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	scope := "127.0.0.1:9092/kds-lifecycle"
+	first := holdInstanceID(t, scope)
+	second := holdInstanceID(t, scope)
+	if first.id == second.id {
+		t.Fatalf("two running processes hold instance id %s", first.id)
+	}
+	other, err := kafka.ClaimInstanceID("127.0.0.1:9092/kds-topic-manager")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Release()
+	if other.ID() != first.id {
+		t.Errorf("the first claim of another group is %s, want the first id %s", other.ID(), first.id)
+	}
+
+	first.kill(t)
+	again := holdInstanceID(t, scope)
+	if again.id != first.id {
+		t.Errorf("after its holder was killed, a new process got %s, want the dead holder's %s", again.id, first.id)
+	}
+	mine, err := kafka.ClaimInstanceID(scope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mine.ID() == first.id || mine.ID() == second.id {
+		t.Errorf("claimed %s, which a running process holds", mine.ID())
+	}
+	id := mine.ID()
+	mine.Release()
+	if mine, err = kafka.ClaimInstanceID(scope); err != nil || mine.ID() != id {
+		t.Errorf("claimed %v, %v after releasing it; want %s again", mine, err, id)
+	}
+	mine.Release()
+}
+
+// instanceHolder is a process that holds an instance id.
+type instanceHolder struct {
+	id  string
+	cmd *exec.Cmd
+}
+
+func holdInstanceID(t *testing.T, scope string) instanceHolder {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "KDS_TEST_HOLD_INSTANCE_ID="+scope)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	h := instanceHolder{cmd: cmd}
+	t.Cleanup(func() { h.kill(t) })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || strings.HasPrefix(line, "error:") {
+		t.Fatalf("the holder said %q, %v", line, err)
+	}
+	h.id = strings.TrimSpace(line)
+	return h
+}
+
+func (h instanceHolder) kill(t *testing.T) {
+	t.Helper()
+	if h.cmd.ProcessState != nil {
+		return
+	}
+	_ = h.cmd.Process.Kill()
+	_ = h.cmd.Wait()
+}
+
+// TestAStaticMemberThatClosesHandsItsPartitionsOverAtOnce: a static member
+// keeps its partitions when it goes, until its session times out, unless
+// it says it leaves. One that closes gracefully must say so: the other
+// member then reads every partition at once, not a session timeout later.
+func TestAStaticMemberThatClosesHandsItsPartitionsOverAtOnce(t *testing.T) {
+	t.Parallel()
+	c := startBroker(t, 1)
+	c.Groups = kafka.GroupConfig{StaticMembership: true, SessionTimeout: 30 * time.Second, HeartbeatInterval: time.Second, RebalanceTimeout: 5 * time.Second}
+	ctx := context.Background()
+	const partitions = 4
+	if err := newCluster(t, c).CreateTopic(ctx, topic.MustParseName("handover"), topic.Spec{Partitions: partitions, ReplicationFactor: 1}); err != nil {
+		t.Fatal(err)
+	}
+	member := func(instance string) (message.Subscriber, <-chan *message.Message) {
+		mc := c
+		mc.Groups.InstanceID = instance
+		m := kafka.NewMembership(mc)
+		t.Cleanup(func() { m.Close() })
+		sub, err := m.Subscriber("handover-group", kafka.FromOldest, watermill.NopLogger{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sub.Close() })
+		msgs, err := sub.Subscribe(ctx, "handover")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sub, msgs
+	}
+	leaving, leavingMsgs := member("leaving")
+	_, stayingMsgs := member("staying")
+	left, stayed := collect(leavingMsgs), collect(stayingMsgs)
+	produce(t, c, "handover", partitions, "before")
+	stayed.wait(t, "the first message of the staying member's partitions", 20*time.Second, func(got map[string]bool) bool {
+		return countPrefix(got, "before") == partitions-left.count("before")
+	})
+	if left.count("before") == 0 {
+		t.Fatal("the leaving member was given no partition")
+	}
+
+	closed := time.Now()
+	if err := leaving.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	produce(t, c, "handover", partitions, "after")
+	// Well within the 30 s session timeout the dead member would have.
+	stayed.wait(t, "every partition's next message on the staying member", 10*time.Second, func(got map[string]bool) bool { return countPrefix(got, "after") == partitions })
+	t.Logf("the staying member read every partition %v after the other closed", time.Since(closed).Round(time.Millisecond))
+}
+
+// received is what a subscription delivered, acknowledged as it came.
+type received struct {
+	mu  sync.Mutex
+	got map[string]bool
+}
+
+func collect(msgs <-chan *message.Message) *received {
+	r := &received{got: map[string]bool{}}
+	go func() {
+		for m := range msgs {
+			r.mu.Lock()
+			r.got[string(m.Payload)] = true
+			r.mu.Unlock()
+			m.Ack()
+		}
+	}()
+	return r
+}
+
+func (r *received) wait(t *testing.T, what string, within time.Duration, done func(map[string]bool) bool) {
+	t.Helper()
+	for deadline := time.Now().Add(within); ; time.Sleep(10 * time.Millisecond) {
+		r.mu.Lock()
+		ok := done(r.got)
+		r.mu.Unlock()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not arrive within %v", what, within)
+		}
+	}
+}
+
+func (r *received) count(prefix string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return countPrefix(r.got, prefix)
+}
+
+func countPrefix(got map[string]bool, prefix string) int {
+	n := 0
+	for v := range got {
+		if strings.HasPrefix(v, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// produce writes one message named prefix-P to each partition P.
+func produce(t *testing.T, c kafka.Config, topicName string, partitions int, prefix string) {
+	t.Helper()
+	sc := sarama.NewConfig()
+	sc.Version = sarama.V2_8_0_0
+	sc.Producer.Return.Successes = true
+	sc.Producer.Partitioner = sarama.NewManualPartitioner
+	p, err := sarama.NewSyncProducer(c.Brokers, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for i := range partitions {
+		if _, _, err := p.SendMessage(&sarama.ProducerMessage{Topic: topicName, Partition: int32(i), Value: sarama.StringEncoder(fmt.Sprintf("%s-%d", prefix, i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
