@@ -255,6 +255,7 @@ func routes(t *testing.T, a *contentAPI) []route {
 	requesters := []auth.Role{auth.Admin, auth.Producer}
 	consumers := []auth.Role{auth.Admin, auth.Consumer}
 	admins := []auth.Role{auth.Admin}
+	kafkaClients := []auth.Role{auth.Admin, auth.Producer, auth.Consumer}
 	fixed := func(p string) func(*testing.T) string { return func(*testing.T) string { return p } }
 	batch := func(typ command.Type, name string) any {
 		return httpapi.BatchRequest{Commands: []httpapi.BatchCommand{{Type: typ, Topic: name}}}
@@ -267,7 +268,7 @@ func routes(t *testing.T, a *contentAPI) []route {
 		{name: "topic history", method: http.MethodGet, path: fixed("/api/v1/topics/" + pending + "/history"), success: http.StatusOK, allowed: everyone},
 		{name: "list commands", method: http.MethodGet, path: fixed("/api/v1/commands"), success: http.StatusOK, allowed: everyone},
 		{name: "show command", method: http.MethodGet, path: fixed("/api/v1/commands/" + requested.ID), success: http.StatusOK, allowed: everyone},
-		{name: "cluster", method: http.MethodGet, path: fixed("/api/v1/cluster"), success: http.StatusOK, allowed: everyone},
+		{name: "cluster", method: http.MethodGet, path: fixed("/api/v1/cluster"), success: http.StatusOK, allowed: kafkaClients},
 		{name: "drift", method: http.MethodGet, path: fixed("/api/v1/drift"), success: http.StatusOK, allowed: everyone},
 		{name: "list poison", method: http.MethodGet, path: fixed("/api/v1/poison"), success: http.StatusOK, allowed: everyone},
 		{name: "list consumers", method: http.MethodGet, path: fixed("/api/v1/consumers"), success: http.StatusOK, allowed: everyone},
