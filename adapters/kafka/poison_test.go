@@ -28,7 +28,7 @@ func TestPoisonListAsksAboutItsTopicOnly(t *testing.T) {
 		}
 		return nil, nil, false
 	})
-	poison := kafka.NewPoisonQueue(kafka.Config{Brokers: c.ListenAddrs(), ClientID: "t", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second}, nil)
+	poison := kafka.NewPoisonQueue(kafka.Config{Brokers: c.ListenAddrs(), ClientID: "t", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second}, nil, newSigner(t, "k1:"+secret('a', 32)))
 	if _, err := poison.List(context.Background()); err != nil {
 		t.Fatal(err)
 	}

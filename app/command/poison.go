@@ -19,6 +19,9 @@ type PoisonMessage struct {
 	Reason  string    `json:"reason"`
 	Payload string    `json:"payload"`
 	At      time.Time `json:"at"`
+	// Signed says that kds wrote the message: only such a message is
+	// requeued.
+	Signed bool `json:"signed"`
 }
 
 // PoisonQueue is kds.poison.
@@ -26,7 +29,8 @@ type PoisonQueue interface {
 	// List returns the poison messages, oldest first.
 	List(ctx context.Context) ([]PoisonMessage, error)
 	// Requeue publishes the poison message with this id again on the topic
-	// it came from; a *PoisonNotFoundError when there is none.
+	// it came from, signed anew; a *PoisonNotFoundError when there is none,
+	// an *UnverifiedPoisonError when kds did not write it.
 	Requeue(ctx context.Context, id string) (PoisonMessage, error)
 }
 
@@ -37,6 +41,17 @@ type PoisonNotFoundError struct {
 
 func (e *PoisonNotFoundError) Error() string {
 	return fmt.Sprintf("no poison message %q", e.ID)
+}
+
+// UnverifiedPoisonError refuses to requeue a poison message that kds did
+// not write: replaying it would lend it kds's signature.
+type UnverifiedPoisonError struct {
+	ID     string
+	Reason string
+}
+
+func (e *UnverifiedPoisonError) Error() string {
+	return fmt.Sprintf("poison message %s was not written by kds (%s): it is never requeued", e.ID, e.Reason)
 }
 
 // Poison shows poison messages and replays them once their cause is fixed.

@@ -32,6 +32,7 @@ type Config struct {
 	Outbox       OutboxConfig       `mapstructure:"outbox"`
 	TopicManager TopicManagerConfig `mapstructure:"topic_manager"`
 	Handlers     HandlersConfig     `mapstructure:"handlers"`
+	Security     SecurityConfig     `mapstructure:"security"`
 	Log          LogConfig          `mapstructure:"log"`
 }
 
@@ -132,6 +133,11 @@ type HandlersConfig struct {
 	Timeout         time.Duration `mapstructure:"timeout"`
 }
 
+// SecurityConfig is the security section.
+type SecurityConfig struct {
+	MessageKeys []string `mapstructure:"message_keys"`
+}
+
 // LogConfig is the log section.
 type LogConfig struct {
 	Level  string `mapstructure:"level"`
@@ -182,6 +188,7 @@ func loadConfig(path string) (Config, error) {
 	// "host1:9092, host2:9092" in an environment variable means two brokers.
 	c.Kafka.Brokers = trimAll(c.Kafka.Brokers)
 	c.Server.Roles = trimAll(c.Server.Roles)
+	c.Security.MessageKeys = trimAll(c.Security.MessageKeys)
 	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("config%s: %w", describeSource(path), err)
 	}
@@ -277,6 +284,9 @@ func (c Config) Validate() error {
 	if c.Handlers.MaxRetries < 0 || c.Handlers.InitialInterval <= 0 || c.Handlers.MaxInterval <= 0 || c.Handlers.Timeout <= 0 {
 		errs = append(errs, errors.New("handlers.max_retries must not be negative, and the intervals and timeout must be positive"))
 	}
+	if _, err := kafka.ParseMessageKeys(c.Security.MessageKeys); err != nil {
+		errs = append(errs, err)
+	}
 	if _, err := parseLevel(c.Log.Level); err != nil {
 		errs = append(errs, err)
 	}
@@ -312,6 +322,21 @@ func (c Config) policy() command.Policy {
 		DefaultReplicationFactor: c.Topics.DefaultReplicationFactor,
 		Limits:                   topic.Limits{MaxPartitions: c.Topics.MaxPartitions, MaxReplicationFactor: c.Topics.MaxReplicationFactor},
 	}
+}
+
+// signer signs and verifies kds's messages with security.message_keys;
+// kds serve has none to run with until they are set.
+func (c Config) signer() (*kafka.Signer, error) {
+	keys, err := kafka.ParseMessageKeys(c.Security.MessageKeys) // checked by Validate
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("security.message_keys is empty: kds serve signs every command and event it publishes, and acts only on those " +
+			"signed, with a key that every kds serve of this installation shares; set KDS_SECURITY_MESSAGE_KEYS=ID:SECRET, " +
+			"such as key1:$(openssl rand -base64 32)")
+	}
+	return kafka.NewSigner(keys, mysql.KeyMetadata)
 }
 
 func (c Config) retry() handlers.RetryConfig {

@@ -48,10 +48,13 @@ type service struct {
 	db        *sql.DB
 	cluster   *kafka.Cluster
 	publisher message.Publisher
-	outbox    *mysql.Outbox
-	router    *message.Router
-	http      *http.Server
-	listener  net.Listener
+	// signer signs what the forwarder publishes and verifies what the
+	// handlers read.
+	signer   *kafka.Signer
+	outbox   *mysql.Outbox
+	router   *message.Router
+	http     *http.Server
+	listener net.Listener
 	// manager reconciles, in the topic-manager role.
 	manager command.TopicManager
 	metrics *prometheus.Registry // what /metrics serves: metrics.go
@@ -61,6 +64,9 @@ type service struct {
 // where, migrates the schema, and builds the roles.
 func startService(ctx context.Context, cfg Config, log *slog.Logger) (_ *service, err error) {
 	s := &service{cfg: cfg, log: log}
+	if s.signer, err = cfg.signer(); err != nil {
+		return nil, err
+	}
 	defer func() {
 		if err != nil {
 			s.close()
@@ -113,7 +119,7 @@ func (s *service) application() app.Application {
 			Apply:         command.NewApplyHandler(repo, policy.Limits),
 			TopicManager:  command.NewTopicManager(repo, s.cluster, subs, mysql.NewReconciliationLog(s.db), s.cfg.TopicManager.DetachTimeout),
 			Subscriptions: command.NewSubscriptions(repo, subs),
-			Poison:        command.NewPoison(kafka.NewPoisonQueue(s.cfg.kafka(), s.publisher)),
+			Poison:        command.NewPoison(kafka.NewPoisonQueue(s.cfg.kafka(), s.publisher, s.signer)),
 		},
 		Queries: query.NewQueries(mysql.NewReadModel(s.db)),
 		Tokens:  auth.NewTokens(mysql.NewTokenStore(s.db), s.cfg.Auth.BootstrapAdminToken),
@@ -127,14 +133,14 @@ func (s *service) addRoles(a app.Application, wlog watermill.LoggerAdapter) erro
 		if err != nil {
 			return err
 		}
-		handlers.AddLifecycle(s.router, sub, a.Commands.Apply, s.log)
+		handlers.AddLifecycle(s.router, sub, s.signer, a.Commands.Apply, s.log)
 	}
 	if s.has(roleTopicManager) {
 		sub, err := kafka.NewSubscriber(kc, handlers.TopicManagerHandler, kafka.FromOldest, wlog)
 		if err != nil {
 			return err
 		}
-		handlers.AddTopicManager(s.router, sub, a.Commands.TopicManager)
+		handlers.AddTopicManager(s.router, sub, s.signer, a.Commands.TopicManager)
 		s.manager = a.Commands.TopicManager
 	}
 	if s.has(roleForwarder) {
@@ -142,7 +148,11 @@ func (s *service) addRoles(a app.Application, wlog watermill.LoggerAdapter) erro
 		if err != nil {
 			return err
 		}
-		if _, err := forwarder.NewForwarder(sub, s.publisher, wlog, forwarder.Config{ForwarderTopic: mysql.OutboxTopic, Router: s.router}); err != nil {
+		// Messages are signed on their way out, not when written: MySQL is
+		// trusted as it is, and rows written before a key rotation, or
+		// before kds signed at all, leave signed with today's key.
+		signed := kafka.NewSigningPublisher(s.publisher, s.signer)
+		if _, err := forwarder.NewForwarder(sub, signed, wlog, forwarder.Config{ForwarderTopic: mysql.OutboxTopic, Router: s.router}); err != nil {
 			return err
 		}
 	}
@@ -152,7 +162,7 @@ func (s *service) addRoles(a app.Application, wlog watermill.LoggerAdapter) erro
 		if err != nil {
 			return err
 		}
-		handlers.AddEventFeed(s.router, sub, events)
+		handlers.AddEventFeed(s.router, sub, s.signer, events)
 		ln, err := net.Listen("tcp", s.cfg.Server.HTTPAddr)
 		if err != nil {
 			return fmt.Errorf("API on %s: %w", s.cfg.Server.HTTPAddr, err)
