@@ -3,7 +3,6 @@ package mysql
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/topic"
@@ -30,7 +29,7 @@ func (q *CommandQueue) Enqueue(ctx context.Context, cmds ...command.Command) err
 	payloads := make([][]byte, len(cmds))
 	msgs := make([]outboxMessage, len(cmds))
 	for i, c := range cmds {
-		payload, err := json.Marshal(c)
+		payload, err := c.Encode()
 		if err != nil {
 			return err
 		}

@@ -116,7 +116,7 @@ func settlement(err error) (command.Status, bool) {
 // lockCommand logs cmd unless the API did already, and locks its row so
 // that a redelivery waits for the first delivery's outcome.
 func lockCommand(ctx context.Context, tx *sql.Tx, cmd command.Command) (command.Status, error) {
-	payload, err := json.Marshal(cmd)
+	payload, err := cmd.Encode()
 	if err != nil {
 		return "", err
 	}
@@ -195,7 +195,7 @@ func (r *TopicRepository) record(ctx context.Context, tx *sql.Tx, cmd command.Co
 		}
 		values = append(values, "(?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		args = append(args, tr.Topic.String(), tr.Generation, tr.Action, from, tr.To, tr.Actor, tr.Reason, cmd.ID, now)
-		payload, err := json.Marshal(topic.NewEvent(tr, cmd.ID, now))
+		payload, err := topic.MarshalMessage(topic.NewEvent(tr, cmd.ID, now))
 		if err != nil {
 			return err
 		}
@@ -225,7 +225,7 @@ func (r *TopicRepository) settle(ctx context.Context, tx *sql.Tx, cmd command.Co
 	if st == command.Failed {
 		eventType = topic.CommandFailed
 	}
-	payload, err := json.Marshal(topic.Event{Type: eventType, Topic: cmd.Topic, CommandID: cmd.ID, Actor: cmd.Actor, At: now, Error: cause.Error()})
+	payload, err := topic.MarshalMessage(topic.Event{Type: eventType, Topic: cmd.Topic, CommandID: cmd.ID, Actor: cmd.Actor, At: now, Error: cause.Error()})
 	if err != nil {
 		return err
 	}
