@@ -46,6 +46,20 @@ func (q *PoisonQueue) List(ctx context.Context) ([]command.PoisonMessage, error)
 	return out, nil
 }
 
+// Record implements command.PoisonQueue, with the headers Watermill's
+// poison middleware writes.
+func (q *PoisonQueue) Record(_ context.Context, m command.PoisonMessage) error {
+	msg := message.NewMessage(watermill.NewUUID(), []byte(m.Payload))
+	msg.Metadata.Set(q.signer.keyMetadata, m.Key)
+	msg.Metadata.Set(middleware.PoisonedTopicKey, m.Topic)
+	msg.Metadata.Set(middleware.PoisonedHandlerKey, m.Handler)
+	msg.Metadata.Set(middleware.ReasonForPoisonedKey, m.Reason)
+	if err := q.publisher.Publish(topic.PoisonTopic, msg); err != nil {
+		return fmt.Errorf("publish on %s: %w", topic.PoisonTopic, err)
+	}
+	return nil
+}
+
 // Requeue implements command.PoisonQueue.
 func (q *PoisonQueue) Requeue(ctx context.Context, id string) (command.PoisonMessage, error) {
 	records, err := q.read(ctx)

@@ -116,6 +116,7 @@ type OutboxConfig struct {
 	BatchSize     int           `mapstructure:"batch_size"`
 	Retention     time.Duration `mapstructure:"retention"`
 	PruneInterval time.Duration `mapstructure:"prune_interval"`
+	StuckAfter    time.Duration `mapstructure:"stuck_after"`
 }
 
 // TopicManagerConfig is the topic_manager section.
@@ -275,8 +276,8 @@ func (c Config) Validate() error {
 	if c.Kafka.InternalTopics.Partitions < 1 || c.Kafka.InternalTopics.ReplicationFactor < 1 {
 		errs = append(errs, errors.New("kafka.internal_topics.partitions and replication_factor must be at least 1"))
 	}
-	if c.Outbox.PollInterval <= 0 || c.Outbox.BatchSize < 1 || c.Outbox.PruneInterval <= 0 || c.Outbox.Retention <= 0 {
-		errs = append(errs, errors.New("outbox.poll_interval, batch_size, retention and prune_interval must be positive"))
+	if c.Outbox.PollInterval <= 0 || c.Outbox.BatchSize < 1 || c.Outbox.PruneInterval <= 0 || c.Outbox.Retention <= 0 || c.Outbox.StuckAfter <= 0 {
+		errs = append(errs, errors.New("outbox.poll_interval, batch_size, retention, prune_interval and stuck_after must be positive"))
 	}
 	if c.TopicManager.ReconcileInterval <= 0 || c.TopicManager.DetachTimeout <= 0 {
 		errs = append(errs, errors.New("topic_manager.reconcile_interval and detach_timeout must be positive"))

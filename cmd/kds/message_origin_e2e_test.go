@@ -134,10 +134,10 @@ func TestForgedMessagesOnKafkaAreNeverApplied(t *testing.T) {
 	}
 
 	// Replaying them is refused, one by one and all at once.
-	wantFailure(t, d.kds(t, "poison", "requeue", poisoned[0].ID), 1, "was not written by kds", "never requeued")
+	wantFailure(t, d.kds(t, "poison", "requeue", poisoned[0].ID), 1, "is not signed by kds", "never requeued")
 	all := d.mustKds(t, "poison", "requeue", "--all")
 	for _, m := range poisoned {
-		wantLines(t, all, fmt.Sprintf("skipped %s: not written by kds", m.ID))
+		wantLines(t, all, fmt.Sprintf("skipped %s: not signed by kds", m.ID))
 	}
 
 	// Real commands behind them work.

@@ -59,7 +59,7 @@ func newPoisonRequeueCommand(g *globals) *cobra.Command {
 		Use:   "requeue ID... | --all",
 		Short: "Replay poison messages on the topics they came from (admin)",
 		Long: `Replay poison messages on the topics they came from, signed anew. Only a
-message kds wrote is requeued; --all skips the others and says so.`,
+message signed by kds is requeued; --all skips the others and says so.`,
 		RunE: func(cmd *cobra.Command, ids []string) error {
 			if all == (len(ids) > 0) {
 				return &usageError{msg: "give message ids or --all, not both or neither"}
@@ -82,7 +82,7 @@ message kds wrote is requeued; --all skips the others and says so.`,
 					// The API refuses these one by one; --all means every
 					// message that can be requeued.
 					if !m.Signed {
-						fmt.Fprintf(skipped, "skipped %s: not written by kds\n", m.ID)
+						fmt.Fprintf(skipped, "skipped %s: not signed by kds\n", m.ID)
 						continue
 					}
 					ids = append(ids, m.ID)
@@ -105,6 +105,6 @@ message kds wrote is requeued; --all skips the others and says so.`,
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&all, "all", false, "requeue every poison message kds wrote")
+	cmd.Flags().BoolVar(&all, "all", false, "requeue every poison message signed by kds")
 	return cmd
 }

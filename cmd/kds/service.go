@@ -112,6 +112,7 @@ func (s *service) application() app.Application {
 	repo := mysql.NewTopicRepository(s.db, s.outbox)
 	queue := mysql.NewCommandQueue(s.db, s.outbox)
 	subs := mysql.NewSubscriptionRepository(s.db, s.outbox)
+	poison := kafka.NewPoisonQueue(s.cfg.kafka(), s.publisher, s.signer)
 	policy := s.cfg.policy()
 	return app.Application{
 		Commands: app.Commands{
@@ -119,7 +120,8 @@ func (s *service) application() app.Application {
 			Apply:         command.NewApplyHandler(repo, policy.Limits),
 			TopicManager:  command.NewTopicManager(repo, s.cluster, subs, mysql.NewReconciliationLog(s.db), s.cfg.TopicManager.DetachTimeout),
 			Subscriptions: command.NewSubscriptions(repo, subs),
-			Poison:        command.NewPoison(kafka.NewPoisonQueue(s.cfg.kafka(), s.publisher, s.signer)),
+			Poison:        command.NewPoison(poison),
+			Undeliverable: command.NewUndeliverableHandler(queue, poison),
 		},
 		Queries: query.NewQueries(mysql.NewReadModel(s.db)),
 		Tokens:  auth.NewTokens(mysql.NewTokenStore(s.db), s.cfg.Auth.BootstrapAdminToken),
@@ -150,9 +152,10 @@ func (s *service) addRoles(a app.Application, wlog watermill.LoggerAdapter) erro
 		}
 		// Messages are signed on their way out, not when written: MySQL is
 		// trusted as it is, and rows written before a key rotation, or
-		// before kds signed at all, leave signed with today's key.
-		signed := kafka.NewSigningPublisher(s.publisher, s.signer)
-		if _, err := forwarder.NewForwarder(sub, signed, wlog, forwarder.Config{ForwarderTopic: mysql.OutboxTopic, Router: s.router}); err != nil {
+		// before kds signed at all, leave signed with today's key. One that
+		// Kafka refuses for good is recorded rather than retried forever.
+		out := kafka.DivertRefused(kafka.NewSigningPublisher(s.publisher, s.signer), mysql.KeyMetadata, a.Commands.Undeliverable.Handle)
+		if _, err := forwarder.NewForwarder(sub, out, wlog, forwarder.Config{ForwarderTopic: mysql.OutboxTopic, Router: s.router}); err != nil {
 			return err
 		}
 	}
@@ -189,6 +192,17 @@ func (s *service) readinessChecks() []httpapi.Check {
 			return nil
 		}},
 		{Name: "kafka", Fn: s.cluster.Ping},
+		{Name: "outbox", Fn: func(ctx context.Context) error {
+			oldest, err := s.outbox.Oldest(ctx, s.db)
+			if err != nil {
+				return err
+			}
+			if stuck := s.cfg.Outbox.StuckAfter; oldest > stuck {
+				return fmt.Errorf("stuck: the oldest message waiting for the forwarder was written %s ago, longer than outbox.stuck_after %s; "+
+					"is a forwarder role running, and can it publish to Kafka (see its log)?", oldest, stuck)
+			}
+			return nil
+		}},
 		{Name: "roles", Fn: func(context.Context) error {
 			if !s.router.IsRunning() {
 				return errors.New("the router is not running")
