@@ -103,10 +103,14 @@ func TestForgedMessagesOnKafkaAreNeverApplied(t *testing.T) {
 		poisoned = ms
 		return len(ms) == len(forged)+1, fmt.Sprintf("%+v", ms)
 	})
+	keys := map[string]string{string(altered): *signed.Key}
+	for _, f := range forged {
+		keys[f.payload] = f.key
+	}
 	for _, m := range poisoned {
 		wantHandler := map[string]string{"kds.commands": "kds-lifecycle", "kds.events": "kds-topic-manager"}[m.Topic]
-		if m.Handler != wantHandler || m.Signed || m.ID == "" {
-			t.Errorf("poison message %+v: want an id, handler %s, not signed", m, wantHandler)
+		if m.Handler != wantHandler || m.Signed || m.ID == "" || m.Key != keys[m.Payload] {
+			t.Errorf("poison message %+v: want an id, the key it was written with, handler %s, not signed", m, wantHandler)
 		}
 		if m.Payload == string(altered) {
 			if !strings.Contains(m.Reason, "not written by kds: the signature does not match") {
