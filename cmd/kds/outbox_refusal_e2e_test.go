@@ -59,6 +59,9 @@ func TestMessageKafkaRefusesDoesNotBlockTheOutbox(t *testing.T) {
 		t.Fatalf("poison list %+v, want the refused command, from the forwarder, with Kafka's reason", poisoned)
 	}
 	wantFailure(t, d.kds(t, "poison", "requeue", poisoned[0].ID), 1, "never requeued")
+	if log := d.stderr.String(); !strings.Contains(log, "Kafka refused a message for good") || !strings.Contains(log, "key=too_big") {
+		t.Error("kds dev's log does not report the refused message")
+	}
 	if lag := metric(metricsPage(t, d.APIURL), "kds_outbox_lag"); lag != 0 {
 		t.Errorf("kds_outbox_lag %v, want 0", lag)
 	}

@@ -154,7 +154,11 @@ func (s *service) addRoles(a app.Application, wlog watermill.LoggerAdapter) erro
 		// trusted as it is, and rows written before a key rotation, or
 		// before kds signed at all, leave signed with today's key. One that
 		// Kafka refuses for good is recorded rather than retried forever.
-		out := kafka.DivertRefused(kafka.NewSigningPublisher(s.publisher, s.signer), mysql.KeyMetadata, a.Commands.Undeliverable.Handle)
+		refused := func(ctx context.Context, u command.Undeliverable) error {
+			s.log.Warn("Kafka refused a message for good; recording it on kds.poison", "topic", u.Topic, "key", u.Key, "bytes", len(u.Payload), "reason", u.Reason)
+			return a.Commands.Undeliverable.Handle(ctx, u)
+		}
+		out := kafka.DivertRefused(kafka.NewSigningPublisher(s.publisher, s.signer), mysql.KeyMetadata, refused)
 		if _, err := forwarder.NewForwarder(sub, out, wlog, forwarder.Config{ForwarderTopic: mysql.OutboxTopic, Router: s.router}); err != nil {
 			return err
 		}
