@@ -23,4 +23,5 @@ type Commands struct {
 	TopicManager  command.TopicManager
 	Subscriptions command.Subscriptions
 	Poison        command.Poison
+	Undeliverable command.UndeliverableHandler
 }

@@ -87,7 +87,7 @@ func AddConsumerEvents(r *message.Router, sub message.Subscriber, c *Consumer) {
 func (c *Consumer) onEvent(ctx context.Context, ev topic.Event) {
 	switch {
 	case ev.Type == topic.TopicDeactivated || ev.Type == topic.TopicDeleted:
-		if c.Detach(ev.Topic) {
+		if c.leave(ctx, ev.Topic) {
 			c.sink.Notify("topic %s was deactivated by %s: unsubscribed", ev.Topic, ev.Actor)
 		}
 	case ev.Type == topic.SubscriptionChanged && ev.ConsumerID == string(c.id):
@@ -97,6 +97,23 @@ func (c *Consumer) onEvent(ctx context.Context, ev topic.Event) {
 			c.sink.Notify("could not follow a subscription change of %s: %v", ev.Topic, err)
 		}
 	}
+}
+
+// leave detaches a topic an event says has left active, unless the API
+// still has the consumer subscribed to it: a consumer process holds no key
+// to verify events, and anyone who can write to kds.events can write one,
+// so the event only prompts it to ask. When the API cannot be asked, it
+// detaches, as the topic manager waits for that before it deletes the
+// topic. It reports whether the topic was attached.
+func (c *Consumer) leave(ctx context.Context, topicName string) bool {
+	if !slices.Contains(c.Attached(), topicName) {
+		return false
+	}
+	want, err := c.wanted(ctx)
+	if err == nil && slices.ContainsFunc(want, func(s subscription.Subscription) bool { return s.Topic == topicName }) {
+		return false
+	}
+	return c.Detach(topicName)
 }
 
 // follow brings one topic in line with the subscriptions the consumer

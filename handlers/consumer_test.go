@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -53,7 +54,9 @@ type consumerFixture struct {
 	router   *message.Router
 	consumer *handlers.Consumer
 	sink     *recordingSink
-	wanted   []subscription.Subscription
+	// wanted is what the API says the consumer should run.
+	mu     sync.Mutex
+	wanted []subscription.Subscription
 	// beforeSubscribe, when set, runs before each subscription's Subscribe;
 	// its error fails the Subscribe, as an unreachable Kafka does.
 	beforeSubscribe func(subscription.Subscription) error
@@ -106,7 +109,11 @@ func startConsumer(t *testing.T, topics ...string) *consumerFixture {
 			}
 			return hookedSubscriber{Subscriber: subscriber, sub: s, hook: f.beforeSubscribe}, nil
 		},
-		func(context.Context) ([]subscription.Subscription, error) { return f.wanted, nil },
+		func(context.Context) ([]subscription.Subscription, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return slices.Clone(f.wanted), nil
+		},
 		f.sink, func() {})
 	events, err := kafka.NewSubscriber(kc, "", kafka.FromNewest, watermill.NopLogger{})
 	if err != nil {
@@ -125,6 +132,13 @@ func startConsumer(t *testing.T, topics ...string) *consumerFixture {
 	})
 	<-router.Running()
 	return f
+}
+
+// want sets what the API says the consumer should run.
+func (f *consumerFixture) want(subs ...subscription.Subscription) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.wanted = subs
 }
 
 func sub(topicName string) subscription.Subscription {
@@ -225,6 +239,46 @@ func TestDeactivationDetaches(t *testing.T) {
 	}
 }
 
+// TestDeactivationTheAPIDeniesDetachesNothing: a consumer process cannot
+// tell who wrote an event, so a deactivation of a topic the API still has
+// it subscribed to, as anyone who can write to kds.events can forge, leaves
+// the subscription running.
+func TestDeactivationTheAPIDeniesDetachesNothing(t *testing.T) {
+	t.Parallel()
+	f := startConsumer(t, "news", "sports")
+	news := sub("news")
+	for _, s := range []subscription.Subscription{news, sub("sports")} {
+		if err := f.consumer.Attach(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.want(news)
+	deactivated := func(name string) *message.Message {
+		payload, _ := json.Marshal(topic.Event{Type: topic.TopicDeactivated, Topic: name, Actor: "mallory", At: time.Now()})
+		m := message.NewMessage(watermill.NewUUID(), payload)
+		// One key, so one partition: handled in the order published.
+		m.Metadata.Set(mysql.KeyMetadata, "news")
+		return m
+	}
+	// The events handler reads from the newest offset it found at start;
+	// publish until sports, which the API no longer has, is detached: the
+	// deactivations of news before it have been handled by then.
+	await(t, "sports to be detached", func() bool {
+		if err := f.pub.Publish(topic.EventsTopic, deactivated("news"), deactivated("sports")); err != nil {
+			t.Fatal(err)
+		}
+		return !slices.Contains(f.consumer.Attached(), "sports")
+	})
+	if got := f.consumer.Attached(); !slices.Equal(got, []string{"news"}) {
+		t.Fatalf("attached %v, want news, which the API still has", got)
+	}
+	f.sink.mu.Lock()
+	defer f.sink.mu.Unlock()
+	if !slices.Equal(f.sink.notices, []string{"topic sports was deactivated by mallory: unsubscribed"}) {
+		t.Fatalf("notices %q", f.sink.notices)
+	}
+}
+
 // TestRefreshFollowsTheWantedSubscriptions refreshes with a context that
 // ends at once, as a message's does when its handler returns: the
 // subscriptions it starts must live on.
@@ -239,9 +293,10 @@ func TestRefreshFollowsTheWantedSubscriptions(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f.wanted = []subscription.Subscription{sub("one"), sub("two")}
+	one, two := sub("one"), sub("two")
+	f.want(one, two)
 	refresh()
-	f.wanted = f.wanted[1:]
+	f.want(two)
 	refresh()
 	if got := f.consumer.Attached(); len(got) != 1 || got[0] != "two" {
 		t.Fatalf("attached %v, want [two]", got)

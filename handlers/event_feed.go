@@ -11,12 +11,18 @@ type EventSink interface {
 	Publish(topic.Event)
 }
 
-// AddEventFeed adds a handler that passes kds.events to sink; sub must read
-// without a consumer group, so that every process sees every event.
-func AddEventFeed(r *message.Router, sub message.Subscriber, sink EventSink) {
+// AddEventFeed adds a handler that passes the events of kds.events that
+// origin verifies to sink; sub must read without a consumer group, so that
+// every process sees every event.
+func AddEventFeed(r *message.Router, sub message.Subscriber, origin OriginVerifier, sink EventSink) {
 	r.AddConsumerHandler(EventFeedHandler, topic.EventsTopic, sub, func(msg *message.Message) error {
-		// The topic manager sends a malformed event to kds.poison; here it
-		// is only skipped, so that it is not poisoned once per process.
+		// The topic manager sends an event kds did not write, or a
+		// malformed one, to kds.poison; here it is only skipped, so that it
+		// is not poisoned once per process.
+		if err := origin.Verify(msg); err != nil {
+			noteUnverified(msg.Context())
+			return nil
+		}
 		if ev, err := decodeEvent(msg); err == nil {
 			sink.Publish(ev)
 		}

@@ -16,10 +16,11 @@ type Lifecycle struct {
 	log   *slog.Logger
 }
 
-// AddLifecycle adds the lifecycle handler to r, reading kds.commands from sub.
-func AddLifecycle(r *message.Router, sub message.Subscriber, apply command.ApplyHandler, log *slog.Logger) {
+// AddLifecycle adds the lifecycle handler to r, reading kds.commands from
+// sub; it handles only what origin verifies.
+func AddLifecycle(r *message.Router, sub message.Subscriber, origin OriginVerifier, apply command.ApplyHandler, log *slog.Logger) {
 	h := Lifecycle{apply: apply, log: log}
-	r.AddConsumerHandler(LifecycleHandler, topic.CommandsTopic, sub, h.Handle)
+	r.AddConsumerHandler(LifecycleHandler, topic.CommandsTopic, sub, h.Handle).AddMiddleware(verified(origin))
 }
 
 // Handle decodes and applies one command. A refused command has been

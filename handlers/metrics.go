@@ -14,12 +14,14 @@ import (
 
 // Metrics counts what the handlers of one router do, for Prometheus:
 // commands handled by the lifecycle handler and the topic manager,
-// lifecycle transitions seen by the event feed, and handler errors. The
+// lifecycle transitions seen by the event feed, messages kds did not
+// write, and handler errors. The
 // application knows nothing of it: it is a router middleware that reads
 // the messages and the handlers' results.
 type Metrics struct {
 	handled     *prometheus.CounterVec
 	transitions *prometheus.CounterVec
+	unverified  *prometheus.CounterVec
 	errors      *prometheus.CounterVec
 }
 
@@ -46,12 +48,16 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "kds_topic_transitions_total",
 			Help: "Lifecycle transitions on kds.events, by action, as this process's event feed (the api role) reads them; every api process sees every transition.",
 		}, []string{"action"}),
+		unverified: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kds_unverified_messages_total",
+			Help: "Messages on kds.commands or kds.events without a valid signature of kds, by handler: never acted on; the lifecycle handler and the topic manager send them to kds.poison, the event feed skips them.",
+		}, []string{"handler"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kds_handler_errors_total",
 			Help: "Errors returned by a Watermill handler attempt in this process, by handler; retried or sent to kds.poison by the middleware.",
 		}, []string{"handler"}),
 	}
-	for _, c := range []prometheus.Collector{m.handled, m.transitions, m.errors} {
+	for _, c := range []prometheus.Collector{m.handled, m.transitions, m.unverified, m.errors} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register handler metrics: %w", err)
 		}
@@ -84,6 +90,10 @@ func (m *Metrics) Middleware(h message.HandlerFunc) message.HandlerFunc {
 		if err != nil {
 			m.errors.WithLabelValues(handler).Inc()
 		}
+		if note.unverified {
+			m.unverified.WithLabelValues(handler).Inc()
+			return out, err
+		}
 		switch handler {
 		case LifecycleHandler:
 			m.countHandled(commandType(msg.Payload), err, note)
@@ -113,9 +123,10 @@ func (m *Metrics) countHandled(cmdType string, err error, note *outcomeNote) {
 	m.handled.WithLabelValues(cmdType, outcome).Inc()
 }
 
-// outcomeNote lets a handler that acknowledges a refused command tell the
-// metrics middleware, which sees only a nil error, that it was refused.
-type outcomeNote struct{ rejected bool }
+// outcomeNote lets a handler tell the metrics middleware what its result
+// does not: that it acknowledged a refused command, or a message kds did
+// not write.
+type outcomeNote struct{ rejected, unverified bool }
 
 type outcomeKey struct{}
 
@@ -123,6 +134,13 @@ type outcomeKey struct{}
 func noteRejected(ctx context.Context) {
 	if n, ok := ctx.Value(outcomeKey{}).(*outcomeNote); ok {
 		n.rejected = true
+	}
+}
+
+// noteUnverified records that the message in ctx is not kds's.
+func noteUnverified(ctx context.Context) {
+	if n, ok := ctx.Value(outcomeKey{}).(*outcomeNote); ok {
+		n.unverified = true
 	}
 }
 

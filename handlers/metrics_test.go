@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/command/commandtest"
 	"github.com/kds-io/kds/app/topic"
@@ -48,7 +49,8 @@ func (eventSink) Publish(topic.Event) {}
 // TestMetricsCountEachHandlerAttempt runs the lifecycle handler and the
 // event feed on a router with the metrics middleware, over in-memory
 // messages, and checks each count: applied, rejected, retried and
-// poisoned commands, handler errors, and transitions by action.
+// poisoned commands, handler errors, transitions by action, and messages
+// kds did not write.
 func TestMetricsCountEachHandlerAttempt(t *testing.T) {
 	t.Parallel()
 	wlog := watermill.NopLogger{}
@@ -69,8 +71,9 @@ func TestMetricsCountEachHandlerAttempt(t *testing.T) {
 	}
 	router.AddMiddleware(metrics.Middleware)
 	repo := &flakyTopics{Topics: commandtest.NewTopics(), failOnce: map[string]bool{"flaky": true}}
-	handlers.AddLifecycle(router, bus, command.NewApplyHandler(repo, topic.Limits{}), slog.New(slog.DiscardHandler))
-	handlers.AddEventFeed(router, bus, eventSink{})
+	signer := testSigner(t)
+	handlers.AddLifecycle(router, bus, signer, command.NewApplyHandler(repo, topic.Limits{}), slog.New(slog.DiscardHandler))
+	handlers.AddEventFeed(router, bus, signer, eventSink{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -85,7 +88,14 @@ func TestMetricsCountEachHandlerAttempt(t *testing.T) {
 	})
 	<-router.Running()
 
+	signed := kafka.NewSigningPublisher(bus, signer)
 	publish := func(topicName string, payload []byte) {
+		t.Helper()
+		if err := signed.Publish(topicName, message.NewMessage(watermill.NewUUID(), payload)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publishUnsigned := func(topicName string, payload []byte) {
 		t.Helper()
 		if err := bus.Publish(topicName, message.NewMessage(watermill.NewUUID(), payload)); err != nil {
 			t.Fatal(err)
@@ -114,6 +124,8 @@ func TestMetricsCountEachHandlerAttempt(t *testing.T) {
 	publish(topic.EventsTopic, event(topic.TopicApproved))
 	publish(topic.EventsTopic, event(topic.TopicActivated))
 	publish(topic.EventsTopic, event(topic.CommandRejected)) // not a transition
+	publishUnsigned(topic.CommandsTopic, cmd(command.DeactivateTopicType, "orders"))
+	publishUnsigned(topic.EventsTopic, event(topic.TopicDeactivated))
 
 	want := []struct {
 		name   string
@@ -125,7 +137,9 @@ func TestMetricsCountEachHandlerAttempt(t *testing.T) {
 		{"kds_commands_handled_total", map[string]string{"type": "ApproveTopic", "outcome": "applied"}, 1},
 		{"kds_commands_handled_total", map[string]string{"type": "ApproveTopic", "outcome": "rejected"}, 1},
 		{"kds_commands_handled_total", map[string]string{"type": "malformed", "outcome": "failed"}, 1},
-		{"kds_handler_errors_total", map[string]string{"handler": handlers.LifecycleHandler}, 2},
+		{"kds_handler_errors_total", map[string]string{"handler": handlers.LifecycleHandler}, 3},
+		{"kds_unverified_messages_total", map[string]string{"handler": handlers.LifecycleHandler}, 1},
+		{"kds_unverified_messages_total", map[string]string{"handler": handlers.EventFeedHandler}, 1},
 		{"kds_topic_transitions_total", map[string]string{"action": "request"}, 1},
 		{"kds_topic_transitions_total", map[string]string{"action": "approve"}, 1},
 		{"kds_topic_transitions_total", map[string]string{"action": "activate"}, 1},
@@ -144,7 +158,10 @@ func TestMetricsCountEachHandlerAttempt(t *testing.T) {
 		}
 	}
 	if n := seriesCount(t, reg, "kds_topic_transitions_total"); n != 3 {
-		t.Errorf("%d series of transitions, want 3: CommandRejected is not a transition", n)
+		t.Errorf("%d series of transitions, want 3: CommandRejected is not a transition, and kds did not write the deactivation", n)
+	}
+	if n := seriesCount(t, reg, "kds_commands_handled_total"); n != 5 {
+		t.Errorf("%d series of handled commands, want 5: kds did not write the deactivation", n)
 	}
 }
 

@@ -13,10 +13,46 @@ import (
 )
 
 // isPermanent decides what retrying cannot fix: the errors the application
-// knows as permanent, and panics, which are bugs.
+// knows as permanent, messages kds did not write, and panics, which are
+// bugs.
 func isPermanent(err error) bool {
-	var panicked middleware.RecoveredPanicError
-	return command.IsPermanent(err) || errors.As(err, &panicked)
+	var (
+		panicked   middleware.RecoveredPanicError
+		unverified *UnverifiedError
+	)
+	return command.IsPermanent(err) || errors.As(err, &unverified) || errors.As(err, &panicked)
+}
+
+// OriginVerifier tells whether kds wrote a message read from Kafka.
+type OriginVerifier interface {
+	// Verify says why msg cannot be shown to come from kds, or returns nil.
+	Verify(msg *message.Message) error
+}
+
+// UnverifiedError is a message on kds.commands or kds.events that carries
+// no valid signature of kds: anyone who can write to Kafka may have
+// written it, so it is never acted on.
+type UnverifiedError struct {
+	Err error
+}
+
+func (e *UnverifiedError) Error() string { return "not written by kds: " + e.Err.Error() }
+
+func (e *UnverifiedError) Unwrap() error { return e.Err }
+
+// verified is the middleware of the handlers that act on kds.commands and
+// kds.events: a message that fails verification is never handled, and goes
+// to kds.poison with the reason.
+func verified(v OriginVerifier) message.HandlerMiddleware {
+	return func(h message.HandlerFunc) message.HandlerFunc {
+		return func(msg *message.Message) ([]*message.Message, error) {
+			if err := v.Verify(msg); err != nil {
+				noteUnverified(msg.Context())
+				return nil, &UnverifiedError{Err: err}
+			}
+			return h(msg)
+		}
+	}
 }
 
 // RetryConfig bounds the retries of one delivery; a message that still

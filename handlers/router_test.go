@@ -2,7 +2,10 @@ package handlers_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -29,10 +32,28 @@ import (
 type stack struct {
 	kafka   kafka.Config
 	cluster *kafka.Cluster
-	pub     message.Publisher
-	issue   command.IssueHandler
-	read    *mysql.ReadModel
-	events  *httpapi.Broadcaster
+	// pub publishes as anyone with access to Kafka can; signed as kds does.
+	pub, signed message.Publisher
+	signer      *kafka.Signer
+	issue       command.IssueHandler
+	read        *mysql.ReadModel
+	events      *httpapi.Broadcaster
+}
+
+// testSigner signs with a key made for one test.
+func testSigner(t *testing.T) *kafka.Signer {
+	t.Helper()
+	secret := make([]byte, kafka.MinMessageKeyBytes)
+	_, _ = rand.Read(secret)
+	keys, err := kafka.ParseMessageKeys([]string{"test:" + base64.StdEncoding.EncodeToString(secret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := kafka.NewSigner(keys, mysql.KeyMetadata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func startStack(t *testing.T) stack {
@@ -69,15 +90,17 @@ func startStack(t *testing.T) stack {
 		return sub
 	}
 	log := slog.New(slog.DiscardHandler)
-	handlers.AddLifecycle(router, subscriber(handlers.LifecycleHandler, kafka.FromOldest), command.NewApplyHandler(repo, topic.Limits{}), log)
-	handlers.AddTopicManager(router, subscriber(handlers.TopicManagerHandler, kafka.FromOldest), command.NewTopicManager(repo, cluster, mysql.NewSubscriptionRepository(db, outbox), mysql.NewReconciliationLog(db), time.Second))
+	signer := testSigner(t)
+	handlers.AddLifecycle(router, subscriber(handlers.LifecycleHandler, kafka.FromOldest), signer, command.NewApplyHandler(repo, topic.Limits{}), log)
+	handlers.AddTopicManager(router, subscriber(handlers.TopicManagerHandler, kafka.FromOldest), signer, command.NewTopicManager(repo, cluster, mysql.NewSubscriptionRepository(db, outbox), mysql.NewReconciliationLog(db), time.Second))
 	events := httpapi.NewBroadcaster()
-	handlers.AddEventFeed(router, subscriber("", kafka.FromOldest), events)
+	handlers.AddEventFeed(router, subscriber("", kafka.FromOldest), signer, events)
 	outboxSub, err := outbox.Subscriber(db, mysql.ForwarderConfig{PollInterval: 10 * time.Millisecond, BatchSize: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := forwarder.NewForwarder(outboxSub, pub, wlog, forwarder.Config{ForwarderTopic: mysql.OutboxTopic, Router: router}); err != nil {
+	signed := kafka.NewSigningPublisher(pub, signer)
+	if _, err := forwarder.NewForwarder(outboxSub, signed, wlog, forwarder.Config{ForwarderTopic: mysql.OutboxTopic, Router: router}); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
@@ -94,7 +117,7 @@ func startStack(t *testing.T) stack {
 	})
 	<-router.Running()
 	policy := command.Policy{DefaultPartitions: 2, DefaultReplicationFactor: 1}
-	return stack{kafka: kc, cluster: cluster, pub: pub, events: events, read: mysql.NewReadModel(db),
+	return stack{kafka: kc, cluster: cluster, pub: pub, signed: signed, signer: signer, events: events, read: mysql.NewReadModel(db),
 		issue: command.NewIssueHandler(repo, mysql.NewCommandQueue(db, outbox), cluster, policy)}
 }
 
@@ -181,7 +204,7 @@ func TestMalformedCommandGoesToPoisonAndTheRestFlows(t *testing.T) {
 	s := startStack(t)
 	bad := message.NewMessage(uuid.NewString(), []byte(`{"type": "ApproveTopic", "command_id": 42`))
 	bad.Metadata.Set(mysql.KeyMetadata, "whatever")
-	if err := s.pub.Publish(topic.CommandsTopic, bad); err != nil {
+	if err := s.signed.Publish(topic.CommandsTopic, bad); err != nil {
 		t.Fatal(err)
 	}
 	s.run(t, command.Issue{Type: command.RequestTopicType, Topic: "after_the_bad_one"})
@@ -202,7 +225,7 @@ func TestRedeliveredCommandIsAppliedOnce(t *testing.T) {
 	for range 3 {
 		m := message.NewMessage(uuid.NewString(), payload)
 		m.Metadata.Set(mysql.KeyMetadata, "twice")
-		if err := s.pub.Publish(topic.CommandsTopic, m); err != nil {
+		if err := s.signed.Publish(topic.CommandsTopic, m); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -234,7 +257,7 @@ func TestKafkaRefusalLeavesTheTopicApprovedWithTheReason(t *testing.T) {
 	payload, _ := json.Marshal(req)
 	m := message.NewMessage(uuid.NewString(), payload)
 	m.Metadata.Set(mysql.KeyMetadata, "taken")
-	if err := s.pub.Publish(topic.CommandsTopic, m); err != nil {
+	if err := s.signed.Publish(topic.CommandsTopic, m); err != nil {
 		t.Fatal(err)
 	}
 	s.awaitStatus(t, "taken", topic.Pending)
@@ -248,13 +271,13 @@ func TestKafkaRefusalLeavesTheTopicApprovedWithTheReason(t *testing.T) {
 	})
 
 	// The admin removes the stray topic and replays the approval.
-	queue := command.NewPoison(kafka.NewPoisonQueue(s.kafka, s.pub))
+	queue := command.NewPoison(kafka.NewPoisonQueue(s.kafka, s.pub, s.signer))
 	listed, err := queue.List(context.Background(), admin)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(listed) != 1 || listed[0].ID != poisoned.UUID || listed[0].Topic != topic.EventsTopic || listed[0].Handler != handlers.TopicManagerHandler ||
-		!strings.Contains(listed[0].Reason, "already exists in Kafka") {
+		!strings.Contains(listed[0].Reason, "already exists in Kafka") || !listed[0].Signed {
 		t.Fatalf("poison list %+v", listed)
 	}
 	if _, err := queue.Requeue(context.Background(), auth.Principal{Name: "vic", Role: auth.Viewer}, poisoned.UUID); err == nil {
@@ -276,5 +299,100 @@ func TestKafkaRefusalLeavesTheTopicApprovedWithTheReason(t *testing.T) {
 			t.Fatalf("after requeueing: %+v, %v; want active without an error", got, err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestMessagesKdsDidNotSignAreNeverActedOn publishes on kds.commands and
+// kds.events as anyone who can write to Kafka can: an approval without a
+// signature, one kds signed and someone changed, one signed with another
+// key, and a deactivation event. None is applied or passed to the event
+// feed; each is on kds.poison with the reason, and requeueing is refused.
+func TestMessagesKdsDidNotSignAreNeverActedOn(t *testing.T) {
+	t.Parallel()
+	s := startStack(t)
+	events, stop := s.events.Listen(64)
+	defer stop()
+	s.run(t, command.Issue{Type: command.RequestTopicType, Topic: "victim"})
+	s.awaitStatus(t, "victim", topic.Pending)
+	newMessage := func(v any) *message.Message {
+		t.Helper()
+		payload, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := message.NewMessage(uuid.NewString(), payload)
+		m.Metadata.Set(mysql.KeyMetadata, "victim")
+		return m
+	}
+	approve := func() command.Command {
+		return command.Command{Type: command.ApproveTopicType, ID: uuid.NewString(), Topic: "victim", Actor: "root", IssuedAt: time.Now().UTC()}
+	}
+	unsigned := newMessage(approve())
+	altered := newMessage(command.Command{Type: command.RejectTopicType, ID: uuid.NewString(), Topic: "victim", Actor: "mallory", IssuedAt: time.Now().UTC()})
+	s.signer.Sign(topic.CommandsTopic, altered)
+	altered.Payload, _ = json.Marshal(approve())
+	otherKey := newMessage(approve())
+	testSigner(t).Sign(topic.CommandsTopic, otherKey)
+	deactivated := newMessage(topic.Event{Type: topic.TopicDeactivated, Topic: "victim", Status: topic.Inactive, Generation: 1, Actor: "root", At: time.Now()})
+	for _, m := range []*message.Message{unsigned, altered, otherKey} {
+		if err := s.pub.Publish(topic.CommandsTopic, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.pub.Publish(topic.EventsTopic, deactivated); err != nil {
+		t.Fatal(err)
+	}
+
+	queue := command.NewPoison(kafka.NewPoisonQueue(s.kafka, s.pub, s.signer))
+	for _, want := range []struct {
+		msg     *message.Message
+		handler string
+		reason  string
+	}{
+		{unsigned, handlers.LifecycleHandler, "not written by kds: no kds-signature header"},
+		{altered, handlers.LifecycleHandler, "not written by kds: the signature does not match"},
+		{otherKey, handlers.LifecycleHandler, "not written by kds: the signature does not match"},
+		{deactivated, handlers.TopicManagerHandler, "not written by kds: no kds-signature header"},
+	} {
+		m := s.poisoned(t, func(m *message.Message) bool { return m.UUID == want.msg.UUID })
+		if reason, handler := m.Metadata.Get("reason_poisoned"), m.Metadata.Get("handler_poisoned"); !strings.Contains(reason, want.reason) || handler != want.handler {
+			t.Errorf("poisoned by %s with the reason %q, want %s and %q", handler, reason, want.handler, want.reason)
+		}
+		_, err := queue.Requeue(context.Background(), admin, want.msg.UUID)
+		var refused *command.UnverifiedPoisonError
+		if !errors.As(err, &refused) {
+			t.Errorf("requeue of a message kds did not write: %v", err)
+		}
+	}
+	listed, err := queue.List(context.Background(), admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range listed {
+		if m.Signed {
+			t.Errorf("poison message %+v listed as signed by kds", m)
+		}
+	}
+
+	// Nothing was applied; a real approval behind them is, and the event
+	// feed passes it on but never passed on the forged deactivation.
+	if got, err := s.read.Topic(context.Background(), "victim"); err != nil || got.Status != topic.Pending {
+		t.Fatalf("victim after the forged messages: %+v, %v", got, err)
+	}
+	s.run(t, command.Issue{Type: command.ApproveTopicType, Topic: "victim"})
+	s.awaitStatus(t, "victim", topic.Active)
+	for {
+		select {
+		case ev := <-events:
+			if ev.Type == topic.TopicDeactivated {
+				t.Fatalf("the event feed passed on %+v", ev)
+			}
+			if ev.Type != topic.TopicApproved {
+				continue
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the event feed did not pass on the approval")
+		}
+		break
 	}
 }

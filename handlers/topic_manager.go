@@ -15,10 +15,11 @@ type TopicManager struct {
 	manager command.TopicManager
 }
 
-// AddTopicManager adds the topic manager to r, reading kds.events from sub.
-func AddTopicManager(r *message.Router, sub message.Subscriber, manager command.TopicManager) {
+// AddTopicManager adds the topic manager to r, reading kds.events from
+// sub; it handles only what origin verifies.
+func AddTopicManager(r *message.Router, sub message.Subscriber, origin OriginVerifier, manager command.TopicManager) {
 	h := TopicManager{manager: manager}
-	r.AddConsumerHandler(TopicManagerHandler, topic.EventsTopic, sub, h.Handle)
+	r.AddConsumerHandler(TopicManagerHandler, topic.EventsTopic, sub, h.Handle).AddMiddleware(verified(origin))
 }
 
 // Handle acts on approvals and deactivations and ignores other events.

@@ -29,7 +29,7 @@ type InstanceReport struct {
 }
 
 func (s *Server) cluster(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	if err := auth.Authorize(p, auth.ReadTopics); err != nil {
+	if err := auth.Authorize(p, auth.ReachKafka); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

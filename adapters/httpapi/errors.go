@@ -51,6 +51,7 @@ func status(err error) int {
 		inactive    *content.NotActiveError
 		noDrift     query.NoReconciliationError
 		noPoison    *command.PoisonNotFoundError
+		notKds      *command.UnverifiedPoisonError
 		unsubbed    *command.NotSubscribedError
 		consumerID  *subscription.InvalidConsumerIDError
 		instance    *command.InvalidInstanceError
@@ -67,7 +68,8 @@ func status(err error) int {
 	case errors.As(err, &notFound), errors.As(err, &cmdNotFound), errors.Is(err, auth.ErrTokenNotFound), errors.As(err, &unsubbed), errors.As(err, &noDrift),
 		errors.As(err, &noPoison):
 		return http.StatusNotFound
-	case errors.As(err, &illegal), errors.As(err, &exists), errors.As(err, &collision), errors.As(err, &stale), errors.As(err, &inactive):
+	case errors.As(err, &illegal), errors.As(err, &exists), errors.As(err, &collision), errors.As(err, &stale), errors.As(err, &inactive),
+		errors.As(err, &notKds):
 		return http.StatusConflict
 	case errors.As(err, &refused):
 		return http.StatusUnprocessableEntity

@@ -8,6 +8,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"github.com/kds-io/kds/adapters/embedded"
 	"github.com/kds-io/kds/adapters/httpapi"
 	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/mysql"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/content"
@@ -49,8 +51,16 @@ func newContentAPI(t *testing.T, opts ...httpapi.Option) *contentAPI {
 	if err := cl.EnsureTopics(context.Background(), []string{topic.PoisonTopic}, topic.Spec{Partitions: 1, ReplicationFactor: 1}); err != nil {
 		t.Fatal(err)
 	}
+	keys, err := kafka.ParseMessageKeys([]string{"test:" + base64.StdEncoding.EncodeToString(make([]byte, kafka.MinMessageKeyBytes))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := kafka.NewSigner(keys, mysql.KeyMetadata)
+	if err != nil {
+		t.Fatal(err)
+	}
 	a := newAPI(t)
-	a.app.Commands.Poison = command.NewPoison(kafka.NewPoisonQueue(kc, nil))
+	a.app.Commands.Poison = command.NewPoison(kafka.NewPoisonQueue(kc, nil, signer))
 	w := a.serve(t, append([]httpapi.Option{httpapi.WithKafka(kc), httpapi.WithMetrics(prometheus.NewRegistry())}, opts...)...)
 	// Streams still open end before the test server waits for them.
 	t.Cleanup(w.server.EndStreams)

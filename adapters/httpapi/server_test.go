@@ -255,6 +255,7 @@ func routes(t *testing.T, a *contentAPI) []route {
 	requesters := []auth.Role{auth.Admin, auth.Producer}
 	consumers := []auth.Role{auth.Admin, auth.Consumer}
 	admins := []auth.Role{auth.Admin}
+	kafkaClients := []auth.Role{auth.Admin, auth.Producer, auth.Consumer}
 	fixed := func(p string) func(*testing.T) string { return func(*testing.T) string { return p } }
 	batch := func(typ command.Type, name string) any {
 		return httpapi.BatchRequest{Commands: []httpapi.BatchCommand{{Type: typ, Topic: name}}}
@@ -267,7 +268,7 @@ func routes(t *testing.T, a *contentAPI) []route {
 		{name: "topic history", method: http.MethodGet, path: fixed("/api/v1/topics/" + pending + "/history"), success: http.StatusOK, allowed: everyone},
 		{name: "list commands", method: http.MethodGet, path: fixed("/api/v1/commands"), success: http.StatusOK, allowed: everyone},
 		{name: "show command", method: http.MethodGet, path: fixed("/api/v1/commands/" + requested.ID), success: http.StatusOK, allowed: everyone},
-		{name: "cluster", method: http.MethodGet, path: fixed("/api/v1/cluster"), success: http.StatusOK, allowed: everyone},
+		{name: "cluster", method: http.MethodGet, path: fixed("/api/v1/cluster"), success: http.StatusOK, allowed: kafkaClients},
 		{name: "drift", method: http.MethodGet, path: fixed("/api/v1/drift"), success: http.StatusOK, allowed: everyone},
 		{name: "list poison", method: http.MethodGet, path: fixed("/api/v1/poison"), success: http.StatusOK, allowed: everyone},
 		{name: "list consumers", method: http.MethodGet, path: fixed("/api/v1/consumers"), success: http.StatusOK, allowed: everyone},
@@ -479,6 +480,15 @@ func TestErrorStatuses(t *testing.T) {
 	overMiB := func(prefix string) string {
 		return prefix + strings.Repeat("x", 1<<20) + `"}`
 	}
+	// n configs whose values are size copies of value, in one request,
+	// each character as one byte, as a client that escapes nothing sends it.
+	configs := func(name string, n, size int, value string) string {
+		pairs := make([]string, n)
+		for i := range pairs {
+			pairs[i] = fmt.Sprintf(`"x.config.%d":"%s"`, i, strings.Repeat(value, size))
+		}
+		return fmt.Sprintf(`{"name":%q,"configs":{%s}}`, name, strings.Join(pairs, ","))
+	}
 
 	cases := []struct {
 		name         string
@@ -504,6 +514,10 @@ func TestErrorStatuses(t *testing.T) {
 		{name: "empty topic name", method: "POST", path: "/api/v1/topics", body: `{}`, want: 400, says: "invalid topic name"},
 		{name: "too many partitions", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-wide","partitions":5000}`, want: 400, says: "at most 1000"},
 		{name: "bad config", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-cfg","configs":{"retention.ms":"soon"}}`, want: 400, says: "retention.ms"},
+		// Under 1 MiB as sent; six times that as Go's JSON encoder escapes '<'.
+		{name: "a MB of '<' in configs", method: "POST", path: "/api/v1/topics", body: configs("errs-lt", 1000, 1000, "<"), want: 400, says: "more than the 65536 a command may have"},
+		{name: "configs larger once encoded", method: "POST", path: "/api/v1/topics", body: configs("errs-ctl", 20, 1000, `\u0001`), want: 400, says: "more than the 65536 a command may have"},
+		{name: "too many configs", method: "POST", path: "/api/v1/topics", body: configs("errs-many", 101, 1, "1"), want: 400, says: "at most 100 configs, got 101"},
 		{name: "reason too long", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-why","reason":"` + strings.Repeat("r", command.MaxReasonLength+1) + `"}`, want: 400, says: "reason"},
 		{name: "unknown topic", method: "GET", path: "/api/v1/topics/errs-nope", want: 404, says: `"errs-nope" not found`},
 		{name: "history of unknown topic", method: "GET", path: "/api/v1/topics/errs-nope/history", want: 404, says: "not found"},

@@ -172,7 +172,7 @@ func TestCallsLeftByTheirContextDoNotRace(t *testing.T) {
 		return nil, nil, false
 	})
 	cfg := kafka.Config{Brokers: c.ListenAddrs(), ClientID: "t", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second}
-	cl, offsets, poison := newCluster(t, cfg), kafka.NewOffsets(cfg), kafka.NewPoisonQueue(cfg, nil)
+	cl, offsets, poison := newCluster(t, cfg), kafka.NewOffsets(cfg), kafka.NewPoisonQueue(cfg, nil, newSigner(t, "k1:"+secret('a', 32)))
 	defer offsets.Close()
 	calls := []struct {
 		name string

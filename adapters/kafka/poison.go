@@ -24,11 +24,13 @@ const maxPoisonListed = 1000
 type PoisonQueue struct {
 	config    Config
 	publisher message.Publisher
+	signer    *Signer
 }
 
-// NewPoisonQueue reads kds.poison and requeues through publisher.
-func NewPoisonQueue(c Config, publisher message.Publisher) *PoisonQueue {
-	return &PoisonQueue{config: c, publisher: publisher}
+// NewPoisonQueue reads kds.poison, tells with signer which messages kds
+// wrote, and requeues those through publisher, signed anew.
+func NewPoisonQueue(c Config, publisher message.Publisher, signer *Signer) *PoisonQueue {
+	return &PoisonQueue{config: c, publisher: publisher, signer: signer}
 }
 
 // List implements command.PoisonQueue.
@@ -39,9 +41,23 @@ func (q *PoisonQueue) List(ctx context.Context) ([]command.PoisonMessage, error)
 	}
 	out := make([]command.PoisonMessage, len(records))
 	for i, r := range records {
-		out[i] = poisonMessage(r)
+		out[i] = q.poisonMessage(r)
 	}
 	return out, nil
+}
+
+// Record implements command.PoisonQueue, with the headers Watermill's
+// poison middleware writes.
+func (q *PoisonQueue) Record(_ context.Context, m command.PoisonMessage) error {
+	msg := message.NewMessage(watermill.NewUUID(), []byte(m.Payload))
+	msg.Metadata.Set(q.signer.keyMetadata, m.Key)
+	msg.Metadata.Set(middleware.PoisonedTopicKey, m.Topic)
+	msg.Metadata.Set(middleware.PoisonedHandlerKey, m.Handler)
+	msg.Metadata.Set(middleware.ReasonForPoisonedKey, m.Reason)
+	if err := q.publisher.Publish(topic.PoisonTopic, msg); err != nil {
+		return fmt.Errorf("publish on %s: %w", topic.PoisonTopic, err)
+	}
+	return nil
 }
 
 // Requeue implements command.PoisonQueue.
@@ -51,16 +67,20 @@ func (q *PoisonQueue) Requeue(ctx context.Context, id string) (command.PoisonMes
 		return command.PoisonMessage{}, err
 	}
 	for _, r := range records {
-		m := poisonMessage(r)
+		m := q.poisonMessage(r)
 		if m.ID != id {
 			continue
 		}
 		if m.Topic != topic.CommandsTopic && m.Topic != topic.EventsTopic {
 			return m, fmt.Errorf("poison message %s came from %q: only kds.commands and kds.events are requeued", id, m.Topic)
 		}
+		if err := q.verify(r, m.Topic); err != nil {
+			return m, &command.UnverifiedPoisonError{ID: id, Reason: err.Error()}
+		}
 		// A new message, with an id of its own: should it fail again, its
 		// poison record must be told apart from this one, which stays on
-		// kds.poison.
+		// kds.poison. It is signed with today's key, as the key that
+		// signed it may be on its way out.
 		msg := message.NewMessage(watermill.NewUUID(), r.Value)
 		for _, h := range r.Headers {
 			k := string(h.Key)
@@ -69,6 +89,8 @@ func (q *PoisonQueue) Requeue(ctx context.Context, id string) (command.PoisonMes
 			}
 			msg.Metadata.Set(k, string(h.Value))
 		}
+		msg.Metadata.Set(q.signer.keyMetadata, string(r.Key))
+		q.signer.Sign(m.Topic, msg)
 		if err := q.publisher.Publish(m.Topic, msg); err != nil {
 			return m, fmt.Errorf("publish on %s: %w", m.Topic, err)
 		}
@@ -150,7 +172,19 @@ func readPartition(client sarama.Client, consumer sarama.Consumer, partition int
 	}
 }
 
-func poisonMessage(r *sarama.ConsumerMessage) command.PoisonMessage {
+// verify checks that kds wrote the message a poison record holds, as it
+// was on topic.
+func (q *PoisonQueue) verify(r *sarama.ConsumerMessage, topicName string) error {
+	var signature string
+	for _, h := range r.Headers {
+		if string(h.Key) == SignatureHeader {
+			signature = string(h.Value)
+		}
+	}
+	return q.signer.Check(topicName, string(r.Key), r.Value, signature)
+}
+
+func (q *PoisonQueue) poisonMessage(r *sarama.ConsumerMessage) command.PoisonMessage {
 	m := command.PoisonMessage{Key: string(r.Key), Payload: string(r.Value), At: r.Timestamp}
 	for _, h := range r.Headers {
 		v := string(h.Value)
@@ -165,5 +199,10 @@ func poisonMessage(r *sarama.ConsumerMessage) command.PoisonMessage {
 			m.Reason = v
 		}
 	}
+	if m.ID == "" {
+		// Written by a client that sets no Watermill id, such as kcat.
+		m.ID = fmt.Sprintf("%s-%d-%d", topic.PoisonTopic, r.Partition, r.Offset)
+	}
+	m.Signed = q.verify(r, m.Topic) == nil
 	return m
 }

@@ -7,7 +7,9 @@ import (
 )
 
 // NewPublisher returns a Watermill publisher that keys each message by its
-// keyMetadata field, so that messages about one topic stay in order.
+// keyMetadata field, so that messages about one topic stay in order. A
+// message without one that was read from Kafka, and is published again
+// as the poison middleware does, keeps the key it was read with.
 func NewPublisher(c Config, keyMetadata string, logger watermill.LoggerAdapter) (message.Publisher, error) {
 	sc := c.sarama()
 	sc.Producer.Return.Successes = true
@@ -15,7 +17,11 @@ func NewPublisher(c Config, keyMetadata string, logger watermill.LoggerAdapter) 
 	pub, err := wkafka.NewPublisher(wkafka.PublisherConfig{
 		Brokers: c.Brokers,
 		Marshaler: wkafka.NewWithPartitioningMarshaler(func(_ string, msg *message.Message) (string, error) {
-			return msg.Metadata.Get(keyMetadata), nil
+			if key := msg.Metadata.Get(keyMetadata); key != "" {
+				return key, nil
+			}
+			key, _ := wkafka.MessageKeyFromCtx(msg.Context())
+			return string(key), nil
 		}),
 		OverwriteSaramaConfig: sc,
 	}, logger)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
+	wkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/kds-io/kds/adapters/kafka"
@@ -56,5 +57,56 @@ func TestMessagesWithOneKeyStayInOrder(t *testing.T) {
 		case <-subCtx.Done():
 			t.Fatalf("received %d of %d", i, n)
 		}
+	}
+}
+
+// TestMessageReadAndPublishedAgainKeepsItsKey: a record written by another
+// client has a key but no key metadata; published again as it was read,
+// as the poison middleware does, it keeps its key.
+func TestMessageReadAndPublishedAgainKeepsItsKey(t *testing.T) {
+	t.Parallel()
+	c := startBroker(t, 1)
+	if err := newCluster(t, c).EnsureTopics(context.Background(), []string{"first", "again"}, topic.Spec{Partitions: 4, ReplicationFactor: 1}); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := kafka.NewPublisher(c, "partition_key", watermill.NopLogger{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	sub, err := kafka.NewSubscriber(c, "", kafka.FromOldest, watermill.NopLogger{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	read := func(topicName string) *message.Message {
+		t.Helper()
+		msgs, err := sub.Subscribe(ctx, topicName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case m := <-msgs:
+			m.Ack()
+			return m
+		case <-ctx.Done():
+			t.Fatalf("nothing on %s", topicName)
+			return nil
+		}
+	}
+	keyed := message.NewMessage(watermill.NewUUID(), []byte("v"))
+	keyed.Metadata.Set("partition_key", "the-key")
+	if err := pub.Publish("first", keyed); err != nil {
+		t.Fatal(err)
+	}
+	got := read("first")
+	got.Metadata = message.Metadata{} // as a client that sets no kds metadata wrote it
+	if err := pub.Publish("again", got); err != nil {
+		t.Fatal(err)
+	}
+	if key, _ := wkafka.MessageKeyFromCtx(read("again").Context()); string(key) != "the-key" {
+		t.Fatalf("published again with key %q", key)
 	}
 }

@@ -3,7 +3,9 @@ package mysql
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
 
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/topic"
@@ -30,7 +32,7 @@ func (q *CommandQueue) Enqueue(ctx context.Context, cmds ...command.Command) err
 	payloads := make([][]byte, len(cmds))
 	msgs := make([]outboxMessage, len(cmds))
 	for i, c := range cmds {
-		payload, err := json.Marshal(c)
+		payload, err := c.Encode()
 		if err != nil {
 			return err
 		}
@@ -42,6 +44,26 @@ func (q *CommandQueue) Enqueue(ctx context.Context, cmds ...command.Command) err
 			return err
 		}
 		return q.outbox.write(ctx, tx, msgs...)
+	})
+	if err != nil {
+		return err
+	}
+	q.outbox.committed()
+	return nil
+}
+
+// Fail implements command.Queue.
+func (q *CommandQueue) Fail(ctx context.Context, cmd command.Command, reason string) error {
+	err := inTx(ctx, q.db, func(tx *sql.Tx) error {
+		var status string
+		err := tx.QueryRowContext(ctx, "SELECT status FROM commands WHERE id = ? FOR UPDATE", cmd.ID).Scan(&status)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && command.Status(status) != command.Queued) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("lock command %s: %w", cmd.ID, err)
+		}
+		return settle(ctx, tx, q.outbox, cmd, command.Failed, reason, time.Now().UTC())
 	})
 	if err != nil {
 		return err

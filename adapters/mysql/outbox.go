@@ -196,3 +196,17 @@ func (o *Outbox) Lag(ctx context.Context, db *stdsql.DB) (int64, error) {
 	}
 	return max(lag, 0), nil
 }
+
+// Oldest is how long the oldest row the forwarder has not yet delivered
+// has waited, to the second; 0 when none waits.
+func (o *Outbox) Oldest(ctx context.Context, db *stdsql.DB) (time.Duration, error) {
+	var seconds int64
+	err := db.QueryRowContext(ctx, "SELECT COALESCE(MAX(TIMESTAMPDIFF(SECOND, created_at, NOW())), 0) FROM "+
+		"(SELECT created_at FROM watermill_kds_outbox WHERE `offset` > "+
+		"COALESCE((SELECT offset_acked FROM watermill_offsets_kds_outbox WHERE consumer_group = ?), 0) ORDER BY `offset` LIMIT 1) oldest",
+		ForwarderConsumerGroup).Scan(&seconds)
+	if err != nil {
+		return 0, fmt.Errorf("outbox's oldest message: %w", err)
+	}
+	return time.Duration(max(seconds, 0)) * time.Second, nil
+}

@@ -256,3 +256,43 @@ func deadlock(t *testing.T, db *sql.DB) error {
 	}
 	return err
 }
+
+// TestOldestUndeliveredMessage is how long the oldest row has waited for
+// the forwarder: the outbox is stuck when it grows.
+func TestOldestUndeliveredMessage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, _ := mysqltest.NewDatabase(t)
+	o := mysql.NewOutbox(nil)
+	oldest := func() time.Duration {
+		t.Helper()
+		d, err := o.Oldest(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	if d := oldest(); d != 0 {
+		t.Fatalf("an empty outbox's oldest message: %v", d)
+	}
+	for _, p := range []string{"first", "second"} {
+		if err := writeHeldOpen(ctx, db, o, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, "UPDATE watermill_kds_outbox SET created_at = created_at - INTERVAL 90 SECOND ORDER BY `offset` LIMIT 1"); err != nil {
+		t.Fatal(err)
+	}
+	if d := oldest(); d < 90*time.Second || d > 120*time.Second {
+		t.Fatalf("oldest undelivered message %v, want the first one's 90s", d)
+	}
+	rec := &recorder{seen: map[string]int{}}
+	startForwarder(t, db, o, rec)
+	deadline := time.Now().Add(20 * time.Second)
+	for oldest() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("still %v old once the forwarder delivered %d", oldest(), rec.count())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

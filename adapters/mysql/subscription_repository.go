@@ -3,7 +3,6 @@ package mysql
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -83,7 +82,7 @@ func (r *SubscriptionRepository) Unsubscribe(ctx context.Context, consumer subsc
 
 // changed publishes SubscriptionChanged.
 func (r *SubscriptionRepository) changed(ctx context.Context, tx *sql.Tx, consumer subscription.ConsumerID, topicName string, generation int, change, actor string, at time.Time) error {
-	payload, err := json.Marshal(topic.Event{Type: topic.SubscriptionChanged, Topic: topicName, Generation: generation,
+	payload, err := topic.MarshalMessage(topic.Event{Type: topic.SubscriptionChanged, Topic: topicName, Generation: generation,
 		ConsumerID: string(consumer), Subscription: change, Actor: actor, At: at})
 	if err != nil {
 		return err

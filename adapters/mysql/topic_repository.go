@@ -73,12 +73,12 @@ func (r *TopicRepository) Update(ctx context.Context, cmd command.Command, chang
 				return err
 			}
 			outcome = err
-			return r.settle(ctx, tx, cmd, st, err, now)
+			return settle(ctx, tx, r.outbox, cmd, st, err.Error(), now)
 		}
 		if err := r.record(ctx, tx, cmd, t.Transitions(), now); err != nil {
 			return err
 		}
-		return r.settle(ctx, tx, cmd, command.Applied, nil, now)
+		return settle(ctx, tx, r.outbox, cmd, command.Applied, "", now)
 	})
 	if err != nil {
 		return err
@@ -116,7 +116,7 @@ func settlement(err error) (command.Status, bool) {
 // lockCommand logs cmd unless the API did already, and locks its row so
 // that a redelivery waits for the first delivery's outcome.
 func lockCommand(ctx context.Context, tx *sql.Tx, cmd command.Command) (command.Status, error) {
-	payload, err := json.Marshal(cmd)
+	payload, err := cmd.Encode()
 	if err != nil {
 		return "", err
 	}
@@ -195,7 +195,7 @@ func (r *TopicRepository) record(ctx context.Context, tx *sql.Tx, cmd command.Co
 		}
 		values = append(values, "(?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		args = append(args, tr.Topic.String(), tr.Generation, tr.Action, from, tr.To, tr.Actor, tr.Reason, cmd.ID, now)
-		payload, err := json.Marshal(topic.NewEvent(tr, cmd.ID, now))
+		payload, err := topic.MarshalMessage(topic.NewEvent(tr, cmd.ID, now))
 		if err != nil {
 			return err
 		}
@@ -208,28 +208,29 @@ func (r *TopicRepository) record(ctx context.Context, tx *sql.Tx, cmd command.Co
 	return r.outbox.write(ctx, tx, msgs...)
 }
 
-// settle records cmd's outcome; a refusal or failure is also published so
-// that clients waiting for the command hear of it.
-func (r *TopicRepository) settle(ctx context.Context, tx *sql.Tx, cmd command.Command, st command.Status, cause error, now time.Time) error {
+// settle records cmd's outcome, with why when it was refused or failed;
+// such an outcome is also published so that clients waiting for the
+// command hear of it.
+func settle(ctx context.Context, tx *sql.Tx, outbox *Outbox, cmd command.Command, st command.Status, why string, now time.Time) error {
 	var errText any
-	if cause != nil {
-		errText = cause.Error()
+	if why != "" {
+		errText = why
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE commands SET status = ?, error = ?, handled_at = ? WHERE id = ?", st, errText, now, cmd.ID); err != nil {
 		return fmt.Errorf("settle command %s: %w", cmd.ID, err)
 	}
-	if cause == nil {
+	if why == "" {
 		return nil
 	}
 	eventType := topic.CommandRejected
 	if st == command.Failed {
 		eventType = topic.CommandFailed
 	}
-	payload, err := json.Marshal(topic.Event{Type: eventType, Topic: cmd.Topic, CommandID: cmd.ID, Actor: cmd.Actor, At: now, Error: cause.Error()})
+	payload, err := topic.MarshalMessage(topic.Event{Type: eventType, Topic: cmd.Topic, CommandID: cmd.ID, Actor: cmd.Actor, At: now, Error: why})
 	if err != nil {
 		return err
 	}
-	return r.outbox.write(ctx, tx, outboxMessage{topic: topic.EventsTopic, key: cmd.Topic, payload: payload})
+	return outbox.write(ctx, tx, outboxMessage{topic: topic.EventsTopic, key: cmd.Topic, payload: payload})
 }
 
 type rowScanner interface {

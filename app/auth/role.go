@@ -47,12 +47,15 @@ const (
 	// ConsumeTopics covers subscribing, unsubscribing and reporting a
 	// consumer's processes.
 	ConsumeTopics Permission = "consume-topics"
+	// ReachKafka tells a caller where the Kafka brokers are, which only
+	// the clients that produce or consume content need.
+	ReachKafka Permission = "reach-kafka"
 )
 
 var grants = map[Role][]Permission{
-	Admin:    {ReadTopics, RequestTopics, DecideTopics, ManageTokens, ConsumeTopics},
-	Producer: {ReadTopics, RequestTopics},
-	Consumer: {ReadTopics, ConsumeTopics},
+	Admin:    {ReadTopics, RequestTopics, DecideTopics, ManageTokens, ConsumeTopics, ReachKafka},
+	Producer: {ReadTopics, RequestTopics, ReachKafka},
+	Consumer: {ReadTopics, ConsumeTopics, ReachKafka},
 	Viewer:   {ReadTopics},
 }
 
@@ -84,6 +87,7 @@ var describe = map[Permission]string{
 	DecideTopics:  "approve, reject or deactivate topics (admins only)",
 	ManageTokens:  "manage API tokens (admins only)",
 	ConsumeTopics: "subscribe to topics (consumers and admins)",
+	ReachKafka:    "learn where Kafka is (producers, consumers and admins)",
 }
 
 // Authorize returns a *ForbiddenError unless p's role grants perm.

@@ -11,12 +11,12 @@ import (
 func TestPermissionMatrix(t *testing.T) {
 	t.Parallel()
 	want := map[auth.Role][]auth.Permission{
-		auth.Admin:    {auth.ReadTopics, auth.RequestTopics, auth.DecideTopics, auth.ManageTokens, auth.ConsumeTopics},
-		auth.Producer: {auth.ReadTopics, auth.RequestTopics},
-		auth.Consumer: {auth.ReadTopics, auth.ConsumeTopics},
+		auth.Admin:    {auth.ReadTopics, auth.RequestTopics, auth.DecideTopics, auth.ManageTokens, auth.ConsumeTopics, auth.ReachKafka},
+		auth.Producer: {auth.ReadTopics, auth.RequestTopics, auth.ReachKafka},
+		auth.Consumer: {auth.ReadTopics, auth.ConsumeTopics, auth.ReachKafka},
 		auth.Viewer:   {auth.ReadTopics},
 	}
-	all := []auth.Permission{auth.ReadTopics, auth.RequestTopics, auth.DecideTopics, auth.ManageTokens, auth.ConsumeTopics}
+	all := []auth.Permission{auth.ReadTopics, auth.RequestTopics, auth.DecideTopics, auth.ManageTokens, auth.ConsumeTopics, auth.ReachKafka}
 	for _, role := range auth.Roles {
 		for _, p := range all {
 			granted := false

@@ -63,6 +63,15 @@ type Command struct {
 	Configs           map[string]string `json:"configs,omitempty"`
 }
 
+// MaxCommandBytes bounds a command as it travels on kds.commands, and so
+// the events that carry its spec, well below the 1 MiB Kafka takes by
+// default.
+const MaxCommandBytes = 64 << 10
+
+// Encode is the command as it travels on kds.commands and is kept in the
+// command log.
+func (c Command) Encode() ([]byte, error) { return topic.MarshalMessage(c) }
+
 // Spec is the topic spec a RequestTopic asks for.
 func (c Command) Spec() topic.Spec {
 	return topic.Spec{Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor, Configs: c.Configs}

@@ -43,6 +43,16 @@ func (e *MalformedError) Error() string { return "malformed message: " + e.Err.E
 
 func (e *MalformedError) Unwrap() error { return e.Err }
 
+// TooLargeError refuses a command larger than MaxCommandBytes once
+// encoded.
+type TooLargeError struct {
+	Bytes int
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("the command is %d bytes as JSON, more than the %d a command may have: fewer or shorter configs, or a shorter reason", e.Bytes, MaxCommandBytes)
+}
+
 // IsRefusal reports whether err refuses a lifecycle command as asked: bad
 // input, a move the lifecycle forbids, or a spec the broker will not take.
 // Such a command is recorded as rejected, and retrying it cannot help.
@@ -52,8 +62,10 @@ func IsRefusal(err error) bool {
 		stale   *StaleGenerationError
 		unknown *UnknownTypeError
 		reason  *InvalidReasonError
+		large   *TooLargeError
 	)
-	return topic.IsRefusal(err) || errors.As(err, &refused) || errors.As(err, &stale) || errors.As(err, &unknown) || errors.As(err, &reason)
+	return topic.IsRefusal(err) || errors.As(err, &refused) || errors.As(err, &stale) || errors.As(err, &unknown) || errors.As(err, &reason) ||
+		errors.As(err, &large)
 }
 
 // IsPermanent reports whether retrying the work that returned err cannot

@@ -100,6 +100,9 @@ func (h IssueHandler) check(ctx context.Context, by auth.Principal, is Issue, dr
 	if is.Type == RequestTopicType {
 		h.fillSpec(&cmd, is)
 	}
+	if err := fits(cmd); err != nil {
+		return Command{}, err
+	}
 	current, err := h.topics.Get(ctx, name)
 	var notFound *topic.NotFoundError
 	if errors.As(err, &notFound) {
@@ -121,6 +124,19 @@ func (h IssueHandler) check(ctx context.Context, by auth.Principal, is Issue, dr
 		}
 	}
 	return cmd, nil
+}
+
+// fits refuses a command larger than MaxCommandBytes as it will travel: a
+// size in characters says little when a character may take six bytes.
+func fits(cmd Command) error {
+	b, err := cmd.Encode()
+	if err != nil {
+		return fmt.Errorf("encode command: %w", err)
+	}
+	if len(b) > MaxCommandBytes {
+		return &TooLargeError{Bytes: len(b)}
+	}
+	return nil
 }
 
 func (h IssueHandler) fillSpec(cmd *Command, is Issue) {

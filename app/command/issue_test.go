@@ -3,6 +3,7 @@ package command_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -86,6 +87,8 @@ func TestIssueRefusesWithoutQueuing(t *testing.T) {
 		{"more replicas than brokers", producer, command.Issue{Type: command.RequestTopicType, Topic: "news", ReplicationFactor: 3}, "replication factor is larger than the number of brokers"},
 		{"unknown topic", admin, command.Issue{Type: command.ApproveTopicType, Topic: "nothing"}, `topic "nothing" not found`},
 		{"internal type", admin, command.Issue{Type: command.ActivateTopicType, Topic: "news"}, `unknown command type "ActivateTopic"`},
+		{"too large once encoded", producer, command.Issue{Type: command.RequestTopicType, Topic: "news", Configs: controlConfigs(20, 1000)},
+			"bytes as JSON, more than the 65536 a command may have"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,5 +177,49 @@ func TestDryRunQueuesNothing(t *testing.T) {
 	}
 	if len(f.queue.Queued()) != 0 || f.cluster.Exists("news") {
 		t.Fatal("a dry run changed something")
+	}
+}
+
+// controlConfigs is n configs whose values are size control characters,
+// which JSON writes as six bytes each.
+func controlConfigs(n, size int) map[string]string {
+	m := make(map[string]string, n)
+	for i := range n {
+		m[fmt.Sprintf("x.config.%d", i)] = strings.Repeat("\x01", size)
+	}
+	return m
+}
+
+// TestCommandsTravelWithoutHTMLEscapes: <, > and & stay one byte on their
+// way to Kafka, so a request of a thousand of them per config is as large
+// as it looks, and a command fits in MaxCommandBytes exactly when its
+// encoding does.
+func TestCommandsTravelWithoutHTMLEscapes(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	configs := map[string]string{}
+	for i := range 60 {
+		configs[fmt.Sprintf("x.config.%d", i)] = strings.Repeat("<", 1000)
+	}
+	cmds, err := f.issue.Handle(context.Background(), producer, command.Issue{Type: command.RequestTopicType, Topic: "news", Reason: "a <b> & c", Configs: configs})
+	if err != nil {
+		t.Fatalf("60 configs of 1000 '<' (60 kB): %v", err)
+	}
+	encoded, err := cmds[0].Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(encoded), `"reason":"a <b> & c"`) || len(encoded) > command.MaxCommandBytes {
+		t.Fatalf("encoded as %d bytes: %.200s", len(encoded), encoded)
+	}
+	configs["x.config.60"] = strings.Repeat("<", 1000)
+	configs["x.config.61"] = strings.Repeat("<", 1000)
+	configs["x.config.62"] = strings.Repeat("<", 1000)
+	configs["x.config.63"] = strings.Repeat("<", 1000)
+	configs["x.config.64"] = strings.Repeat("<", 1000)
+	_, err = f.issue.Handle(context.Background(), producer, command.Issue{Type: command.RequestTopicType, Topic: "news", Configs: configs})
+	var tooLarge *command.TooLargeError
+	if !errors.As(err, &tooLarge) || !command.IsRefusal(err) || tooLarge.Bytes <= command.MaxCommandBytes {
+		t.Fatalf("65 configs of 1000 '<': %v, want a refusal as too large", err)
 	}
 }

@@ -19,14 +19,20 @@ type PoisonMessage struct {
 	Reason  string    `json:"reason"`
 	Payload string    `json:"payload"`
 	At      time.Time `json:"at"`
+	// Signed says that kds wrote the message as it is: only such a
+	// message is requeued.
+	Signed bool `json:"signed"`
 }
 
 // PoisonQueue is kds.poison.
 type PoisonQueue interface {
 	// List returns the poison messages, oldest first.
 	List(ctx context.Context) ([]PoisonMessage, error)
+	// Record keeps a message that never reached its topic, with the reason.
+	Record(ctx context.Context, m PoisonMessage) error
 	// Requeue publishes the poison message with this id again on the topic
-	// it came from; a *PoisonNotFoundError when there is none.
+	// it came from, signed anew; a *PoisonNotFoundError when there is none,
+	// an *UnverifiedPoisonError when it is not signed by kds.
 	Requeue(ctx context.Context, id string) (PoisonMessage, error)
 }
 
@@ -37,6 +43,18 @@ type PoisonNotFoundError struct {
 
 func (e *PoisonNotFoundError) Error() string {
 	return fmt.Sprintf("no poison message %q", e.ID)
+}
+
+// UnverifiedPoisonError refuses to requeue a poison message that is not
+// signed by kds: one kds did not write, or what the forwarder kept of a
+// message Kafka refused. Replaying it would lend it kds's signature.
+type UnverifiedPoisonError struct {
+	ID     string
+	Reason string
+}
+
+func (e *UnverifiedPoisonError) Error() string {
+	return fmt.Sprintf("poison message %s is not signed by kds (%s): it is never requeued", e.ID, e.Reason)
 }
 
 // Poison shows poison messages and replays them once their cause is fixed.

@@ -42,6 +42,10 @@ type Queue interface {
 	// Enqueue logs every command as queued and publishes them on
 	// kds.commands, all in one transaction.
 	Enqueue(ctx context.Context, cmds ...Command) error
+	// Fail records a queued command that can never reach its handler as
+	// failed with reason, and publishes CommandFailed; a command settled
+	// already is left as it is.
+	Fail(ctx context.Context, cmd Command, reason string) error
 }
 
 // KafkaCluster is the Kafka the topic manager keeps in line with MySQL.

@@ -10,7 +10,7 @@ import (
 )
 
 // ActiveTopics is a producer's view of which topics take messages, kept
-// current by lifecycle events.
+// current as lifecycle events arrive.
 type ActiveTopics struct {
 	mu     sync.RWMutex
 	active map[string]bool
@@ -25,23 +25,17 @@ func NewActiveTopics(names []string) *ActiveTopics {
 	return a
 }
 
-// Apply updates the view from a lifecycle event: a transition event says
-// where it left the topic, whichever transition it was. It reports whether
-// the topic's activeness changed.
-func (a *ActiveTopics) Apply(ev topic.Event) bool {
-	if _, transition := ev.Type.Action(); !transition {
-		return false
-	}
-	active := ev.Status == topic.Active
+// Set records whether a topic is active, and reports whether that changed.
+func (a *ActiveTopics) Set(name string, active bool) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.active[ev.Topic] == active {
+	if a.active[name] == active {
 		return false
 	}
 	if active {
-		a.active[ev.Topic] = true
+		a.active[name] = true
 	} else {
-		delete(a.active, ev.Topic)
+		delete(a.active, name)
 	}
 	return true
 }

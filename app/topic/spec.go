@@ -27,6 +27,15 @@ type Limits struct {
 
 var configKeyPattern = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*$`)
 
+// Bounds on a spec's configs. Kafka has about forty topic configs with
+// names under fifty characters; the bounds keep a command, and the events
+// that carry its spec, small.
+const (
+	MaxConfigs           = 100
+	MaxConfigKeyLength   = 128
+	MaxConfigValueLength = 1024
+)
+
 // Validate reports every problem with the spec at once, as an
 // *InvalidSpecError.
 func (s Spec) Validate(l Limits) error {
@@ -43,9 +52,14 @@ func (s Spec) Validate(l Limits) error {
 	case l.MaxReplicationFactor > 0 && s.ReplicationFactor > l.MaxReplicationFactor:
 		problems = append(problems, fmt.Errorf("replication factor must be at most %d, got %d", l.MaxReplicationFactor, s.ReplicationFactor))
 	}
-	for _, k := range slices.Sorted(maps.Keys(s.Configs)) {
-		if err := validateConfig(k, s.Configs[k]); err != nil {
-			problems = append(problems, err)
+	if len(s.Configs) > MaxConfigs {
+		// Not each of them too: the answer would be as large as the request.
+		problems = append(problems, fmt.Errorf("at most %d configs, got %d", MaxConfigs, len(s.Configs)))
+	} else {
+		for _, k := range slices.Sorted(maps.Keys(s.Configs)) {
+			if err := validateConfig(k, s.Configs[k]); err != nil {
+				problems = append(problems, err)
+			}
 		}
 	}
 	if len(problems) > 0 {
@@ -76,11 +90,14 @@ var integerConfigs = map[string]int64{
 }
 
 func validateConfig(k, v string) error {
+	if len(k) > MaxConfigKeyLength {
+		return fmt.Errorf("config key of %d bytes, at most %d are allowed", len(k), MaxConfigKeyLength)
+	}
 	if !configKeyPattern.MatchString(k) {
 		return fmt.Errorf("config key %q is not a Kafka topic config name", k)
 	}
-	if len(v) > 1024 {
-		return fmt.Errorf("config %s has a value of %d bytes, at most 1024 are allowed", k, len(v))
+	if len(v) > MaxConfigValueLength {
+		return fmt.Errorf("config %s has a value of %d bytes, at most %d are allowed", k, len(v), MaxConfigValueLength)
 	}
 	if least, ok := integerConfigs[k]; ok {
 		n, err := strconv.ParseInt(v, 10, 64)

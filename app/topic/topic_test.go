@@ -2,6 +2,7 @@ package topic_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -186,6 +187,48 @@ func TestSpecChecksWellKnownConfigs(t *testing.T) {
 		if err := s.Validate(topic.Limits{}); err == nil {
 			t.Errorf("%s=%s accepted", k, v)
 		}
+	}
+}
+
+func TestSpecBoundsItsConfigs(t *testing.T) {
+	t.Parallel()
+	many := map[string]string{}
+	for i := range topic.MaxConfigs + 1 {
+		many[fmt.Sprintf("x.config.%d", i)] = "Bad Value"
+	}
+	for _, tt := range []struct {
+		configs map[string]string
+		want    string
+	}{
+		{many, "at most 100 configs, got 101"},
+		{map[string]string{strings.Repeat("a", topic.MaxConfigKeyLength+1): "1"}, "config key of 129 bytes, at most 128 are allowed"},
+		{map[string]string{"x.y": strings.Repeat("9", topic.MaxConfigValueLength+1)}, "config x.y has a value of 1025 bytes, at most 1024 are allowed"},
+	} {
+		err := topic.Spec{Partitions: 1, ReplicationFactor: 1, Configs: tt.configs}.Validate(topic.Limits{})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("got %v, want %q", err, tt.want)
+		}
+		if err != nil && len(err.Error()) > 300 {
+			t.Errorf("the error lists every config: %.300s…", err)
+		}
+	}
+	most := map[string]string{}
+	for i := range topic.MaxConfigs {
+		most[fmt.Sprintf("x.config.%d", i)] = strings.Repeat("v", topic.MaxConfigValueLength)
+	}
+	if err := (topic.Spec{Partitions: 1, ReplicationFactor: 1, Configs: most}).Validate(topic.Limits{}); err != nil {
+		t.Errorf("the most configs allowed: %v", err)
+	}
+}
+
+func TestMessagesKeepHTMLCharacters(t *testing.T) {
+	t.Parallel()
+	b, err := topic.MarshalMessage(topic.Event{Type: topic.TopicRequested, Topic: "t", Reason: "<a> & \x01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"reason":"<a> & \u0001"`) || strings.HasSuffix(string(b), "\n") {
+		t.Fatalf("encoded %s", b)
 	}
 }
 

@@ -32,6 +32,7 @@ type Config struct {
 	Outbox       OutboxConfig       `mapstructure:"outbox"`
 	TopicManager TopicManagerConfig `mapstructure:"topic_manager"`
 	Handlers     HandlersConfig     `mapstructure:"handlers"`
+	Security     SecurityConfig     `mapstructure:"security"`
 	Log          LogConfig          `mapstructure:"log"`
 }
 
@@ -125,6 +126,7 @@ type OutboxConfig struct {
 	BatchSize     int           `mapstructure:"batch_size"`
 	Retention     time.Duration `mapstructure:"retention"`
 	PruneInterval time.Duration `mapstructure:"prune_interval"`
+	StuckAfter    time.Duration `mapstructure:"stuck_after"`
 }
 
 // TopicManagerConfig is the topic_manager section.
@@ -140,6 +142,11 @@ type HandlersConfig struct {
 	InitialInterval time.Duration `mapstructure:"initial_interval"`
 	MaxInterval     time.Duration `mapstructure:"max_interval"`
 	Timeout         time.Duration `mapstructure:"timeout"`
+}
+
+// SecurityConfig is the security section.
+type SecurityConfig struct {
+	MessageKeys []string `mapstructure:"message_keys"`
 }
 
 // LogConfig is the log section.
@@ -192,6 +199,7 @@ func loadConfig(path string) (Config, error) {
 	// "host1:9092, host2:9092" in an environment variable means two brokers.
 	c.Kafka.Brokers = trimAll(c.Kafka.Brokers)
 	c.Server.Roles = trimAll(c.Server.Roles)
+	c.Security.MessageKeys = trimAll(c.Security.MessageKeys)
 	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("config%s: %w", describeSource(path), err)
 	}
@@ -278,14 +286,17 @@ func (c Config) Validate() error {
 	if c.Kafka.InternalTopics.Partitions < 1 || c.Kafka.InternalTopics.ReplicationFactor < 1 {
 		errs = append(errs, errors.New("kafka.internal_topics.partitions and replication_factor must be at least 1"))
 	}
-	if c.Outbox.PollInterval <= 0 || c.Outbox.BatchSize < 1 || c.Outbox.PruneInterval <= 0 || c.Outbox.Retention <= 0 {
-		errs = append(errs, errors.New("outbox.poll_interval, batch_size, retention and prune_interval must be positive"))
+	if c.Outbox.PollInterval <= 0 || c.Outbox.BatchSize < 1 || c.Outbox.PruneInterval <= 0 || c.Outbox.Retention <= 0 || c.Outbox.StuckAfter <= 0 {
+		errs = append(errs, errors.New("outbox.poll_interval, batch_size, retention, prune_interval and stuck_after must be positive"))
 	}
 	if c.TopicManager.ReconcileInterval <= 0 || c.TopicManager.DetachTimeout <= 0 {
 		errs = append(errs, errors.New("topic_manager.reconcile_interval and detach_timeout must be positive"))
 	}
 	if c.Handlers.MaxRetries < 0 || c.Handlers.InitialInterval <= 0 || c.Handlers.MaxInterval <= 0 || c.Handlers.Timeout <= 0 {
 		errs = append(errs, errors.New("handlers.max_retries must not be negative, and the intervals and timeout must be positive"))
+	}
+	if _, err := kafka.ParseMessageKeys(c.Security.MessageKeys); err != nil {
+		errs = append(errs, err)
 	}
 	if _, err := parseLevel(c.Log.Level); err != nil {
 		errs = append(errs, err)
@@ -328,6 +339,21 @@ func (c Config) policy() command.Policy {
 		DefaultReplicationFactor: c.Topics.DefaultReplicationFactor,
 		Limits:                   topic.Limits{MaxPartitions: c.Topics.MaxPartitions, MaxReplicationFactor: c.Topics.MaxReplicationFactor},
 	}
+}
+
+// signer signs and verifies kds's messages with security.message_keys;
+// kds serve has none to run with until they are set.
+func (c Config) signer() (*kafka.Signer, error) {
+	keys, err := kafka.ParseMessageKeys(c.Security.MessageKeys) // checked by Validate
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("security.message_keys is empty: kds serve signs every command and event it publishes, and acts only on those " +
+			"signed, with a key that every kds serve of this installation shares; set KDS_SECURITY_MESSAGE_KEYS=ID:SECRET, " +
+			"such as key1:$(openssl rand -base64 32)")
+	}
+	return kafka.NewSigner(keys, mysql.KeyMetadata)
 }
 
 func (c Config) retry() handlers.RetryConfig {

@@ -1,6 +1,9 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // The sections of Config that hold secrets describe themselves without
 // them, so that a configuration printed or logged by mistake (%v, %+v,
@@ -26,6 +29,17 @@ func (a AuthConfig) String() string {
 
 // GoString is String, for %#v.
 func (a AuthConfig) GoString() string { return a.String() }
+
+func (s SecurityConfig) String() string {
+	ids := make([]string, len(s.MessageKeys))
+	for i, k := range s.MessageKeys {
+		ids[i], _, _ = strings.Cut(k, ":")
+	}
+	return fmt.Sprintf("{message_keys %v (secrets not shown)}", ids)
+}
+
+// GoString is String, for %#v.
+func (s SecurityConfig) GoString() string { return s.String() }
 
 func redacted(secret string) string {
 	if secret == "" {

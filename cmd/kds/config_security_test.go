@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 // name the key (and the file a key names) and never show a password.
 func TestConfigSecurityKeys(t *testing.T) {
 	const password = "Sasl-Never-Sh0wn"
+	newKey, oldKey := base64.StdEncoding.EncodeToString([]byte("Message-Key-Never-Sh0wn-32-bytes")), base64.StdEncoding.EncodeToString([]byte("Old-Message-Key-Never-Sh0wn-32by"))
 	t.Run("loaded", func(t *testing.T) {
 		isolateEnv(t)
 		path := writeConfig(t, `
@@ -33,6 +35,7 @@ auth:
 `)
 		t.Setenv("KDS_KAFKA_SASL_PASSWORD", password)
 		t.Setenv("KDS_AUTH_FAILURE_WINDOW", "30s")
+		t.Setenv("KDS_SECURITY_MESSAGE_KEYS", "new:"+newKey+", old:"+oldKey)
 		c, err := loadConfig(path)
 		if err != nil {
 			t.Fatal(err)
@@ -47,13 +50,17 @@ auth:
 		if c.mysql().TLS != "preferred" {
 			t.Fatalf("mysql.tls %q", c.mysql().TLS)
 		}
+		signer, err := c.signer()
+		if err != nil {
+			t.Fatal(err)
+		}
 		// A configuration printed or logged by mistake shows no secret.
 		c.MySQL.Password, c.Auth.BootstrapAdminToken = "Mysql-Never-Sh0wn", "Token-Never-Sh0wn"
 		var logged bytes.Buffer
-		slog.New(slog.NewTextHandler(&logged, nil)).Info("config", "cfg", c, "kafka", c.kafka(), "mysql", c.mysql())
+		slog.New(slog.NewTextHandler(&logged, nil)).Info("config", "cfg", c, "kafka", c.kafka(), "mysql", c.mysql(), "signer", signer)
 		for _, text := range []string{fmt.Sprintf("%v %+v %#v", c, c, c), fmt.Sprintf("%v %+v %#v", c.kafka(), c.kafka(), c.kafka()),
-			fmt.Sprintf("%v %+v %#v", c.mysql(), c.mysql(), c.mysql()), logged.String()} {
-			for _, secret := range []string{password, "Mysql-Never-Sh0wn", "Token-Never-Sh0wn"} {
+			fmt.Sprintf("%v %+v %#v", c.mysql(), c.mysql(), c.mysql()), fmt.Sprintf("%v %+v %#v", signer, signer, signer), logged.String()} {
+			for _, secret := range []string{password, "Mysql-Never-Sh0wn", "Token-Never-Sh0wn", newKey, oldKey, newKey[:12]} {
 				if strings.Contains(text, secret) {
 					t.Errorf("printed configuration shows %q: %s", secret, text)
 				}
@@ -77,6 +84,9 @@ auth:
 		{name: "unknown MySQL TLS mode", yaml: "mysql:\n  tls: always\n", says: []string{"mysql.tls", "always"}},
 		{name: "negative failure limit", yaml: "auth:\n  max_failures: -1\n", says: []string{"auth.max_failures"}},
 		{name: "failure limit without lockout", yaml: "auth:\n  lockout: 0s\n", says: []string{"auth.lockout"}},
+		{name: "message key without an id", yaml: "security:\n  message_keys: [" + password + "]\n", says: []string{"security.message_keys entry 1: want ID:SECRET"}},
+		{name: "short message key", yaml: "security:\n  message_keys: [\"k1:" + base64.StdEncoding.EncodeToString([]byte(password)) + "\"]\n",
+			says: []string{`security.message_keys entry 1 (id "k1"): the secret has 16 bytes, want at least 32`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

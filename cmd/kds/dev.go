@@ -1,12 +1,15 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kds-io/kds/adapters/embedded"
+	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/adapters/mysql"
 	"github.com/kds-io/kds/app/auth"
 )
@@ -41,6 +44,15 @@ admin token, and the line to paste into another terminal.`,
 				}
 			}
 			cfg.Auth.BootstrapAdminToken = adminToken
+			if len(cfg.Security.MessageKeys) == 0 {
+				// Only this process signs and verifies, so a key of its
+				// own works with no setup.
+				secret := make([]byte, kafka.MinMessageKeyBytes)
+				if _, err := rand.Read(secret); err != nil {
+					return err
+				}
+				cfg.Security.MessageKeys = []string{"dev:" + base64.StdEncoding.EncodeToString(secret)}
+			}
 			var saslMadeUp bool
 			if broker.SASL, saslMadeUp, err = devSASL(&cfg, kafkaSASL); err != nil {
 				return err

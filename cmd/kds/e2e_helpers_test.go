@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -160,6 +161,13 @@ func newAdminToken() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return "e2e-admin-" + hex.EncodeToString(b)
+}
+
+// newMessageKeys is a security.message_keys value for one installation.
+func newMessageKeys() string {
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	return "e2e:" + base64.StdEncoding.EncodeToString(secret)
 }
 
 // startDev runs kds dev on a fresh database and waits until it says it is

@@ -407,6 +407,7 @@ func TestUnreachableMySQLIsReportedWithoutThePassword(t *testing.T) {
 			r := runKds(t, t.TempDir(), []string{
 				"KDS_MYSQL_HOST=" + tt.host, "KDS_MYSQL_PORT=" + strconv.Itoa(tt.port), "KDS_MYSQL_USER=" + tt.user,
 				"KDS_MYSQL_PASSWORD=" + password, "KDS_MYSQL_DATABASE=kds_e2e_unused", "KDS_SERVER_HTTP_ADDR=127.0.0.1:0",
+				"KDS_SECURITY_MESSAGE_KEYS=" + newMessageKeys(),
 			}, "", tt.args...)
 			if elapsed := time.Since(start); elapsed > 10*time.Second {
 				t.Errorf("took %v to give up, want under 10s", elapsed)
@@ -416,6 +417,19 @@ func TestUnreachableMySQLIsReportedWithoutThePassword(t *testing.T) {
 				t.Errorf("the output shows the password\n%s", r)
 			}
 		})
+	}
+}
+
+// TestServeWithoutMessageKeysRefusesToStart: kds serve signs and verifies
+// every command and event, so it will not run without a key, and says so
+// before it connects to anything.
+func TestServeWithoutMessageKeysRefusesToStart(t *testing.T) {
+	t.Parallel()
+	closed := strconv.Itoa(closedPort(t))
+	r := runKds(t, t.TempDir(), []string{"KDS_MYSQL_PORT=" + closed, "KDS_KAFKA_BROKERS=127.0.0.1:" + closed}, "", "serve")
+	wantFailure(t, r, 1, "security.message_keys is empty", "KDS_SECURITY_MESSAGE_KEYS=ID:SECRET")
+	if strings.Contains(r.Stderr, "MySQL") || strings.Contains(r.Stderr, "Kafka at") {
+		t.Errorf("kds serve tried to connect before it said what is missing\n%s", r)
 	}
 }
 

@@ -265,14 +265,16 @@ type serveConfig struct {
 	kafka     string
 	httpAddr  string
 	token     string // the bootstrap admin token
-	extra     []string
+	// messageKeys is security.message_keys, shared by every instance.
+	messageKeys string
+	extra       []string
 }
 
 // newServeConfig is a kds serve on a fresh database with an API on a port
 // of its own, which stays the same across restarts.
 func newServeConfig(t *testing.T, kafkaAddr string, extra ...string) serveConfig {
 	t.Helper()
-	return serveConfig{db: mysqltest.NewConfig(t), kafka: kafkaAddr, httpAddr: freeAddr(t), token: newAdminToken(), extra: extra}
+	return serveConfig{db: mysqltest.NewConfig(t), kafka: kafkaAddr, httpAddr: freeAddr(t), token: newAdminToken(), messageKeys: newMessageKeys(), extra: extra}
 }
 
 func (c serveConfig) env() []string {
@@ -289,6 +291,7 @@ func (c serveConfig) env() []string {
 		"KDS_MYSQL_DATABASE=" + c.db.Database,
 		"KDS_SERVER_HTTP_ADDR=" + c.httpAddr,
 		"KDS_BOOTSTRAP_ADMIN_TOKEN=" + c.token,
+		"KDS_SECURITY_MESSAGE_KEYS=" + c.messageKeys,
 	}, c.extra...)
 }
 

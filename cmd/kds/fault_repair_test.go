@@ -22,6 +22,8 @@ type (
 		Key     string `json:"key"`
 		Handler string `json:"handler"`
 		Reason  string `json:"reason"`
+		Payload string `json:"payload"`
+		Signed  bool   `json:"signed"`
 	}
 	driftDoc struct {
 		Checked  int `json:"checked"`

@@ -11,12 +11,13 @@ import (
 	"github.com/kds-io/kds/handlers"
 )
 
-// outboxLagTimeout bounds the query behind kds_outbox_lag at each scrape.
+// outboxLagTimeout bounds the queries behind kds_outbox_lag and
+// kds_outbox_oldest_seconds at each scrape.
 const outboxLagTimeout = 2 * time.Second
 
 // instrument registers what /metrics serves: the Go runtime and the
 // process, Watermill's router metrics, the handlers' counts, and the
-// outbox lag read from MySQL at each scrape. The api role serves them;
+// outbox's lag and oldest waiting row read from MySQL at each scrape. The api role serves them;
 // the HTTP layer adds its own when the API is built.
 func (s *service) instrument() (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
@@ -40,24 +41,36 @@ func (s *service) instrument() (*prometheus.Registry, error) {
 	return reg, nil
 }
 
-// outboxLag reports how many outbox rows wait for the forwarder.
+// outboxLag reports how many outbox rows wait for the forwarder, and how
+// long the oldest of them has.
 type outboxLag struct{ s *service }
 
-var outboxLagDesc = prometheus.NewDesc("kds_outbox_lag",
-	"Rows in the MySQL outbox not yet forwarded to Kafka.", nil, nil)
+var (
+	outboxLagDesc = prometheus.NewDesc("kds_outbox_lag",
+		"Rows in the MySQL outbox not yet forwarded to Kafka.", nil, nil)
+	outboxOldestDesc = prometheus.NewDesc("kds_outbox_oldest_seconds",
+		"How long the oldest row in the MySQL outbox has waited to be forwarded to Kafka, in seconds; 0 when none waits. Above outbox.stuck_after, /readyz says the outbox is stuck.", nil, nil)
+)
 
 // Describe implements prometheus.Collector.
-func (o outboxLag) Describe(ch chan<- *prometheus.Desc) { ch <- outboxLagDesc }
+func (o outboxLag) Describe(ch chan<- *prometheus.Desc) {
+	ch <- outboxLagDesc
+	ch <- outboxOldestDesc
+}
 
 // Collect implements prometheus.Collector. When MySQL does not answer, the
 // scrape reports the error and serves the other metrics.
 func (o outboxLag) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), outboxLagTimeout)
 	defer cancel()
-	lag, err := o.s.outbox.Lag(ctx, o.s.db)
-	if err != nil {
+	if lag, err := o.s.outbox.Lag(ctx, o.s.db); err != nil {
 		ch <- prometheus.NewInvalidMetric(outboxLagDesc, err)
-		return
+	} else {
+		ch <- prometheus.MustNewConstMetric(outboxLagDesc, prometheus.GaugeValue, float64(lag))
 	}
-	ch <- prometheus.MustNewConstMetric(outboxLagDesc, prometheus.GaugeValue, float64(lag))
+	if oldest, err := o.s.outbox.Oldest(ctx, o.s.db); err != nil {
+		ch <- prometheus.NewInvalidMetric(outboxOldestDesc, err)
+	} else {
+		ch <- prometheus.MustNewConstMetric(outboxOldestDesc, prometheus.GaugeValue, oldest.Seconds())
+	}
 }

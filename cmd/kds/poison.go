@@ -58,6 +58,8 @@ func newPoisonRequeueCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "requeue ID... | --all",
 		Short: "Replay poison messages on the topics they came from (admin)",
+		Long: `Replay poison messages on the topics they came from, signed anew. Only a
+message signed by kds is requeued; --all skips the others and says so.`,
 		RunE: func(cmd *cobra.Command, ids []string) error {
 			if all == (len(ids) > 0) {
 				return &usageError{msg: "give message ids or --all, not both or neither"}
@@ -72,7 +74,17 @@ func newPoisonRequeueCommand(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				skipped := out
+				if g.output == "json" {
+					skipped = cmd.ErrOrStderr()
+				}
 				for _, m := range ms {
+					// The API refuses these one by one; --all means every
+					// message that can be requeued.
+					if !m.Signed {
+						fmt.Fprintf(skipped, "skipped %s: not signed by kds\n", m.ID)
+						continue
+					}
 					ids = append(ids, m.ID)
 				}
 			}
@@ -93,6 +105,6 @@ func newPoisonRequeueCommand(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&all, "all", false, "requeue every poison message")
+	cmd.Flags().BoolVar(&all, "all", false, "requeue every poison message signed by kds")
 	return cmd
 }

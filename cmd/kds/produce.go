@@ -68,7 +68,7 @@ One goroutine reads your input, another publishes.`,
 			defer out.close()
 			p := producerSession{client: client, active: content.NewActiveTopics(names), out: out,
 				send: sender{pub: pub, producer: me.Name}}
-			go p.follow(events)
+			go p.follow(ctx, events)
 			return p.run(ctx, cmd.InOrStdin())
 		},
 	}
@@ -98,10 +98,22 @@ const producerHelp = `Commands:
   quit                    stop`
 
 // follow keeps the active topics current and tells the user of changes.
-func (p producerSession) follow(events <-chan topic.Event) {
+// A producer holds no key to verify events, and anyone who can write to
+// kds.events can write one: a transition event only prompts it to ask the
+// API where the topic is now.
+func (p producerSession) follow(ctx context.Context, events <-chan topic.Event) {
 	for ev := range events {
-		if p.active.Apply(ev) {
-			if p.active.IsActive(ev.Topic) {
+		if _, transition := ev.Type.Action(); !transition {
+			continue
+		}
+		err := activeTopic(ctx, p.client, ev.Topic)
+		var inactive *content.NotActiveError
+		if err != nil && !errors.As(err, &inactive) {
+			p.out.Say("✗ could not ask the API about topic %s: %v", ev.Topic, err)
+			continue
+		}
+		if p.active.Set(ev.Topic, err == nil) {
+			if err == nil {
 				p.out.Say("• topic %s is now active", ev.Topic)
 			} else {
 				p.out.Say("• topic %s is no longer active", ev.Topic)

@@ -144,7 +144,8 @@ var assets = regexp.MustCompile(`(?:src|href)="(/[^"]+)"|from '\./([^']+)'`)
 
 // TestSecretsNeverShow runs a whole flow with recognizable secrets (the
 // MySQL password, the bootstrap admin token, a created token, the Kafka
-// SASL password, and wrong ones of each used in failed logins) and looks
+// SASL password, the key kds signs its messages with, and wrong ones of
+// each used in failed logins) and looks
 // for them in everything kds showed: kds dev's output and log at debug
 // level, every CLI command's output, the API's answers, the dashboard's
 // HTML and JavaScript, and /metrics. Two outputs show a secret on purpose
@@ -156,8 +157,10 @@ func TestSecretsNeverShow(t *testing.T) {
 	db, mysqlPassword := secretDatabase(t)
 	saslPassword, wrongSASL := "Sasl-Pa55-"+randomHex(8), "Wrong-Sasl-"+randomHex(8)
 	sasl := []string{"KDS_KAFKA_SASL_MECHANISM=SCRAM-SHA-256", "KDS_KAFKA_SASL_USERNAME=kds"}
+	messageKeys := newMessageKeys()
+	_, messageKey, _ := strings.Cut(messageKeys, ":")
 	d := startDev(t, devOptions{env: append(append(mysqlEnv(db), sasl...),
-		"KDS_KAFKA_SASL_PASSWORD="+saslPassword, "KDS_LOG_LEVEL=debug", "KDS_AUTH_LOCKOUT=10m")})
+		"KDS_KAFKA_SASL_PASSWORD="+saslPassword, "KDS_LOG_LEVEL=debug", "KDS_AUTH_LOCKOUT=10m", "KDS_SECURITY_MESSAGE_KEYS="+messageKeys)})
 	var s seen
 	dir := t.TempDir()
 	as := func(token string, extra ...string) []string {
@@ -299,6 +302,8 @@ func TestSecretsNeverShow(t *testing.T) {
 		"the start of the MySQL password":  mysqlPassword[:len(mysqlPassword)-4],
 		"the start of the SASL password":   saslPassword[:len(saslPassword)-4],
 		"the start of the bootstrap token": d.AdminToken[:len(d.AdminToken)-4],
+		"the message key":                  messageKey,
+		"the start of the message key":     messageKey[:16],
 	}
 	bytesSeen := 0
 	for i, text := range s.outputs {

@@ -51,10 +51,13 @@ type service struct {
 	// groups.
 	members   *kafka.Membership
 	publisher message.Publisher
-	outbox    *mysql.Outbox
-	router    *message.Router
-	http      *http.Server
-	listener  net.Listener
+	// signer signs what the forwarder publishes and verifies what the
+	// handlers read.
+	signer   *kafka.Signer
+	outbox   *mysql.Outbox
+	router   *message.Router
+	http     *http.Server
+	listener net.Listener
 	// manager reconciles, in the topic-manager role.
 	manager command.TopicManager
 	metrics *prometheus.Registry // what /metrics serves: metrics.go
@@ -64,6 +67,9 @@ type service struct {
 // where, migrates the schema, and builds the roles.
 func startService(ctx context.Context, cfg Config, log *slog.Logger) (_ *service, err error) {
 	s := &service{cfg: cfg, log: log}
+	if s.signer, err = cfg.signer(); err != nil {
+		return nil, err
+	}
 	defer func() {
 		if err != nil {
 			s.close()
@@ -110,6 +116,7 @@ func (s *service) application() app.Application {
 	repo := mysql.NewTopicRepository(s.db, s.outbox)
 	queue := mysql.NewCommandQueue(s.db, s.outbox)
 	subs := mysql.NewSubscriptionRepository(s.db, s.outbox)
+	poison := kafka.NewPoisonQueue(s.cfg.kafka(), s.publisher, s.signer)
 	policy := s.cfg.policy()
 	return app.Application{
 		Commands: app.Commands{
@@ -117,7 +124,8 @@ func (s *service) application() app.Application {
 			Apply:         command.NewApplyHandler(repo, policy.Limits),
 			TopicManager:  command.NewTopicManager(repo, s.cluster, subs, mysql.NewReconciliationLog(s.db), s.cfg.TopicManager.DetachTimeout),
 			Subscriptions: command.NewSubscriptions(repo, subs),
-			Poison:        command.NewPoison(kafka.NewPoisonQueue(s.cfg.kafka(), s.publisher)),
+			Poison:        command.NewPoison(poison),
+			Undeliverable: command.NewUndeliverableHandler(queue, poison),
 		},
 		Queries: query.NewQueries(mysql.NewReadModel(s.db)),
 		Tokens:  auth.NewTokens(mysql.NewTokenStore(s.db), s.cfg.Auth.BootstrapAdminToken),
@@ -131,14 +139,14 @@ func (s *service) addRoles(a app.Application, wlog watermill.LoggerAdapter) erro
 		if err != nil {
 			return err
 		}
-		handlers.AddLifecycle(s.router, sub, a.Commands.Apply, s.log)
+		handlers.AddLifecycle(s.router, sub, s.signer, a.Commands.Apply, s.log)
 	}
 	if s.has(roleTopicManager) {
 		sub, err := s.members.Subscriber(handlers.TopicManagerHandler, kafka.FromOldest, wlog)
 		if err != nil {
 			return err
 		}
-		handlers.AddTopicManager(s.router, sub, a.Commands.TopicManager)
+		handlers.AddTopicManager(s.router, sub, s.signer, a.Commands.TopicManager)
 		s.manager = a.Commands.TopicManager
 	}
 	if s.has(roleForwarder) {
@@ -146,7 +154,16 @@ func (s *service) addRoles(a app.Application, wlog watermill.LoggerAdapter) erro
 		if err != nil {
 			return err
 		}
-		if _, err := forwarder.NewForwarder(sub, s.publisher, wlog, forwarder.Config{ForwarderTopic: mysql.OutboxTopic, Router: s.router}); err != nil {
+		// Messages are signed on their way out, not when written: MySQL is
+		// trusted as it is, and rows written before a key rotation, or
+		// before kds signed at all, leave signed with today's key. One that
+		// Kafka refuses for good is recorded rather than retried forever.
+		refused := func(ctx context.Context, u command.Undeliverable) error {
+			s.log.Warn("Kafka refused a message for good; recording it on kds.poison", "topic", u.Topic, "key", u.Key, "bytes", len(u.Payload), "reason", u.Reason)
+			return a.Commands.Undeliverable.Handle(ctx, u)
+		}
+		out := kafka.DivertRefused(kafka.NewSigningPublisher(s.publisher, s.signer), mysql.KeyMetadata, refused)
+		if _, err := forwarder.NewForwarder(sub, out, wlog, forwarder.Config{ForwarderTopic: mysql.OutboxTopic, Router: s.router}); err != nil {
 			return err
 		}
 	}
@@ -156,7 +173,7 @@ func (s *service) addRoles(a app.Application, wlog watermill.LoggerAdapter) erro
 		if err != nil {
 			return err
 		}
-		handlers.AddEventFeed(s.router, sub, events)
+		handlers.AddEventFeed(s.router, sub, s.signer, events)
 		ln, err := net.Listen("tcp", s.cfg.Server.HTTPAddr)
 		if err != nil {
 			return fmt.Errorf("API on %s: %w", s.cfg.Server.HTTPAddr, err)
@@ -183,6 +200,17 @@ func (s *service) readinessChecks() []httpapi.Check {
 			return nil
 		}},
 		{Name: "kafka", Fn: s.cluster.Ping},
+		{Name: "outbox", Fn: func(ctx context.Context) error {
+			oldest, err := s.outbox.Oldest(ctx, s.db)
+			if err != nil {
+				return err
+			}
+			if stuck := s.cfg.Outbox.StuckAfter; oldest > stuck {
+				return fmt.Errorf("stuck: the oldest message waiting for the forwarder was written %s ago, longer than outbox.stuck_after %s; "+
+					"is a forwarder role running, and can it publish to Kafka (see its log)?", oldest, stuck)
+			}
+			return nil
+		}},
 		{Name: "roles", Fn: func(context.Context) error {
 			if !s.router.IsRunning() {
 				return errors.New("the router is not running")

@@ -139,8 +139,35 @@ func copyOf(t *topic.Topic) *topic.Topic {
 type Queue struct {
 	mu     sync.Mutex
 	queued []command.Command
+	failed []FailedCommand
 	// Err, when set, is returned by Enqueue.
 	Err error
+}
+
+// FailedCommand is a command Queue.Fail recorded, with the reason.
+type FailedCommand struct {
+	command.Command
+	Error string
+}
+
+// Fail implements command.Queue.
+func (q *Queue) Fail(_ context.Context, cmd command.Command, reason string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, f := range q.failed {
+		if f.ID == cmd.ID {
+			return nil
+		}
+	}
+	q.failed = append(q.failed, FailedCommand{Command: cmd, Error: reason})
+	return nil
+}
+
+// Failed returns every command failed so far.
+func (q *Queue) Failed() []FailedCommand {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return append([]FailedCommand(nil), q.failed...)
 }
 
 // Enqueue implements command.Queue.
