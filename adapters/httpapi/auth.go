@@ -22,13 +22,13 @@ func (s *Server) authenticated(next func(http.ResponseWriter, *http.Request, aut
 			s.refuseCrossSite(w, r)
 			return
 		}
-		keys := authKeys(r, raw)
-		if !s.checkAuthLimit(w, keys) {
+		p, err := s.app.Tokens.Authenticate(r.Context(), raw)
+		if lockout := s.authLimit.lockedOut(remoteAddr(r)); lockout != nil && !admit(p, err) {
+			s.refuseLockedOut(w, lockout)
 			return
 		}
-		p, err := s.app.Tokens.Authenticate(r.Context(), raw)
 		if err != nil {
-			s.authFailed(r, keys, err, "authentication failed")
+			s.authFailed(r, raw, err, "authentication failed")
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kds"`)
 			s.writeError(w, r, err)
 			return

@@ -99,14 +99,14 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := strings.TrimSpace(req.Token)
-	keys := authKeys(r, token)
-	if !s.checkAuthLimit(w, keys) {
+	p, err := s.app.Tokens.Authenticate(r.Context(), token)
+	if lockout := s.authLimit.lockedOut(remoteAddr(r)); lockout != nil && !admit(p, err) {
+		s.refuseLockedOut(w, lockout)
 		return
 	}
-	p, err := s.app.Tokens.Authenticate(r.Context(), token)
 	if err != nil {
 		s.web.metrics.signIn(err)
-		s.authFailed(r, keys, err, "sign-in refused")
+		s.authFailed(r, token, err, "sign-in refused")
 		s.writeError(w, r, err)
 		return
 	}
