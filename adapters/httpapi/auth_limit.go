@@ -17,13 +17,15 @@ import (
 // MaxFailures wrong, unknown or revoked tokens within Window, the address
 // is locked out for Lockout, and for twice as long each time it goes on
 // failing (at most 32 times Lockout). While locked out, a request from it
-// gets 429 unless it carries a token kds made: its secret is 256 random
-// bits that no number of attempts guesses, so letting it through slows no
-// guessing, while the bootstrap admin token, which a person may have
-// chosen, is refused with the rest. Failures are never counted against a
-// token id, which is no secret: that would let anyone lock a token's
-// holder out. Successful authentications neither count nor are limited.
-// Behind a reverse proxy every client has the proxy's address.
+// gets 429 unless it carries a token kds made or a dashboard session:
+// their secrets are 256 random bits that no number of attempts guesses,
+// so letting them through slows no guessing, while the bootstrap admin
+// token, which a person may have chosen, is refused with the rest. Neither
+// a session cookie that is no longer valid nor a token id counts as a
+// failure: a token id is no secret, and counting against it would let
+// anyone lock a token's holder out. Successful authentications neither
+// count nor are limited. Behind a reverse proxy every client has the
+// proxy's address.
 type AuthLimit struct {
 	MaxFailures int
 	Window      time.Duration
@@ -156,9 +158,11 @@ func (l *authLimiter) sweep(now time.Time) {
 }
 
 // admit decides whether a request from a locked-out address may go on:
-// only with a credential whose secret is random (p.TokenID is empty for
-// the bootstrap admin token).
-func admit(p auth.Principal, err error) bool { return err == nil && p.TokenID != "" }
+// only with a valid credential whose secret is random, a session or a
+// token kds made (p.TokenID is empty for the bootstrap admin token).
+func admit(c credential, p auth.Principal, err error) bool {
+	return err == nil && (c.session || p.TokenID != "")
+}
 
 // refuseLockedOut answers a request from a locked-out address with 429;
 // such refusals are not logged one by one, since the lockout was.

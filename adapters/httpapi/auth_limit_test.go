@@ -37,7 +37,8 @@ func newLimitedAPI(t *testing.T, limit httpapi.AuthLimit) *limitedAPI {
 	a := &limitedAPI{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
 	a.tokens = auth.NewTokens(authtest.NewTokens(), bootstrapForLimits)
 	log := slog.New(slog.NewTextHandler(&lockedWriter{mu: &a.mu, w: &a.log}, nil))
-	s := httpapi.NewServer(app.Application{Tokens: a.tokens}, httpapi.NewBroadcaster(), nil, log, httpapi.WithAuthLimit(limit))
+	application := app.Application{Tokens: a.tokens, Sessions: auth.NewSessions(authtest.NewSessions(), a.tokens)}
+	s := httpapi.NewServer(application, httpapi.NewBroadcaster(), nil, log, httpapi.WithAuthLimit(limit))
 	httpapi.SetAuthClock(s, func() time.Time {
 		a.mu.Lock()
 		defer a.mu.Unlock()
@@ -90,6 +91,19 @@ func (a *limitedAPI) whoami(remote, token string) *httptest.ResponseRecorder {
 	return w
 }
 
+// whoamiWithSession calls GET /api/v1/whoami from remote with the session
+// cookie of a sign-in's answer.
+func (a *limitedAPI) whoamiWithSession(remote string, signedIn *httptest.ResponseRecorder) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, "/api/v1/whoami", nil)
+	r.RemoteAddr = remote + ":40000"
+	for _, c := range signedIn.Result().Cookies() {
+		r.AddCookie(c)
+	}
+	w := httptest.NewRecorder()
+	a.handler.ServeHTTP(w, r)
+	return w
+}
+
 // signIn posts the dashboard's sign-in from remote with token.
 func (a *limitedAPI) signIn(remote, token string) *httptest.ResponseRecorder {
 	body, _ := json.Marshal(httpapi.SessionRequest{Token: token})
@@ -119,6 +133,8 @@ func TestFailedAuthenticationsLockOutTheAddress(t *testing.T) {
 	a := newLimitedAPI(t, limit10)
 	good := a.token(t, "good")
 	const attacker, neighbour = "192.0.2.7", "198.51.100.9"
+	bootSession := a.signIn(attacker, bootstrapForLimits)
+	wantStatus(t, "bootstrap sign-in", bootSession, http.StatusOK)
 	for i := range 9 {
 		wantStatus(t, "wrong token "+strconv.Itoa(i+1), a.whoami(attacker, "wrong-"+strconv.Itoa(i)), http.StatusUnauthorized)
 		a.advance(time.Second)
@@ -138,6 +154,7 @@ func TestFailedAuthenticationsLockOutTheAddress(t *testing.T) {
 	wantStatus(t, "a token kds made, while locked out", a.whoami(attacker, good), http.StatusOK)
 	wantStatus(t, "sign-in with it while locked out", a.signIn(attacker, good), http.StatusOK)
 	wantStatus(t, "bootstrap sign-in while locked out", a.signIn(attacker, bootstrapForLimits), http.StatusTooManyRequests)
+	wantStatus(t, "a session from before the lockout", a.whoamiWithSession(attacker, bootSession), http.StatusOK)
 	wantStatus(t, "another address", a.whoami(neighbour, bootstrapForLimits), http.StatusOK)
 	wantStatus(t, "another address, wrong token", a.whoami(neighbour, "wrong"), http.StatusUnauthorized)
 

@@ -37,6 +37,8 @@ type Server struct {
 	kafkaBrokers []string
 	web          web          // the dashboard, event streams and metrics: web.go
 	authLimit    *authLimiter // failed authentications: auth_limit.go
+	// secureCookies marks the session cookies Secure over plain HTTP too.
+	secureCookies bool
 }
 
 // Option configures a Server.

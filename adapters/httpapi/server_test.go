@@ -52,6 +52,7 @@ func newAPI(t testing.TB, checks ...httpapi.Check) *api {
 	queue := mysql.NewCommandQueue(db, outbox)
 	cluster := commandtest.NewCluster()
 	policy := command.Policy{DefaultPartitions: 3, DefaultReplicationFactor: 1, Limits: topic.Limits{MaxPartitions: 1000}}
+	tokens := auth.NewTokens(mysql.NewTokenStore(db), bootstrapToken)
 	a := app.Application{
 		Commands: app.Commands{
 			Issue:         command.NewIssueHandler(repo, queue, cluster, policy),
@@ -59,8 +60,9 @@ func newAPI(t testing.TB, checks ...httpapi.Check) *api {
 			TopicManager:  command.NewTopicManager(repo, cluster, commandtest.NewSubscriptions(), &commandtest.Reconciliations{}, time.Second),
 			Subscriptions: command.NewSubscriptions(repo, mysql.NewSubscriptionRepository(db, outbox)),
 		},
-		Queries: query.NewQueries(mysql.NewReadModel(db)),
-		Tokens:  auth.NewTokens(mysql.NewTokenStore(db), bootstrapToken),
+		Queries:  query.NewQueries(mysql.NewReadModel(db)),
+		Tokens:   tokens,
+		Sessions: auth.NewSessions(mysql.NewSessionStore(db), tokens),
 	}
 	events := httpapi.NewBroadcaster()
 	srv := httptest.NewServer(httpapi.NewServer(a, events, checks, slog.New(slog.DiscardHandler)))

@@ -154,8 +154,8 @@ func TestSignInSetsTheSessionCookies(t *testing.T) {
 		t.Fatalf("Set-Cookie %q, want two cookies", setCookies)
 	}
 	session, csrf := setCookies[0], setCookies[1]
-	if !strings.HasPrefix(session, "kds_session="+viewer+";") {
-		t.Errorf("session cookie %q, want the token", session)
+	if !regexp.MustCompile(`^kds_session=[A-Za-z0-9_-]{43};`).MatchString(session) || strings.Contains(session, viewer) {
+		t.Errorf("session cookie %q, want a random session id, not the token", session)
 	}
 	for _, attr := range []string{"Path=/", "HttpOnly", "SameSite=Strict"} {
 		if !strings.Contains(session, attr) {
@@ -210,6 +210,66 @@ func TestSignInSetsTheSessionCookies(t *testing.T) {
 	}
 	if !strings.Contains(logs, `msg="signed in" name=vic role=viewer`) || !strings.Contains(logs, `msg="sign-in refused"`) {
 		t.Errorf("the log does not tell sign-ins:\n%s", logs)
+	}
+}
+
+// TestSessionsEndAtSignOutAndRevocation: the session cookie is no token
+// (it is refused as a bearer token), and it stops working when its holder
+// signs out or its token is revoked.
+func TestSessionsEndAtSignOutAndRevocation(t *testing.T) {
+	t.Parallel()
+	w := newWebAPI(t)
+	viewer := w.token(t, "vic", auth.Viewer)
+	whoami := func(session *http.Cookie) int {
+		return w.send(t, request{method: "GET", path: "/api/v1/whoami", cookies: []*http.Cookie{session}}).status
+	}
+
+	session, csrf := w.signIn(t, viewer.Secret)
+	if got := whoami(session); got != http.StatusOK {
+		t.Fatalf("the session: %d", got)
+	}
+	if got := w.do(t, "GET", "/api/v1/whoami", session.Value, nil); got.status != http.StatusUnauthorized {
+		t.Fatalf("the session cookie as a bearer token: %d %s, want 401", got.status, got.body)
+	}
+	other, _ := w.signIn(t, viewer.Secret)
+	out := w.send(t, request{method: "DELETE", path: "/api/v1/session", cookies: []*http.Cookie{session, csrf}})
+	if out.status != http.StatusNoContent {
+		t.Fatalf("sign out: %d %s", out.status, out.body)
+	}
+	if got := whoami(session); got != http.StatusUnauthorized {
+		t.Fatalf("the session after sign-out: %d, want 401", got)
+	}
+	if got := whoami(other); got != http.StatusOK {
+		t.Fatalf("another session of the same token after one signed out: %d", got)
+	}
+
+	if got := w.do(t, "DELETE", "/api/v1/tokens/"+viewer.ID, bootstrapToken, nil); got.status != http.StatusNoContent {
+		t.Fatalf("revoke: %d %s", got.status, got.body)
+	}
+	if got := whoami(other); got != http.StatusUnauthorized {
+		t.Fatalf("the session of a revoked token: %d, want 401", got)
+	}
+	if logs := w.log.String(); strings.Contains(logs, session.Value) || strings.Contains(logs, other.Value) {
+		t.Errorf("the log holds a session id:\n%s", logs)
+	}
+}
+
+// TestSecureCookiesBySetting: behind a proxy that ends TLS, the request
+// reaches kds over plain HTTP; server.secure_cookies makes the cookies
+// Secure anyway.
+func TestSecureCookiesBySetting(t *testing.T) {
+	t.Parallel()
+	w := newAPI(t).serve(t, httpapi.WithSecureCookies(true))
+	got := w.send(t, request{method: "POST", path: "/api/v1/session", body: `{"token":"` + bootstrapToken + `"}`})
+	cookies := got.header.Values("Set-Cookie")
+	if got.status != http.StatusOK || len(cookies) != 2 {
+		t.Fatalf("sign in: %d %q", got.status, cookies)
+	}
+	out := w.send(t, request{method: "DELETE", path: "/api/v1/session"})
+	for _, c := range append(cookies, out.header.Values("Set-Cookie")...) {
+		if !strings.Contains(c, "; Secure") {
+			t.Errorf("cookie without Secure: %q", c)
+		}
 	}
 }
 

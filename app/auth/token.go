@@ -3,7 +3,6 @@ package auth
 import (
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -62,9 +61,4 @@ func ParseSecret(raw string) (Secret, error) {
 		return Secret{}, ErrUnauthenticated
 	}
 	return Secret{ID: id, Hash: sha256.Sum256([]byte(raw))}, nil
-}
-
-// Matches compares hashes in constant time.
-func (s Secret) Matches(stored [sha256.Size]byte) bool {
-	return subtle.ConstantTimeCompare(s.Hash[:], stored[:]) == 1
 }

@@ -52,24 +52,36 @@ func (t *Tokens) Authenticate(ctx context.Context, raw string) (Principal, error
 	if raw == "" {
 		return Principal{}, ErrUnauthenticated
 	}
-	if t.hasBoot {
-		h := sha256.Sum256([]byte(raw))
-		if subtle.ConstantTimeCompare(h[:], t.bootstrap[:]) == 1 {
-			return Principal{Name: BootstrapAdminName, Role: Admin}, nil
-		}
+	if p, err := t.bootstrapPrincipal(sha256.Sum256([]byte(raw))); err == nil {
+		return p, nil
 	}
 	secret, err := ParseSecret(raw)
 	if err != nil {
 		return Principal{}, err
 	}
-	tok, hash, err := t.store.Find(ctx, secret.ID)
+	return t.storedPrincipal(ctx, secret.ID, secret.Hash)
+}
+
+// bootstrapPrincipal is the bootstrap admin when hash is the bootstrap
+// admin token's.
+func (t *Tokens) bootstrapPrincipal(hash [sha256.Size]byte) (Principal, error) {
+	if !t.hasBoot || subtle.ConstantTimeCompare(hash[:], t.bootstrap[:]) != 1 {
+		return Principal{}, ErrUnauthenticated
+	}
+	return Principal{Name: BootstrapAdminName, Role: Admin}, nil
+}
+
+// storedPrincipal is the holder of the stored token id when hash is its
+// hash and it is not revoked.
+func (t *Tokens) storedPrincipal(ctx context.Context, id string, hash [sha256.Size]byte) (Principal, error) {
+	tok, stored, err := t.store.Find(ctx, id)
 	if errors.Is(err, ErrTokenNotFound) {
 		return Principal{}, ErrUnauthenticated
 	}
 	if err != nil {
 		return Principal{}, fmt.Errorf("look up token: %w", err)
 	}
-	if !secret.Matches(hash) || tok.RevokedAt != nil {
+	if subtle.ConstantTimeCompare(hash[:], stored[:]) != 1 || tok.RevokedAt != nil {
 		return Principal{}, ErrUnauthenticated
 	}
 	// Last use is shown to admins at minute precision; one write a minute

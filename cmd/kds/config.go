@@ -91,6 +91,7 @@ type ServerConfig struct {
 	Roles                  []string      `mapstructure:"roles"`
 	ShutdownTimeout        time.Duration `mapstructure:"shutdown_timeout"`
 	AdvertisedKafkaBrokers []string      `mapstructure:"advertised_kafka_brokers"`
+	SecureCookies          bool          `mapstructure:"secure_cookies"`
 }
 
 // AuthConfig is the auth section.
@@ -300,6 +301,11 @@ func (c Config) mysql() mysql.Config {
 	return mysql.Config{Host: m.Host, Port: m.Port, User: m.User, Password: m.Password, Database: m.Database, TLS: m.TLS,
 		TLSCAFile: m.TLSCAFile, TLSCertFile: m.TLSCertFile, TLSKeyFile: m.TLSKeyFile,
 		MaxOpenConns: m.MaxOpenConns, ConnectTimeout: m.ConnectTimeout, ConnMaxLifetime: m.ConnMaxLifetime}
+}
+
+// apiOptions are the API's settings from the server and auth sections.
+func (c Config) apiOptions() []httpapi.Option {
+	return []httpapi.Option{httpapi.WithAuthLimit(c.authLimit()), httpapi.WithSecureCookies(c.Server.SecureCookies)}
 }
 
 func (c Config) authLimit() httpapi.AuthLimit {

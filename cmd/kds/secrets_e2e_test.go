@@ -94,7 +94,7 @@ func (s *seen) cli(r cliResult) cliResult {
 }
 
 // get fetches path from the API with the given headers and records the
-// body (not the headers: the session cookie carries the token by design).
+// body (not the headers: they carry the token or the session id).
 func (s *seen) get(t *testing.T, base, path string, header map[string]string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, base+path, nil)

@@ -107,6 +107,7 @@ func (s *service) application() app.Application {
 	queue := mysql.NewCommandQueue(s.db, s.outbox)
 	subs := mysql.NewSubscriptionRepository(s.db, s.outbox)
 	policy := s.cfg.policy()
+	tokens := auth.NewTokens(mysql.NewTokenStore(s.db), s.cfg.Auth.BootstrapAdminToken)
 	return app.Application{
 		Commands: app.Commands{
 			Issue:         command.NewIssueHandler(repo, queue, s.cluster, policy),
@@ -115,8 +116,9 @@ func (s *service) application() app.Application {
 			Subscriptions: command.NewSubscriptions(repo, subs),
 			Poison:        command.NewPoison(kafka.NewPoisonQueue(s.cfg.kafka(), s.publisher)),
 		},
-		Queries: query.NewQueries(mysql.NewReadModel(s.db)),
-		Tokens:  auth.NewTokens(mysql.NewTokenStore(s.db), s.cfg.Auth.BootstrapAdminToken),
+		Queries:  query.NewQueries(mysql.NewReadModel(s.db)),
+		Tokens:   tokens,
+		Sessions: auth.NewSessions(mysql.NewSessionStore(s.db), tokens),
 	}
 }
 
@@ -162,8 +164,8 @@ func (s *service) addRoles(a app.Application, wlog watermill.LoggerAdapter) erro
 		if len(advertised) == 0 {
 			advertised = s.cfg.Kafka.Brokers
 		}
-		api := httpapi.NewServer(a, events, s.readinessChecks(), s.log, httpapi.WithKafkaBrokers(advertised), httpapi.WithMetrics(s.metrics),
-			httpapi.WithKafka(kc), httpapi.WithAuthLimit(s.cfg.authLimit()))
+		api := httpapi.NewServer(a, events, s.readinessChecks(), s.log, append(s.cfg.apiOptions(), httpapi.WithKafkaBrokers(advertised),
+			httpapi.WithMetrics(s.metrics), httpapi.WithKafka(kc))...)
 		s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 		s.http.RegisterOnShutdown(api.EndStreams)
 	}

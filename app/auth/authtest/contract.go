@@ -85,3 +85,86 @@ func TokenStoreContract(t *testing.T, newStore func(t *testing.T) auth.TokenStor
 		}
 	})
 }
+
+// SessionStoreContract runs the behaviour every auth.SessionStore must
+// have against the implementation newStore returns; each call must return
+// an empty store.
+func SessionStoreContract(t *testing.T, newStore func(t *testing.T) auth.SessionStore) {
+	ctx := context.Background()
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	session := func(id, tokenID string, expires time.Time) auth.Session {
+		return auth.Session{IDHash: sha256.Sum256([]byte(id)), TokenID: tokenID, TokenHash: sha256.Sum256([]byte("kds_" + tokenID + "_secret")),
+			CreatedAt: at, ExpiresAt: expires}
+	}
+
+	t.Run("a session is found by the hash of its id", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		want := session("one", "0123456789ab", at.Add(time.Hour))
+		if err := s.Add(ctx, want); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Find(ctx, want.IDHash)
+		if err != nil || got.IDHash != want.IDHash || got.TokenID != want.TokenID || got.TokenHash != want.TokenHash ||
+			!got.CreatedAt.Equal(at) || !got.ExpiresAt.Equal(want.ExpiresAt) {
+			t.Fatalf("found %+v, %v; want %+v", got, err, want)
+		}
+		if _, err := s.Find(ctx, sha256.Sum256([]byte("other"))); !errors.Is(err, auth.ErrSessionNotFound) {
+			t.Fatalf("unknown session: %v", err)
+		}
+	})
+
+	t.Run("a bootstrap session has no token id", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		want := session("boot", "", at.Add(time.Hour))
+		if err := s.Add(ctx, want); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Find(ctx, want.IDHash); err != nil || got.TokenID != "" || got.TokenHash != want.TokenHash {
+			t.Fatalf("found %+v, %v", got, err)
+		}
+	})
+
+	t.Run("deleting ends one session, and twice is no error", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		gone, kept := session("gone", "0123456789ab", at.Add(time.Hour)), session("kept", "0123456789ab", at.Add(time.Hour))
+		for _, sess := range []auth.Session{gone, kept} {
+			if err := s.Add(ctx, sess); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 2 {
+			if err := s.Delete(ctx, gone.IDHash); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.Find(ctx, gone.IDHash); !errors.Is(err, auth.ErrSessionNotFound) {
+			t.Fatalf("deleted session: %v", err)
+		}
+		if _, err := s.Find(ctx, kept.IDHash); err != nil {
+			t.Fatalf("the other session: %v", err)
+		}
+	})
+
+	t.Run("only expired sessions are forgotten", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		old, current := session("old", "0123456789ab", at.Add(-time.Second)), session("current", "0123456789ab", at.Add(time.Second))
+		for _, sess := range []auth.Session{old, current} {
+			if err := s.Add(ctx, sess); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.DeleteExpired(ctx, at); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Find(ctx, old.IDHash); !errors.Is(err, auth.ErrSessionNotFound) {
+			t.Fatalf("expired session: %v", err)
+		}
+		if _, err := s.Find(ctx, current.IDHash); err != nil {
+			t.Fatalf("current session: %v", err)
+		}
+	})
+}
