@@ -589,3 +589,75 @@ func TestHeartbeatsCountOnlyActiveTopics(t *testing.T) {
 		t.Errorf("%d kds_messages_consumed_total series, want the active topic's only:\n%s", n, scrape)
 	}
 }
+
+// TestStreamsEndWithTheirCredential: an open event stream or live view
+// stops delivering once the token it was opened with is revoked, or the
+// session it was opened with ends. The check reads the token store, so it
+// holds whichever api instance the revocation went through.
+func TestStreamsEndWithTheirCredential(t *testing.T) {
+	t.Parallel()
+	c := newContentAPI(t)
+	name := uniqueName("live-revoked")
+	c.activeTopic(t, name, 1)
+	ctx := context.Background()
+
+	// ended waits for a stream to end and returns the events it sent until
+	// then.
+	ended := func(t *testing.T, frames <-chan sseFrame, what string) []sseFrame {
+		t.Helper()
+		var last []sseFrame
+		deadline := time.After(5 * time.Second)
+		for {
+			select {
+			case f, ok := <-frames:
+				if !ok {
+					return last
+				}
+				if f.event != "" {
+					last = append(last, f)
+				}
+			case <-deadline:
+				t.Fatalf("%s: the stream still runs 5s later", what)
+			}
+		}
+	}
+
+	t.Run("revoked token", func(t *testing.T) {
+		t.Parallel()
+		viewer, stayer := c.token(t, uniqueName("viewer"), auth.Viewer), c.token(t, uniqueName("stayer"), auth.Viewer)
+		_, events := c.openStream(t, ctx, map[string]string{"Authorization": "Bearer " + viewer.Secret})
+		nextFrame(t, events, "the opening")
+		resp, live := c.openPath(t, ctx, "/api/v1/topics/"+name+"/messages", map[string]string{"Authorization": "Bearer " + viewer.Secret})
+		if resp.StatusCode != http.StatusOK || nextEvent(t, live, "ready").event != "ready" {
+			t.Fatalf("live view: %d", resp.StatusCode)
+		}
+		_, kept := c.openStream(t, ctx, map[string]string{"Authorization": "Bearer " + stayer.Secret})
+		nextFrame(t, kept, "the opening of the other stream")
+
+		if err := c.admin.RevokeToken(ctx, viewer.ID); err != nil {
+			t.Fatal(err)
+		}
+		ended(t, events, "event stream")
+		last := ended(t, live, "live view")
+		if len(last) != 1 || last[0].event != "end" || !strings.Contains(last[0].data, "no longer valid") {
+			t.Errorf("the live view ended with %+v, want an end event that says why", last)
+		}
+		c.events.Publish(topic.Event{Type: topic.TopicApproved, Topic: "after-revocation", At: time.Now()})
+		if f := nextEvent(t, kept, "the other token's stream"); !strings.Contains(f.data, "after-revocation") {
+			t.Errorf("the other token's stream got %+v", f)
+		}
+	})
+
+	t.Run("signed out", func(t *testing.T) {
+		t.Parallel()
+		viewer := c.token(t, uniqueName("viewer"), auth.Viewer)
+		session, csrf := c.signIn(t, viewer.Secret)
+		_, events := c.openStream(t, ctx, nil, session)
+		nextFrame(t, events, "the opening")
+		out := c.send(t, request{method: "DELETE", path: "/api/v1/session", cookies: []*http.Cookie{session, csrf}})
+		if out.status != http.StatusNoContent {
+			t.Fatalf("sign out: %d %s", out.status, out.body)
+		}
+		ended(t, events, "the session's event stream")
+	})
+}

@@ -91,8 +91,8 @@ func (s *Server) routes() {
 	// The dashboard: its session, its live events, the page; and metrics.
 	s.mux.HandleFunc("POST /api/v1/session", s.signIn)
 	s.mux.HandleFunc("DELETE /api/v1/session", s.signOut)
-	s.mux.HandleFunc("GET /api/v1/events", s.authenticated(s.streamEvents))
-	s.mux.HandleFunc("GET /api/v1/topics/{name}/messages", s.authenticated(s.streamMessages))
+	s.mux.HandleFunc("GET /api/v1/events", s.authenticatedStream(s.streamEvents))
+	s.mux.HandleFunc("GET /api/v1/topics/{name}/messages", s.authenticatedStream(s.streamMessages))
 	s.mux.Handle("GET /metrics", s.metricsHandler())
 	s.mux.Handle("/", s.web.dashboard)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
