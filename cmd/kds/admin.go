@@ -85,7 +85,7 @@ func (m adminMenu) run(ctx context.Context) error {
 		}
 		var reported *reportedError
 		if err != nil && !errors.As(err, &reported) {
-			fmt.Fprintln(m.out, "Error:", err)
+			fmt.Fprintln(m.out, "Error:", visibleLines(err.Error()))
 		}
 	}
 }

@@ -307,7 +307,7 @@ func (d *doctor) checkAPI(ctx context.Context) {
 func printDoctor(w io.Writer, r doctorReport) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, c := range r.Checks {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, c.Status, c.Detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, c.Status, visible(c.Detail))
 	}
 	_ = tw.Flush()
 }

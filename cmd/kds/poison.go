@@ -84,7 +84,7 @@ func newPoisonRequeueCommand(g *globals) *cobra.Command {
 				}
 				done = append(done, m)
 				if g.output != "json" {
-					fmt.Fprintf(out, "requeued %s on %s (%s)\n", m.ID, m.Topic, strings.TrimSpace(m.Key))
+					fmt.Fprintf(out, "requeued %s on %s (%s)\n", visible(m.ID), visible(m.Topic), visible(strings.TrimSpace(m.Key)))
 				}
 			}
 			if g.output == "json" {

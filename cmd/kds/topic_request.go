@@ -85,7 +85,7 @@ func parseConfigs(pairs []string) (map[string]string, error) {
 func describeSpec(c query.Command) string {
 	s := fmt.Sprintf("%d partitions, replication factor %d", c.Partitions, c.ReplicationFactor)
 	for k, v := range c.Configs {
-		s += fmt.Sprintf(", %s=%s", k, v)
+		s += fmt.Sprintf(", %s=%s", visible(k), visible(v))
 	}
 	return s
 }
