@@ -62,7 +62,7 @@ func (s *Server) watchCredential(ctx context.Context, c credential, p auth.Princ
 			s.log.Warn("stream: cannot check its credential; trying again", "name", p.Name, "err", err)
 			continue
 		}
-		if err != nil || now != p {
+		if err != nil || !now.Equal(p) {
 			s.log.Info("stream ended: its token or session is no longer valid", "name", p.Name, "role", p.Role)
 			close(ended)
 			return

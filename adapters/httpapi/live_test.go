@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -549,6 +550,52 @@ func TestConsumerHeartbeatsCountConsumedMessages(t *testing.T) {
 	}
 }
 
+// TestHeartbeatCountsAreBoundedAndMonotonic: a heartbeat cannot move
+// kds_messages_consumed_total by more than a real consumer could since its
+// previous one, a count no consumer could reach is refused, and a lower
+// count than before takes nothing back.
+func TestHeartbeatCountsAreBoundedAndMonotonic(t *testing.T) {
+	t.Parallel()
+	c := newWebAPI(t)
+	name := uniqueName("bounded")
+	c.active(t, name)
+	ctx := context.Background()
+	report := func(n int64) error {
+		return c.admin.ReportInstance(ctx, "reader", "instance-big", httpapi.InstanceReport{Host: "h", PID: 1, Attached: []string{name}, Consumed: map[string]int64{name: n}})
+	}
+	consumed := func() float64 {
+		v, _ := metricValue(string(c.send(t, request{method: "GET", path: "/metrics"}).body), `kds_messages_consumed_total{topic="`+name+`"}`)
+		return v
+	}
+	if err := report(math.MaxInt64); apiStatus(err) != http.StatusBadRequest {
+		t.Fatalf("a count of 2^63-1: %v, want 400", err)
+	}
+	if got := consumed(); got != 0 {
+		t.Fatalf("kds_messages_consumed_total = %v after a refused report", got)
+	}
+	// A first report counts at most ten million a second for one
+	// heartbeat interval.
+	if err := report(1e12); err != nil {
+		t.Fatal(err)
+	}
+	first := consumed()
+	if first != 2e7 {
+		t.Fatalf("kds_messages_consumed_total = %v after a first report of 1e12, want it bounded to 2e7", first)
+	}
+	if err := report(5); err != nil {
+		t.Fatal(err)
+	}
+	if got := consumed(); got != first {
+		t.Fatalf("kds_messages_consumed_total = %v after a lower report, want %v still", got, first)
+	}
+	if err := report(1e12 + 3); err != nil {
+		t.Fatal(err)
+	}
+	if got := consumed(); got != first+3 {
+		t.Fatalf("kds_messages_consumed_total = %v, want %v: three more than the highest count reported", got, first+3)
+	}
+}
+
 // TestHeartbeatsCountOnlyActiveTopics reports counts for topics that are
 // not active: well-formed names kds does not know, and a topic still
 // approved. They make no kds_messages_consumed_total series, or any
@@ -559,7 +606,7 @@ func TestHeartbeatsCountOnlyActiveTopics(t *testing.T) {
 	t.Parallel()
 	w := newWebAPI(t)
 	ctx := context.Background()
-	consumer := w.client(t, w.token(t, "cid", auth.Consumer).Secret)
+	consumer := w.client(t, w.token(t, "reader", auth.Consumer).Secret)
 	later := uniqueName("consumed-later")
 	w.approved(t, later)
 	counts := map[string]int64{later: 7}

@@ -232,22 +232,24 @@ type route struct {
 	name   string
 	method string
 	// path and body are made afresh for each call, so that calls that
-	// succeed do not clash with each other.
-	path    func(t *testing.T) string
+	// succeed do not clash with each other; path gets the consumer id the
+	// caller's token acts for.
+	path    func(t *testing.T, consumer string) string
 	body    func() any
 	success int
 	allowed []auth.Role
 }
 
 // routes lists every authenticated route with the roles allowed to call
-// it, over topics it creates: one pending and one active (in Kafka too),
+// it, over topics it creates: one pending and two active (in Kafka too),
 // and a reconciliation it records.
 func routes(t *testing.T, a *contentAPI) []route {
 	t.Helper()
 	ctx := context.Background()
-	pending, active := uniqueName("routes-pending"), uniqueName("routes-active")
+	pending, active, unsubscribed := uniqueName("routes-pending"), uniqueName("routes-active"), uniqueName("routes-unsubscribed")
 	requested := a.pending(t, pending)
 	a.activeTopic(t, active, 1)
+	a.activeTopic(t, unsubscribed, 1)
 	now := time.Now().UTC()
 	if err := mysql.NewReconciliationLog(a.db).Record(ctx, command.Reconciliation{StartedAt: now, FinishedAt: now, Checked: 2}); err != nil {
 		t.Fatal(err)
@@ -257,11 +259,11 @@ func routes(t *testing.T, a *contentAPI) []route {
 	requesters := []auth.Role{auth.Admin, auth.Producer}
 	consumers := []auth.Role{auth.Admin, auth.Consumer}
 	admins := []auth.Role{auth.Admin}
-	fixed := func(p string) func(*testing.T) string { return func(*testing.T) string { return p } }
+	fixed := func(p string) func(*testing.T, string) string { return func(*testing.T, string) string { return p } }
 	batch := func(typ command.Type, name string) any {
 		return httpapi.BatchRequest{Commands: []httpapi.BatchCommand{{Type: typ, Topic: name}}}
 	}
-	subscription := func(consumer string) string { return "/api/v1/consumers/" + consumer + "/subscriptions/" + active }
+	subscription := func(consumer, name string) string { return "/api/v1/consumers/" + consumer + "/subscriptions/" + name }
 	return []route{
 		{name: "whoami", method: http.MethodGet, path: fixed("/api/v1/whoami"), success: http.StatusOK, allowed: everyone},
 		{name: "list topics", method: http.MethodGet, path: fixed("/api/v1/topics"), success: http.StatusOK, allowed: everyone},
@@ -280,20 +282,24 @@ func routes(t *testing.T, a *contentAPI) []route {
 			body: func() any { return httpapi.TopicRequest{Name: uniqueName("routes-req")} }, success: http.StatusAccepted, allowed: requesters},
 		{name: "batch request", method: http.MethodPost, path: fixed("/api/v1/commands"),
 			body: func() any { return batch(command.RequestTopicType, uniqueName("routes-batch")) }, success: http.StatusAccepted, allowed: requesters},
-		{name: "subscribe", method: http.MethodPut, path: func(*testing.T) string { return subscription(uniqueName("subscriber")) },
+		{name: "subscribe", method: http.MethodPut, path: func(_ *testing.T, consumer string) string { return subscription(consumer, active) },
 			body: func() any { return httpapi.SubscribeRequest{} }, success: http.StatusCreated, allowed: consumers},
 		{name: "unsubscribe", method: http.MethodDelete,
-			path: func(t *testing.T) string {
-				consumer := uniqueName("unsubscriber")
-				if _, err := a.admin.Subscribe(ctx, consumer, active, false); err != nil {
+			path: func(t *testing.T, consumer string) string {
+				if _, err := a.admin.Subscribe(ctx, consumer, unsubscribed, false); err != nil {
 					t.Fatal(err)
 				}
-				return subscription(consumer)
+				return subscription(consumer, unsubscribed)
 			},
 			success: http.StatusNoContent, allowed: consumers},
-		{name: "heartbeat", method: http.MethodPut, path: func(*testing.T) string { return "/api/v1/consumers/reader/instances/" + uniqueName("instance") },
+		{name: "heartbeat", method: http.MethodPut, path: func(_ *testing.T, consumer string) string {
+			return "/api/v1/consumers/" + consumer + "/instances/" + uniqueName("instance")
+		},
 			body: func() any { return httpapi.InstanceReport{Host: "h", PID: 1, Attached: []string{active}} }, success: http.StatusNoContent, allowed: consumers},
-		{name: "goodbye", method: http.MethodDelete, path: fixed("/api/v1/consumers/reader/instances/instance-gone"), success: http.StatusNoContent, allowed: consumers},
+		{name: "goodbye", method: http.MethodDelete, path: func(_ *testing.T, consumer string) string {
+			return "/api/v1/consumers/" + consumer + "/instances/instance-gone"
+		},
+			success: http.StatusNoContent, allowed: consumers},
 		{name: "approve", method: http.MethodPost, path: fixed("/api/v1/topics/" + pending + "/approve"),
 			body: func() any { return httpapi.Decision{Reason: "looks fine"} }, success: http.StatusAccepted, allowed: admins},
 		{name: "reject", method: http.MethodPost, path: fixed("/api/v1/topics/" + pending + "/reject"),
@@ -311,18 +317,22 @@ func routes(t *testing.T, a *contentAPI) []route {
 			body: func() any { return httpapi.TokenRequest{Name: uniqueName("minted"), Role: auth.Viewer} }, success: http.StatusCreated, allowed: admins},
 		{name: "list tokens", method: http.MethodGet, path: fixed("/api/v1/tokens"), success: http.StatusOK, allowed: admins},
 		{name: "revoke token", method: http.MethodDelete,
-			path:    func(t *testing.T) string { return "/api/v1/tokens/" + a.token(t, uniqueName("doomed"), auth.Viewer).ID },
+			path: func(t *testing.T, _ string) string {
+				return "/api/v1/tokens/" + a.token(t, uniqueName("doomed"), auth.Viewer).ID
+			},
 			success: http.StatusNoContent, allowed: admins},
 	}
 }
 
-func (r route) call(t *testing.T, a *contentAPI, authorization string, noAuth bool) answer {
+// call calls the route as the caller authorization names, who acts for
+// the consumer id consumer.
+func (r route) call(t *testing.T, a *contentAPI, authorization string, noAuth bool, consumer string) answer {
 	t.Helper()
 	var body []byte
 	if r.body != nil {
 		body = mustJSON(t, r.body())
 	}
-	return a.doHeader(t, r.method, r.path(t), authorization, body, noAuth)
+	return a.doHeader(t, r.method, r.path(t, consumer), authorization, body, noAuth)
 }
 
 // TestRolePermissionMatrix proves over HTTP that each role can do exactly
@@ -345,7 +355,7 @@ func TestRolePermissionMatrix(t *testing.T) {
 			for _, r := range rs {
 				t.Run(string(role)+"/"+r.name, func(t *testing.T) {
 					t.Parallel()
-					got := r.call(t, a, "Bearer "+tokens[role], false)
+					got := r.call(t, a, "Bearer "+tokens[role], false, holders[role])
 					if slices.Contains(r.allowed, role) {
 						if got.status != r.success {
 							t.Fatalf("%s may %s: got %d, want %d: %s", role, r.name, got.status, r.success, got.body)
@@ -409,6 +419,59 @@ func TestRolePermissionMatrix(t *testing.T) {
 	}
 }
 
+// TestConsumerTokensActOnlyForTheirConsumers: a consumer's token cannot
+// subscribe, unsubscribe or report processes for a consumer id it was not
+// made for, however well it knows that id; an admin acts for any.
+func TestConsumerTokensActOnlyForTheirConsumers(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t)
+	ctx := context.Background()
+	name := uniqueName("owned")
+	a.active(t, name)
+	alice := a.client(t, a.token(t, "alice", auth.Consumer).Secret)
+	bob := a.client(t, a.token(t, "bob", auth.Consumer).Secret)
+	orders, err := a.admin.CreateToken(ctx, httpapi.TokenRequest{Name: "orders-bot", Role: auth.Consumer, Consumers: []string{"orders-1", "orders-2"}})
+	if err != nil || !slices.Equal(orders.Consumers, []string{"orders-1", "orders-2"}) {
+		t.Fatalf("a token for two consumer ids: %+v, %v", orders, err)
+	}
+	if _, err := alice.Subscribe(ctx, "alice", name, false); err != nil {
+		t.Fatalf("alice subscribes herself: %v", err)
+	}
+	heartbeat := httpapi.InstanceReport{Host: "h", PID: 1, Attached: []string{name}}
+	for what, err := range map[string]error{
+		"unsubscribe another consumer": bob.Unsubscribe(ctx, "alice", name),
+		"subscribe another consumer":   func() error { _, err := bob.Subscribe(ctx, "alice", name, true); return err }(),
+		"report another's process":     bob.ReportInstance(ctx, "alice", "instance-bob", heartbeat),
+		"say goodbye for another":      bob.LeaveInstance(ctx, "alice", "instance-alice"),
+		"act for a made-up id":         bob.ReportInstance(ctx, "orders-1", "instance-bob", heartbeat),
+	} {
+		var ae *httpapi.APIError
+		if !errors.As(err, &ae) || ae.Status != http.StatusForbidden || !strings.Contains(ae.Message, `may act only for consumer ids bob`) {
+			t.Errorf("bob's token may %s: %v, want 403", what, err)
+		}
+	}
+	c, err := a.admin.Consumer(ctx, "alice")
+	if err != nil || len(c.Subscriptions) != 1 || !c.Subscriptions[0].Live || len(c.Instances) != 0 {
+		t.Fatalf("alice after bob's attempts: %+v, %v; want her subscription and no process", c, err)
+	}
+
+	ordersBot := a.client(t, orders.Secret)
+	for _, id := range []string{"orders-1", "orders-2"} {
+		if _, err := ordersBot.Subscribe(ctx, id, name, false); err != nil {
+			t.Errorf("the orders token subscribes %s: %v", id, err)
+		}
+	}
+	if _, err := ordersBot.Subscribe(ctx, "orders-bot", name, false); apiStatus(err) != http.StatusForbidden {
+		t.Errorf("a token made for other ids acts for its own name: %v", err)
+	}
+	if err := a.admin.Unsubscribe(ctx, "alice", name); err != nil {
+		t.Errorf("an admin unsubscribes anyone: %v", err)
+	}
+	if _, err := a.admin.CreateToken(ctx, httpapi.TokenRequest{Name: "pat", Role: auth.Producer, Consumers: []string{"pat"}}); apiStatus(err) != http.StatusBadRequest {
+		t.Errorf("a producer token made for consumer ids: %v, want 400", err)
+	}
+}
+
 // TestAPIRefusesBadTokens checks that every route answers a missing,
 // malformed, unknown or revoked token with 401 and a challenge, and does
 // not say which of those it was.
@@ -440,7 +503,7 @@ func TestAPIRefusesBadTokens(t *testing.T) {
 	var first string
 	for _, r := range routes(t, a) {
 		for _, c := range credentials {
-			got := r.call(t, a, c.authorization, c.noAuth)
+			got := r.call(t, a, c.authorization, c.noAuth, "nobody")
 			if got.status != http.StatusUnauthorized {
 				t.Errorf("%s with %s: got %d, want 401: %s", r.name, c.name, got.status, got.body)
 				continue

@@ -34,7 +34,7 @@ func TestSessions(t *testing.T) {
 	if len(id) < 43 || strings.Contains(raw, id) || strings.Contains(id, tok.ID) {
 		t.Fatalf("session id %q is not a random id of its own (token %q)", id, raw)
 	}
-	if got, err := sessions.Authenticate(ctx, id); err != nil || got != p {
+	if got, err := sessions.Authenticate(ctx, id); err != nil || !got.Equal(p) {
 		t.Fatalf("the session: %+v, %v; want %+v", got, err, p)
 	}
 	if _, err := tokens.Authenticate(ctx, id); !errors.Is(err, auth.ErrUnauthenticated) {

@@ -19,9 +19,11 @@ const tokenPrefix = "kds_"
 
 // Token describes an API token; the secret itself is never stored.
 type Token struct {
-	ID        string
-	Name      string
-	Role      Role
+	ID   string
+	Name string
+	Role Role
+	// Consumers are the consumer ids a consumer's token acts for.
+	Consumers []string
 	CreatedBy string
 	CreatedAt time.Time
 	RevokedAt *time.Time

@@ -6,7 +6,10 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
+
+	"github.com/kds-io/kds/app/subscription"
 )
 
 // ErrTokenNotFound is returned by a TokenStore for an unknown token id.
@@ -92,23 +95,32 @@ func (t *Tokens) storedPrincipal(ctx context.Context, id string, hash [sha256.Si
 			return Principal{}, fmt.Errorf("record token use: %w", err)
 		}
 	}
-	return Principal{Name: tok.Name, Role: tok.Role, TokenID: tok.ID}, nil
+	return Principal{Name: tok.Name, Role: tok.Role, TokenID: tok.ID, Consumers: tok.Consumers}, nil
 }
 
+// MaxTokenConsumers bounds the consumer ids one token acts for.
+const MaxTokenConsumers = 100
+
 // Create issues a new token; the raw secret is returned once and never
-// stored.
-func (t *Tokens) Create(ctx context.Context, by Principal, name string, role Role) (string, Token, error) {
+// stored. A consumer's token acts for the consumer ids given, or for the
+// consumer id that is its name; other roles take none (an admin acts for
+// any).
+func (t *Tokens) Create(ctx context.Context, by Principal, name string, role Role, consumers ...string) (string, Token, error) {
 	if err := Authorize(by, ManageTokens); err != nil {
 		return "", Token{}, err
 	}
 	if err := validateTokenName(name); err != nil {
 		return "", Token{}, err
 	}
+	consumers, err := tokenConsumers(name, role, consumers)
+	if err != nil {
+		return "", Token{}, err
+	}
 	raw, secret, err := NewSecret()
 	if err != nil {
 		return "", Token{}, err
 	}
-	tok := Token{ID: secret.ID, Name: name, Role: role, CreatedBy: by.Name, CreatedAt: time.Now().UTC()}
+	tok := Token{ID: secret.ID, Name: name, Role: role, Consumers: consumers, CreatedBy: by.Name, CreatedAt: time.Now().UTC()}
 	if err := t.store.Add(ctx, tok, secret.Hash); err != nil {
 		return "", Token{}, fmt.Errorf("store token: %w", err)
 	}
@@ -143,6 +155,43 @@ type InvalidTokenNameError struct {
 
 func (e *InvalidTokenNameError) Error() string {
 	return fmt.Sprintf("invalid token name %q: %s", e.Name, e.Reason)
+}
+
+// InvalidTokenConsumersError is returned for consumer ids a token cannot
+// be made for.
+type InvalidTokenConsumersError struct {
+	Reason string
+}
+
+func (e *InvalidTokenConsumersError) Error() string {
+	return "invalid consumer ids for a token: " + e.Reason
+}
+
+// tokenConsumers are the consumer ids a new token acts for.
+func tokenConsumers(name string, role Role, consumers []string) ([]string, error) {
+	switch {
+	case role != Consumer && len(consumers) > 0:
+		return nil, &InvalidTokenConsumersError{Reason: fmt.Sprintf("only consumer tokens are made for consumer ids (an admin acts for any, a %s for none)", role)}
+	case role != Consumer:
+		return nil, nil
+	case len(consumers) == 0:
+		if _, err := subscription.ParseConsumerID(name); err != nil {
+			return nil, &InvalidTokenConsumersError{Reason: fmt.Sprintf("the name %q is not a consumer id, so name the consumer ids the token acts for", name)}
+		}
+		return []string{name}, nil
+	case len(consumers) > MaxTokenConsumers:
+		return nil, &InvalidTokenConsumersError{Reason: fmt.Sprintf("at most %d, got %d", MaxTokenConsumers, len(consumers))}
+	}
+	var ids []string
+	for _, c := range consumers {
+		if _, err := subscription.ParseConsumerID(c); err != nil {
+			return nil, &InvalidTokenConsumersError{Reason: err.Error()}
+		}
+		if !slices.Contains(ids, c) {
+			ids = append(ids, c)
+		}
+	}
+	return ids, nil
 }
 
 func validateTokenName(name string) error {

@@ -39,10 +39,7 @@ func (e *NotSubscribedError) Error() string {
 // Subscribe subscribes a consumer to an active topic; subscribing again to
 // the same generation returns the existing subscription.
 func (s Subscriptions) Subscribe(ctx context.Context, by auth.Principal, consumer, topicName string, fromBeginning bool) (subscription.Subscription, bool, error) {
-	if err := auth.Authorize(by, auth.ConsumeTopics); err != nil {
-		return subscription.Subscription{}, false, err
-	}
-	id, err := subscription.ParseConsumerID(consumer)
+	id, err := actingFor(by, consumer)
 	if err != nil {
 		return subscription.Subscription{}, false, err
 	}
@@ -81,12 +78,25 @@ func groupFor(id subscription.ConsumerID, topicName string) string {
 	return "kds-consumer." + string(id) + "." + topicName + "." + hex.EncodeToString(b)
 }
 
-// Unsubscribe ends a consumer's subscription.
-func (s Subscriptions) Unsubscribe(ctx context.Context, by auth.Principal, consumer, topicName string) error {
+// actingFor checks that by may consume, and for the consumer id, which it
+// returns parsed.
+func actingFor(by auth.Principal, consumer string) (subscription.ConsumerID, error) {
 	if err := auth.Authorize(by, auth.ConsumeTopics); err != nil {
-		return err
+		return "", err
 	}
 	id, err := subscription.ParseConsumerID(consumer)
+	if err != nil {
+		return "", err
+	}
+	if !by.ActsFor(string(id)) {
+		return "", &auth.ConsumerForbiddenError{Principal: by, ConsumerID: string(id)}
+	}
+	return id, nil
+}
+
+// Unsubscribe ends a consumer's subscription.
+func (s Subscriptions) Unsubscribe(ctx context.Context, by auth.Principal, consumer, topicName string) error {
+	id, err := actingFor(by, consumer)
 	if err != nil {
 		return err
 	}
@@ -95,10 +105,7 @@ func (s Subscriptions) Unsubscribe(ctx context.Context, by auth.Principal, consu
 
 // Report records a heartbeat of one of a consumer's processes.
 func (s Subscriptions) Report(ctx context.Context, by auth.Principal, inst subscription.Instance) error {
-	if err := auth.Authorize(by, auth.ConsumeTopics); err != nil {
-		return err
-	}
-	if _, err := subscription.ParseConsumerID(string(inst.ConsumerID)); err != nil {
+	if _, err := actingFor(by, string(inst.ConsumerID)); err != nil {
 		return err
 	}
 	if err := validInstance(inst); err != nil {
@@ -110,10 +117,7 @@ func (s Subscriptions) Report(ctx context.Context, by auth.Principal, inst subsc
 
 // Leave forgets a consumer process that stopped.
 func (s Subscriptions) Leave(ctx context.Context, by auth.Principal, consumer, instanceID string) error {
-	if err := auth.Authorize(by, auth.ConsumeTopics); err != nil {
-		return err
-	}
-	id, err := subscription.ParseConsumerID(consumer)
+	id, err := actingFor(by, consumer)
 	if err != nil {
 		return err
 	}

@@ -176,10 +176,10 @@ func badConfig(t *testing.T) string {
 }
 
 // createToken makes an API token with kds token create and returns it.
-func (d *devServer) createToken(t *testing.T, name, role string) string {
+func (d *devServer) createToken(t *testing.T, name, role string, flags ...string) string {
 	t.Helper()
 	var tok tokenDoc
-	decodeJSON(t, d.kds(t, "token", "create", name, "--role", role, "-o", "json"), &tok)
+	decodeJSON(t, d.kds(t, append([]string{"token", "create", name, "--role", role, "-o", "json"}, flags...)...), &tok)
 	if tok.Token == "" {
 		t.Fatalf("token create printed no token")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -16,7 +17,7 @@ import (
 func TokenStoreContract(t *testing.T, newStore func(t *testing.T) auth.TokenStore) {
 	ctx := context.Background()
 	at := time.Now().UTC().Truncate(time.Microsecond)
-	tok := auth.Token{ID: "0123456789ab", Name: "ci-bot", Role: auth.Consumer, CreatedBy: "root", CreatedAt: at}
+	tok := auth.Token{ID: "0123456789ab", Name: "ci-bot", Role: auth.Consumer, Consumers: []string{"orders-1", "orders-2"}, CreatedBy: "root", CreatedAt: at}
 	hash := sha256.Sum256([]byte("kds_0123456789ab_secret"))
 
 	t.Run("a token is found by id with its hash", func(t *testing.T) {
@@ -26,7 +27,8 @@ func TokenStoreContract(t *testing.T, newStore func(t *testing.T) auth.TokenStor
 			t.Fatal(err)
 		}
 		got, h, err := s.Find(ctx, tok.ID)
-		if err != nil || h != hash || got.Name != "ci-bot" || got.Role != auth.Consumer || got.CreatedBy != "root" || !got.CreatedAt.Equal(at) {
+		if err != nil || h != hash || got.Name != "ci-bot" || got.Role != auth.Consumer || !slices.Equal(got.Consumers, tok.Consumers) ||
+			got.CreatedBy != "root" || !got.CreatedAt.Equal(at) {
 			t.Fatalf("found %+v, hash match %v, %v", got, h == hash, err)
 		}
 		if _, _, err := s.Find(ctx, "ffffffffffff"); !errors.Is(err, auth.ErrTokenNotFound) {
@@ -65,7 +67,7 @@ func TokenStoreContract(t *testing.T, newStore func(t *testing.T) auth.TokenStor
 			t.Fatal(err)
 		}
 		list, err := s.List(ctx)
-		if err != nil || len(list) != 1 || list[0].LastUsed == nil || !list[0].LastUsed.Equal(at.Add(time.Minute)) {
+		if err != nil || len(list) != 1 || list[0].LastUsed == nil || !list[0].LastUsed.Equal(at.Add(time.Minute)) || !slices.Equal(list[0].Consumers, tok.Consumers) {
 			t.Fatalf("list %+v, %v", list, err)
 		}
 	})
