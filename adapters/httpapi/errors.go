@@ -62,6 +62,8 @@ func status(err error) int {
 		return http.StatusBadRequest
 	case errors.As(err, &tooLarge):
 		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, errBodyTimeout):
+		return http.StatusRequestTimeout
 	case errors.Is(err, auth.ErrUnauthenticated):
 		return http.StatusUnauthorized
 	case errors.As(err, &forbidden), errors.As(err, &notYours):

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/kds-io/kds/app"
@@ -20,6 +21,12 @@ const maxBodyBytes = 1 << 20
 
 // maxWait bounds how long a request may wait for an outcome.
 const maxWait = 5 * time.Minute
+
+// defaultBodyTimeout bounds how long a request's body may take to arrive.
+// It is not http.Server's ReadTimeout: that one also ends the request's
+// context once it passes, which would cut off event streams and long polls
+// that read no body but run for minutes.
+const defaultBodyTimeout = 10 * time.Second
 
 // Check is one dependency readiness depends on.
 type Check struct {
@@ -39,10 +46,22 @@ type Server struct {
 	authLimit    *authLimiter // failed authentications: auth_limit.go
 	// secureCookies marks the session cookies Secure over plain HTTP too.
 	secureCookies bool
+	bodyTimeout   time.Duration
 }
 
 // Option configures a Server.
 type Option func(*Server)
+
+// WithRequestBodyTimeout sets how long a request's body may take to
+// arrive before the request is answered 408 and its connection closed;
+// 10s by default.
+func WithRequestBodyTimeout(d time.Duration) Option {
+	return func(s *Server) {
+		if d > 0 {
+			s.bodyTimeout = d
+		}
+	}
+}
 
 // WithKafkaBrokers tells producers and consumers where Kafka is.
 func WithKafkaBrokers(brokers []string) Option {
@@ -52,7 +71,7 @@ func WithKafkaBrokers(brokers []string) Option {
 // NewServer serves a, waking waiting requests with events from events;
 // /readyz runs checks.
 func NewServer(a app.Application, events *Broadcaster, checks []Check, log *slog.Logger, opts ...Option) *Server {
-	s := &Server{app: a, events: events, checks: checks, log: log, mux: http.NewServeMux(),
+	s := &Server{app: a, events: events, checks: checks, log: log, mux: http.NewServeMux(), bodyTimeout: defaultBodyTimeout,
 		web: web{keepAlive: defaultKeepAlive, rateInterval: defaultRateInterval}}
 	for _, o := range opts {
 		o(s)
@@ -102,10 +121,39 @@ func (s *Server) routes() {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Body != nil && r.Body != http.NoBody {
+		rc := http.NewResponseController(w)
+		// Where the connection does not support deadlines (tests that call
+		// the handler directly) there is no slow client to cut off.
+		if err := rc.SetReadDeadline(time.Now().Add(s.bodyTimeout)); err == nil {
+			r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
+		}
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 	setSecurityHeaders(w.Header())
 	s.mux.ServeHTTP(w, r)
 }
+
+// deadlineBody lifts the body's read deadline once the body is read, so
+// that the server's watch for the client going away, which starts then,
+// does not end the request when a handler works past the deadline.
+type deadlineBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	read bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.read {
+		b.read = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}
+
+// errBodyTimeout answers a request whose body did not arrive in time.
+var errBodyTimeout = errors.New("the request body did not arrive in time")
 
 // decode reads a JSON body strictly: unknown fields and trailing data are
 // errors that say what was wrong.
@@ -116,6 +164,9 @@ func decode(r *http.Request, v any) error {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return err
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return errBodyTimeout
 		}
 		if errors.Is(err, io.EOF) {
 			return badRequest("the request body is empty; send a JSON object")

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -704,5 +705,64 @@ func TestDashboardPageAndSecurityHeaders(t *testing.T) {
 		if got := w.send(t, request{method: c.method, path: c.path}); got.status != c.want {
 			t.Errorf("%s %s: %d, want %d", c.method, c.path, got.status, c.want)
 		}
+	}
+}
+
+// TestSlowBodiesAreCutOff: a request whose body does not arrive within the
+// body timeout is answered 408 and its connection closed, so that slow
+// bodies cannot hold connections open; event streams and long polls,
+// which send no body, run as long as they need.
+func TestSlowBodiesAreCutOff(t *testing.T) {
+	t.Parallel()
+	const timeout = 200 * time.Millisecond
+	w := newWebAPI(t, httpapi.WithRequestBodyTimeout(timeout), httpapi.WithStreamKeepAlive(timeout/2))
+	host := strings.TrimPrefix(w.url, "http://")
+
+	var conns []net.Conn
+	for range 10 {
+		conn, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		// The headers promise 100 bytes; one comes.
+		if _, err := io.WriteString(conn, "POST /api/v1/session HTTP/1.1\r\nHost: "+host+"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"); err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, conn)
+	}
+	for i, conn := range conns {
+		if err := conn.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("slow body %d: no answer: %v", i, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), "request body") {
+			t.Fatalf("slow body %d: %d %s, want 408", i, resp.StatusCode, body)
+		}
+		if _, err := conn.Read(make([]byte, 1)); err != io.EOF {
+			t.Fatalf("slow body %d: the connection stays open (%v)", i, err)
+		}
+	}
+
+	// An event stream outlives many body timeouts.
+	ctx, leave := context.WithCancel(context.Background())
+	defer leave()
+	_, frames := w.openStream(t, ctx, map[string]string{"Authorization": "Bearer " + bootstrapToken})
+	for i := range 10 {
+		if f := nextFrame(t, frames, "frame "+strconv.Itoa(i)); i > 0 && f.comment != "keep-alive" {
+			t.Fatalf("frame %d: %+v, want a keep-alive", i, f)
+		}
+	}
+	// So does a long poll, and a body that arrives in time is read.
+	queued, err := w.admin.RequestTopic(context.Background(), httpapi.TopicRequest{Name: uniqueName("slow")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := w.admin.Command(context.Background(), queued.Command.ID, 5*timeout); err != nil || got.ID != queued.Command.ID {
+		t.Fatalf("a long poll of five body timeouts: %+v, %v", got, err)
 	}
 }
