@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -867,6 +868,95 @@ func TestWaitForCommand(t *testing.T) {
 			t.Fatalf("waiting for an unknown command: %v, want 404", err)
 		}
 	})
+}
+
+// countedReads is a read model that counts the reads of commands and
+// topics, the reads a waiting request repeats.
+type countedReads struct {
+	query.ReadModel
+	reads atomic.Int64
+}
+
+func (c *countedReads) Command(ctx context.Context, id string) (query.Command, error) {
+	c.reads.Add(1)
+	return c.ReadModel.Command(ctx, id)
+}
+
+func (c *countedReads) Topic(ctx context.Context, name string) (query.Topic, error) {
+	c.reads.Add(1)
+	return c.ReadModel.Topic(ctx, name)
+}
+
+// TestWaitingIsCheap: a request waiting for an outcome reads MySQL when it
+// starts and when an event about its topic arrives, not over and over
+// while nothing happens, so that many waiting requests cost the database
+// next to nothing.
+func TestWaitingIsCheap(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t)
+	reads := &countedReads{ReadModel: mysql.NewReadModel(a.db)}
+	a.app.Queries = query.NewQueries(reads)
+	w := a.serve(t)
+	ctx := context.Background()
+	queued, err := w.admin.RequestTopic(ctx, httpapi.TopicRequest{Name: "wait-cheap"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.approved(t, "wait-cheap-topic")
+
+	const waiters = 50
+	const wait = 1500 * time.Millisecond
+	start := reads.reads.Load()
+	var wg sync.WaitGroup
+	for i := range waiters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if i%2 == 0 {
+				_, err = w.admin.Command(ctx, queued.Command.ID, wait)
+			} else {
+				_, err = w.admin.WaitTopic(ctx, "wait-cheap-topic", topic.Approved, wait)
+			}
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	// Two reads at most each: the first answer and the wait's first look.
+	if n := reads.reads.Load() - start; n > 2*waiters {
+		t.Errorf("%d waits of %v with nothing happening read MySQL %d times, want at most %d", waiters, wait, n, 2*waiters)
+	}
+
+	// An event about another topic wakes nobody; one about the topic
+	// wakes its waiters, which read once more and see the outcome.
+	done := make(chan query.Topic, 1)
+	go func() {
+		got, err := w.admin.WaitTopic(ctx, "wait-cheap-topic", topic.Approved, 30*time.Second)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- got
+	}()
+	activated := make(chan error, 1)
+	time.AfterFunc(lateAction, func() {
+		w.events.Publish(topic.Event{Type: topic.TopicRequested, Topic: "elsewhere"})
+		err := a.app.Commands.TopicManager.Activate(ctx, "wait-cheap-topic", 1)
+		w.events.Publish(topic.Event{Type: topic.TopicActivated, Topic: "wait-cheap-topic", Status: topic.Active})
+		activated <- err
+	})
+	if err := <-activated; err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-done:
+		if got.Status != topic.Active {
+			t.Fatalf("woken with %+v, want active", got)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the waiting request was not woken by the event about its topic")
+	}
 }
 
 // TestWaitForTopic checks wait_while: the request returns once the topic
