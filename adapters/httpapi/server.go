@@ -3,6 +3,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"reflect"
 	"time"
 
 	"github.com/kds-io/kds/app"
@@ -155,19 +157,23 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 // errBodyTimeout answers a request whose body did not arrive in time.
 var errBodyTimeout = errors.New("the request body did not arrive in time")
 
-// decode reads a JSON body strictly: unknown fields and trailing data are
+// decode reads a JSON body strictly: unknown fields, keys given twice or
+// in another case than the field's (strict_json.go) and trailing data are
 // errors that say what was wrong.
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(r.Body)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return err
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return errBodyTimeout
+	case err != nil:
+		return badRequest("the request body was cut short: " + err.Error())
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return err
-		}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return errBodyTimeout
-		}
 		if errors.Is(err, io.EOF) {
 			return badRequest("the request body is empty; send a JSON object")
 		}
@@ -176,7 +182,7 @@ func decode(r *http.Request, v any) error {
 	if dec.More() {
 		return badRequest("malformed JSON body: more than one JSON value")
 	}
-	return nil
+	return strictKeys(body, reflect.TypeOf(v))
 }
 
 // waitParam reads the wait query parameter: how long to wait for an outcome.
