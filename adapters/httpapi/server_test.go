@@ -575,6 +575,8 @@ func TestErrorStatuses(t *testing.T) {
 		{name: "reserved topic name", method: "POST", path: "/api/v1/topics", body: `{"name":"kds.mine"}`, want: 400, says: "invalid topic name"},
 		{name: "empty topic name", method: "POST", path: "/api/v1/topics", body: `{}`, want: 400, says: "invalid topic name"},
 		{name: "too many partitions", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-wide","partitions":5000}`, want: 400, says: "at most 1000"},
+		{name: "too many configs", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-cfgs","configs":{` + manyConfigs(topic.MaxConfigs+1) + `}}`, want: 400, says: "at most 100 configs, got 101"},
+		{name: "config key too long", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-cfgk","configs":{"` + strings.Repeat("k", topic.MaxConfigKeyLength+1) + `":"1"}}`, want: 400, says: "config key of 129 bytes"},
 		{name: "bad config", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-cfg","configs":{"retention.ms":"soon"}}`, want: 400, says: "retention.ms"},
 		{name: "reason too long", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-why","reason":"` + strings.Repeat("r", command.MaxReasonLength+1) + `"}`, want: 400, says: "reason"},
 		{name: "unknown topic", method: "GET", path: "/api/v1/topics/errs-nope", want: 404, says: `"errs-nope" not found`},
@@ -628,6 +630,15 @@ func TestErrorStatuses(t *testing.T) {
 			t.Fatalf("client approving an approved topic: %#v", err)
 		}
 	})
+}
+
+// manyConfigs is n config members of a JSON object.
+func manyConfigs(n int) string {
+	members := make([]string, n)
+	for i := range members {
+		members[i] = fmt.Sprintf(`"made.up.%d":"1"`, i)
+	}
+	return strings.Join(members, ",")
 }
 
 // TestBatchIsAllOrNothing checks that a batch with a bad command queues

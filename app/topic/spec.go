@@ -27,6 +27,13 @@ type Limits struct {
 
 var configKeyPattern = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*$`)
 
+// The bounds of a spec's configs: Kafka has about forty topic configs, the
+// longest under 64 bytes.
+const (
+	MaxConfigs         = 100
+	MaxConfigKeyLength = 128
+)
+
 // Validate reports every problem with the spec at once, as an
 // *InvalidSpecError.
 func (s Spec) Validate(l Limits) error {
@@ -43,9 +50,14 @@ func (s Spec) Validate(l Limits) error {
 	case l.MaxReplicationFactor > 0 && s.ReplicationFactor > l.MaxReplicationFactor:
 		problems = append(problems, fmt.Errorf("replication factor must be at most %d, got %d", l.MaxReplicationFactor, s.ReplicationFactor))
 	}
-	for _, k := range slices.Sorted(maps.Keys(s.Configs)) {
-		if err := validateConfig(k, s.Configs[k]); err != nil {
-			problems = append(problems, err)
+	if len(s.Configs) > MaxConfigs {
+		// One problem, not one for each of thousands of keys.
+		problems = append(problems, fmt.Errorf("at most %d configs, got %d", MaxConfigs, len(s.Configs)))
+	} else {
+		for _, k := range slices.Sorted(maps.Keys(s.Configs)) {
+			if err := validateConfig(k, s.Configs[k]); err != nil {
+				problems = append(problems, err)
+			}
 		}
 	}
 	if len(problems) > 0 {
@@ -76,6 +88,9 @@ var integerConfigs = map[string]int64{
 }
 
 func validateConfig(k, v string) error {
+	if len(k) > MaxConfigKeyLength {
+		return fmt.Errorf("config key of %d bytes: at most %d", len(k), MaxConfigKeyLength)
+	}
 	if !configKeyPattern.MatchString(k) {
 		return fmt.Errorf("config key %q is not a Kafka topic config name", k)
 	}

@@ -2,6 +2,7 @@ package topic_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -186,6 +187,38 @@ func TestSpecChecksWellKnownConfigs(t *testing.T) {
 		if err := s.Validate(topic.Limits{}); err == nil {
 			t.Errorf("%s=%s accepted", k, v)
 		}
+	}
+}
+
+// TestSpecBoundsItsConfigs: at most MaxConfigs configs, each key at most
+// MaxConfigKeyLength bytes, so that a request cannot carry thousands of
+// made-up keys.
+func TestSpecBoundsItsConfigs(t *testing.T) {
+	t.Parallel()
+	many := map[string]string{}
+	for i := range topic.MaxConfigs + 1 {
+		many[fmt.Sprintf("made.up.%d", i)] = "1"
+	}
+	long := strings.Repeat("k", topic.MaxConfigKeyLength)
+	for _, c := range []struct {
+		configs map[string]string
+		says    string
+	}{
+		{many, "at most 100 configs, got 101"},
+		{map[string]string{long + "x": "1"}, "config key of 129 bytes: at most 128"},
+	} {
+		err := topic.Spec{Partitions: 1, ReplicationFactor: 1, Configs: c.configs}.Validate(topic.Limits{})
+		var invalid *topic.InvalidSpecError
+		if !errors.As(err, &invalid) || !strings.Contains(err.Error(), c.says) || strings.Count(err.Error(), "\n") > 0 {
+			t.Errorf("got %v, want one InvalidSpecError saying %q", err, c.says)
+		}
+	}
+	delete(many, "made.up.0")
+	if err := (topic.Spec{Partitions: 1, ReplicationFactor: 1, Configs: map[string]string{long: "1"}}).Validate(topic.Limits{}); err != nil {
+		t.Errorf("a %d-byte key: %v", len(long), err)
+	}
+	if err := (topic.Spec{Partitions: 1, ReplicationFactor: 1, Configs: many}).Validate(topic.Limits{}); err != nil {
+		t.Errorf("%d configs: %v", len(many), err)
 	}
 }
 

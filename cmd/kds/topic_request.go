@@ -67,6 +67,8 @@ func newTopicRequestCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
+// parseConfigs splits each key=value at its first '=': Kafka's config
+// names never hold one, and its values may (a=b=c is a set to b=c).
 func parseConfigs(pairs []string) (map[string]string, error) {
 	if len(pairs) == 0 {
 		return nil, nil
@@ -76,6 +78,9 @@ func parseConfigs(pairs []string) (map[string]string, error) {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok || k == "" {
 			return nil, &usageError{msg: fmt.Sprintf("--topic-config %q: want key=value", p)}
+		}
+		if _, twice := m[k]; twice {
+			return nil, &usageError{msg: fmt.Sprintf("--topic-config %s is given twice", k)}
 		}
 		m[k] = v
 	}
