@@ -11,6 +11,7 @@ import (
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/subscription"
+	"github.com/kds-io/kds/app/text"
 	"github.com/kds-io/kds/app/topic"
 )
 
@@ -139,6 +140,9 @@ func validInstance(inst subscription.Instance) error {
 		return &InvalidInstanceError{Reason: "host must have at most 255 characters"}
 	case len(inst.Attached) > 10000:
 		return &InvalidInstanceError{Reason: "at most 10000 attached topics"}
+	}
+	if r, at := text.FirstHidden(inst.Host, false); at > 0 {
+		return &InvalidInstanceError{Reason: fmt.Sprintf("host: character %+q at position %d is not allowed", r, at)}
 	}
 	for _, t := range inst.Attached {
 		if len(t) == 0 || len(t) > topic.MaxNameLength {

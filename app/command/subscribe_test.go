@@ -105,6 +105,24 @@ func TestConsumerTokensActOnlyForTheirConsumers(t *testing.T) {
 	}
 }
 
+// TestHeartbeatHostsAreText: a process's host is shown to people, so it
+// may hold no control or invisible formatting characters.
+func TestHeartbeatHostsAreText(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	subs := command.NewSubscriptions(f.topics, f.subs)
+	for _, host := range []string{"build\x1b]0;title\x07", "a\nb", "\u202ehost"} {
+		err := subs.Report(context.Background(), consumer, subscription.Instance{ID: "instance-1", ConsumerID: "c1", Host: host, PID: 1})
+		var invalid *command.InvalidInstanceError
+		if !errors.As(err, &invalid) || !strings.Contains(err.Error(), "host: character") {
+			t.Errorf("host %+q: %v, want an InvalidInstanceError about the host", host, err)
+		}
+	}
+	if err := subs.Report(context.Background(), consumer, subscription.Instance{ID: "instance-1", ConsumerID: "c1", Host: "build-7.example", PID: 1}); err != nil {
+		t.Errorf("a plain host: %v", err)
+	}
+}
+
 func TestDeletionWaitsForConsumersToDetach(t *testing.T) {
 	t.Parallel()
 	f := newFixture()

@@ -3,18 +3,18 @@ package main
 import (
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/kds-io/kds/app/text"
 )
 
 // Text from other people and processes (reasons, hosts, message content,
 // error messages from the API) is shown on a terminal only after every
-// character a terminal acts on or hides is turned into a visible Go
-// escape: C0 and C1 controls (ESC sequences, OSC window titles and
-// clipboard writes, BEL, carriage returns), DEL, bidirectional overrides
-// and other invisible formatting characters, line separators, and bytes
-// that are not UTF-8. -o json prints text exactly: JSON escapes controls
-// itself, and scripts need the real value.
+// character a terminal acts on or hides (text.Hidden: escape sequences,
+// window titles and clipboard writes, bells, carriage returns,
+// bidirectional overrides, zero-width characters) and every byte that is
+// not UTF-8 is turned into a visible Go escape. -o json prints text
+// exactly: JSON escapes controls itself, and scripts need the real value.
 
 // visible is s for one field of a line or table cell: newlines and tabs
 // are escaped too, so that a field cannot forge lines or columns.
@@ -35,7 +35,7 @@ func escapeHidden(s string, layout bool) string {
 		switch {
 		case r == utf8.RuneError && size == 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case !hidden(r, layout):
+		case !text.Hidden(r, layout):
 			b.WriteString(s[i : i+size])
 		case r == '\n':
 			b.WriteString(`\n`)
@@ -54,21 +54,6 @@ func escapeHidden(s string, layout bool) string {
 }
 
 func hasHidden(s string, layout bool) bool {
-	if !utf8.ValidString(s) {
-		return true
-	}
-	for _, r := range s {
-		if hidden(r, layout) {
-			return true
-		}
-	}
-	return false
-}
-
-// hidden reports whether a terminal would act on r or not show it.
-func hidden(r rune, layout bool) bool {
-	if layout && (r == '\n' || r == '\t') {
-		return false
-	}
-	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
+	_, at := text.FirstHidden(s, layout)
+	return at > 0 || !utf8.ValidString(s)
 }
