@@ -537,6 +537,7 @@ func TestErrorStatuses(t *testing.T) {
 	ctx := context.Background()
 	a.approved(t, "errs-approved")
 	a.pending(t, "errs.collide")
+	a.token(t, "errs-taken", auth.Viewer)
 	queued, err := a.admin.RequestTopic(ctx, httpapi.TopicRequest{Name: "errs-queued"})
 	if err != nil {
 		t.Fatal(err)
@@ -602,6 +603,9 @@ func TestErrorStatuses(t *testing.T) {
 		{name: "unknown action", method: "POST", path: "/api/v1/topics/x/explode", want: 400, says: `unknown action "explode"`},
 		{name: "unknown role", method: "POST", path: "/api/v1/tokens", body: `{"name":"t","role":"root"}`, want: 400, says: "unknown role"},
 		{name: "bad token name", method: "POST", path: "/api/v1/tokens", body: `{"name":"a b","role":"viewer"}`, want: 400, says: "invalid token name"},
+		{name: "a token named as kds's admin", method: "POST", path: "/api/v1/tokens", body: `{"name":"Admin","role":"viewer"}`, want: 400, says: "kds records its own actions as admin"},
+		{name: "a token named as the topic manager", method: "POST", path: "/api/v1/tokens", body: `{"name":"topic-manager","role":"admin"}`, want: 400, says: "kds records its own actions as topic-manager"},
+		{name: "a token named as a live one", method: "POST", path: "/api/v1/tokens", body: `{"name":"errs-taken","role":"viewer"}`, want: 409, says: `token "errs-taken": a live token has that name`},
 		{name: "revoke unknown token", method: "DELETE", path: "/api/v1/tokens/000000000000", want: 404, says: "not found"},
 		{name: "unknown route", method: "GET", path: "/api/v1/nothing", want: 404, says: "no API route"},
 		{name: "unknown version", method: "GET", path: "/api/v2/topics", want: 404, says: "no API route"},

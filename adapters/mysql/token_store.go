@@ -22,10 +22,21 @@ func NewTokenStore(db *sql.DB) *TokenStore { return &TokenStore{db: db} }
 
 // Add implements auth.TokenStore.
 func (s *TokenStore) Add(ctx context.Context, t auth.Token, hash [sha256.Size]byte) error {
-	_, err := s.db.ExecContext(ctx, "INSERT INTO tokens (id, name, role, consumers, hash, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		t.ID, t.Name, t.Role, strings.Join(t.Consumers, ","), hash[:], t.CreatedBy, t.CreatedAt)
+	// One statement checks and inserts, its read of tokens locking what it
+	// reads: of several inserts of one name at once, one is stored
+	// (TestConcurrentTokensOfOneName).
+	res, err := s.db.ExecContext(ctx, "INSERT INTO tokens (id, name, role, consumers, hash, created_by, created_at) "+
+		"SELECT ?, ?, ?, ?, ?, ?, ? FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM tokens WHERE LOWER(name) = LOWER(?) AND revoked_at IS NULL)",
+		t.ID, t.Name, t.Role, strings.Join(t.Consumers, ","), hash[:], t.CreatedBy, t.CreatedAt, t.Name)
 	if err != nil {
 		return fmt.Errorf("add token: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("add token: %w", err)
+	}
+	if n == 0 {
+		return auth.ErrTokenNameTaken
 	}
 	return nil
 }

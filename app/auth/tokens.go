@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kds-io/kds/app/subscription"
@@ -15,8 +16,15 @@ import (
 // ErrTokenNotFound is returned by a TokenStore for an unknown token id.
 var ErrTokenNotFound = errors.New("token not found")
 
+// ErrTokenNameTaken is returned for a new token named as a live one is,
+// whatever the case: a token's name is the actor its holder's actions are
+// recorded as.
+var ErrTokenNameTaken = errors.New("a live token has that name; revoke it first or choose another")
+
 // TokenStore keeps tokens by id with the hash of their secret.
 type TokenStore interface {
+	// Add stores a new token, or returns ErrTokenNameTaken when a token
+	// that is not revoked has its name, whatever the case.
 	Add(ctx context.Context, t Token, hash [sha256.Size]byte) error
 	// Find returns the token and its hash, or ErrTokenNotFound.
 	Find(ctx context.Context, id string) (Token, [sha256.Size]byte, error)
@@ -34,8 +42,13 @@ type Tokens struct {
 	hasBoot   bool
 }
 
-// BootstrapAdminName is the actor recorded for the bootstrap admin token.
-const BootstrapAdminName = "admin"
+// The actors kds records for what is not done with a stored token: the
+// bootstrap admin token's holder, and the topic manager. No token may be
+// named as they are.
+const (
+	BootstrapAdminName = "admin"
+	TopicManagerName   = "topic-manager"
+)
 
 // NewTokens authenticates against store; bootstrapAdminToken, when not
 // empty, is accepted as an admin token without being stored, so the first
@@ -122,7 +135,7 @@ func (t *Tokens) Create(ctx context.Context, by Principal, name string, role Rol
 	}
 	tok := Token{ID: secret.ID, Name: name, Role: role, Consumers: consumers, CreatedBy: by.Name, CreatedAt: time.Now().UTC()}
 	if err := t.store.Add(ctx, tok, secret.Hash); err != nil {
-		return "", Token{}, fmt.Errorf("store token: %w", err)
+		return "", Token{}, fmt.Errorf("store token %q: %w", name, err)
 	}
 	return raw, tok, nil
 }
@@ -197,6 +210,11 @@ func tokenConsumers(name string, role Role, consumers []string) ([]string, error
 func validateTokenName(name string) error {
 	if name == "" || len(name) > 64 {
 		return &InvalidTokenNameError{Name: name, Reason: "use 1 to 64 characters"}
+	}
+	for _, reserved := range []string{BootstrapAdminName, TopicManagerName} {
+		if strings.EqualFold(name, reserved) {
+			return &InvalidTokenNameError{Name: name, Reason: "kds records its own actions as " + reserved}
+		}
 	}
 	for _, r := range name {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' || r == '@') {

@@ -73,10 +73,34 @@ func TestBootstrapAdminToken(t *testing.T) {
 func TestTokenNames(t *testing.T) {
 	t.Parallel()
 	tokens := auth.NewTokens(authtest.NewTokens(), "")
-	for _, name := range []string{"", "a b", strings.Repeat("n", 65), "<script>"} {
+	for _, name := range []string{"", "a b", strings.Repeat("n", 65), "<script>", "admin", "Admin", "topic-manager", "TOPIC-MANAGER"} {
 		if _, _, err := tokens.Create(context.Background(), root, name, auth.Viewer); err == nil {
 			t.Errorf("token name %q accepted", name)
 		}
+	}
+}
+
+// TestTokenNamesAreUniqueAmongLiveTokens: the name of a token is the
+// actor its holder's actions are recorded as, so no two live tokens share
+// one, whatever its case; a revoked token's name may be used again.
+func TestTokenNamesAreUniqueAmongLiveTokens(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tokens := auth.NewTokens(authtest.NewTokens(), "")
+	_, first, err := tokens.Create(ctx, root, "ci-bot", auth.Viewer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"ci-bot", "CI-Bot"} {
+		if _, _, err := tokens.Create(ctx, root, name, auth.Admin); !errors.Is(err, auth.ErrTokenNameTaken) || !strings.Contains(err.Error(), `"`+name+`"`) {
+			t.Errorf("a second live token named %q: %v, want ErrTokenNameTaken naming it", name, err)
+		}
+	}
+	if err := tokens.Revoke(ctx, root, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := tokens.Create(ctx, root, "ci-bot", auth.Viewer); err != nil {
+		t.Errorf("the name of a revoked token: %v", err)
 	}
 }
 

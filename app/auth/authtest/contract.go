@@ -36,6 +36,29 @@ func TokenStoreContract(t *testing.T, newStore func(t *testing.T) auth.TokenStor
 		}
 	})
 
+	t.Run("a name is taken while a token that has it is live", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		if err := s.Add(ctx, tok, hash); err != nil {
+			t.Fatal(err)
+		}
+		again := tok
+		again.ID, again.Name = "123456789abc", "CI-Bot"
+		if err := s.Add(ctx, again, hash); !errors.Is(err, auth.ErrTokenNameTaken) {
+			t.Fatalf("a second live token named %q: %v, want ErrTokenNameTaken", again.Name, err)
+		}
+		if err := s.Revoke(ctx, tok.ID, at); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Add(ctx, again, hash); err != nil {
+			t.Fatalf("the name of a revoked token: %v", err)
+		}
+		list, err := s.List(ctx)
+		if err != nil || len(list) != 2 {
+			t.Fatalf("list %+v, %v; want both tokens", list, err)
+		}
+	})
+
 	t.Run("revoking keeps the first time and refuses unknown ids", func(t *testing.T) {
 		t.Parallel()
 		s := newStore(t)

@@ -30,6 +30,11 @@ func NewTokens() *Tokens {
 func (m *Tokens) Add(_ context.Context, t auth.Token, h [sha256.Size]byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	for _, live := range m.tokens {
+		if live.RevokedAt == nil && strings.EqualFold(live.Name, t.Name) {
+			return auth.ErrTokenNameTaken
+		}
+	}
 	m.tokens[t.ID], m.hashes[t.ID] = t, h
 	return nil
 }
