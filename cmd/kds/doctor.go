@@ -282,9 +282,9 @@ func (d *doctor) checkAPI(ctx context.Context) {
 				bad = append(bad, name+": "+rd.Checks[name])
 			}
 		}
-		d.add("api", checkFailed, fmt.Sprintf("%s is not ready: %s", d.g.apiURL, strings.Join(bad, "; ")))
+		d.add("api", checkFailed, fmt.Sprintf("%s is not ready: %s", client.URL(), strings.Join(bad, "; ")))
 	default:
-		d.add("api", checkOK, d.g.apiURL+" is ready")
+		d.add("api", checkOK, client.URL()+" is ready")
 	}
 	if d.g.token == "" {
 		d.add("token", checkSkipped, "KDS_TOKEN is not set")
