@@ -38,7 +38,8 @@ func newLimitedAPI(t *testing.T, limit httpapi.AuthLimit) *limitedAPI {
 	a.tokens = auth.NewTokens(authtest.NewTokens(), bootstrapForLimits)
 	log := slog.New(slog.NewTextHandler(&lockedWriter{mu: &a.mu, w: &a.log}, nil))
 	application := app.Application{Tokens: a.tokens, Sessions: auth.NewSessions(authtest.NewSessions(), a.tokens)}
-	s := httpapi.NewServer(application, httpapi.NewBroadcaster(), nil, log, httpapi.WithAuthLimit(limit))
+	// httptest.NewRequest's requests are for example.com.
+	s := httpapi.NewServer(application, httpapi.NewBroadcaster(), nil, log, httpapi.WithAuthLimit(limit), httpapi.WithAllowedHosts([]string{"example.com"}))
 	httpapi.SetAuthClock(s, func() time.Time {
 		a.mu.Lock()
 		defer a.mu.Unlock()

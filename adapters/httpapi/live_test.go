@@ -450,7 +450,7 @@ func TestMessageRates(t *testing.T) {
 		t.Errorf("a quiet reading lists %+v, want an empty list", ev.Topics)
 	}
 
-	scrape := string(c.send(t, request{method: "GET", path: "/metrics"}).body)
+	scrape := c.scrape(t)
 	for series, want := range map[string]float64{
 		`kds_messages_produced_total{topic="` + busy + `"}`: 3000,
 		`kds_messages_produced_total{topic="` + idle + `"}`: 2,
@@ -467,7 +467,7 @@ func TestMessageRates(t *testing.T) {
 	c.produce(t, idle, "three")
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		scrape = string(c.send(t, request{method: "GET", path: "/metrics"}).body)
+		scrape = c.scrape(t)
 		got, _ := metricValue(scrape, `kds_messages_produced_total{topic="`+idle+`"}`)
 		if got == 3 {
 			break
@@ -495,7 +495,7 @@ func TestConsumerHeartbeatsCountConsumedMessages(t *testing.T) {
 		return c.admin.ReportInstance(ctx, "reader", instance, httpapi.InstanceReport{Host: "h", PID: 1, Attached: []string{name}, Consumed: consumed})
 	}
 	consumed := func() float64 {
-		v, _ := metricValue(string(c.send(t, request{method: "GET", path: "/metrics"}).body), `kds_messages_consumed_total{topic="`+name+`"}`)
+		v, _ := metricValue(c.scrape(t), `kds_messages_consumed_total{topic="`+name+`"}`)
 		return v
 	}
 	const one, two = "instance-one", "instance-two"
@@ -564,7 +564,7 @@ func TestHeartbeatCountsAreBoundedAndMonotonic(t *testing.T) {
 		return c.admin.ReportInstance(ctx, "reader", "instance-big", httpapi.InstanceReport{Host: "h", PID: 1, Attached: []string{name}, Consumed: map[string]int64{name: n}})
 	}
 	consumed := func() float64 {
-		v, _ := metricValue(string(c.send(t, request{method: "GET", path: "/metrics"}).body), `kds_messages_consumed_total{topic="`+name+`"}`)
+		v, _ := metricValue(c.scrape(t), `kds_messages_consumed_total{topic="`+name+`"}`)
 		return v
 	}
 	if err := report(math.MaxInt64); apiStatus(err) != http.StatusBadRequest {
@@ -620,7 +620,7 @@ func TestHeartbeatsCountOnlyActiveTopics(t *testing.T) {
 		}
 	}
 	report(counts)
-	if scrape := string(w.send(t, request{method: "GET", path: "/metrics"}).body); strings.Contains(scrape, "kds_messages_consumed_total{") {
+	if scrape := w.scrape(t); strings.Contains(scrape, "kds_messages_consumed_total{") {
 		t.Fatalf("counts for topics that are not active made series:\n%s", scrape)
 	}
 
@@ -628,7 +628,7 @@ func TestHeartbeatsCountOnlyActiveTopics(t *testing.T) {
 	w.events.Publish(topic.Event{Type: topic.TopicActivated, Topic: later, Status: topic.Active, At: time.Now()})
 	counts[later] = 9
 	report(counts)
-	scrape := string(w.send(t, request{method: "GET", path: "/metrics"}).body)
+	scrape := w.scrape(t)
 	if got, _ := metricValue(scrape, `kds_messages_consumed_total{topic="`+later+`"}`); got != 9 {
 		t.Errorf("kds_messages_consumed_total of %s = %v once active, want all 9 it reported", later, got)
 	}

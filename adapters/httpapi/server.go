@@ -49,6 +49,12 @@ type Server struct {
 	// secureCookies marks the session cookies Secure over plain HTTP too.
 	secureCookies bool
 	bodyTimeout   time.Duration
+	// allowedHosts are the names the API answers to besides IP addresses
+	// and localhost (hosts.go).
+	allowedHosts []string
+	// metricsToken, when set, is a bearer token that may read /metrics
+	// and nothing else (metrics.go).
+	metricsToken string
 }
 
 // Option configures a Server.
@@ -114,7 +120,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("DELETE /api/v1/session", s.signOut)
 	s.mux.HandleFunc("GET /api/v1/events", s.authenticatedStream(s.streamEvents))
 	s.mux.HandleFunc("GET /api/v1/topics/{name}/messages", s.authenticatedStream(s.streamMessages))
-	s.mux.Handle("GET /metrics", s.metricsHandler())
+	s.mux.HandleFunc("GET /metrics", s.metrics)
 	s.mux.Handle("/", s.web.dashboard)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, ErrorBody{Error: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
@@ -123,6 +129,11 @@ func (s *Server) routes() {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	setSecurityHeaders(w.Header())
+	if !s.hostAllowed(r) {
+		s.refuseHost(w, r)
+		return
+	}
 	if r.Body != nil && r.Body != http.NoBody {
 		rc := http.NewResponseController(w)
 		// Where the connection does not support deadlines (tests that call
@@ -132,7 +143,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
-	setSecurityHeaders(w.Header())
 	s.mux.ServeHTTP(w, r)
 }
 

@@ -279,6 +279,7 @@ func routes(t *testing.T, a *contentAPI) []route {
 		{name: "show consumer", method: http.MethodGet, path: fixed("/api/v1/consumers/reader"), success: http.StatusOK, allowed: everyone},
 		{name: "event stream", method: http.MethodGet, path: fixed("/api/v1/events"), success: http.StatusOK, allowed: everyone},
 		{name: "live messages", method: http.MethodGet, path: fixed("/api/v1/topics/" + active + "/messages"), success: http.StatusOK, allowed: everyone},
+		{name: "metrics", method: http.MethodGet, path: fixed("/metrics"), success: http.StatusOK, allowed: everyone},
 		{name: "request topic", method: http.MethodPost, path: fixed("/api/v1/topics"),
 			body: func() any { return httpapi.TopicRequest{Name: uniqueName("routes-req")} }, success: http.StatusAccepted, allowed: requesters},
 		{name: "batch request", method: http.MethodPost, path: fixed("/api/v1/commands"),

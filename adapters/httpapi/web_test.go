@@ -93,6 +93,10 @@ func (w *webAPI) send(t *testing.T, r request) answer {
 	for k, v := range r.header {
 		req.Header.Set(k, v)
 	}
+	// The client sends req.Host, not a Host header.
+	if h := r.header["Host"]; h != "" {
+		req.Host = h
+	}
 	for _, c := range r.cookies {
 		req.AddCookie(c)
 	}
@@ -519,16 +523,23 @@ func TestEventStream(t *testing.T) {
 	}
 }
 
+// scrape reads /metrics as a Prometheus with the bootstrap admin token.
+func (w *webAPI) scrape(t *testing.T) string {
+	t.Helper()
+	got := w.send(t, request{method: "GET", path: "/metrics", header: map[string]string{"Authorization": "Bearer " + bootstrapToken}})
+	if got.status != http.StatusOK || !strings.HasPrefix(got.header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("/metrics: %d %q %s", got.status, got.header.Get("Content-Type"), got.body)
+	}
+	return string(got.body)
+}
+
 // gauge reads a metric without labels from /metrics.
 func gauge(t *testing.T, w *webAPI, name string) float64 {
 	t.Helper()
-	got := w.send(t, request{method: "GET", path: "/metrics"})
-	if got.status != http.StatusOK {
-		t.Fatalf("/metrics: %d %s", got.status, got.body)
-	}
-	v, ok := metricValue(string(got.body), name)
+	scrape := w.scrape(t)
+	v, ok := metricValue(scrape, name)
 	if !ok {
-		t.Fatalf("/metrics has no %s:\n%s", name, got.body)
+		t.Fatalf("/metrics has no %s:\n%s", name, scrape)
 	}
 	return v
 }
@@ -562,9 +573,9 @@ func metricValue(scrape, series string) (float64, bool) {
 	return 0, false
 }
 
-// TestMetricsCountCommands checks /metrics: served without a token, it
-// counts the commands issued through the API by type and outcome, and
-// serves what else is registered with the registry it is given.
+// TestMetricsCountCommands checks /metrics: it counts the commands issued
+// through the API by type and outcome, and serves what else is registered
+// with the registry it is given.
 func TestMetricsCountCommands(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
@@ -574,14 +585,7 @@ func TestMetricsCountCommands(t *testing.T) {
 	w := newWebAPI(t, httpapi.WithMetrics(reg))
 	viewer := w.token(t, "vic", auth.Viewer).Secret
 
-	scrape := func() string {
-		t.Helper()
-		got := w.send(t, request{method: "GET", path: "/metrics"})
-		if got.status != http.StatusOK || !strings.HasPrefix(got.header.Get("Content-Type"), "text/plain") {
-			t.Fatalf("/metrics: %d %q %s", got.status, got.header.Get("Content-Type"), got.body)
-		}
-		return string(got.body)
-	}
+	scrape := func() string { return w.scrape(t) }
 	count := func(s, series string) float64 {
 		v, _ := metricValue(s, series)
 		return v
@@ -614,6 +618,81 @@ func TestMetricsCountCommands(t *testing.T) {
 	}
 	if strings.Contains(after, "LaunchRocket") {
 		t.Error("a type a client made up became a label value")
+	}
+}
+
+// TestMetricsNeedAToken: /metrics names topics and counts what flows
+// through them, so it is served to callers who may read topics (a token or
+// a session of any role) and to the metrics token, which opens nothing
+// else.
+func TestMetricsNeedAToken(t *testing.T) {
+	t.Parallel()
+	const scraper = "prometheus-scrape-token-0123456789"
+	w := newWebAPI(t, httpapi.WithMetricsToken(scraper))
+	viewer := w.token(t, "vic", auth.Viewer).Secret
+	session, _ := w.signIn(t, viewer)
+	for _, c := range []struct {
+		name    string
+		header  map[string]string
+		cookies []*http.Cookie
+		want    int
+	}{
+		{name: "no token", want: http.StatusUnauthorized},
+		{name: "a wrong token", header: map[string]string{"Authorization": "Bearer " + scraper + "x"}, want: http.StatusUnauthorized},
+		{name: "a viewer", header: map[string]string{"Authorization": "Bearer " + viewer}, want: http.StatusOK},
+		{name: "a session", cookies: []*http.Cookie{session}, want: http.StatusOK},
+		{name: "the metrics token", header: map[string]string{"Authorization": "Bearer " + scraper}, want: http.StatusOK},
+		{name: "the metrics token as a cookie", cookies: []*http.Cookie{{Name: "kds_session", Value: scraper}}, want: http.StatusUnauthorized},
+	} {
+		got := w.send(t, request{method: "GET", path: "/metrics", header: c.header, cookies: c.cookies})
+		if got.status != c.want {
+			t.Errorf("/metrics with %s: %d, want %d", c.name, got.status, c.want)
+		}
+		if c.want == http.StatusOK && !strings.Contains(string(got.body), "kds_dashboard_event_streams") {
+			t.Errorf("/metrics with %s: %s", c.name, got.body)
+		}
+	}
+	if got := w.do(t, "GET", "/api/v1/whoami", scraper, nil); got.status != http.StatusUnauthorized {
+		t.Errorf("the metrics token on the API: %d, want 401", got.status)
+	}
+}
+
+// TestUnknownHostsAreRefused: the API answers to IP addresses, localhost
+// and the names it is given, and to no other Host, so that a page whose
+// DNS name is pointed at the API (DNS rebinding) cannot read it.
+func TestUnknownHostsAreRefused(t *testing.T) {
+	t.Parallel()
+	strict := newWebAPI(t)
+	named := newWebAPI(t, httpapi.WithAllowedHosts([]string{"kds.example.", "admin.internal"}))
+	open := newWebAPI(t, httpapi.WithAllowedHosts([]string{"*"}))
+	auth := map[string]string{"Authorization": "Bearer " + bootstrapToken}
+	for _, c := range []struct {
+		server *webAPI
+		host   string
+		want   bool
+	}{
+		{strict, "127.0.0.1:8080", true},
+		{strict, "[::1]:8080", true},
+		{strict, "localhost:8080", true},
+		{strict, "LOCALHOST.", true},
+		{strict, "10.1.2.3", true},
+		{strict, "rebound.attacker.example:8080", false},
+		{strict, "kds.example", false},
+		{named, "kds.example:8080", true},
+		{named, "KDS.Example", true},
+		{named, "admin.internal", true},
+		{named, "admin.internal.attacker.example", false},
+		{open, "anything.example", true},
+	} {
+		for _, path := range []string{"/metrics", "/api/v1/whoami", "/", "/healthz"} {
+			got := c.server.send(t, request{method: "GET", path: path, header: map[string]string{"Authorization": auth["Authorization"], "Host": c.host}})
+			if c.want && got.status != http.StatusOK {
+				t.Errorf("GET %s for Host %q: %d, want 200", path, c.host, got.status)
+			}
+			if !c.want && (got.status != http.StatusMisdirectedRequest || !strings.Contains(got.errorBody(t).Error, "server.allowed_hosts")) {
+				t.Errorf("GET %s for Host %q: %d %s, want 421", path, c.host, got.status, got.body)
+			}
+		}
 	}
 }
 

@@ -30,9 +30,13 @@ mysql:
 auth:
   max_failures: 3
   lockout: 5m
+server:
+  secure_cookies: true
 `)
 		t.Setenv("KDS_KAFKA_SASL_PASSWORD", password)
 		t.Setenv("KDS_AUTH_FAILURE_WINDOW", "30s")
+		t.Setenv("KDS_AUTH_METRICS_TOKEN", "Scrape-Never-Sh0wn")
+		t.Setenv("KDS_SERVER_ALLOWED_HOSTS", "kds.example, admin.internal")
 		c, err := loadConfig(path)
 		if err != nil {
 			t.Fatal(err)
@@ -47,13 +51,16 @@ auth:
 		if c.mysql().TLS != "preferred" {
 			t.Fatalf("mysql.tls %q", c.mysql().TLS)
 		}
+		if !c.Server.SecureCookies || c.Auth.MetricsToken != "Scrape-Never-Sh0wn" || strings.Join(c.Server.AllowedHosts, " ") != "kds.example admin.internal" {
+			t.Fatalf("server %+v, metrics token set %v", c.Server, c.Auth.MetricsToken != "")
+		}
 		// A configuration printed or logged by mistake shows no secret.
 		c.MySQL.Password, c.Auth.BootstrapAdminToken = "Mysql-Never-Sh0wn", "Token-Never-Sh0wn"
 		var logged bytes.Buffer
 		slog.New(slog.NewTextHandler(&logged, nil)).Info("config", "cfg", c, "kafka", c.kafka(), "mysql", c.mysql())
 		for _, text := range []string{fmt.Sprintf("%v %+v %#v", c, c, c), fmt.Sprintf("%v %+v %#v", c.kafka(), c.kafka(), c.kafka()),
 			fmt.Sprintf("%v %+v %#v", c.mysql(), c.mysql(), c.mysql()), logged.String()} {
-			for _, secret := range []string{password, "Mysql-Never-Sh0wn", "Token-Never-Sh0wn"} {
+			for _, secret := range []string{password, "Mysql-Never-Sh0wn", "Token-Never-Sh0wn", "Scrape-Never-Sh0wn"} {
 				if strings.Contains(text, secret) {
 					t.Errorf("printed configuration shows %q: %s", secret, text)
 				}
@@ -77,6 +84,8 @@ auth:
 		{name: "unknown MySQL TLS mode", yaml: "mysql:\n  tls: always\n", says: []string{"mysql.tls", "always"}},
 		{name: "negative failure limit", yaml: "auth:\n  max_failures: -1\n", says: []string{"auth.max_failures"}},
 		{name: "failure limit without lockout", yaml: "auth:\n  lockout: 0s\n", says: []string{"auth.lockout"}},
+		{name: "an allowed host with a port", yaml: "server:\n  allowed_hosts: [\"kds.example:8080\"]\n", says: []string{"server.allowed_hosts", `"kds.example:8080"`}},
+		{name: "an allowed host as a URL", yaml: "server:\n  allowed_hosts: [\"https://kds.example\"]\n", says: []string{"server.allowed_hosts", `"https://kds.example"`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
