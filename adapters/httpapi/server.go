@@ -14,6 +14,7 @@ import (
 	"os"
 	"reflect"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kds-io/kds/app"
 )
@@ -181,6 +182,11 @@ func decode(r *http.Request, v any) error {
 	case err != nil:
 		return badRequest("the request body was cut short: " + err.Error())
 	}
+	// encoding/json would turn bytes that are not UTF-8 into U+FFFD, so
+	// that a reason or name would be kept as other than what was sent.
+	if at := invalidUTF8(body); at >= 0 {
+		return badRequest(fmt.Sprintf("the request body is not UTF-8 (byte %#x at offset %d); JSON is UTF-8", body[at], at))
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -193,6 +199,19 @@ func decode(r *http.Request, v any) error {
 		return badRequest("malformed JSON body: more than one JSON value")
 	}
 	return strictKeys(body, reflect.TypeOf(v))
+}
+
+// invalidUTF8 is the offset of the first byte of b that is not UTF-8, or
+// -1.
+func invalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
 }
 
 // waitParam reads the wait query parameter: how long to wait for an outcome.

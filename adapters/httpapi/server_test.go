@@ -581,6 +581,7 @@ func TestErrorStatuses(t *testing.T) {
 		{name: "config key too long", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-cfgk","configs":{"` + strings.Repeat("k", topic.MaxConfigKeyLength+1) + `":"1"}}`, want: 400, says: "config key of 129 bytes"},
 		{name: "bad config", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-cfg","configs":{"retention.ms":"soon"}}`, want: 400, says: "retention.ms"},
 		{name: "a reason with a bidirectional override", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-rtl","reason":"ok \u202egnp.exe"}`, want: 400, says: `reason: character '\u202e' at position 4 is not allowed`},
+		{name: "a reason that is not UTF-8", method: "POST", path: "/api/v1/topics", body: "{\"name\":\"errs-utf8\",\"reason\":\"bad \xff byte\"}", want: 400, says: "the request body is not UTF-8 (byte 0xff at offset 34)"},
 		{name: "a reason with a NUL", method: "POST", path: "/api/v1/topics/errs-approved/deactivate", body: `{"reason":"a\u0000b"}`, want: 400, says: `reason: character '\x00' at position 2`},
 		{name: "a reason with an escape sequence", method: "POST", path: "/api/v1/commands", body: `{"commands":[{"type":"RequestTopic","topic":"errs-esc","reason":"\u001b[2J"}]}`, want: 400, says: `reason: character '\x1b' at position 1`},
 		{name: "reason too long", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-why","reason":"` + strings.Repeat("r", command.MaxReasonLength+1) + `"}`, want: 400, says: "reason"},
