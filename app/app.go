@@ -14,6 +14,7 @@ type Application struct {
 	Commands Commands
 	Queries  query.Queries
 	Tokens   *auth.Tokens
+	Sessions *auth.Sessions
 }
 
 // Commands are the use cases that change state.

@@ -7,127 +7,134 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/kds-io/kds/app/auth"
 )
 
-// AuthLimit bounds failed authentications: MaxFailures wrong, unknown or
-// revoked tokens within Window, from one remote address or for one token
-// id, and further attempts from that address or with that token id are
-// answered 429 for Lockout, whatever token they carry. Successful
-// authentications neither count nor are limited otherwise. Behind a
-// reverse proxy every client has the proxy's address.
+// AuthLimit bounds failed authentications by remote address: after
+// MaxFailures wrong, unknown or revoked tokens within Window, the address
+// is locked out for Lockout, and for twice as long each time it goes on
+// failing (at most 32 times Lockout). While locked out, a request from it
+// gets 429 unless it carries a token kds made or a dashboard session:
+// their secrets are 256 random bits that no number of attempts guesses,
+// so letting them through slows no guessing, while the bootstrap admin
+// token, which a person may have chosen, is refused with the rest. Neither
+// a session cookie that is no longer valid nor a token id counts as a
+// failure: a token id is no secret, and counting against it would let
+// anyone lock a token's holder out. Successful authentications neither
+// count nor are limited. Behind a reverse proxy every client has the
+// proxy's address.
 type AuthLimit struct {
 	MaxFailures int
 	Window      time.Duration
 	Lockout     time.Duration
 }
 
+// maxDoublings bounds the backoff: a lockout lasts at most 2^5 = 32
+// times auth.lockout.
+const maxDoublings = 5
+
 // WithAuthLimit limits failed authentications; without it they are not.
 func WithAuthLimit(l AuthLimit) Option {
 	return func(s *Server) {
 		if l.MaxFailures > 0 && l.Window > 0 && l.Lockout > 0 {
-			s.authLimit = &authLimiter{limit: l, now: time.Now, keys: map[string]*authFailures{}}
+			s.authLimit = &authLimiter{limit: l, now: time.Now, addrs: map[string]*authFailures{}}
 		}
 	}
 }
 
-// maxTrackedKeys bounds the limiter's memory when failures come from very
-// many addresses; past it, new addresses are not tracked until old entries
-// expire, while those already locked out stay so.
-const maxTrackedKeys = 100_000
+// maxTrackedAddrs bounds the limiter's memory when failures come from
+// very many addresses; past it, new addresses are not tracked until old
+// entries expire, while those already locked out stay so.
+const maxTrackedAddrs = 100_000
 
-// authLimiter counts failed authentications per key: "remote " + address
-// or "token_id " + the id of a well-formed token. Nil limits nothing.
+// authLimiter counts failed authentications per remote address. Nil
+// limits nothing.
 type authLimiter struct {
 	limit AuthLimit
 	now   func() time.Time
 
-	mu   sync.Mutex
-	keys map[string]*authFailures
+	mu    sync.Mutex
+	addrs map[string]*authFailures
 }
 
 type authFailures struct {
 	// recent are the failures within the window, oldest first.
 	recent      []time.Time
 	lockedUntil time.Time
+	// lockouts counts the lockouts in a row, and lastLockout is how long
+	// the latest lasted: an address quiet that long after it starts over.
+	lockouts    int
+	lastLockout time.Duration
 }
 
-// errLockedOut is the answer to a locked-out address or token id; it says
-// which of the two without repeating anything the caller sent.
+// errLockedOut is the answer to a locked-out address; it repeats nothing
+// the caller sent.
 type errLockedOut struct {
-	key        string
 	retryAfter time.Duration
 }
 
 func (e *errLockedOut) Error() string {
-	what := "with this token"
-	if strings.HasPrefix(e.key, "remote ") {
-		what = "from this address"
-	}
-	return fmt.Sprintf("too many failed authentications %s; try again in %s", what, e.retryAfter.Round(time.Second))
+	return fmt.Sprintf("too many failed authentications from this address; try again in %s", e.retryAfter.Round(time.Second))
 }
 
-// authKeys are what a request's failures count against.
-func authKeys(r *http.Request, raw string) []string {
+// remoteAddr is the address a request's failures count against.
+func remoteAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		host = r.RemoteAddr
+		return r.RemoteAddr
 	}
-	keys := []string{"remote " + host}
-	if s, err := auth.ParseSecret(raw); err == nil {
-		keys = append(keys, "token_id "+s.ID)
-	}
-	return keys
+	return host
 }
 
-// lockedOut returns the lockout of the first of keys that is locked out.
-func (l *authLimiter) lockedOut(keys []string) *errLockedOut {
+// lockedOut returns the address's lockout, or nil.
+func (l *authLimiter) lockedOut(addr string) *errLockedOut {
 	if l == nil {
 		return nil
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	for _, k := range keys {
-		if f, ok := l.keys[k]; ok && now.Before(f.lockedUntil) {
-			return &errLockedOut{key: k, retryAfter: f.lockedUntil.Sub(now)}
-		}
+	if f, ok := l.addrs[addr]; ok && now.Before(f.lockedUntil) {
+		return &errLockedOut{retryAfter: f.lockedUntil.Sub(now)}
 	}
 	return nil
 }
 
-// fail counts a failure against each key and returns those it locked out.
-func (l *authLimiter) fail(keys []string) (locked []string) {
+// fail counts a failure from addr; it returns how long the address is
+// now locked out, or 0.
+func (l *authLimiter) fail(addr string) time.Duration {
 	if l == nil {
-		return nil
+		return 0
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	for _, k := range keys {
-		f, ok := l.keys[k]
-		if !ok {
-			if len(l.keys) >= maxTrackedKeys {
-				l.sweep(now)
-			}
-			if len(l.keys) >= maxTrackedKeys {
-				continue
-			}
-			f = &authFailures{}
-			l.keys[k] = f
+	f, ok := l.addrs[addr]
+	if !ok {
+		if len(l.addrs) >= maxTrackedAddrs {
+			l.sweep(now)
 		}
-		f.recent = append(f.recent[:0], recentOnly(f.recent, now.Add(-l.limit.Window))...)
-		f.recent = append(f.recent, now)
-		if len(f.recent) >= l.limit.MaxFailures {
-			f.lockedUntil, f.recent = now.Add(l.limit.Lockout), nil
-			locked = append(locked, k)
+		if len(l.addrs) >= maxTrackedAddrs {
+			return 0
 		}
+		f = &authFailures{}
+		l.addrs[addr] = f
 	}
-	return locked
+	f.recent = append(f.recent[:0], recentOnly(f.recent, now.Add(-l.limit.Window))...)
+	f.recent = append(f.recent, now)
+	if len(f.recent) < l.limit.MaxFailures {
+		return 0
+	}
+	if now.Sub(f.lockedUntil) >= f.lastLockout {
+		f.lockouts = 0
+	}
+	f.lockouts++
+	f.lastLockout = l.limit.Lockout << min(f.lockouts-1, maxDoublings)
+	f.lockedUntil, f.recent = now.Add(f.lastLockout), nil
+	return f.lastLockout
 }
 
 func recentOnly(times []time.Time, since time.Time) []time.Time {
@@ -139,45 +146,47 @@ func recentOnly(times []time.Time, since time.Time) []time.Time {
 	return nil
 }
 
-// sweep forgets keys with neither a lockout nor a failure in the window.
+// sweep forgets addresses with neither a lockout nor a failure in the
+// window.
 func (l *authLimiter) sweep(now time.Time) {
 	since := now.Add(-l.limit.Window)
-	for k, f := range l.keys {
+	for addr, f := range l.addrs {
 		if !now.Before(f.lockedUntil) && len(recentOnly(f.recent, since)) == 0 {
-			delete(l.keys, k)
+			delete(l.addrs, addr)
 		}
 	}
 }
 
-// checkAuthLimit answers a request from a locked-out address or token id
-// with 429 and returns false; such refusals are not logged one by one,
-// since the lockout was.
-func (s *Server) checkAuthLimit(w http.ResponseWriter, keys []string) bool {
-	e := s.authLimit.lockedOut(keys)
-	if e == nil {
-		return true
-	}
+// admit decides whether a request from a locked-out address may go on:
+// only with a valid credential whose secret is random, a session or a
+// token kds made (p.TokenID is empty for the bootstrap admin token).
+func admit(c credential, p auth.Principal, err error) bool {
+	return err == nil && (c.session || p.TokenID != "")
+}
+
+// refuseLockedOut answers a request from a locked-out address with 429;
+// such refusals are not logged one by one, since the lockout was.
+func (s *Server) refuseLockedOut(w http.ResponseWriter, e *errLockedOut) {
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.retryAfter.Seconds()))))
 	writeJSON(w, http.StatusTooManyRequests, ErrorBody{Error: e.Error()})
-	return false
 }
 
 // authFailed logs a failed authentication, never the token itself but
-// the id of a well-formed one, and counts it when the token was refused
-// (not when the token store could not answer).
-func (s *Server) authFailed(r *http.Request, keys []string, err error, msg string) {
+// the id of a well-formed one, and counts it against the address when the
+// token was refused (not when the token store could not answer).
+func (s *Server) authFailed(r *http.Request, raw string, err error, msg string) {
+	addr := remoteAddr(r)
 	attrs := []any{"path", r.URL.Path, "remote", r.RemoteAddr}
-	for _, k := range keys[1:] {
-		attrs = append(attrs, "token_id", strings.TrimPrefix(k, "token_id "))
+	if secret, err := auth.ParseSecret(raw); err == nil {
+		attrs = append(attrs, "token_id", secret.ID)
 	}
 	if !errors.Is(err, auth.ErrUnauthenticated) {
 		s.log.Warn(msg, append(attrs, "err", err)...)
 		return
 	}
 	s.log.Warn(msg, attrs...)
-	for _, k := range s.authLimit.fail(keys) {
-		kind, value, _ := strings.Cut(k, " ")
-		s.log.Warn("authentication locked out after repeated failures", kind, value, "failures", s.authLimit.limit.MaxFailures,
-			"window", s.authLimit.limit.Window, "lockout", s.authLimit.limit.Lockout)
+	if d := s.authLimit.fail(addr); d > 0 {
+		s.log.Warn("authentication locked out after repeated failures", "remote", addr, "failures", s.authLimit.limit.MaxFailures,
+			"window", s.authLimit.limit.Window, "lockout", d)
 	}
 }

@@ -37,7 +37,9 @@ func newLimitedAPI(t *testing.T, limit httpapi.AuthLimit) *limitedAPI {
 	a := &limitedAPI{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
 	a.tokens = auth.NewTokens(authtest.NewTokens(), bootstrapForLimits)
 	log := slog.New(slog.NewTextHandler(&lockedWriter{mu: &a.mu, w: &a.log}, nil))
-	s := httpapi.NewServer(app.Application{Tokens: a.tokens}, httpapi.NewBroadcaster(), nil, log, httpapi.WithAuthLimit(limit))
+	application := app.Application{Tokens: a.tokens, Sessions: auth.NewSessions(authtest.NewSessions(), a.tokens)}
+	// httptest.NewRequest's requests are for example.com.
+	s := httpapi.NewServer(application, httpapi.NewBroadcaster(), nil, log, httpapi.WithAuthLimit(limit), httpapi.WithAllowedHosts([]string{"example.com"}))
 	httpapi.SetAuthClock(s, func() time.Time {
 		a.mu.Lock()
 		defer a.mu.Unlock()
@@ -90,6 +92,19 @@ func (a *limitedAPI) whoami(remote, token string) *httptest.ResponseRecorder {
 	return w
 }
 
+// whoamiWithSession calls GET /api/v1/whoami from remote with the session
+// cookie of a sign-in's answer.
+func (a *limitedAPI) whoamiWithSession(remote string, signedIn *httptest.ResponseRecorder) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, "/api/v1/whoami", nil)
+	r.RemoteAddr = remote + ":40000"
+	for _, c := range signedIn.Result().Cookies() {
+		r.AddCookie(c)
+	}
+	w := httptest.NewRecorder()
+	a.handler.ServeHTTP(w, r)
+	return w
+}
+
 // signIn posts the dashboard's sign-in from remote with token.
 func (a *limitedAPI) signIn(remote, token string) *httptest.ResponseRecorder {
 	body, _ := json.Marshal(httpapi.SessionRequest{Token: token})
@@ -110,20 +125,24 @@ func wantStatus(t *testing.T, what string, w *httptest.ResponseRecorder, code in
 var limit10 = httpapi.AuthLimit{MaxFailures: 10, Window: time.Minute, Lockout: time.Minute}
 
 // TestFailedAuthenticationsLockOutTheAddress: the tenth wrong token from
-// one address within a minute locks the address out for a minute, good
-// tokens included, with 429 and Retry-After; other addresses carry on.
+// one address within a minute locks the address out for a minute with 429
+// and Retry-After: wrong tokens and the bootstrap admin token, which a
+// person may have chosen, are not even tried, while the tokens kds made,
+// whose secrets cannot be guessed, still get in. Other addresses carry on.
 func TestFailedAuthenticationsLockOutTheAddress(t *testing.T) {
 	t.Parallel()
 	a := newLimitedAPI(t, limit10)
 	good := a.token(t, "good")
 	const attacker, neighbour = "192.0.2.7", "198.51.100.9"
+	bootSession := a.signIn(attacker, bootstrapForLimits)
+	wantStatus(t, "bootstrap sign-in", bootSession, http.StatusOK)
 	for i := range 9 {
 		wantStatus(t, "wrong token "+strconv.Itoa(i+1), a.whoami(attacker, "wrong-"+strconv.Itoa(i)), http.StatusUnauthorized)
 		a.advance(time.Second)
 	}
 	wantStatus(t, "good token after 9 failures", a.whoami(attacker, good), http.StatusOK)
 	wantStatus(t, "tenth wrong token", a.whoami(attacker, "wrong-10"), http.StatusUnauthorized)
-	for _, token := range []string{"wrong-11", good, bootstrapForLimits} {
+	for _, token := range []string{"wrong-11", bootstrapForLimits, good[:len(good)-1] + "x"} {
 		w := a.whoami(attacker, token)
 		wantStatus(t, "locked out", w, http.StatusTooManyRequests)
 		if ra, err := strconv.Atoi(w.Header().Get("Retry-After")); err != nil || ra < 1 || ra > 60 {
@@ -133,15 +152,48 @@ func TestFailedAuthenticationsLockOutTheAddress(t *testing.T) {
 			t.Fatalf("429 body: %s", w.Body)
 		}
 	}
-	wantStatus(t, "sign-in while locked out", a.signIn(attacker, good), http.StatusTooManyRequests)
-	wantStatus(t, "another address", a.whoami(neighbour, good), http.StatusOK)
+	wantStatus(t, "a token kds made, while locked out", a.whoami(attacker, good), http.StatusOK)
+	wantStatus(t, "sign-in with it while locked out", a.signIn(attacker, good), http.StatusOK)
+	wantStatus(t, "bootstrap sign-in while locked out", a.signIn(attacker, bootstrapForLimits), http.StatusTooManyRequests)
+	wantStatus(t, "a session from before the lockout", a.whoamiWithSession(attacker, bootSession), http.StatusOK)
+	wantStatus(t, "another address", a.whoami(neighbour, bootstrapForLimits), http.StatusOK)
 	wantStatus(t, "another address, wrong token", a.whoami(neighbour, "wrong"), http.StatusUnauthorized)
 
 	a.advance(59 * time.Second)
-	wantStatus(t, "a second before the end", a.whoami(attacker, good), http.StatusTooManyRequests)
+	wantStatus(t, "a second before the end", a.whoami(attacker, bootstrapForLimits), http.StatusTooManyRequests)
 	a.advance(time.Second)
-	wantStatus(t, "after the lockout", a.whoami(attacker, good), http.StatusOK)
+	wantStatus(t, "after the lockout", a.whoami(attacker, bootstrapForLimits), http.StatusOK)
 	wantStatus(t, "wrong token after the lockout", a.whoami(attacker, "wrong-12"), http.StatusUnauthorized)
+}
+
+// TestRepeatedLockoutsBackOff: an address that goes on failing after its
+// lockout is locked out twice as long each time, up to 32 times
+// auth.lockout; one that stays quiet as long as its last lockout lasted
+// starts again from one.
+func TestRepeatedLockoutsBackOff(t *testing.T) {
+	t.Parallel()
+	a := newLimitedAPI(t, limit10)
+	const addr = "192.0.2.99"
+	lockFor := func(what string, want time.Duration) {
+		t.Helper()
+		for range 10 {
+			wantStatus(t, what+": failure", a.whoami(addr, "wrong"), http.StatusUnauthorized)
+		}
+		w := a.whoami(addr, "wrong")
+		wantStatus(t, what+": locked out", w, http.StatusTooManyRequests)
+		if got := w.Header().Get("Retry-After"); got != strconv.Itoa(int(want.Seconds())) {
+			t.Fatalf("%s: Retry-After %s, want %.0f", what, got, want.Seconds())
+		}
+		a.advance(want - time.Second)
+		wantStatus(t, what+": a second before the end", a.whoami(addr, bootstrapForLimits), http.StatusTooManyRequests)
+		a.advance(time.Second)
+		wantStatus(t, what+": after it", a.whoami(addr, bootstrapForLimits), http.StatusOK)
+	}
+	for i, want := range []time.Duration{1, 2, 4, 8, 16, 32, 32} {
+		lockFor("lockout "+strconv.Itoa(i+1), want*time.Minute)
+	}
+	a.advance(32 * time.Minute)
+	lockFor("after a quiet half hour", time.Minute)
 }
 
 // TestSuccessfulAuthenticationsAreNotLimited: any number of good tokens
@@ -160,12 +212,12 @@ func TestSuccessfulAuthenticationsAreNotLimited(t *testing.T) {
 			wantStatus(t, "spread failures", a.whoami(addr, "wrong"), http.StatusUnauthorized)
 		}
 		a.advance(61 * time.Second)
-		wantStatus(t, "round "+strconv.Itoa(round), a.whoami(addr, good), http.StatusOK)
+		wantStatus(t, "round "+strconv.Itoa(round), a.whoami(addr, bootstrapForLimits), http.StatusOK)
 	}
 	for range 10 {
 		wantStatus(t, "wrong sign-in", a.signIn(addr, "wrong"), http.StatusUnauthorized)
 	}
-	wantStatus(t, "after ten wrong sign-ins", a.whoami(addr, good), http.StatusTooManyRequests)
+	wantStatus(t, "after ten wrong sign-ins", a.whoami(addr, bootstrapForLimits), http.StatusTooManyRequests)
 
 	off := newLimitedAPI(t, httpapi.AuthLimit{})
 	for range 50 {
@@ -173,23 +225,31 @@ func TestSuccessfulAuthenticationsAreNotLimited(t *testing.T) {
 	}
 }
 
-// TestFailuresForOneTokenIDLockItOut: wrong secrets for one token id from
-// many addresses lock that id out, and only it.
-func TestFailuresForOneTokenIDLockItOut(t *testing.T) {
+// TestFailuresForOneTokenIDDoNotLockItOut: a token's id is no secret (it
+// is in every listing and log line), so wrong secrets for one id from many
+// addresses lock out none of them, and never the token itself; an address
+// that sends ten locks out only that address, and the real token still
+// gets in from there.
+func TestFailuresForOneTokenIDDoNotLockItOut(t *testing.T) {
 	t.Parallel()
 	a := newLimitedAPI(t, limit10)
-	target, other := a.token(t, "target"), a.token(t, "other")
+	target := a.token(t, "target")
 	id := strings.Split(target, "_")[1]
+	forged := func(i int) string { return "kds_" + id + "_garbage" + strconv.Itoa(i) }
 	for i := range 10 {
-		forged := "kds_" + id + "_Forged" + strconv.Itoa(i) + strings.Repeat("x", 37)
-		wantStatus(t, "forged secret", a.whoami("192.0.2."+strconv.Itoa(i+1), forged), http.StatusUnauthorized)
+		wantStatus(t, "forged secret", a.whoami("192.0.2."+strconv.Itoa(i+1), forged(i)), http.StatusUnauthorized)
 	}
-	w := a.whoami("198.51.100.1", target)
-	wantStatus(t, "the real token of the locked id", w, http.StatusTooManyRequests)
-	if !strings.Contains(w.Body.String(), "with this token") {
-		t.Fatalf("429 body: %s", w.Body)
+	wantStatus(t, "the real token from elsewhere", a.whoami("198.51.100.1", target), http.StatusOK)
+	wantStatus(t, "the real token from an address that sent a forgery", a.whoami("192.0.2.1", target), http.StatusOK)
+	wantStatus(t, "sign-in with the real token", a.signIn("198.51.100.1", target), http.StatusOK)
+
+	const attacker = "203.0.113.66"
+	for i := range 10 {
+		wantStatus(t, "forged from one address", a.whoami(attacker, forged(i)), http.StatusUnauthorized)
 	}
-	wantStatus(t, "another token from the same address", a.whoami("198.51.100.1", other), http.StatusOK)
+	wantStatus(t, "another forgery from the locked-out address", a.whoami(attacker, forged(11)), http.StatusTooManyRequests)
+	wantStatus(t, "the real token from the locked-out address", a.whoami(attacker, target), http.StatusOK)
+	wantStatus(t, "the real token from elsewhere, after", a.whoami("198.51.100.1", target), http.StatusOK)
 }
 
 // TestFailedAuthenticationLogsNeverShowTokens: failures are logged with
@@ -209,6 +269,7 @@ func TestFailedAuthenticationLogsNeverShowTokens(t *testing.T) {
 	}
 	for range 20 {
 		a.whoami("192.0.2.1", good)
+		a.whoami("192.0.2.1", forged)
 	}
 	a.whoami("192.0.2.2", good)
 	log := a.logText()
@@ -218,12 +279,12 @@ func TestFailedAuthenticationLogsNeverShowTokens(t *testing.T) {
 			t.Errorf("the log shows %q", secret)
 		}
 	}
-	for _, want := range []string{"authentication failed", "sign-in refused", "token_id=" + id, "remote=192.0.2.1", `repeated failures" remote=192.0.2.1`, `repeated failures" token_id=` + id} {
+	for _, want := range []string{"authentication failed", "sign-in refused", "token_id=" + id, "remote=192.0.2.1", `repeated failures" remote=192.0.2.1`} {
 		if !strings.Contains(log, want) {
 			t.Errorf("the log does not say %q", want)
 		}
 	}
-	if n := strings.Count(log, "locked out after"); n != 2 {
-		t.Errorf("%d lockout lines, want 2 (the address and the token id, once each)", n)
+	if n := strings.Count(log, "locked out after"); n != 1 {
+		t.Errorf("%d lockout lines, want 1 (the address, once)", n)
 	}
 }

@@ -13,6 +13,9 @@ import (
 type Broadcaster struct {
 	mu        sync.Mutex
 	listeners map[chan topic.Event]struct{}
+	// watchers are woken, never more than once in a row, by any event
+	// about their topic.
+	watchers map[string]map[chan struct{}]struct{}
 	// transitions counts the transition events published: each may have
 	// changed which topics are active (activeList).
 	transitions atomic.Uint64
@@ -20,7 +23,7 @@ type Broadcaster struct {
 
 // NewBroadcaster returns a broadcaster without listeners.
 func NewBroadcaster() *Broadcaster {
-	return &Broadcaster{listeners: map[chan topic.Event]struct{}{}}
+	return &Broadcaster{listeners: map[chan topic.Event]struct{}{}, watchers: map[string]map[chan struct{}]struct{}{}}
 }
 
 // Publish implements handlers.EventSink.
@@ -35,6 +38,33 @@ func (b *Broadcaster) Publish(ev topic.Event) {
 		case l <- ev:
 		default:
 		}
+	}
+	for w := range b.watchers[ev.Topic] {
+		select {
+		case w <- struct{}{}:
+		default: // already woken and not yet awake
+		}
+	}
+}
+
+// WatchTopic returns a channel that receives a value after events about
+// the topic (however many arrived meanwhile: none is missed, unlike
+// Listen's slow listeners), and a function that stops it.
+func (b *Broadcaster) WatchTopic(name string) (<-chan struct{}, func()) {
+	w := make(chan struct{}, 1)
+	b.mu.Lock()
+	if b.watchers[name] == nil {
+		b.watchers[name] = map[chan struct{}]struct{}{}
+	}
+	b.watchers[name][w] = struct{}{}
+	b.mu.Unlock()
+	return w, func() {
+		b.mu.Lock()
+		delete(b.watchers[name], w)
+		if len(b.watchers[name]) == 0 {
+			delete(b.watchers, name)
+		}
+		b.mu.Unlock()
 	}
 }
 

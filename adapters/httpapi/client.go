@@ -29,9 +29,39 @@ type Client struct {
 func NewClient(baseURL, token string) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("API URL %q: want http://host:port or https://host:port", baseURL)
+		return nil, fmt.Errorf("API URL %q: want http://host:port or https://host:port", RedactURL(baseURL))
 	}
 	return &Client{base: u, token: token, http: &http.Client{}}, nil
+}
+
+// URL is where the client calls the API, with any password in it hidden.
+func (c *Client) URL() string { return c.base.Redacted() }
+
+// RedactURL is raw with the password of its user hidden, as
+// url.URL.Redacted shows it, even when raw does not parse as a URL.
+func RedactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		scheme, rest = "", raw
+	} else {
+		scheme += "://"
+	}
+	host := rest
+	if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+		host = rest[:end]
+	}
+	at := strings.LastIndex(host, "@")
+	if at < 0 {
+		return raw
+	}
+	user, _, hasPassword := strings.Cut(host[:at], ":")
+	if !hasPassword {
+		return raw
+	}
+	return scheme + user + ":xxxxx" + rest[at:]
 }
 
 // APIError is an error answer from the API.
@@ -86,7 +116,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return &UnreachableError{URL: c.base.String(), Err: unwrapURLError(err)}
+		return &UnreachableError{URL: c.URL(), Err: unwrapURLError(err)}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {

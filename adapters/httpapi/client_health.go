@@ -23,7 +23,7 @@ func (c *Client) Ready(ctx context.Context) (Readiness, error) {
 		if ctx.Err() != nil {
 			return Readiness{}, ctx.Err()
 		}
-		return Readiness{}, &UnreachableError{URL: c.base.String(), Err: unwrapURLError(err)}
+		return Readiness{}, &UnreachableError{URL: c.URL(), Err: unwrapURLError(err)}
 	}
 	defer resp.Body.Close()
 	var rd Readiness

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kds-io/kds/app/subscription"
 	"github.com/kds-io/kds/app/topic"
 )
 
@@ -18,11 +19,25 @@ const maxConsumedTopics = 10000
 // process heard from again later counts from them, not from zero.
 const consumedForget = 10 * time.Minute
 
+// The bounds of what heartbeats may add to kds_messages_consumed_total.
+// A count above maxConsumedCount (a process delivering ten million
+// messages a second for three years) is refused as no count at all; and
+// what one report adds to a topic is at most maxConsumedRate a second
+// since the process's previous report (one heartbeat interval for its
+// first), so that no report, however made up, moves the counter by more
+// than a real consumer could.
+const (
+	maxConsumedCount = 1_000_000_000_000_000
+	maxConsumedRate  = 10_000_000
+)
+
 // consumption turns what consumer processes report in their heartbeats
 // into kds_messages_consumed_total. Each report carries how many messages
 // the process delivered per topic since it started; this API process
 // counts what is new since the previous report it received from that
-// process, and a process it had not heard from in full. That is exact with
+// process (a process it had not heard from as new since one heartbeat
+// interval before), up to maxConsumedRate a second, and never less than it
+// counted before. That is exact with
 // one api instance; when a load balancer spreads one consumer process's
 // heartbeats over several api instances, their sum counts some messages
 // more than once.
@@ -52,8 +67,8 @@ func validConsumed(totals map[string]int64) error {
 		if _, err := topic.ParseName(name); err != nil {
 			return badRequest("consumed: " + err.Error())
 		}
-		if n < 0 {
-			return badRequest(fmt.Sprintf("consumed: topic %q has a negative count", name))
+		if n < 0 || n > maxConsumedCount {
+			return badRequest(fmt.Sprintf("consumed: topic %q: %d is not a count of messages delivered (0 to %d)", name, n, maxConsumedCount))
 		}
 	}
 	return nil
@@ -63,18 +78,24 @@ func validConsumed(totals map[string]int64) error {
 // both ids) delivered since its previous report, of the active topics
 // only: any consumer's token may name topics, and each would be a label
 // value kept for as long as the process runs. A topic that is not active
-// yet, as far as active says, is counted in full once it is.
+// yet, as far as active says, is counted once it is.
 func (c *consumption) observe(instance string, totals map[string]int64, active map[string]bool, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	prev := c.seen[instance].totals
+	last, heard := c.seen[instance]
+	prev := last.totals
+	since := subscription.HeartbeatInterval
+	if heard {
+		since = now.Sub(last.at)
+	}
+	most := int64(since.Seconds() * maxConsumedRate)
 	// Counts only grow; keep the highest seen of each topic.
 	kept := maps.Clone(prev)
 	for name, n := range totals {
 		if !active[name] {
 			continue
 		}
-		if delta := n - prev[name]; delta > 0 {
+		if delta := min(n-prev[name], most); delta > 0 {
 			c.counter.WithLabelValues(name).Add(float64(delta))
 		}
 		if kept == nil {

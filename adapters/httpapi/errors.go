@@ -44,7 +44,9 @@ func status(err error) int {
 		stale       *command.StaleGenerationError
 		refused     *command.ClusterRefusedError
 		forbidden   *auth.ForbiddenError
+		notYours    *auth.ConsumerForbiddenError
 		tokenName   *auth.InvalidTokenNameError
+		tokenFor    *auth.InvalidTokenConsumersError
 		dbDown      *mysql.UnreachableError
 		kafkaDown   *kafka.UnreachableError
 		tooLarge    *http.MaxBytesError
@@ -57,18 +59,20 @@ func status(err error) int {
 		instance    *command.InvalidInstanceError
 	)
 	switch {
-	case errors.As(err, &req), errors.As(err, &tokenName), errors.As(err, &consumerID), errors.As(err, &instance):
+	case errors.As(err, &req), errors.As(err, &tokenName), errors.As(err, &tokenFor), errors.As(err, &consumerID), errors.As(err, &instance):
 		return http.StatusBadRequest
 	case errors.As(err, &tooLarge):
 		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, errBodyTimeout):
+		return http.StatusRequestTimeout
 	case errors.Is(err, auth.ErrUnauthenticated):
 		return http.StatusUnauthorized
-	case errors.As(err, &forbidden):
+	case errors.As(err, &forbidden), errors.As(err, &notYours):
 		return http.StatusForbidden
 	case errors.As(err, &notFound), errors.As(err, &cmdNotFound), errors.Is(err, auth.ErrTokenNotFound), errors.As(err, &unsubbed), errors.As(err, &noDrift),
 		errors.As(err, &noPoison):
 		return http.StatusNotFound
-	case errors.As(err, &illegal), errors.As(err, &exists), errors.As(err, &collision), errors.As(err, &stale), errors.As(err, &inactive),
+	case errors.As(err, &illegal), errors.As(err, &exists), errors.Is(err, auth.ErrTokenNameTaken), errors.As(err, &collision), errors.As(err, &stale), errors.As(err, &inactive),
 		errors.As(err, &notKds):
 		return http.StatusConflict
 	case errors.As(err, &refused):

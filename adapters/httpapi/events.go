@@ -56,9 +56,10 @@ func (es *eventStream) event(name string, data []byte) bool {
 // Server-Sent Event named "lifecycle" whose data is the event's JSON, one
 // flush per event, the message rates of the active topics as "rates" events
 // when the server reads Kafka (rates.go), and a comment when the stream has
-// been idle for the keep-alive interval. It ends when the client leaves or
-// the server shuts down.
-func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
+// been idle for the keep-alive interval. It ends when the client leaves,
+// its token or session is no longer valid (ended), or the server shuts
+// down.
+func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, _ auth.Principal, ended <-chan struct{}) {
 	events, stop := s.events.Listen(streamBuffer)
 	defer stop()
 	var rates <-chan ratesUpdate
@@ -106,6 +107,8 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, _ auth.Pri
 				return
 			}
 		case <-r.Context().Done():
+			return
+		case <-ended:
 			return
 		case <-s.web.closing:
 			return

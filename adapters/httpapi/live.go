@@ -117,9 +117,11 @@ var errNoKafka = errors.New("live messages are not available: this API server wa
 // streamMessages follows an active topic's newest messages as Server-Sent
 // Events: "ready" once reading, then "message" events (LiveMessage) at most
 // liveRate a second with "skipped" counts in between, comments to keep it
-// alive, and "end" when the topic is deactivated. A topic that is not
-// active is refused before the stream starts: 404 unknown, 409 not active.
-func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+// alive, and "end" when the topic is deactivated or the token or session
+// the stream was opened with is no longer valid (ended). A topic that is
+// not active is refused before the stream starts: 404 unknown, 409 not
+// active.
+func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.Principal, ended <-chan struct{}) {
 	if err := auth.Authorize(p, auth.ReadTopics); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -184,6 +186,10 @@ func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.P
 				return
 			}
 			continue
+		case <-ended:
+			end, _ := json.Marshal(LiveEnd{Reason: "the token or session this view was opened with is no longer valid"})
+			es.event("end", end)
+			return
 		case <-r.Context().Done():
 			return
 		case <-s.web.closing:

@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -459,7 +460,7 @@ func TestMessageRates(t *testing.T) {
 		t.Errorf("a quiet reading lists %+v, want an empty list", ev.Topics)
 	}
 
-	scrape := string(c.send(t, request{method: "GET", path: "/metrics"}).body)
+	scrape := c.scrape(t)
 	for series, want := range map[string]float64{
 		`kds_messages_produced_total{topic="` + busy + `"}`: 3000,
 		`kds_messages_produced_total{topic="` + idle + `"}`: 2,
@@ -476,7 +477,7 @@ func TestMessageRates(t *testing.T) {
 	c.produce(t, idle, "three")
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		scrape = string(c.send(t, request{method: "GET", path: "/metrics"}).body)
+		scrape = c.scrape(t)
 		got, _ := metricValue(scrape, `kds_messages_produced_total{topic="`+idle+`"}`)
 		if got == 3 {
 			break
@@ -504,7 +505,7 @@ func TestConsumerHeartbeatsCountConsumedMessages(t *testing.T) {
 		return c.admin.ReportInstance(ctx, "reader", instance, httpapi.InstanceReport{Host: "h", PID: 1, Attached: []string{name}, Consumed: consumed})
 	}
 	consumed := func() float64 {
-		v, _ := metricValue(string(c.send(t, request{method: "GET", path: "/metrics"}).body), `kds_messages_consumed_total{topic="`+name+`"}`)
+		v, _ := metricValue(c.scrape(t), `kds_messages_consumed_total{topic="`+name+`"}`)
 		return v
 	}
 	const one, two = "instance-one", "instance-two"
@@ -559,6 +560,52 @@ func TestConsumerHeartbeatsCountConsumedMessages(t *testing.T) {
 	}
 }
 
+// TestHeartbeatCountsAreBoundedAndMonotonic: a heartbeat cannot move
+// kds_messages_consumed_total by more than a real consumer could since its
+// previous one, a count no consumer could reach is refused, and a lower
+// count than before takes nothing back.
+func TestHeartbeatCountsAreBoundedAndMonotonic(t *testing.T) {
+	t.Parallel()
+	c := newWebAPI(t)
+	name := uniqueName("bounded")
+	c.active(t, name)
+	ctx := context.Background()
+	report := func(n int64) error {
+		return c.admin.ReportInstance(ctx, "reader", "instance-big", httpapi.InstanceReport{Host: "h", PID: 1, Attached: []string{name}, Consumed: map[string]int64{name: n}})
+	}
+	consumed := func() float64 {
+		v, _ := metricValue(c.scrape(t), `kds_messages_consumed_total{topic="`+name+`"}`)
+		return v
+	}
+	if err := report(math.MaxInt64); apiStatus(err) != http.StatusBadRequest {
+		t.Fatalf("a count of 2^63-1: %v, want 400", err)
+	}
+	if got := consumed(); got != 0 {
+		t.Fatalf("kds_messages_consumed_total = %v after a refused report", got)
+	}
+	// A first report counts at most ten million a second for one
+	// heartbeat interval.
+	if err := report(1e12); err != nil {
+		t.Fatal(err)
+	}
+	first := consumed()
+	if first != 2e7 {
+		t.Fatalf("kds_messages_consumed_total = %v after a first report of 1e12, want it bounded to 2e7", first)
+	}
+	if err := report(5); err != nil {
+		t.Fatal(err)
+	}
+	if got := consumed(); got != first {
+		t.Fatalf("kds_messages_consumed_total = %v after a lower report, want %v still", got, first)
+	}
+	if err := report(1e12 + 3); err != nil {
+		t.Fatal(err)
+	}
+	if got := consumed(); got != first+3 {
+		t.Fatalf("kds_messages_consumed_total = %v, want %v: three more than the highest count reported", got, first+3)
+	}
+}
+
 // TestHeartbeatsCountOnlyActiveTopics reports counts for topics that are
 // not active: well-formed names kds does not know, and a topic still
 // approved. They make no kds_messages_consumed_total series, or any
@@ -569,7 +616,7 @@ func TestHeartbeatsCountOnlyActiveTopics(t *testing.T) {
 	t.Parallel()
 	w := newWebAPI(t)
 	ctx := context.Background()
-	consumer := w.client(t, w.token(t, "cid", auth.Consumer).Secret)
+	consumer := w.client(t, w.token(t, "reader", auth.Consumer).Secret)
 	later := uniqueName("consumed-later")
 	w.approved(t, later)
 	counts := map[string]int64{later: 7}
@@ -583,7 +630,7 @@ func TestHeartbeatsCountOnlyActiveTopics(t *testing.T) {
 		}
 	}
 	report(counts)
-	if scrape := string(w.send(t, request{method: "GET", path: "/metrics"}).body); strings.Contains(scrape, "kds_messages_consumed_total{") {
+	if scrape := w.scrape(t); strings.Contains(scrape, "kds_messages_consumed_total{") {
 		t.Fatalf("counts for topics that are not active made series:\n%s", scrape)
 	}
 
@@ -591,11 +638,83 @@ func TestHeartbeatsCountOnlyActiveTopics(t *testing.T) {
 	w.events.Publish(topic.Event{Type: topic.TopicActivated, Topic: later, Status: topic.Active, At: time.Now()})
 	counts[later] = 9
 	report(counts)
-	scrape := string(w.send(t, request{method: "GET", path: "/metrics"}).body)
+	scrape := w.scrape(t)
 	if got, _ := metricValue(scrape, `kds_messages_consumed_total{topic="`+later+`"}`); got != 9 {
 		t.Errorf("kds_messages_consumed_total of %s = %v once active, want all 9 it reported", later, got)
 	}
 	if n := strings.Count(scrape, "kds_messages_consumed_total{"); n != 1 {
 		t.Errorf("%d kds_messages_consumed_total series, want the active topic's only:\n%s", n, scrape)
 	}
+}
+
+// TestStreamsEndWithTheirCredential: an open event stream or live view
+// stops delivering once the token it was opened with is revoked, or the
+// session it was opened with ends. The check reads the token store, so it
+// holds whichever api instance the revocation went through.
+func TestStreamsEndWithTheirCredential(t *testing.T) {
+	t.Parallel()
+	c := newContentAPI(t)
+	name := uniqueName("live-revoked")
+	c.activeTopic(t, name, 1)
+	ctx := context.Background()
+
+	// ended waits for a stream to end and returns the events it sent until
+	// then.
+	ended := func(t *testing.T, frames <-chan sseFrame, what string) []sseFrame {
+		t.Helper()
+		var last []sseFrame
+		deadline := time.After(5 * time.Second)
+		for {
+			select {
+			case f, ok := <-frames:
+				if !ok {
+					return last
+				}
+				if f.event != "" {
+					last = append(last, f)
+				}
+			case <-deadline:
+				t.Fatalf("%s: the stream still runs 5s later", what)
+			}
+		}
+	}
+
+	t.Run("revoked token", func(t *testing.T) {
+		t.Parallel()
+		viewer, stayer := c.token(t, uniqueName("viewer"), auth.Viewer), c.token(t, uniqueName("stayer"), auth.Viewer)
+		_, events := c.openStream(t, ctx, map[string]string{"Authorization": "Bearer " + viewer.Secret})
+		nextFrame(t, events, "the opening")
+		resp, live := c.openPath(t, ctx, "/api/v1/topics/"+name+"/messages", map[string]string{"Authorization": "Bearer " + viewer.Secret})
+		if resp.StatusCode != http.StatusOK || nextEvent(t, live, "ready").event != "ready" {
+			t.Fatalf("live view: %d", resp.StatusCode)
+		}
+		_, kept := c.openStream(t, ctx, map[string]string{"Authorization": "Bearer " + stayer.Secret})
+		nextFrame(t, kept, "the opening of the other stream")
+
+		if err := c.admin.RevokeToken(ctx, viewer.ID); err != nil {
+			t.Fatal(err)
+		}
+		ended(t, events, "event stream")
+		last := ended(t, live, "live view")
+		if len(last) != 1 || last[0].event != "end" || !strings.Contains(last[0].data, "no longer valid") {
+			t.Errorf("the live view ended with %+v, want an end event that says why", last)
+		}
+		c.events.Publish(topic.Event{Type: topic.TopicApproved, Topic: "after-revocation", At: time.Now()})
+		if f := nextEvent(t, kept, "the other token's stream"); !strings.Contains(f.data, "after-revocation") {
+			t.Errorf("the other token's stream got %+v", f)
+		}
+	})
+
+	t.Run("signed out", func(t *testing.T) {
+		t.Parallel()
+		viewer := c.token(t, uniqueName("viewer"), auth.Viewer)
+		session, csrf := c.signIn(t, viewer.Secret)
+		_, events := c.openStream(t, ctx, nil, session)
+		nextFrame(t, events, "the opening")
+		out := c.send(t, request{method: "DELETE", path: "/api/v1/session", cookies: []*http.Cookie{session, csrf}})
+		if out.status != http.StatusNoContent {
+			t.Fatalf("sign out: %d %s", out.status, out.body)
+		}
+		ended(t, events, "the session's event stream")
+	})
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/command"
 )
 
@@ -109,13 +111,33 @@ func (m *apiMetrics) signIn(err error) {
 	m.signIns.WithLabelValues(outcome).Inc()
 }
 
-// metricsHandler serves the registry in Prometheus's text format; a
-// collector that fails is logged and left out, and the rest is served.
-func (s *Server) metricsHandler() http.Handler {
-	return promhttp.HandlerFor(s.web.registry, promhttp.HandlerOpts{
+// WithMetricsToken lets a bearer token read /metrics and nothing else
+// (auth.metrics_token), for a Prometheus that should hold no API token.
+func WithMetricsToken(token string) Option {
+	return func(s *Server) { s.metricsToken = token }
+}
+
+// metrics serves the registry in Prometheus's text format to the metrics
+// token, or to any caller who may read topics: the metrics name topics
+// and count what flows through them. A collector that fails is logged and
+// left out, and the rest is served.
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
+	serve := promhttp.HandlerFor(s.web.registry, promhttp.HandlerOpts{
 		ErrorLog:      promLogger{s.log},
 		ErrorHandling: promhttp.ContinueOnError,
 	})
+	if c, ok := credentials(r); ok && !c.session && s.metricsToken != "" &&
+		subtle.ConstantTimeCompare([]byte(c.secret), []byte(s.metricsToken)) == 1 {
+		serve.ServeHTTP(w, r)
+		return
+	}
+	s.authenticated(func(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+		if err := auth.Authorize(p, auth.ReadTopics); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		serve.ServeHTTP(w, r)
+	})(w, r)
 }
 
 type promLogger struct{ log *slog.Logger }

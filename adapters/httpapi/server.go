@@ -3,6 +3,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +11,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"reflect"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kds-io/kds/app"
 )
@@ -20,6 +24,12 @@ const maxBodyBytes = 1 << 20
 
 // maxWait bounds how long a request may wait for an outcome.
 const maxWait = 5 * time.Minute
+
+// defaultBodyTimeout bounds how long a request's body may take to arrive.
+// It is not http.Server's ReadTimeout: that one also ends the request's
+// context once it passes, which would cut off event streams and long polls
+// that read no body but run for minutes.
+const defaultBodyTimeout = 10 * time.Second
 
 // Check is one dependency readiness depends on.
 type Check struct {
@@ -37,10 +47,30 @@ type Server struct {
 	kafkaBrokers []string
 	web          web          // the dashboard, event streams and metrics: web.go
 	authLimit    *authLimiter // failed authentications: auth_limit.go
+	// secureCookies marks the session cookies Secure over plain HTTP too.
+	secureCookies bool
+	bodyTimeout   time.Duration
+	// allowedHosts are the names the API answers to besides IP addresses
+	// and localhost (hosts.go).
+	allowedHosts []string
+	// metricsToken, when set, is a bearer token that may read /metrics
+	// and nothing else (metrics.go).
+	metricsToken string
 }
 
 // Option configures a Server.
 type Option func(*Server)
+
+// WithRequestBodyTimeout sets how long a request's body may take to
+// arrive before the request is answered 408 and its connection closed;
+// 10s by default.
+func WithRequestBodyTimeout(d time.Duration) Option {
+	return func(s *Server) {
+		if d > 0 {
+			s.bodyTimeout = d
+		}
+	}
+}
 
 // WithKafkaBrokers tells producers and consumers where Kafka is.
 func WithKafkaBrokers(brokers []string) Option {
@@ -50,7 +80,7 @@ func WithKafkaBrokers(brokers []string) Option {
 // NewServer serves a, waking waiting requests with events from events;
 // /readyz runs checks.
 func NewServer(a app.Application, events *Broadcaster, checks []Check, log *slog.Logger, opts ...Option) *Server {
-	s := &Server{app: a, events: events, checks: checks, log: log, mux: http.NewServeMux(),
+	s := &Server{app: a, events: events, checks: checks, log: log, mux: http.NewServeMux(), bodyTimeout: defaultBodyTimeout,
 		web: web{keepAlive: defaultKeepAlive, rateInterval: defaultRateInterval}}
 	for _, o := range opts {
 		o(s)
@@ -89,9 +119,9 @@ func (s *Server) routes() {
 	// The dashboard: its session, its live events, the page; and metrics.
 	s.mux.HandleFunc("POST /api/v1/session", s.signIn)
 	s.mux.HandleFunc("DELETE /api/v1/session", s.signOut)
-	s.mux.HandleFunc("GET /api/v1/events", s.authenticated(s.streamEvents))
-	s.mux.HandleFunc("GET /api/v1/topics/{name}/messages", s.authenticated(s.streamMessages))
-	s.mux.Handle("GET /metrics", s.metricsHandler())
+	s.mux.HandleFunc("GET /api/v1/events", s.authenticatedStream(s.streamEvents))
+	s.mux.HandleFunc("GET /api/v1/topics/{name}/messages", s.authenticatedStream(s.streamMessages))
+	s.mux.HandleFunc("GET /metrics", s.metrics)
 	s.mux.Handle("/", s.web.dashboard)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, ErrorBody{Error: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
@@ -100,21 +130,66 @@ func (s *Server) routes() {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 	setSecurityHeaders(w.Header())
+	if !s.hostAllowed(r) {
+		s.refuseHost(w, r)
+		return
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		rc := http.NewResponseController(w)
+		// Where the connection does not support deadlines (tests that call
+		// the handler directly) there is no slow client to cut off.
+		if err := rc.SetReadDeadline(time.Now().Add(s.bodyTimeout)); err == nil {
+			r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
+		}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 	s.mux.ServeHTTP(w, r)
 }
 
-// decode reads a JSON body strictly: unknown fields and trailing data are
+// deadlineBody lifts the body's read deadline once the body is read, so
+// that the server's watch for the client going away, which starts then,
+// does not end the request when a handler works past the deadline.
+type deadlineBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	read bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.read {
+		b.read = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}
+
+// errBodyTimeout answers a request whose body did not arrive in time.
+var errBodyTimeout = errors.New("the request body did not arrive in time")
+
+// decode reads a JSON body strictly: unknown fields, keys given twice or
+// in another case than the field's (strict_json.go) and trailing data are
 // errors that say what was wrong.
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(r.Body)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return err
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return errBodyTimeout
+	case err != nil:
+		return badRequest("the request body was cut short: " + err.Error())
+	}
+	// encoding/json would turn bytes that are not UTF-8 into U+FFFD, so
+	// that a reason or name would be kept as other than what was sent.
+	if at := invalidUTF8(body); at >= 0 {
+		return badRequest(fmt.Sprintf("the request body is not UTF-8 (byte %#x at offset %d); JSON is UTF-8", body[at], at))
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return err
-		}
 		if errors.Is(err, io.EOF) {
 			return badRequest("the request body is empty; send a JSON object")
 		}
@@ -123,7 +198,20 @@ func decode(r *http.Request, v any) error {
 	if dec.More() {
 		return badRequest("malformed JSON body: more than one JSON value")
 	}
-	return nil
+	return strictKeys(body, reflect.TypeOf(v))
+}
+
+// invalidUTF8 is the offset of the first byte of b that is not UTF-8, or
+// -1.
+func invalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
 }
 
 // waitParam reads the wait query parameter: how long to wait for an outcome.

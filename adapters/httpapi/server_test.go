@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -52,6 +53,7 @@ func newAPI(t testing.TB, checks ...httpapi.Check) *api {
 	queue := mysql.NewCommandQueue(db, outbox)
 	cluster := commandtest.NewCluster()
 	policy := command.Policy{DefaultPartitions: 3, DefaultReplicationFactor: 1, Limits: topic.Limits{MaxPartitions: 1000}}
+	tokens := auth.NewTokens(mysql.NewTokenStore(db), bootstrapToken)
 	a := app.Application{
 		Commands: app.Commands{
 			Issue:         command.NewIssueHandler(repo, queue, cluster, policy),
@@ -59,8 +61,9 @@ func newAPI(t testing.TB, checks ...httpapi.Check) *api {
 			TopicManager:  command.NewTopicManager(repo, cluster, commandtest.NewSubscriptions(), &commandtest.Reconciliations{}, time.Second),
 			Subscriptions: command.NewSubscriptions(repo, mysql.NewSubscriptionRepository(db, outbox)),
 		},
-		Queries: query.NewQueries(mysql.NewReadModel(db)),
-		Tokens:  auth.NewTokens(mysql.NewTokenStore(db), bootstrapToken),
+		Queries:  query.NewQueries(mysql.NewReadModel(db)),
+		Tokens:   tokens,
+		Sessions: auth.NewSessions(mysql.NewSessionStore(db), tokens),
 	}
 	events := httpapi.NewBroadcaster()
 	srv := httptest.NewServer(httpapi.NewServer(a, events, checks, slog.New(slog.DiscardHandler)))
@@ -230,22 +233,24 @@ type route struct {
 	name   string
 	method string
 	// path and body are made afresh for each call, so that calls that
-	// succeed do not clash with each other.
-	path    func(t *testing.T) string
+	// succeed do not clash with each other; path gets the consumer id the
+	// caller's token acts for.
+	path    func(t *testing.T, consumer string) string
 	body    func() any
 	success int
 	allowed []auth.Role
 }
 
 // routes lists every authenticated route with the roles allowed to call
-// it, over topics it creates: one pending and one active (in Kafka too),
+// it, over topics it creates: one pending and two active (in Kafka too),
 // and a reconciliation it records.
 func routes(t *testing.T, a *contentAPI) []route {
 	t.Helper()
 	ctx := context.Background()
-	pending, active := uniqueName("routes-pending"), uniqueName("routes-active")
+	pending, active, unsubscribed := uniqueName("routes-pending"), uniqueName("routes-active"), uniqueName("routes-unsubscribed")
 	requested := a.pending(t, pending)
 	a.activeTopic(t, active, 1)
+	a.activeTopic(t, unsubscribed, 1)
 	now := time.Now().UTC()
 	if err := mysql.NewReconciliationLog(a.db).Record(ctx, command.Reconciliation{StartedAt: now, FinishedAt: now, Checked: 2}); err != nil {
 		t.Fatal(err)
@@ -256,11 +261,11 @@ func routes(t *testing.T, a *contentAPI) []route {
 	consumers := []auth.Role{auth.Admin, auth.Consumer}
 	admins := []auth.Role{auth.Admin}
 	kafkaClients := []auth.Role{auth.Admin, auth.Producer, auth.Consumer}
-	fixed := func(p string) func(*testing.T) string { return func(*testing.T) string { return p } }
+	fixed := func(p string) func(*testing.T, string) string { return func(*testing.T, string) string { return p } }
 	batch := func(typ command.Type, name string) any {
 		return httpapi.BatchRequest{Commands: []httpapi.BatchCommand{{Type: typ, Topic: name}}}
 	}
-	subscription := func(consumer string) string { return "/api/v1/consumers/" + consumer + "/subscriptions/" + active }
+	subscription := func(consumer, name string) string { return "/api/v1/consumers/" + consumer + "/subscriptions/" + name }
 	return []route{
 		{name: "whoami", method: http.MethodGet, path: fixed("/api/v1/whoami"), success: http.StatusOK, allowed: everyone},
 		{name: "list topics", method: http.MethodGet, path: fixed("/api/v1/topics"), success: http.StatusOK, allowed: everyone},
@@ -275,24 +280,29 @@ func routes(t *testing.T, a *contentAPI) []route {
 		{name: "show consumer", method: http.MethodGet, path: fixed("/api/v1/consumers/reader"), success: http.StatusOK, allowed: everyone},
 		{name: "event stream", method: http.MethodGet, path: fixed("/api/v1/events"), success: http.StatusOK, allowed: everyone},
 		{name: "live messages", method: http.MethodGet, path: fixed("/api/v1/topics/" + active + "/messages"), success: http.StatusOK, allowed: everyone},
+		{name: "metrics", method: http.MethodGet, path: fixed("/metrics"), success: http.StatusOK, allowed: everyone},
 		{name: "request topic", method: http.MethodPost, path: fixed("/api/v1/topics"),
 			body: func() any { return httpapi.TopicRequest{Name: uniqueName("routes-req")} }, success: http.StatusAccepted, allowed: requesters},
 		{name: "batch request", method: http.MethodPost, path: fixed("/api/v1/commands"),
 			body: func() any { return batch(command.RequestTopicType, uniqueName("routes-batch")) }, success: http.StatusAccepted, allowed: requesters},
-		{name: "subscribe", method: http.MethodPut, path: func(*testing.T) string { return subscription(uniqueName("subscriber")) },
+		{name: "subscribe", method: http.MethodPut, path: func(_ *testing.T, consumer string) string { return subscription(consumer, active) },
 			body: func() any { return httpapi.SubscribeRequest{} }, success: http.StatusCreated, allowed: consumers},
 		{name: "unsubscribe", method: http.MethodDelete,
-			path: func(t *testing.T) string {
-				consumer := uniqueName("unsubscriber")
-				if _, err := a.admin.Subscribe(ctx, consumer, active, false); err != nil {
+			path: func(t *testing.T, consumer string) string {
+				if _, err := a.admin.Subscribe(ctx, consumer, unsubscribed, false); err != nil {
 					t.Fatal(err)
 				}
-				return subscription(consumer)
+				return subscription(consumer, unsubscribed)
 			},
 			success: http.StatusNoContent, allowed: consumers},
-		{name: "heartbeat", method: http.MethodPut, path: func(*testing.T) string { return "/api/v1/consumers/reader/instances/" + uniqueName("instance") },
+		{name: "heartbeat", method: http.MethodPut, path: func(_ *testing.T, consumer string) string {
+			return "/api/v1/consumers/" + consumer + "/instances/" + uniqueName("instance")
+		},
 			body: func() any { return httpapi.InstanceReport{Host: "h", PID: 1, Attached: []string{active}} }, success: http.StatusNoContent, allowed: consumers},
-		{name: "goodbye", method: http.MethodDelete, path: fixed("/api/v1/consumers/reader/instances/instance-gone"), success: http.StatusNoContent, allowed: consumers},
+		{name: "goodbye", method: http.MethodDelete, path: func(_ *testing.T, consumer string) string {
+			return "/api/v1/consumers/" + consumer + "/instances/instance-gone"
+		},
+			success: http.StatusNoContent, allowed: consumers},
 		{name: "approve", method: http.MethodPost, path: fixed("/api/v1/topics/" + pending + "/approve"),
 			body: func() any { return httpapi.Decision{Reason: "looks fine"} }, success: http.StatusAccepted, allowed: admins},
 		{name: "reject", method: http.MethodPost, path: fixed("/api/v1/topics/" + pending + "/reject"),
@@ -310,18 +320,22 @@ func routes(t *testing.T, a *contentAPI) []route {
 			body: func() any { return httpapi.TokenRequest{Name: uniqueName("minted"), Role: auth.Viewer} }, success: http.StatusCreated, allowed: admins},
 		{name: "list tokens", method: http.MethodGet, path: fixed("/api/v1/tokens"), success: http.StatusOK, allowed: admins},
 		{name: "revoke token", method: http.MethodDelete,
-			path:    func(t *testing.T) string { return "/api/v1/tokens/" + a.token(t, uniqueName("doomed"), auth.Viewer).ID },
+			path: func(t *testing.T, _ string) string {
+				return "/api/v1/tokens/" + a.token(t, uniqueName("doomed"), auth.Viewer).ID
+			},
 			success: http.StatusNoContent, allowed: admins},
 	}
 }
 
-func (r route) call(t *testing.T, a *contentAPI, authorization string, noAuth bool) answer {
+// call calls the route as the caller authorization names, who acts for
+// the consumer id consumer.
+func (r route) call(t *testing.T, a *contentAPI, authorization string, noAuth bool, consumer string) answer {
 	t.Helper()
 	var body []byte
 	if r.body != nil {
 		body = mustJSON(t, r.body())
 	}
-	return a.doHeader(t, r.method, r.path(t), authorization, body, noAuth)
+	return a.doHeader(t, r.method, r.path(t, consumer), authorization, body, noAuth)
 }
 
 // TestRolePermissionMatrix proves over HTTP that each role can do exactly
@@ -344,7 +358,7 @@ func TestRolePermissionMatrix(t *testing.T) {
 			for _, r := range rs {
 				t.Run(string(role)+"/"+r.name, func(t *testing.T) {
 					t.Parallel()
-					got := r.call(t, a, "Bearer "+tokens[role], false)
+					got := r.call(t, a, "Bearer "+tokens[role], false, holders[role])
 					if slices.Contains(r.allowed, role) {
 						if got.status != r.success {
 							t.Fatalf("%s may %s: got %d, want %d: %s", role, r.name, got.status, r.success, got.body)
@@ -408,6 +422,59 @@ func TestRolePermissionMatrix(t *testing.T) {
 	}
 }
 
+// TestConsumerTokensActOnlyForTheirConsumers: a consumer's token cannot
+// subscribe, unsubscribe or report processes for a consumer id it was not
+// made for, however well it knows that id; an admin acts for any.
+func TestConsumerTokensActOnlyForTheirConsumers(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t)
+	ctx := context.Background()
+	name := uniqueName("owned")
+	a.active(t, name)
+	alice := a.client(t, a.token(t, "alice", auth.Consumer).Secret)
+	bob := a.client(t, a.token(t, "bob", auth.Consumer).Secret)
+	orders, err := a.admin.CreateToken(ctx, httpapi.TokenRequest{Name: "orders-bot", Role: auth.Consumer, Consumers: []string{"orders-1", "orders-2"}})
+	if err != nil || !slices.Equal(orders.Consumers, []string{"orders-1", "orders-2"}) {
+		t.Fatalf("a token for two consumer ids: %+v, %v", orders, err)
+	}
+	if _, err := alice.Subscribe(ctx, "alice", name, false); err != nil {
+		t.Fatalf("alice subscribes herself: %v", err)
+	}
+	heartbeat := httpapi.InstanceReport{Host: "h", PID: 1, Attached: []string{name}}
+	for what, err := range map[string]error{
+		"unsubscribe another consumer": bob.Unsubscribe(ctx, "alice", name),
+		"subscribe another consumer":   func() error { _, err := bob.Subscribe(ctx, "alice", name, true); return err }(),
+		"report another's process":     bob.ReportInstance(ctx, "alice", "instance-bob", heartbeat),
+		"say goodbye for another":      bob.LeaveInstance(ctx, "alice", "instance-alice"),
+		"act for a made-up id":         bob.ReportInstance(ctx, "orders-1", "instance-bob", heartbeat),
+	} {
+		var ae *httpapi.APIError
+		if !errors.As(err, &ae) || ae.Status != http.StatusForbidden || !strings.Contains(ae.Message, `may act only for consumer ids bob`) {
+			t.Errorf("bob's token may %s: %v, want 403", what, err)
+		}
+	}
+	c, err := a.admin.Consumer(ctx, "alice")
+	if err != nil || len(c.Subscriptions) != 1 || !c.Subscriptions[0].Live || len(c.Instances) != 0 {
+		t.Fatalf("alice after bob's attempts: %+v, %v; want her subscription and no process", c, err)
+	}
+
+	ordersBot := a.client(t, orders.Secret)
+	for _, id := range []string{"orders-1", "orders-2"} {
+		if _, err := ordersBot.Subscribe(ctx, id, name, false); err != nil {
+			t.Errorf("the orders token subscribes %s: %v", id, err)
+		}
+	}
+	if _, err := ordersBot.Subscribe(ctx, "orders-bot", name, false); apiStatus(err) != http.StatusForbidden {
+		t.Errorf("a token made for other ids acts for its own name: %v", err)
+	}
+	if err := a.admin.Unsubscribe(ctx, "alice", name); err != nil {
+		t.Errorf("an admin unsubscribes anyone: %v", err)
+	}
+	if _, err := a.admin.CreateToken(ctx, httpapi.TokenRequest{Name: "pat", Role: auth.Producer, Consumers: []string{"pat"}}); apiStatus(err) != http.StatusBadRequest {
+		t.Errorf("a producer token made for consumer ids: %v, want 400", err)
+	}
+}
+
 // TestAPIRefusesBadTokens checks that every route answers a missing,
 // malformed, unknown or revoked token with 401 and a challenge, and does
 // not say which of those it was.
@@ -439,7 +506,7 @@ func TestAPIRefusesBadTokens(t *testing.T) {
 	var first string
 	for _, r := range routes(t, a) {
 		for _, c := range credentials {
-			got := r.call(t, a, c.authorization, c.noAuth)
+			got := r.call(t, a, c.authorization, c.noAuth, "nobody")
 			if got.status != http.StatusUnauthorized {
 				t.Errorf("%s with %s: got %d, want 401: %s", r.name, c.name, got.status, got.body)
 				continue
@@ -472,6 +539,7 @@ func TestErrorStatuses(t *testing.T) {
 	ctx := context.Background()
 	a.approved(t, "errs-approved")
 	a.pending(t, "errs.collide")
+	a.token(t, "errs-taken", auth.Viewer)
 	queued, err := a.admin.RequestTopic(ctx, httpapi.TopicRequest{Name: "errs-queued"})
 	if err != nil {
 		t.Fatal(err)
@@ -506,6 +574,12 @@ func TestErrorStatuses(t *testing.T) {
 		{name: "unknown field in batch", method: "POST", path: "/api/v1/commands", body: `{"commands":[{"type":"RequestTopic","topic":"errs-y","colour":"red"}]}`, want: 400, says: `"colour"`},
 		{name: "unknown field in decision", method: "POST", path: "/api/v1/topics/errs-approved/reject", body: `{"reason":"x","why":"y"}`, want: 400, says: `"why"`},
 		{name: "unknown field in token request", method: "POST", path: "/api/v1/tokens", body: `{"name":"t","role":"viewer","admin":true}`, want: 400, says: `"admin"`},
+		{name: "a key twice", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-dup","dry_run":true,"dry_run":false}`, want: 400, says: `key "dry_run" appears twice`},
+		{name: "a config key twice", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-dup","configs":{"retention.ms":"1","retention.ms":"2"}}`, want: 400, says: `key "retention.ms" appears twice`},
+		{name: "a key twice in a batch", method: "POST", path: "/api/v1/commands", body: `{"commands":[{"type":"RequestTopic","topic":"errs-dup","topic":"errs-other"}]}`, want: 400, says: `key "topic" appears twice`},
+		{name: "a key in capitals", method: "POST", path: "/api/v1/topics", body: `{"NAME":"errs-case"}`, want: 400, says: `unknown field "NAME" (keys are case-sensitive: "name")`},
+		{name: "a key in another case in a decision", method: "POST", path: "/api/v1/topics/errs-approved/reject", body: `{"Reason":"x"}`, want: 400, says: `unknown field "Reason"`},
+		{name: "a key in another case in a batch", method: "POST", path: "/api/v1/commands", body: `{"Commands":[]}`, want: 400, says: `unknown field "Commands"`},
 		{name: "body over 1 MiB", method: "POST", path: "/api/v1/topics", body: overMiB(`{"name":"errs-big","reason":"`), want: 413, says: "too large"},
 		{name: "batch over 1 MiB", method: "POST", path: "/api/v1/commands", body: overMiB(`{"commands":[{"type":"RequestTopic","topic":"errs-big","reason":"`), want: 413, says: "too large"},
 		{name: "decision over 1 MiB", method: "POST", path: "/api/v1/topics/errs-approved/deactivate", body: overMiB(`{"reason":"`), want: 413, says: "too large"},
@@ -513,11 +587,17 @@ func TestErrorStatuses(t *testing.T) {
 		{name: "reserved topic name", method: "POST", path: "/api/v1/topics", body: `{"name":"kds.mine"}`, want: 400, says: "invalid topic name"},
 		{name: "empty topic name", method: "POST", path: "/api/v1/topics", body: `{}`, want: 400, says: "invalid topic name"},
 		{name: "too many partitions", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-wide","partitions":5000}`, want: 400, says: "at most 1000"},
+		{name: "too many configs", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-cfgs","configs":{` + manyConfigs(topic.MaxConfigs+1) + `}}`, want: 400, says: "at most 100 configs, got 101"},
+		{name: "config key too long", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-cfgk","configs":{"` + strings.Repeat("k", topic.MaxConfigKeyLength+1) + `":"1"}}`, want: 400, says: "config key of 129 bytes"},
 		{name: "bad config", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-cfg","configs":{"retention.ms":"soon"}}`, want: 400, says: "retention.ms"},
 		// Under 1 MiB as sent; six times that as Go's JSON encoder escapes '<'.
 		{name: "a MB of '<' in configs", method: "POST", path: "/api/v1/topics", body: configs("errs-lt", 1000, 1000, "<"), want: 400, says: "more than the 65536 a command may have"},
 		{name: "configs larger once encoded", method: "POST", path: "/api/v1/topics", body: configs("errs-ctl", 20, 1000, `\u0001`), want: 400, says: "more than the 65536 a command may have"},
 		{name: "too many configs", method: "POST", path: "/api/v1/topics", body: configs("errs-many", 101, 1, "1"), want: 400, says: "at most 100 configs, got 101"},
+		{name: "a reason with a bidirectional override", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-rtl","reason":"ok \u202egnp.exe"}`, want: 400, says: `reason: character '\u202e' at position 4 is not allowed`},
+		{name: "a reason that is not UTF-8", method: "POST", path: "/api/v1/topics", body: "{\"name\":\"errs-utf8\",\"reason\":\"bad \xff byte\"}", want: 400, says: "the request body is not UTF-8 (byte 0xff at offset 34)"},
+		{name: "a reason with a NUL", method: "POST", path: "/api/v1/topics/errs-approved/deactivate", body: `{"reason":"a\u0000b"}`, want: 400, says: `reason: character '\x00' at position 2`},
+		{name: "a reason with an escape sequence", method: "POST", path: "/api/v1/commands", body: `{"commands":[{"type":"RequestTopic","topic":"errs-esc","reason":"\u001b[2J"}]}`, want: 400, says: `reason: character '\x1b' at position 1`},
 		{name: "reason too long", method: "POST", path: "/api/v1/topics", body: `{"name":"errs-why","reason":"` + strings.Repeat("r", command.MaxReasonLength+1) + `"}`, want: 400, says: "reason"},
 		{name: "unknown topic", method: "GET", path: "/api/v1/topics/errs-nope", want: 404, says: `"errs-nope" not found`},
 		{name: "history of unknown topic", method: "GET", path: "/api/v1/topics/errs-nope/history", want: 404, says: "not found"},
@@ -539,6 +619,9 @@ func TestErrorStatuses(t *testing.T) {
 		{name: "unknown action", method: "POST", path: "/api/v1/topics/x/explode", want: 400, says: `unknown action "explode"`},
 		{name: "unknown role", method: "POST", path: "/api/v1/tokens", body: `{"name":"t","role":"root"}`, want: 400, says: "unknown role"},
 		{name: "bad token name", method: "POST", path: "/api/v1/tokens", body: `{"name":"a b","role":"viewer"}`, want: 400, says: "invalid token name"},
+		{name: "a token named as kds's admin", method: "POST", path: "/api/v1/tokens", body: `{"name":"Admin","role":"viewer"}`, want: 400, says: "kds records its own actions as admin"},
+		{name: "a token named as the topic manager", method: "POST", path: "/api/v1/tokens", body: `{"name":"topic-manager","role":"admin"}`, want: 400, says: "kds records its own actions as topic-manager"},
+		{name: "a token named as a live one", method: "POST", path: "/api/v1/tokens", body: `{"name":"errs-taken","role":"viewer"}`, want: 409, says: `token "errs-taken": a live token has that name`},
 		{name: "revoke unknown token", method: "DELETE", path: "/api/v1/tokens/000000000000", want: 404, says: "not found"},
 		{name: "unknown route", method: "GET", path: "/api/v1/nothing", want: 404, says: "no API route"},
 		{name: "unknown version", method: "GET", path: "/api/v2/topics", want: 404, says: "no API route"},
@@ -570,6 +653,15 @@ func TestErrorStatuses(t *testing.T) {
 			t.Fatalf("client approving an approved topic: %#v", err)
 		}
 	})
+}
+
+// manyConfigs is n config members of a JSON object.
+func manyConfigs(n int) string {
+	members := make([]string, n)
+	for i := range members {
+		members[i] = fmt.Sprintf(`"made.up.%d":"1"`, i)
+	}
+	return strings.Join(members, ",")
 }
 
 // TestBatchIsAllOrNothing checks that a batch with a bad command queues
@@ -816,6 +908,95 @@ func TestWaitForCommand(t *testing.T) {
 			t.Fatalf("waiting for an unknown command: %v, want 404", err)
 		}
 	})
+}
+
+// countedReads is a read model that counts the reads of commands and
+// topics, the reads a waiting request repeats.
+type countedReads struct {
+	query.ReadModel
+	reads atomic.Int64
+}
+
+func (c *countedReads) Command(ctx context.Context, id string) (query.Command, error) {
+	c.reads.Add(1)
+	return c.ReadModel.Command(ctx, id)
+}
+
+func (c *countedReads) Topic(ctx context.Context, name string) (query.Topic, error) {
+	c.reads.Add(1)
+	return c.ReadModel.Topic(ctx, name)
+}
+
+// TestWaitingIsCheap: a request waiting for an outcome reads MySQL when it
+// starts and when an event about its topic arrives, not over and over
+// while nothing happens, so that many waiting requests cost the database
+// next to nothing.
+func TestWaitingIsCheap(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t)
+	reads := &countedReads{ReadModel: mysql.NewReadModel(a.db)}
+	a.app.Queries = query.NewQueries(reads)
+	w := a.serve(t)
+	ctx := context.Background()
+	queued, err := w.admin.RequestTopic(ctx, httpapi.TopicRequest{Name: "wait-cheap"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.approved(t, "wait-cheap-topic")
+
+	const waiters = 50
+	const wait = 1500 * time.Millisecond
+	start := reads.reads.Load()
+	var wg sync.WaitGroup
+	for i := range waiters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if i%2 == 0 {
+				_, err = w.admin.Command(ctx, queued.Command.ID, wait)
+			} else {
+				_, err = w.admin.WaitTopic(ctx, "wait-cheap-topic", topic.Approved, wait)
+			}
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	// Two reads at most each: the first answer and the wait's first look.
+	if n := reads.reads.Load() - start; n > 2*waiters {
+		t.Errorf("%d waits of %v with nothing happening read MySQL %d times, want at most %d", waiters, wait, n, 2*waiters)
+	}
+
+	// An event about another topic wakes nobody; one about the topic
+	// wakes its waiters, which read once more and see the outcome.
+	done := make(chan query.Topic, 1)
+	go func() {
+		got, err := w.admin.WaitTopic(ctx, "wait-cheap-topic", topic.Approved, 30*time.Second)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- got
+	}()
+	activated := make(chan error, 1)
+	time.AfterFunc(lateAction, func() {
+		w.events.Publish(topic.Event{Type: topic.TopicRequested, Topic: "elsewhere"})
+		err := a.app.Commands.TopicManager.Activate(ctx, "wait-cheap-topic", 1)
+		w.events.Publish(topic.Event{Type: topic.TopicActivated, Topic: "wait-cheap-topic", Status: topic.Active})
+		activated <- err
+	})
+	if err := <-activated; err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-done:
+		if got.Status != topic.Active {
+			t.Fatalf("woken with %+v, want active", got)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the waiting request was not woken by the event about its topic")
+	}
 }
 
 // TestWaitForTopic checks wait_while: the request returns once the topic

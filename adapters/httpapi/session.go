@@ -10,8 +10,9 @@ import (
 	"strings"
 )
 
-// The dashboard's session: the token in an HttpOnly cookie that scripts
-// cannot read, and a CSRF value in a cookie that the page's scripts echo
+// The dashboard's session: a random session id in an HttpOnly cookie that
+// scripts cannot read, kept by the server (auth.Sessions) and never the
+// token itself, and a CSRF value in a cookie that the page's scripts echo
 // in a header on every request that changes something. A cross-site page
 // can make the browser send the cookies (SameSite=Strict already stops
 // most of that) but can neither read the CSRF cookie nor set the header.
@@ -26,24 +27,33 @@ type SessionRequest struct {
 	Token string `json:"token"`
 }
 
+// WithSecureCookies marks the dashboard's cookies Secure even when a
+// request came over plain HTTP, as it does behind a proxy that ends TLS
+// (server.secure_cookies). Requests that came over TLS always get Secure
+// cookies.
+func WithSecureCookies(on bool) Option {
+	return func(s *Server) { s.secureCookies = on }
+}
+
 // errCrossSite refuses a cookie-authenticated request that did not come
 // from a page of this server.
 var errCrossSite = errors.New("request refused: a request authenticated by the session cookie must come from this server's page (Origin) and carry the " + csrfHeader + " header")
 
-// credentials finds the caller's token: the Authorization header when
-// there is one, otherwise the session cookie.
-func credentials(r *http.Request) (raw string, fromCookie, ok bool) {
+// credentials finds what the caller authenticates with: the bearer token
+// of the Authorization header when there is one, otherwise the session
+// cookie's id.
+func credentials(r *http.Request) (credential, bool) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, raw, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return "", false, false
+			return credential{}, false
 		}
-		return strings.TrimSpace(raw), false, true
+		return credential{secret: strings.TrimSpace(raw)}, true
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
-		return c.Value, true, true
+		return credential{secret: c.Value, session: true}, true
 	}
-	return "", false, false
+	return credential{}, false
 }
 
 // checkCSRF lets a cookie-authenticated request through when it only
@@ -86,7 +96,8 @@ func (s *Server) refuseCrossSite(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusForbidden, ErrorBody{Error: errCrossSite.Error()})
 }
 
-// signIn checks the token and keeps it in the session cookie.
+// signIn checks the token and starts a session, whose id goes in the
+// session cookie.
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if sameOrigin(r) != nil {
@@ -98,21 +109,17 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	token := strings.TrimSpace(req.Token)
-	keys := authKeys(r, token)
-	if !s.checkAuthLimit(w, keys) {
-		return
+	token := credential{secret: strings.TrimSpace(req.Token)}
+	if lockout := s.authLimit.lockedOut(remoteAddr(r)); lockout != nil {
+		if p, err := s.principal(r.Context(), token); !admit(token, p, err) {
+			s.refuseLockedOut(w, lockout)
+			return
+		}
 	}
-	p, err := s.app.Tokens.Authenticate(r.Context(), token)
+	id, p, err := s.app.Sessions.SignIn(r.Context(), token.secret)
 	if err != nil {
 		s.web.metrics.signIn(err)
-		s.authFailed(r, keys, err, "sign-in refused")
-		s.writeError(w, r, err)
-		return
-	}
-	if !cookieSafe(token) {
-		err := badRequest("this token cannot be kept in a cookie; sign in with a token made by kds token create")
-		s.web.metrics.signIn(err)
+		s.authFailed(r, token.secret, err, "sign-in refused")
 		s.writeError(w, r, err)
 		return
 	}
@@ -121,37 +128,31 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	secure := r.TLS != nil
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
+	secure := s.secureCookies || r.TLS != nil
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: csrf, Path: "/", Secure: secure, SameSite: http.SameSiteStrictMode})
 	s.web.metrics.signIn(nil)
 	s.log.Info("signed in", "name", p.Name, "role", p.Role, "remote", r.RemoteAddr)
 	writeJSON(w, http.StatusOK, Whoami{Name: p.Name, Role: p.Role})
 }
 
-// signOut expires both cookies.
+// signOut ends the session and expires both cookies.
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if sameOrigin(r) != nil {
 		s.refuseCrossSite(w, r)
 		return
 	}
-	secure := r.TLS != nil
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		if err := s.app.Sessions.SignOut(r.Context(), c.Value); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	secure := s.secureCookies || r.TLS != nil
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: "", Path: "/", MaxAge: -1, Secure: secure, SameSite: http.SameSiteStrictMode})
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// cookieSafe reports whether s can be a cookie value as it is: kds's
-// tokens always can; a bootstrap token chosen by hand might not.
-func cookieSafe(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || c == '"' || c == ',' || c == ';' || c == '\\' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 func newCSRFValue() (string, error) {

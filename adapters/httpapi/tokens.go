@@ -11,6 +11,9 @@ import (
 type TokenRequest struct {
 	Name string    `json:"name"`
 	Role auth.Role `json:"role"`
+	// Consumers are the consumer ids a consumer's token acts for; by
+	// default the one that is its name.
+	Consumers []string `json:"consumers,omitempty"`
 }
 
 // TokenView describes a token; Secret is only set when it is created.
@@ -18,6 +21,7 @@ type TokenView struct {
 	ID        string     `json:"id"`
 	Name      string     `json:"name"`
 	Role      auth.Role  `json:"role"`
+	Consumers []string   `json:"consumers,omitempty"`
 	CreatedBy string     `json:"created_by"`
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
@@ -26,7 +30,7 @@ type TokenView struct {
 }
 
 func viewToken(t auth.Token) TokenView {
-	return TokenView{ID: t.ID, Name: t.Name, Role: t.Role, CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt, RevokedAt: t.RevokedAt, LastUsed: t.LastUsed}
+	return TokenView{ID: t.ID, Name: t.Name, Role: t.Role, Consumers: t.Consumers, CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt, RevokedAt: t.RevokedAt, LastUsed: t.LastUsed}
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -39,7 +43,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p auth.Prin
 		s.writeError(w, r, badRequest(err.Error()))
 		return
 	}
-	raw, tok, err := s.app.Tokens.Create(r.Context(), p, req.Name, req.Role)
+	raw, tok, err := s.app.Tokens.Create(r.Context(), p, req.Name, req.Role, req.Consumers...)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -5,14 +5,17 @@ import (
 	"time"
 )
 
-// recheckInterval is how often a waiting request looks again when no event
-// wakes it, such as when this process reads no events.
-const recheckInterval = 250 * time.Millisecond
+// recheckInterval is how often a waiting request looks again when no
+// event wakes it: only when this process reads no events does that ever
+// find anything.
+const recheckInterval = 5 * time.Second
 
 // await calls done until it reports true, the wait is over or the client
-// leaves. Lifecycle events about topicName wake it at once.
+// leaves. It calls done at the start, when an event about topicName
+// arrives and every recheckInterval, and never in between: a thousand
+// waiting requests cost MySQL nothing while nothing happens.
 func (s *Server) await(ctx context.Context, wait time.Duration, topicName string, done func(context.Context) (bool, error)) error {
-	events, stop := s.events.Listen(64)
+	woken, stop := s.events.WatchTopic(topicName)
 	defer stop()
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
@@ -23,20 +26,13 @@ func (s *Server) await(ctx context.Context, wait time.Duration, topicName string
 		if err != nil || ok {
 			return err
 		}
-	wake:
-		for {
-			select {
-			case ev := <-events:
-				if ev.Topic == topicName {
-					break wake
-				}
-			case <-recheck.C:
-				break wake
-			case <-deadline.C:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+		select {
+		case <-woken:
+		case <-recheck.C:
+		case <-deadline.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -92,6 +93,10 @@ func (w *webAPI) send(t *testing.T, r request) answer {
 	for k, v := range r.header {
 		req.Header.Set(k, v)
 	}
+	// The client sends req.Host, not a Host header.
+	if h := r.header["Host"]; h != "" {
+		req.Host = h
+	}
 	for _, c := range r.cookies {
 		req.AddCookie(c)
 	}
@@ -154,8 +159,8 @@ func TestSignInSetsTheSessionCookies(t *testing.T) {
 		t.Fatalf("Set-Cookie %q, want two cookies", setCookies)
 	}
 	session, csrf := setCookies[0], setCookies[1]
-	if !strings.HasPrefix(session, "kds_session="+viewer+";") {
-		t.Errorf("session cookie %q, want the token", session)
+	if !regexp.MustCompile(`^kds_session=[A-Za-z0-9_-]{43};`).MatchString(session) || strings.Contains(session, viewer) {
+		t.Errorf("session cookie %q, want a random session id, not the token", session)
 	}
 	for _, attr := range []string{"Path=/", "HttpOnly", "SameSite=Strict"} {
 		if !strings.Contains(session, attr) {
@@ -210,6 +215,66 @@ func TestSignInSetsTheSessionCookies(t *testing.T) {
 	}
 	if !strings.Contains(logs, `msg="signed in" name=vic role=viewer`) || !strings.Contains(logs, `msg="sign-in refused"`) {
 		t.Errorf("the log does not tell sign-ins:\n%s", logs)
+	}
+}
+
+// TestSessionsEndAtSignOutAndRevocation: the session cookie is no token
+// (it is refused as a bearer token), and it stops working when its holder
+// signs out or its token is revoked.
+func TestSessionsEndAtSignOutAndRevocation(t *testing.T) {
+	t.Parallel()
+	w := newWebAPI(t)
+	viewer := w.token(t, "vic", auth.Viewer)
+	whoami := func(session *http.Cookie) int {
+		return w.send(t, request{method: "GET", path: "/api/v1/whoami", cookies: []*http.Cookie{session}}).status
+	}
+
+	session, csrf := w.signIn(t, viewer.Secret)
+	if got := whoami(session); got != http.StatusOK {
+		t.Fatalf("the session: %d", got)
+	}
+	if got := w.do(t, "GET", "/api/v1/whoami", session.Value, nil); got.status != http.StatusUnauthorized {
+		t.Fatalf("the session cookie as a bearer token: %d %s, want 401", got.status, got.body)
+	}
+	other, _ := w.signIn(t, viewer.Secret)
+	out := w.send(t, request{method: "DELETE", path: "/api/v1/session", cookies: []*http.Cookie{session, csrf}})
+	if out.status != http.StatusNoContent {
+		t.Fatalf("sign out: %d %s", out.status, out.body)
+	}
+	if got := whoami(session); got != http.StatusUnauthorized {
+		t.Fatalf("the session after sign-out: %d, want 401", got)
+	}
+	if got := whoami(other); got != http.StatusOK {
+		t.Fatalf("another session of the same token after one signed out: %d", got)
+	}
+
+	if got := w.do(t, "DELETE", "/api/v1/tokens/"+viewer.ID, bootstrapToken, nil); got.status != http.StatusNoContent {
+		t.Fatalf("revoke: %d %s", got.status, got.body)
+	}
+	if got := whoami(other); got != http.StatusUnauthorized {
+		t.Fatalf("the session of a revoked token: %d, want 401", got)
+	}
+	if logs := w.log.String(); strings.Contains(logs, session.Value) || strings.Contains(logs, other.Value) {
+		t.Errorf("the log holds a session id:\n%s", logs)
+	}
+}
+
+// TestSecureCookiesBySetting: behind a proxy that ends TLS, the request
+// reaches kds over plain HTTP; server.secure_cookies makes the cookies
+// Secure anyway.
+func TestSecureCookiesBySetting(t *testing.T) {
+	t.Parallel()
+	w := newAPI(t).serve(t, httpapi.WithSecureCookies(true))
+	got := w.send(t, request{method: "POST", path: "/api/v1/session", body: `{"token":"` + bootstrapToken + `"}`})
+	cookies := got.header.Values("Set-Cookie")
+	if got.status != http.StatusOK || len(cookies) != 2 {
+		t.Fatalf("sign in: %d %q", got.status, cookies)
+	}
+	out := w.send(t, request{method: "DELETE", path: "/api/v1/session"})
+	for _, c := range append(cookies, out.header.Values("Set-Cookie")...) {
+		if !strings.Contains(c, "; Secure") {
+			t.Errorf("cookie without Secure: %q", c)
+		}
 	}
 }
 
@@ -458,16 +523,23 @@ func TestEventStream(t *testing.T) {
 	}
 }
 
+// scrape reads /metrics as a Prometheus with the bootstrap admin token.
+func (w *webAPI) scrape(t *testing.T) string {
+	t.Helper()
+	got := w.send(t, request{method: "GET", path: "/metrics", header: map[string]string{"Authorization": "Bearer " + bootstrapToken}})
+	if got.status != http.StatusOK || !strings.HasPrefix(got.header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("/metrics: %d %q %s", got.status, got.header.Get("Content-Type"), got.body)
+	}
+	return string(got.body)
+}
+
 // gauge reads a metric without labels from /metrics.
 func gauge(t *testing.T, w *webAPI, name string) float64 {
 	t.Helper()
-	got := w.send(t, request{method: "GET", path: "/metrics"})
-	if got.status != http.StatusOK {
-		t.Fatalf("/metrics: %d %s", got.status, got.body)
-	}
-	v, ok := metricValue(string(got.body), name)
+	scrape := w.scrape(t)
+	v, ok := metricValue(scrape, name)
 	if !ok {
-		t.Fatalf("/metrics has no %s:\n%s", name, got.body)
+		t.Fatalf("/metrics has no %s:\n%s", name, scrape)
 	}
 	return v
 }
@@ -501,9 +573,9 @@ func metricValue(scrape, series string) (float64, bool) {
 	return 0, false
 }
 
-// TestMetricsCountCommands checks /metrics: served without a token, it
-// counts the commands issued through the API by type and outcome, and
-// serves what else is registered with the registry it is given.
+// TestMetricsCountCommands checks /metrics: it counts the commands issued
+// through the API by type and outcome, and serves what else is registered
+// with the registry it is given.
 func TestMetricsCountCommands(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
@@ -513,14 +585,7 @@ func TestMetricsCountCommands(t *testing.T) {
 	w := newWebAPI(t, httpapi.WithMetrics(reg))
 	viewer := w.token(t, "vic", auth.Viewer).Secret
 
-	scrape := func() string {
-		t.Helper()
-		got := w.send(t, request{method: "GET", path: "/metrics"})
-		if got.status != http.StatusOK || !strings.HasPrefix(got.header.Get("Content-Type"), "text/plain") {
-			t.Fatalf("/metrics: %d %q %s", got.status, got.header.Get("Content-Type"), got.body)
-		}
-		return string(got.body)
-	}
+	scrape := func() string { return w.scrape(t) }
 	count := func(s, series string) float64 {
 		v, _ := metricValue(s, series)
 		return v
@@ -553,6 +618,81 @@ func TestMetricsCountCommands(t *testing.T) {
 	}
 	if strings.Contains(after, "LaunchRocket") {
 		t.Error("a type a client made up became a label value")
+	}
+}
+
+// TestMetricsNeedAToken: /metrics names topics and counts what flows
+// through them, so it is served to callers who may read topics (a token or
+// a session of any role) and to the metrics token, which opens nothing
+// else.
+func TestMetricsNeedAToken(t *testing.T) {
+	t.Parallel()
+	const scraper = "prometheus-scrape-token-0123456789"
+	w := newWebAPI(t, httpapi.WithMetricsToken(scraper))
+	viewer := w.token(t, "vic", auth.Viewer).Secret
+	session, _ := w.signIn(t, viewer)
+	for _, c := range []struct {
+		name    string
+		header  map[string]string
+		cookies []*http.Cookie
+		want    int
+	}{
+		{name: "no token", want: http.StatusUnauthorized},
+		{name: "a wrong token", header: map[string]string{"Authorization": "Bearer " + scraper + "x"}, want: http.StatusUnauthorized},
+		{name: "a viewer", header: map[string]string{"Authorization": "Bearer " + viewer}, want: http.StatusOK},
+		{name: "a session", cookies: []*http.Cookie{session}, want: http.StatusOK},
+		{name: "the metrics token", header: map[string]string{"Authorization": "Bearer " + scraper}, want: http.StatusOK},
+		{name: "the metrics token as a cookie", cookies: []*http.Cookie{{Name: "kds_session", Value: scraper}}, want: http.StatusUnauthorized},
+	} {
+		got := w.send(t, request{method: "GET", path: "/metrics", header: c.header, cookies: c.cookies})
+		if got.status != c.want {
+			t.Errorf("/metrics with %s: %d, want %d", c.name, got.status, c.want)
+		}
+		if c.want == http.StatusOK && !strings.Contains(string(got.body), "kds_dashboard_event_streams") {
+			t.Errorf("/metrics with %s: %s", c.name, got.body)
+		}
+	}
+	if got := w.do(t, "GET", "/api/v1/whoami", scraper, nil); got.status != http.StatusUnauthorized {
+		t.Errorf("the metrics token on the API: %d, want 401", got.status)
+	}
+}
+
+// TestUnknownHostsAreRefused: the API answers to IP addresses, localhost
+// and the names it is given, and to no other Host, so that a page whose
+// DNS name is pointed at the API (DNS rebinding) cannot read it.
+func TestUnknownHostsAreRefused(t *testing.T) {
+	t.Parallel()
+	strict := newWebAPI(t)
+	named := newWebAPI(t, httpapi.WithAllowedHosts([]string{"kds.example.", "admin.internal"}))
+	open := newWebAPI(t, httpapi.WithAllowedHosts([]string{"*"}))
+	auth := map[string]string{"Authorization": "Bearer " + bootstrapToken}
+	for _, c := range []struct {
+		server *webAPI
+		host   string
+		want   bool
+	}{
+		{strict, "127.0.0.1:8080", true},
+		{strict, "[::1]:8080", true},
+		{strict, "localhost:8080", true},
+		{strict, "LOCALHOST.", true},
+		{strict, "10.1.2.3", true},
+		{strict, "rebound.attacker.example:8080", false},
+		{strict, "kds.example", false},
+		{named, "kds.example:8080", true},
+		{named, "KDS.Example", true},
+		{named, "admin.internal", true},
+		{named, "admin.internal.attacker.example", false},
+		{open, "anything.example", true},
+	} {
+		for _, path := range []string{"/metrics", "/api/v1/whoami", "/", "/healthz"} {
+			got := c.server.send(t, request{method: "GET", path: path, header: map[string]string{"Authorization": auth["Authorization"], "Host": c.host}})
+			if c.want && got.status != http.StatusOK {
+				t.Errorf("GET %s for Host %q: %d, want 200", path, c.host, got.status)
+			}
+			if !c.want && (got.status != http.StatusMisdirectedRequest || !strings.Contains(got.errorBody(t).Error, "server.allowed_hosts")) {
+				t.Errorf("GET %s for Host %q: %d %s, want 421", path, c.host, got.status, got.body)
+			}
+		}
 	}
 }
 
@@ -644,5 +784,64 @@ func TestDashboardPageAndSecurityHeaders(t *testing.T) {
 		if got := w.send(t, request{method: c.method, path: c.path}); got.status != c.want {
 			t.Errorf("%s %s: %d, want %d", c.method, c.path, got.status, c.want)
 		}
+	}
+}
+
+// TestSlowBodiesAreCutOff: a request whose body does not arrive within the
+// body timeout is answered 408 and its connection closed, so that slow
+// bodies cannot hold connections open; event streams and long polls,
+// which send no body, run as long as they need.
+func TestSlowBodiesAreCutOff(t *testing.T) {
+	t.Parallel()
+	const timeout = 200 * time.Millisecond
+	w := newWebAPI(t, httpapi.WithRequestBodyTimeout(timeout), httpapi.WithStreamKeepAlive(timeout/2))
+	host := strings.TrimPrefix(w.url, "http://")
+
+	var conns []net.Conn
+	for range 10 {
+		conn, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		// The headers promise 100 bytes; one comes.
+		if _, err := io.WriteString(conn, "POST /api/v1/session HTTP/1.1\r\nHost: "+host+"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"); err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, conn)
+	}
+	for i, conn := range conns {
+		if err := conn.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("slow body %d: no answer: %v", i, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), "request body") {
+			t.Fatalf("slow body %d: %d %s, want 408", i, resp.StatusCode, body)
+		}
+		if _, err := conn.Read(make([]byte, 1)); err != io.EOF {
+			t.Fatalf("slow body %d: the connection stays open (%v)", i, err)
+		}
+	}
+
+	// An event stream outlives many body timeouts.
+	ctx, leave := context.WithCancel(context.Background())
+	defer leave()
+	_, frames := w.openStream(t, ctx, map[string]string{"Authorization": "Bearer " + bootstrapToken})
+	for i := range 10 {
+		if f := nextFrame(t, frames, "frame "+strconv.Itoa(i)); i > 0 && f.comment != "keep-alive" {
+			t.Fatalf("frame %d: %+v, want a keep-alive", i, f)
+		}
+	}
+	// So does a long poll, and a body that arrives in time is read.
+	queued, err := w.admin.RequestTopic(context.Background(), httpapi.TopicRequest{Name: uniqueName("slow")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := w.admin.Command(context.Background(), queued.Command.ID, 5*timeout); err != nil || got.ID != queued.Command.ID {
+		t.Fatalf("a long poll of five body timeouts: %+v, %v", got, err)
 	}
 }

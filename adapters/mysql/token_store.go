@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kds-io/kds/app/auth"
@@ -21,15 +22,26 @@ func NewTokenStore(db *sql.DB) *TokenStore { return &TokenStore{db: db} }
 
 // Add implements auth.TokenStore.
 func (s *TokenStore) Add(ctx context.Context, t auth.Token, hash [sha256.Size]byte) error {
-	_, err := s.db.ExecContext(ctx, "INSERT INTO tokens (id, name, role, hash, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-		t.ID, t.Name, t.Role, hash[:], t.CreatedBy, t.CreatedAt)
+	// One statement checks and inserts, its read of tokens locking what it
+	// reads: of several inserts of one name at once, one is stored
+	// (TestConcurrentTokensOfOneName).
+	res, err := s.db.ExecContext(ctx, "INSERT INTO tokens (id, name, role, consumers, hash, created_by, created_at) "+
+		"SELECT ?, ?, ?, ?, ?, ?, ? FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM tokens WHERE LOWER(name) = LOWER(?) AND revoked_at IS NULL)",
+		t.ID, t.Name, t.Role, strings.Join(t.Consumers, ","), hash[:], t.CreatedBy, t.CreatedAt, t.Name)
 	if err != nil {
 		return fmt.Errorf("add token: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("add token: %w", err)
+	}
+	if n == 0 {
+		return auth.ErrTokenNameTaken
 	}
 	return nil
 }
 
-const tokenColumns = "id, name, role, created_by, created_at, revoked_at, last_used_at"
+const tokenColumns = "id, name, role, consumers, created_by, created_at, revoked_at, last_used_at"
 
 // Find implements auth.TokenStore.
 func (s *TokenStore) Find(ctx context.Context, id string) (auth.Token, [sha256.Size]byte, error) {
@@ -84,12 +96,15 @@ func (s *TokenStore) Touch(ctx context.Context, id string, at time.Time) error {
 
 func scanToken(r rowScanner, extra ...any) (auth.Token, error) {
 	var (
-		t             auth.Token
-		role          string
-		revoked, used sql.NullTime
+		t               auth.Token
+		role, consumers string
+		revoked, used   sql.NullTime
 	)
-	if err := r.Scan(append([]any{&t.ID, &t.Name, &role, &t.CreatedBy, &t.CreatedAt, &revoked, &used}, extra...)...); err != nil {
+	if err := r.Scan(append([]any{&t.ID, &t.Name, &role, &consumers, &t.CreatedBy, &t.CreatedAt, &revoked, &used}, extra...)...); err != nil {
 		return auth.Token{}, err
+	}
+	if consumers != "" {
+		t.Consumers = strings.Split(consumers, ",")
 	}
 	var err error
 	if t.Role, err = auth.ParseRole(role); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -133,5 +134,36 @@ func waitForQuery(t *testing.T, db *sql.DB, database, prefix, state string) int6
 			t.Fatalf("waiting for %q to be in state %q: %v", prefix, state, err)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestConcurrentTokensOfOneName: of several tokens of one name added at
+// once, one is stored.
+func TestConcurrentTokensOfOneName(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, _ := mysqltest.NewDatabase(t)
+	store := mysql.NewTokenStore(db)
+	const n = 8
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			tok := auth.Token{ID: fmt.Sprintf("00000000000%d", i), Name: "twin", Role: auth.Viewer, CreatedBy: "root", CreatedAt: time.Now().UTC()}
+			errs <- store.Add(ctx, tok, [32]byte{})
+		}()
+	}
+	stored := 0
+	for range n {
+		err := <-errs
+		switch {
+		case err == nil:
+			stored++
+		case !errors.Is(err, auth.ErrTokenNameTaken):
+			t.Errorf("a concurrent add: %v, want ErrTokenNameTaken", err)
+		}
+	}
+	list, err := store.List(ctx)
+	if err != nil || stored != 1 || len(list) != 1 {
+		t.Fatalf("%d adds succeeded and %d tokens are stored (%v), want 1", stored, len(list), err)
 	}
 }

@@ -5,6 +5,7 @@ package auth
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Role is what a token's holder is allowed to do.
@@ -69,6 +70,19 @@ type Principal struct {
 	Role Role
 	// TokenID is empty for the bootstrap admin token, which is not stored.
 	TokenID string
+	// Consumers are the consumer ids a consumer's token acts for.
+	Consumers []string
+}
+
+// Equal reports whether p and q are the same caller with the same rights.
+func (p Principal) Equal(q Principal) bool {
+	return p.Name == q.Name && p.Role == q.Role && p.TokenID == q.TokenID && slices.Equal(p.Consumers, q.Consumers)
+}
+
+// ActsFor reports whether p may act for the consumer id: admins for any,
+// consumers for those their token was made for.
+func (p Principal) ActsFor(consumerID string) bool {
+	return p.Role == Admin || (p.Role.Can(ConsumeTopics) && slices.Contains(p.Consumers, consumerID))
 }
 
 // ForbiddenError is returned when a principal lacks a permission.
@@ -88,6 +102,18 @@ var describe = map[Permission]string{
 	ManageTokens:  "manage API tokens (admins only)",
 	ConsumeTopics: "subscribe to topics (consumers and admins)",
 	ReachKafka:    "learn where Kafka is (producers, consumers and admins)",
+}
+
+// ConsumerForbiddenError is returned when a consumer's token acts for a
+// consumer id it was not made for.
+type ConsumerForbiddenError struct {
+	Principal  Principal
+	ConsumerID string
+}
+
+func (e *ConsumerForbiddenError) Error() string {
+	return fmt.Sprintf("%s %q may act only for consumer ids %s, not %q", e.Principal.Role, e.Principal.Name,
+		strings.Join(e.Principal.Consumers, ", "), e.ConsumerID)
 }
 
 // Authorize returns a *ForbiddenError unless p's role grants perm.

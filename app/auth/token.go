@@ -3,7 +3,6 @@ package auth
 import (
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -20,9 +19,11 @@ const tokenPrefix = "kds_"
 
 // Token describes an API token; the secret itself is never stored.
 type Token struct {
-	ID        string
-	Name      string
-	Role      Role
+	ID   string
+	Name string
+	Role Role
+	// Consumers are the consumer ids a consumer's token acts for.
+	Consumers []string
 	CreatedBy string
 	CreatedAt time.Time
 	RevokedAt *time.Time
@@ -62,9 +63,4 @@ func ParseSecret(raw string) (Secret, error) {
 		return Secret{}, ErrUnauthenticated
 	}
 	return Secret{ID: id, Hash: sha256.Sum256([]byte(raw))}, nil
-}
-
-// Matches compares hashes in constant time.
-func (s Secret) Matches(stored [sha256.Size]byte) bool {
-	return subtle.ConstantTimeCompare(s.Hash[:], stored[:]) == 1
 }

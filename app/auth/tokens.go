@@ -6,14 +6,25 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/kds-io/kds/app/subscription"
 )
 
 // ErrTokenNotFound is returned by a TokenStore for an unknown token id.
 var ErrTokenNotFound = errors.New("token not found")
 
+// ErrTokenNameTaken is returned for a new token named as a live one is,
+// whatever the case: a token's name is the actor its holder's actions are
+// recorded as.
+var ErrTokenNameTaken = errors.New("a live token has that name; revoke it first or choose another")
+
 // TokenStore keeps tokens by id with the hash of their secret.
 type TokenStore interface {
+	// Add stores a new token, or returns ErrTokenNameTaken when a token
+	// that is not revoked has its name, whatever the case.
 	Add(ctx context.Context, t Token, hash [sha256.Size]byte) error
 	// Find returns the token and its hash, or ErrTokenNotFound.
 	Find(ctx context.Context, id string) (Token, [sha256.Size]byte, error)
@@ -31,8 +42,13 @@ type Tokens struct {
 	hasBoot   bool
 }
 
-// BootstrapAdminName is the actor recorded for the bootstrap admin token.
-const BootstrapAdminName = "admin"
+// The actors kds records for what is not done with a stored token: the
+// bootstrap admin token's holder, and the topic manager. No token may be
+// named as they are.
+const (
+	BootstrapAdminName = "admin"
+	TopicManagerName   = "topic-manager"
+)
 
 // NewTokens authenticates against store; bootstrapAdminToken, when not
 // empty, is accepted as an admin token without being stored, so the first
@@ -52,24 +68,36 @@ func (t *Tokens) Authenticate(ctx context.Context, raw string) (Principal, error
 	if raw == "" {
 		return Principal{}, ErrUnauthenticated
 	}
-	if t.hasBoot {
-		h := sha256.Sum256([]byte(raw))
-		if subtle.ConstantTimeCompare(h[:], t.bootstrap[:]) == 1 {
-			return Principal{Name: BootstrapAdminName, Role: Admin}, nil
-		}
+	if p, err := t.bootstrapPrincipal(sha256.Sum256([]byte(raw))); err == nil {
+		return p, nil
 	}
 	secret, err := ParseSecret(raw)
 	if err != nil {
 		return Principal{}, err
 	}
-	tok, hash, err := t.store.Find(ctx, secret.ID)
+	return t.storedPrincipal(ctx, secret.ID, secret.Hash)
+}
+
+// bootstrapPrincipal is the bootstrap admin when hash is the bootstrap
+// admin token's.
+func (t *Tokens) bootstrapPrincipal(hash [sha256.Size]byte) (Principal, error) {
+	if !t.hasBoot || subtle.ConstantTimeCompare(hash[:], t.bootstrap[:]) != 1 {
+		return Principal{}, ErrUnauthenticated
+	}
+	return Principal{Name: BootstrapAdminName, Role: Admin}, nil
+}
+
+// storedPrincipal is the holder of the stored token id when hash is its
+// hash and it is not revoked.
+func (t *Tokens) storedPrincipal(ctx context.Context, id string, hash [sha256.Size]byte) (Principal, error) {
+	tok, stored, err := t.store.Find(ctx, id)
 	if errors.Is(err, ErrTokenNotFound) {
 		return Principal{}, ErrUnauthenticated
 	}
 	if err != nil {
 		return Principal{}, fmt.Errorf("look up token: %w", err)
 	}
-	if !secret.Matches(hash) || tok.RevokedAt != nil {
+	if subtle.ConstantTimeCompare(hash[:], stored[:]) != 1 || tok.RevokedAt != nil {
 		return Principal{}, ErrUnauthenticated
 	}
 	// Last use is shown to admins at minute precision; one write a minute
@@ -80,25 +108,34 @@ func (t *Tokens) Authenticate(ctx context.Context, raw string) (Principal, error
 			return Principal{}, fmt.Errorf("record token use: %w", err)
 		}
 	}
-	return Principal{Name: tok.Name, Role: tok.Role, TokenID: tok.ID}, nil
+	return Principal{Name: tok.Name, Role: tok.Role, TokenID: tok.ID, Consumers: tok.Consumers}, nil
 }
 
+// MaxTokenConsumers bounds the consumer ids one token acts for.
+const MaxTokenConsumers = 100
+
 // Create issues a new token; the raw secret is returned once and never
-// stored.
-func (t *Tokens) Create(ctx context.Context, by Principal, name string, role Role) (string, Token, error) {
+// stored. A consumer's token acts for the consumer ids given, or for the
+// consumer id that is its name; other roles take none (an admin acts for
+// any).
+func (t *Tokens) Create(ctx context.Context, by Principal, name string, role Role, consumers ...string) (string, Token, error) {
 	if err := Authorize(by, ManageTokens); err != nil {
 		return "", Token{}, err
 	}
 	if err := validateTokenName(name); err != nil {
 		return "", Token{}, err
 	}
+	consumers, err := tokenConsumers(name, role, consumers)
+	if err != nil {
+		return "", Token{}, err
+	}
 	raw, secret, err := NewSecret()
 	if err != nil {
 		return "", Token{}, err
 	}
-	tok := Token{ID: secret.ID, Name: name, Role: role, CreatedBy: by.Name, CreatedAt: time.Now().UTC()}
+	tok := Token{ID: secret.ID, Name: name, Role: role, Consumers: consumers, CreatedBy: by.Name, CreatedAt: time.Now().UTC()}
 	if err := t.store.Add(ctx, tok, secret.Hash); err != nil {
-		return "", Token{}, fmt.Errorf("store token: %w", err)
+		return "", Token{}, fmt.Errorf("store token %q: %w", name, err)
 	}
 	return raw, tok, nil
 }
@@ -133,9 +170,51 @@ func (e *InvalidTokenNameError) Error() string {
 	return fmt.Sprintf("invalid token name %q: %s", e.Name, e.Reason)
 }
 
+// InvalidTokenConsumersError is returned for consumer ids a token cannot
+// be made for.
+type InvalidTokenConsumersError struct {
+	Reason string
+}
+
+func (e *InvalidTokenConsumersError) Error() string {
+	return "invalid consumer ids for a token: " + e.Reason
+}
+
+// tokenConsumers are the consumer ids a new token acts for.
+func tokenConsumers(name string, role Role, consumers []string) ([]string, error) {
+	switch {
+	case role != Consumer && len(consumers) > 0:
+		return nil, &InvalidTokenConsumersError{Reason: fmt.Sprintf("only consumer tokens are made for consumer ids (an admin acts for any, a %s for none)", role)}
+	case role != Consumer:
+		return nil, nil
+	case len(consumers) == 0:
+		if _, err := subscription.ParseConsumerID(name); err != nil {
+			return nil, &InvalidTokenConsumersError{Reason: fmt.Sprintf("the name %q is not a consumer id, so name the consumer ids the token acts for", name)}
+		}
+		return []string{name}, nil
+	case len(consumers) > MaxTokenConsumers:
+		return nil, &InvalidTokenConsumersError{Reason: fmt.Sprintf("at most %d, got %d", MaxTokenConsumers, len(consumers))}
+	}
+	var ids []string
+	for _, c := range consumers {
+		if _, err := subscription.ParseConsumerID(c); err != nil {
+			return nil, &InvalidTokenConsumersError{Reason: err.Error()}
+		}
+		if !slices.Contains(ids, c) {
+			ids = append(ids, c)
+		}
+	}
+	return ids, nil
+}
+
 func validateTokenName(name string) error {
 	if name == "" || len(name) > 64 {
 		return &InvalidTokenNameError{Name: name, Reason: "use 1 to 64 characters"}
+	}
+	for _, reserved := range []string{BootstrapAdminName, TopicManagerName} {
+		if strings.EqualFold(name, reserved) {
+			return &InvalidTokenNameError{Name: name, Reason: "kds records its own actions as " + reserved}
+		}
 	}
 	for _, r := range name {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' || r == '@') {

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -72,9 +73,79 @@ func TestBootstrapAdminToken(t *testing.T) {
 func TestTokenNames(t *testing.T) {
 	t.Parallel()
 	tokens := auth.NewTokens(authtest.NewTokens(), "")
-	for _, name := range []string{"", "a b", strings.Repeat("n", 65), "<script>"} {
+	for _, name := range []string{"", "a b", strings.Repeat("n", 65), "<script>", "admin", "Admin", "topic-manager", "TOPIC-MANAGER"} {
 		if _, _, err := tokens.Create(context.Background(), root, name, auth.Viewer); err == nil {
 			t.Errorf("token name %q accepted", name)
+		}
+	}
+}
+
+// TestTokenNamesAreUniqueAmongLiveTokens: the name of a token is the
+// actor its holder's actions are recorded as, so no two live tokens share
+// one, whatever its case; a revoked token's name may be used again.
+func TestTokenNamesAreUniqueAmongLiveTokens(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tokens := auth.NewTokens(authtest.NewTokens(), "")
+	_, first, err := tokens.Create(ctx, root, "ci-bot", auth.Viewer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"ci-bot", "CI-Bot"} {
+		if _, _, err := tokens.Create(ctx, root, name, auth.Admin); !errors.Is(err, auth.ErrTokenNameTaken) || !strings.Contains(err.Error(), `"`+name+`"`) {
+			t.Errorf("a second live token named %q: %v, want ErrTokenNameTaken naming it", name, err)
+		}
+	}
+	if err := tokens.Revoke(ctx, root, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := tokens.Create(ctx, root, "ci-bot", auth.Viewer); err != nil {
+		t.Errorf("the name of a revoked token: %v", err)
+	}
+}
+
+// TestConsumerTokensAreMadeForConsumerIDs: a consumer's token acts for
+// the consumer ids it was made for, by default the one that is its name;
+// other roles are made for none.
+func TestConsumerTokensAreMadeForConsumerIDs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tokens := auth.NewTokens(authtest.NewTokens(), "")
+	for _, c := range []struct {
+		name      string
+		role      auth.Role
+		consumers []string
+		want      []string
+	}{
+		{name: "reader", role: auth.Consumer, want: []string{"reader"}},
+		{name: "ci@build", role: auth.Consumer, consumers: []string{"orders-1", "orders-2", "orders-1"}, want: []string{"orders-1", "orders-2"}},
+		{name: "viewer", role: auth.Viewer},
+		{name: "ops", role: auth.Admin},
+	} {
+		raw, tok, err := tokens.Create(ctx, root, c.name, c.role, c.consumers...)
+		if err != nil || !slices.Equal(tok.Consumers, c.want) {
+			t.Errorf("create %s %s for %v: %v, %v; want %v", c.role, c.name, c.consumers, tok.Consumers, err, c.want)
+			continue
+		}
+		if p, err := tokens.Authenticate(ctx, raw); err != nil || !slices.Equal(p.Consumers, c.want) {
+			t.Errorf("%s acts for %v (%v), want %v", c.name, p.Consumers, err, c.want)
+		}
+	}
+	for _, c := range []struct {
+		name      string
+		role      auth.Role
+		consumers []string
+		says      string
+	}{
+		{name: "ci@build", role: auth.Consumer, says: `the name "ci@build" is not a consumer id`},
+		{name: "reader", role: auth.Consumer, consumers: []string{"a b"}, says: `invalid consumer id "a b"`},
+		{name: "pat", role: auth.Producer, consumers: []string{"pat"}, says: "only consumer tokens"},
+		{name: "many", role: auth.Consumer, consumers: strings.Split(strings.Repeat("c,", auth.MaxTokenConsumers)+"c", ","), says: "at most 100"},
+	} {
+		_, _, err := tokens.Create(ctx, root, c.name, c.role, c.consumers...)
+		var invalid *auth.InvalidTokenConsumersError
+		if !errors.As(err, &invalid) || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("create %s %s for %v: %v, want an error saying %q", c.role, c.name, c.consumers, err, c.says)
 		}
 	}
 }

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/topic"
 )
 
-// TopicManagerActor is recorded as the actor of what the topic manager does.
-const TopicManagerActor = "topic-manager"
+// TopicManagerActor is recorded as the actor of what the topic manager
+// does; no token may have its name.
+const TopicManagerActor = auth.TopicManagerName
 
 // StaleGenerationError is returned when an internal command arrives for a
 // generation that is no longer current.

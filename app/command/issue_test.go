@@ -223,3 +223,32 @@ func TestCommandsTravelWithoutHTMLEscapes(t *testing.T) {
 		t.Fatalf("65 configs of 1000 '<': %v, want a refusal as too large", err)
 	}
 }
+
+// TestReasonsAreText: a reason may not hold what a terminal acts on or
+// does not show (a NUL, an escape sequence, a bidirectional override, a
+// zero-width space) or bytes that are not UTF-8; newlines and tabs are
+// fine. The error says which character, and where.
+func TestReasonsAreText(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	ctx := context.Background()
+	for _, c := range []struct{ reason, says string }{
+		{"nul\x00byte", `reason: character '\x00' at position 4 is not allowed`},
+		{"\x1b[32mAll checks passed", `reason: character '\x1b' at position 1`},
+		{"bell\a", `character '\a' at position 5`},
+		{"ok \u202egnp.exe", `character '\u202e' at position 4`},
+		{"zero\u200bwidth", `character '\u200b' at position 5`},
+		{"csi\u009b", `character '\u009b' at position 4`},
+		{"carriage\rreturn", `character '\r' at position 9`},
+		{"bad \xff utf-8", "reason must be UTF-8 text"},
+	} {
+		_, err := f.issue.Handle(ctx, producer, command.Issue{Type: command.RequestTopicType, Topic: "reasoned", Reason: c.reason})
+		var invalid *command.InvalidReasonError
+		if !errors.As(err, &invalid) || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("reason %+q: %v, want an InvalidReasonError saying %q", c.reason, err, c.says)
+		}
+	}
+	if _, err := f.issue.Handle(ctx, producer, command.Issue{Type: command.RequestTopicType, Topic: "reasoned", Reason: "for the newsroom:\n\tdaily, ünïcödé ✓"}); err != nil {
+		t.Errorf("a reason of two lines: %v", err)
+	}
+}

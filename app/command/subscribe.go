@@ -11,6 +11,7 @@ import (
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/subscription"
+	"github.com/kds-io/kds/app/text"
 	"github.com/kds-io/kds/app/topic"
 )
 
@@ -39,10 +40,7 @@ func (e *NotSubscribedError) Error() string {
 // Subscribe subscribes a consumer to an active topic; subscribing again to
 // the same generation returns the existing subscription.
 func (s Subscriptions) Subscribe(ctx context.Context, by auth.Principal, consumer, topicName string, fromBeginning bool) (subscription.Subscription, bool, error) {
-	if err := auth.Authorize(by, auth.ConsumeTopics); err != nil {
-		return subscription.Subscription{}, false, err
-	}
-	id, err := subscription.ParseConsumerID(consumer)
+	id, err := actingFor(by, consumer)
 	if err != nil {
 		return subscription.Subscription{}, false, err
 	}
@@ -81,12 +79,25 @@ func groupFor(id subscription.ConsumerID, topicName string) string {
 	return "kds-consumer." + string(id) + "." + topicName + "." + hex.EncodeToString(b)
 }
 
-// Unsubscribe ends a consumer's subscription.
-func (s Subscriptions) Unsubscribe(ctx context.Context, by auth.Principal, consumer, topicName string) error {
+// actingFor checks that by may consume, and for the consumer id, which it
+// returns parsed.
+func actingFor(by auth.Principal, consumer string) (subscription.ConsumerID, error) {
 	if err := auth.Authorize(by, auth.ConsumeTopics); err != nil {
-		return err
+		return "", err
 	}
 	id, err := subscription.ParseConsumerID(consumer)
+	if err != nil {
+		return "", err
+	}
+	if !by.ActsFor(string(id)) {
+		return "", &auth.ConsumerForbiddenError{Principal: by, ConsumerID: string(id)}
+	}
+	return id, nil
+}
+
+// Unsubscribe ends a consumer's subscription.
+func (s Subscriptions) Unsubscribe(ctx context.Context, by auth.Principal, consumer, topicName string) error {
+	id, err := actingFor(by, consumer)
 	if err != nil {
 		return err
 	}
@@ -95,10 +106,7 @@ func (s Subscriptions) Unsubscribe(ctx context.Context, by auth.Principal, consu
 
 // Report records a heartbeat of one of a consumer's processes.
 func (s Subscriptions) Report(ctx context.Context, by auth.Principal, inst subscription.Instance) error {
-	if err := auth.Authorize(by, auth.ConsumeTopics); err != nil {
-		return err
-	}
-	if _, err := subscription.ParseConsumerID(string(inst.ConsumerID)); err != nil {
+	if _, err := actingFor(by, string(inst.ConsumerID)); err != nil {
 		return err
 	}
 	if err := validInstance(inst); err != nil {
@@ -110,10 +118,7 @@ func (s Subscriptions) Report(ctx context.Context, by auth.Principal, inst subsc
 
 // Leave forgets a consumer process that stopped.
 func (s Subscriptions) Leave(ctx context.Context, by auth.Principal, consumer, instanceID string) error {
-	if err := auth.Authorize(by, auth.ConsumeTopics); err != nil {
-		return err
-	}
-	id, err := subscription.ParseConsumerID(consumer)
+	id, err := actingFor(by, consumer)
 	if err != nil {
 		return err
 	}
@@ -135,6 +140,9 @@ func validInstance(inst subscription.Instance) error {
 		return &InvalidInstanceError{Reason: "host must have at most 255 characters"}
 	case len(inst.Attached) > 10000:
 		return &InvalidInstanceError{Reason: "at most 10000 attached topics"}
+	}
+	if r, at := text.FirstHidden(inst.Host, false); at > 0 {
+		return &InvalidInstanceError{Reason: fmt.Sprintf("host: character %+q at position %d is not allowed", r, at)}
 	}
 	for _, t := range inst.Attached {
 		if len(t) == 0 || len(t) > topic.MaxNameLength {

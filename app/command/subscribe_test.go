@@ -14,7 +14,7 @@ import (
 	"github.com/kds-io/kds/app/topic"
 )
 
-var consumer = auth.Principal{Name: "reader", Role: auth.Consumer}
+var consumer = auth.Principal{Name: "reader", Role: auth.Consumer, Consumers: []string{"c1"}}
 
 // activeTopic takes name through request, approve and activation.
 func (f fixture) activeTopic(t *testing.T, name string) {
@@ -68,6 +68,58 @@ func TestSubscribeOnlyToActiveTopics(t *testing.T) {
 	var notSubscribed *command.NotSubscribedError
 	if err := subs.Unsubscribe(ctx, consumer, "c1", "news"); !errors.As(err, &notSubscribed) {
 		t.Fatalf("unsubscribing twice: %v", err)
+	}
+}
+
+// TestConsumerTokensActOnlyForTheirConsumers: a consumer's token
+// subscribes, unsubscribes and reports processes for the consumer ids it
+// was made for only; an admin acts for any.
+func TestConsumerTokensActOnlyForTheirConsumers(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	subs := command.NewSubscriptions(f.topics, f.subs)
+	ctx := context.Background()
+	f.activeTopic(t, "news")
+	other := auth.Principal{Name: "intruder", Role: auth.Consumer, Consumers: []string{"intruder", "c9"}}
+	if _, _, err := subs.Subscribe(ctx, consumer, "c1", "news", false); err != nil {
+		t.Fatal(err)
+	}
+	inst := subscription.Instance{ID: "instance-1", ConsumerID: "c1", Host: "laptop", PID: 42}
+	wantRefused := func(what string, err error) {
+		t.Helper()
+		var forbidden *auth.ConsumerForbiddenError
+		if !errors.As(err, &forbidden) || !strings.Contains(err.Error(), `consumer "intruder" may act only for consumer ids intruder, c9, not "c1"`) {
+			t.Errorf("%s for another consumer: %v", what, err)
+		}
+	}
+	_, _, err := subs.Subscribe(ctx, other, "c1", "news", false)
+	wantRefused("subscribe", err)
+	wantRefused("unsubscribe", subs.Unsubscribe(ctx, other, "c1", "news"))
+	wantRefused("heartbeat", subs.Report(ctx, other, inst))
+	wantRefused("goodbye", subs.Leave(ctx, other, "c1", "instance-1"))
+	if err := subs.Report(ctx, consumer, inst); err != nil {
+		t.Fatalf("the consumer's own heartbeat: %v", err)
+	}
+	if err := subs.Unsubscribe(ctx, admin, "c1", "news"); err != nil {
+		t.Fatalf("an admin unsubscribing any consumer: %v", err)
+	}
+}
+
+// TestHeartbeatHostsAreText: a process's host is shown to people, so it
+// may hold no control or invisible formatting characters.
+func TestHeartbeatHostsAreText(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	subs := command.NewSubscriptions(f.topics, f.subs)
+	for _, host := range []string{"build\x1b]0;title\x07", "a\nb", "\u202ehost"} {
+		err := subs.Report(context.Background(), consumer, subscription.Instance{ID: "instance-1", ConsumerID: "c1", Host: host, PID: 1})
+		var invalid *command.InvalidInstanceError
+		if !errors.As(err, &invalid) || !strings.Contains(err.Error(), "host: character") {
+			t.Errorf("host %+q: %v, want an InvalidInstanceError about the host", host, err)
+		}
+	}
+	if err := subs.Report(context.Background(), consumer, subscription.Instance{ID: "instance-1", ConsumerID: "c1", Host: "build-7.example", PID: 1}); err != nil {
+		t.Errorf("a plain host: %v", err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/kds-io/kds/app/text"
 	"github.com/kds-io/kds/app/topic"
 )
 
@@ -17,18 +18,32 @@ const (
 	MaxActorLength  = 64
 )
 
-// InvalidReasonError is returned for a reason that is too long or not text.
+// InvalidReasonError is returned for a reason that is too long or not
+// text: bytes that are not UTF-8, or a character people cannot be shown
+// as it is (text.Hidden).
 type InvalidReasonError struct {
 	Length int
+	// Char is the first character a reason may not hold, at Position
+	// (counted in characters from 1); Position is 0 when the reason's
+	// length or encoding is what is wrong.
+	Char     rune
+	Position int
 }
 
 func (e *InvalidReasonError) Error() string {
+	if e.Position > 0 {
+		return fmt.Sprintf("reason: character %+q at position %d is not allowed (no control or invisible formatting characters; newlines and tabs are fine)",
+			e.Char, e.Position)
+	}
 	return fmt.Sprintf("reason must be UTF-8 text of at most %d bytes, got %d bytes", MaxReasonLength, e.Length)
 }
 
 func validReason(reason string) error {
 	if len(reason) > MaxReasonLength || !utf8.ValidString(reason) {
 		return &InvalidReasonError{Length: len(reason)}
+	}
+	if r, at := text.FirstHidden(reason, true); at > 0 {
+		return &InvalidReasonError{Length: len(reason), Char: r, Position: at}
 	}
 	return nil
 }

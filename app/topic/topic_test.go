@@ -190,6 +190,10 @@ func TestSpecChecksWellKnownConfigs(t *testing.T) {
 	}
 }
 
+// TestSpecBoundsItsConfigs: at most MaxConfigs configs, each key at most
+// MaxConfigKeyLength bytes and each value at most MaxConfigValueLength, so
+// that a request cannot carry thousands of made-up keys, and one problem
+// is reported rather than one per config.
 func TestSpecBoundsItsConfigs(t *testing.T) {
 	t.Parallel()
 	many := map[string]string{}

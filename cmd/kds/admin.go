@@ -97,7 +97,7 @@ func (m adminMenu) run(ctx context.Context) error {
 			// menu ends rather than report the cancellation.
 			return nil
 		case err != nil && !errors.As(err, &reported):
-			fmt.Fprintln(m.out, "Error:", err)
+			fmt.Fprintln(m.out, "Error:", visibleLines(err.Error()))
 		}
 	}
 }

@@ -102,11 +102,14 @@ type ServerConfig struct {
 	Roles                  []string      `mapstructure:"roles"`
 	ShutdownTimeout        time.Duration `mapstructure:"shutdown_timeout"`
 	AdvertisedKafkaBrokers []string      `mapstructure:"advertised_kafka_brokers"`
+	SecureCookies          bool          `mapstructure:"secure_cookies"`
+	AllowedHosts           []string      `mapstructure:"allowed_hosts"`
 }
 
 // AuthConfig is the auth section.
 type AuthConfig struct {
 	BootstrapAdminToken string        `mapstructure:"bootstrap_admin_token"`
+	MetricsToken        string        `mapstructure:"metrics_token"`
 	MaxFailures         int           `mapstructure:"max_failures"`
 	FailureWindow       time.Duration `mapstructure:"failure_window"`
 	Lockout             time.Duration `mapstructure:"lockout"`
@@ -200,6 +203,7 @@ func loadConfig(path string) (Config, error) {
 	c.Kafka.Brokers = trimAll(c.Kafka.Brokers)
 	c.Server.Roles = trimAll(c.Server.Roles)
 	c.Security.MessageKeys = trimAll(c.Security.MessageKeys)
+	c.Server.AllowedHosts = trimAll(c.Server.AllowedHosts)
 	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("config%s: %w", describeSource(path), err)
 	}
@@ -277,6 +281,11 @@ func (c Config) Validate() error {
 	if c.Server.HTTPAddr == "" {
 		errs = append(errs, errors.New("server.http_addr is empty"))
 	}
+	for _, h := range c.Server.AllowedHosts {
+		if strings.ContainsAny(h, ":/ ") {
+			errs = append(errs, fmt.Errorf("server.allowed_hosts: %q: want a host name, without scheme or port", h))
+		}
+	}
 	if c.Auth.MaxFailures < 0 || (c.Auth.MaxFailures > 0 && (c.Auth.FailureWindow <= 0 || c.Auth.Lockout <= 0)) {
 		errs = append(errs, errors.New("auth.max_failures must not be negative, and when it is not 0, auth.failure_window and auth.lockout must be positive"))
 	}
@@ -327,6 +336,12 @@ func (c Config) mysql() mysql.Config {
 	return mysql.Config{Host: m.Host, Port: m.Port, User: m.User, Password: m.Password, Database: m.Database, TLS: m.TLS,
 		TLSCAFile: m.TLSCAFile, TLSCertFile: m.TLSCertFile, TLSKeyFile: m.TLSKeyFile,
 		MaxOpenConns: m.MaxOpenConns, ConnectTimeout: m.ConnectTimeout, ConnMaxLifetime: m.ConnMaxLifetime}
+}
+
+// apiOptions are the API's settings from the server and auth sections.
+func (c Config) apiOptions() []httpapi.Option {
+	return []httpapi.Option{httpapi.WithAuthLimit(c.authLimit()), httpapi.WithSecureCookies(c.Server.SecureCookies),
+		httpapi.WithAllowedHosts(c.Server.AllowedHosts), httpapi.WithMetricsToken(c.Auth.MetricsToken)}
 }
 
 func (c Config) authLimit() httpapi.AuthLimit {

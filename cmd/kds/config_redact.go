@@ -24,7 +24,8 @@ func (s KafkaSASLConfig) String() string {
 func (s KafkaSASLConfig) GoString() string { return s.String() }
 
 func (a AuthConfig) String() string {
-	return fmt.Sprintf("{bootstrap_admin_token %s, max_failures %d, failure_window %s, lockout %s}", redacted(a.BootstrapAdminToken), a.MaxFailures, a.FailureWindow, a.Lockout)
+	return fmt.Sprintf("{bootstrap_admin_token %s, metrics_token %s, max_failures %d, failure_window %s, lockout %s}",
+		redacted(a.BootstrapAdminToken), redacted(a.MetricsToken), a.MaxFailures, a.FailureWindow, a.Lockout)
 }
 
 // GoString is String, for %#v.

@@ -32,10 +32,14 @@ mysql:
 auth:
   max_failures: 3
   lockout: 5m
+server:
+  secure_cookies: true
 `)
 		t.Setenv("KDS_KAFKA_SASL_PASSWORD", password)
 		t.Setenv("KDS_AUTH_FAILURE_WINDOW", "30s")
 		t.Setenv("KDS_SECURITY_MESSAGE_KEYS", "new:"+newKey+", old:"+oldKey)
+		t.Setenv("KDS_AUTH_METRICS_TOKEN", "Scrape-Never-Sh0wn")
+		t.Setenv("KDS_SERVER_ALLOWED_HOSTS", "kds.example, admin.internal")
 		c, err := loadConfig(path)
 		if err != nil {
 			t.Fatal(err)
@@ -54,13 +58,16 @@ auth:
 		if err != nil {
 			t.Fatal(err)
 		}
+		if !c.Server.SecureCookies || c.Auth.MetricsToken != "Scrape-Never-Sh0wn" || strings.Join(c.Server.AllowedHosts, " ") != "kds.example admin.internal" {
+			t.Fatalf("server %+v, metrics token set %v", c.Server, c.Auth.MetricsToken != "")
+		}
 		// A configuration printed or logged by mistake shows no secret.
 		c.MySQL.Password, c.Auth.BootstrapAdminToken = "Mysql-Never-Sh0wn", "Token-Never-Sh0wn"
 		var logged bytes.Buffer
 		slog.New(slog.NewTextHandler(&logged, nil)).Info("config", "cfg", c, "kafka", c.kafka(), "mysql", c.mysql(), "signer", signer)
 		for _, text := range []string{fmt.Sprintf("%v %+v %#v", c, c, c), fmt.Sprintf("%v %+v %#v", c.kafka(), c.kafka(), c.kafka()),
 			fmt.Sprintf("%v %+v %#v", c.mysql(), c.mysql(), c.mysql()), fmt.Sprintf("%v %+v %#v", signer, signer, signer), logged.String()} {
-			for _, secret := range []string{password, "Mysql-Never-Sh0wn", "Token-Never-Sh0wn", newKey, oldKey, newKey[:12]} {
+			for _, secret := range []string{password, "Mysql-Never-Sh0wn", "Token-Never-Sh0wn", "Scrape-Never-Sh0wn", newKey, oldKey, newKey[:12]} {
 				if strings.Contains(text, secret) {
 					t.Errorf("printed configuration shows %q: %s", secret, text)
 				}
@@ -87,6 +94,8 @@ auth:
 		{name: "message key without an id", yaml: "security:\n  message_keys: [" + password + "]\n", says: []string{"security.message_keys entry 1: want ID:SECRET"}},
 		{name: "short message key", yaml: "security:\n  message_keys: [\"k1:" + base64.StdEncoding.EncodeToString([]byte(password)) + "\"]\n",
 			says: []string{`security.message_keys entry 1 (id "k1"): the secret has 16 bytes, want at least 32`}},
+		{name: "an allowed host with a port", yaml: "server:\n  allowed_hosts: [\"kds.example:8080\"]\n", says: []string{"server.allowed_hosts", `"kds.example:8080"`}},
+		{name: "an allowed host as a URL", yaml: "server:\n  allowed_hosts: [\"https://kds.example\"]\n", says: []string{"server.allowed_hosts", `"https://kds.example"`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

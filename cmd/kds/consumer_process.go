@@ -234,10 +234,10 @@ func (p *printer) Prompt(prompt string) { p.lines <- printed{notice: prompt, pro
 
 func writeNotice(w io.Writer, l printed) {
 	if l.prompt {
-		fmt.Fprint(w, l.notice)
+		fmt.Fprint(w, visibleLines(l.notice))
 		return
 	}
-	fmt.Fprintln(w, l.notice)
+	fmt.Fprintln(w, visibleLines(l.notice))
 }
 
 // close prints what is left.
@@ -255,6 +255,6 @@ func writeMessage(w io.Writer, m content.Message) {
 	if !m.SentAt.IsZero() {
 		when = m.SentAt
 	}
-	fmt.Fprintf(w, "[%s] %s\n", m.Topic, m.Value)
-	fmt.Fprintf(w, "    from %s, sent %s (partition %d, offset %d)\n", from, when.Local().Format("2006-01-02 15:04:05.000"), m.Partition, m.Offset)
+	fmt.Fprintf(w, "[%s] %s\n", visible(m.Topic), visible(m.Value))
+	fmt.Fprintf(w, "    from %s, sent %s (partition %d, offset %d)\n", visible(from), when.Local().Format("2006-01-02 15:04:05.000"), m.Partition, m.Offset)
 }

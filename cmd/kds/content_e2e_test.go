@@ -89,7 +89,7 @@ func TestConsumeShowsWhatOtherClientsProduce(t *testing.T) {
 	kcat := requireKcat(t)
 	d := startDev(t, devOptions{})
 	d.activeTopic(t, "plain", 2)
-	carol := d.createToken(t, "carol", "consumer")
+	carol := d.createToken(t, "carol", "consumer", "--consumer", "plain-reader")
 
 	c := d.startAs(t, carol, "consume", "--id", "plain-reader", "--topics", "plain", "-o", "json")
 	c.waitStderr(t, "✓ subscribed to plain")

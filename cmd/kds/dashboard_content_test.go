@@ -85,7 +85,7 @@ func TestDashboardShowsLiveContent(t *testing.T) {
 	// Prometheus sees the same traffic: produced from Kafka's offsets,
 	// consumed from the consumer's heartbeats.
 	eventually(t, "produced and consumed in /metrics", func() (bool, string) {
-		scrape := metricsPage(t, d.APIURL)
+		scrape := metricsPage(t, d.APIURL, d.AdminToken)
 		produced := metric(scrape, "kds_messages_produced_total", `topic="clicks"`)
 		consumed := metric(scrape, "kds_messages_consumed_total", `topic="news"`)
 		return produced == float64(sent) && consumed == 2, fmt.Sprintf("produced %v of %d to clicks, consumed %v of 2 from news", produced, sent, consumed)

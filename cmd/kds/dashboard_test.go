@@ -235,7 +235,7 @@ func TestDashboardFollowsTheLifecycleLive(t *testing.T) {
 
 	// The same run as Prometheus sees it, without a token: a fresh kds dev
 	// counts exactly what this test did.
-	scrape := metricsPage(t, d.APIURL)
+	scrape := metricsPage(t, d.APIURL, d.AdminToken)
 	for _, m := range []struct {
 		name   string
 		labels []string

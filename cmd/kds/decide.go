@@ -93,7 +93,7 @@ func decide(ctx context.Context, client *httpapi.Client, out io.Writer, d decisi
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		fmt.Fprintf(out, format+"\n", args...)
+		fmt.Fprintln(out, visibleLines(fmt.Sprintf(format, args...)))
 	}
 	if len(names) == 1 && !asJSON {
 		_, err := decideOne(ctx, client, d, names[0], reason, w, say)

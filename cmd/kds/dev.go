@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,10 +17,11 @@ import (
 
 func newDevCommand(g *globals) *cobra.Command {
 	var (
-		broker     embedded.Config
-		httpAddr   string
-		adminToken string
-		kafkaSASL  string
+		broker         embedded.Config
+		httpAddr       string
+		adminToken     string
+		adminTokenFile string
+		kafkaSASL      string
 	)
 	cmd := &cobra.Command{
 		Use:   "dev",
@@ -27,7 +29,9 @@ func newDevCommand(g *globals) *cobra.Command {
 		Long: `Run everything for trying kds: an embedded Kafka-protocol broker and all
 kds serve roles, with the MySQL from the configuration (the database is
 created when missing). It prints the API address, the Kafka address and an
-admin token, and the line to paste into another terminal.`,
+admin token, and the line to paste into another terminal. The admin token is
+KDS_BOOTSTRAP_ADMIN_TOKEN or the one in --admin-token-file when given, else a
+new random one.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(configPath(g.configFile))
@@ -38,10 +42,8 @@ admin token, and the line to paste into another terminal.`,
 			if httpAddr != "" {
 				cfg.Server.HTTPAddr = httpAddr
 			}
-			if adminToken == "" {
-				if adminToken, _, err = auth.NewSecret(); err != nil {
-					return err
-				}
+			if adminToken, err = devAdminToken(cmd, adminToken, adminTokenFile, cfg.Auth.BootstrapAdminToken); err != nil {
+				return err
 			}
 			cfg.Auth.BootstrapAdminToken = adminToken
 			if len(cfg.Security.MessageKeys) == 0 {
@@ -89,7 +91,37 @@ admin token, and the line to paste into another terminal.`,
 	f.IntVar(&broker.Brokers, "kafka-brokers", 1, "number of embedded brokers")
 	f.StringVar(&broker.DataDir, "kafka-data-dir", "", "keep the embedded broker's data in this directory across restarts")
 	f.StringVar(&httpAddr, "http-addr", "", "API address (default server.http_addr, 127.0.0.1:8080)")
-	f.StringVar(&adminToken, "admin-token", "", "admin token to accept (default: a new random one, printed)")
+	f.StringVar(&adminToken, "admin-token", "", "admin token to accept; other users of this machine see it in the process list, so prefer $KDS_BOOTSTRAP_ADMIN_TOKEN or --admin-token-file (default: a new random one, printed)")
+	f.StringVar(&adminTokenFile, "admin-token-file", "", "file holding the admin token to accept")
 	f.StringVar(&kafkaSASL, "kafka-sasl", "", "make the embedded broker require SASL: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (default kafka.sasl.mechanism), as kafka.sasl.username (default kds) with kafka.sasl.password (default: a new random one, printed)")
 	return cmd
+}
+
+// devAdminToken is the admin token kds dev accepts: --admin-token, with a
+// warning, since every user of the machine sees a process's arguments;
+// the first line of --admin-token-file; the configuration's
+// (KDS_BOOTSTRAP_ADMIN_TOKEN); or a new random one.
+func devAdminToken(cmd *cobra.Command, flag, file, configured string) (string, error) {
+	switch {
+	case flag != "" && file != "":
+		return "", &usageError{msg: "give --admin-token or --admin-token-file, not both"}
+	case flag != "":
+		fmt.Fprintln(cmd.ErrOrStderr(), "kds dev: warning: --admin-token is visible to every user of this machine in the process list; "+
+			"pass the token in KDS_BOOTSTRAP_ADMIN_TOKEN or --admin-token-file instead")
+		return flag, nil
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("--admin-token-file: %w", err)
+		}
+		token, _, _ := strings.Cut(string(b), "\n")
+		if token = strings.TrimSpace(token); token == "" {
+			return "", fmt.Errorf("--admin-token-file %s: the file holds no token", file)
+		}
+		return token, nil
+	case configured != "":
+		return configured, nil
+	}
+	token, _, err := auth.NewSecret()
+	return token, err
 }

@@ -289,9 +289,9 @@ func (d *doctor) checkAPI(ctx context.Context) {
 				bad = append(bad, name+": "+rd.Checks[name])
 			}
 		}
-		d.add("api", checkFailed, fmt.Sprintf("%s is not ready: %s", d.g.apiURL, strings.Join(bad, "; ")))
+		d.add("api", checkFailed, fmt.Sprintf("%s is not ready: %s", client.URL(), strings.Join(bad, "; ")))
 	default:
-		d.add("api", checkOK, d.g.apiURL+" is ready")
+		d.add("api", checkOK, client.URL()+" is ready")
 	}
 	if d.g.token == "" {
 		d.add("token", checkSkipped, "KDS_TOKEN is not set")
@@ -314,7 +314,7 @@ func (d *doctor) checkAPI(ctx context.Context) {
 func printDoctor(w io.Writer, r doctorReport) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, c := range r.Checks {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, c.Status, c.Detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, c.Status, visible(c.Detail))
 	}
 	_ = tw.Flush()
 }

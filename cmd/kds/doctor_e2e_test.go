@@ -2,6 +2,9 @@ package main_test
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -176,12 +179,50 @@ func badConfig(t *testing.T) string {
 }
 
 // createToken makes an API token with kds token create and returns it.
-func (d *devServer) createToken(t *testing.T, name, role string) string {
+func (d *devServer) createToken(t *testing.T, name, role string, flags ...string) string {
 	t.Helper()
 	var tok tokenDoc
-	decodeJSON(t, d.kds(t, "token", "create", name, "--role", role, "-o", "json"), &tok)
+	decodeJSON(t, d.kds(t, append([]string{"token", "create", name, "--role", role, "-o", "json"}, flags...)...), &tok)
 	if tok.Token == "" {
 		t.Fatalf("token create printed no token")
 	}
 	return tok.Token
+}
+
+// TestAPIURLPasswordsAreNotShown: a KDS_API_URL with a user and password
+// in it (for a proxy in front of the API) is shown with the password
+// hidden, by kds doctor and in every error, whether the API answers, is
+// down or the URL does not parse.
+func TestAPIURLPasswordsAreNotShown(t *testing.T) {
+	t.Parallel()
+	const password = "Url-Pw-Never-Shown"
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/readyz":
+			_, _ = io.WriteString(w, `{"ready":true,"checks":{}}`)
+		default:
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, `{"error":"missing or invalid API token"}`)
+		}
+	}))
+	defer api.Close()
+	up := strings.Replace(api.URL, "http://", "http://ops:"+password+"@", 1)
+	down := "http://ops:" + password + "@127.0.0.1:" + strconv.Itoa(closedPort(t))
+	unparsable := "http://ops:" + password + " x@127.0.0.1:1"
+
+	status, detail, r := doctor(t, []string{"KDS_API_URL=" + up, "KDS_TOKEN=kds_000000000000_nope"})
+	wantChecks(t, status, detail, r, map[string][]string{"api": {"ok", strings.Replace(api.URL, "http://", "http://ops:xxxxx@", 1) + " is ready"}})
+	results := []cliResult{r, runKds(t, t.TempDir(), []string{"KDS_API_URL=" + up, "KDS_TOKEN=kds_000000000000_nope"}, "", "doctor")}
+	for _, url := range []string{down, unparsable} {
+		env := []string{"KDS_API_URL=" + url, "KDS_TOKEN=kds_000000000000_nope"}
+		status, detail, r := doctor(t, env)
+		wantChecks(t, status, detail, r, map[string][]string{"api": {"failed", "ops:xxxxx@127.0.0.1:"}})
+		results = append(results, r, runKds(t, t.TempDir(), env, "", "topic", "list"))
+	}
+	for _, r := range results {
+		if strings.Contains(r.Stdout+r.Stderr, password) {
+			t.Errorf("the password is shown\n%s", r)
+		}
+	}
 }

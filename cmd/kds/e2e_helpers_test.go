@@ -148,6 +148,10 @@ type devServer struct {
 type devOptions struct {
 	brokers int      // embedded Kafka brokers; 1 when 0
 	env     []string // more of kds dev's environment, KEY=value
+	// token says how kds dev gets its admin token: in
+	// KDS_BOOTSTRAP_ADMIN_TOKEN when empty, "file" in --admin-token-file,
+	// "flag" in --admin-token.
+	token string
 }
 
 // What kds dev prints once it is ready.
@@ -187,17 +191,30 @@ func startDev(t *testing.T, o devOptions) *devServer {
 		stderr:     newLockedBuffer(),
 		exited:     make(chan struct{}),
 	}
-	d.cmd = exec.Command(kdsBinary, "dev",
-		"--kafka-addr", "127.0.0.1:0", "--kafka-brokers", strconv.Itoa(o.brokers),
-		"--http-addr", "127.0.0.1:0", "--admin-token", d.AdminToken)
+	args := []string{"dev", "--kafka-addr", "127.0.0.1:0", "--kafka-brokers", strconv.Itoa(o.brokers), "--http-addr", "127.0.0.1:0"}
+	var tokenEnv []string
+	switch o.token {
+	case "":
+		tokenEnv = []string{"KDS_BOOTSTRAP_ADMIN_TOKEN=" + d.AdminToken}
+	case "file":
+		path := filepath.Join(d.workDir, "admin-token")
+		if err := os.WriteFile(path, []byte(d.AdminToken+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--admin-token-file", path)
+	case "flag":
+		args = append(args, "--admin-token", d.AdminToken)
+	}
+	d.cmd = exec.Command(kdsBinary, args...)
 	d.cmd.Dir = d.workDir
-	d.cmd.Env = cleanEnv(append([]string{
-		"KDS_MYSQL_HOST=" + db.Host,
-		"KDS_MYSQL_PORT=" + strconv.Itoa(db.Port),
-		"KDS_MYSQL_USER=" + db.User,
-		"KDS_MYSQL_PASSWORD=" + db.Password,
-		"KDS_MYSQL_DATABASE=" + db.Database,
-	}, o.env...)...)
+	env := append(tokenEnv,
+		"KDS_MYSQL_HOST="+db.Host,
+		"KDS_MYSQL_PORT="+strconv.Itoa(db.Port),
+		"KDS_MYSQL_USER="+db.User,
+		"KDS_MYSQL_PASSWORD="+db.Password,
+		"KDS_MYSQL_DATABASE="+db.Database,
+	)
+	d.cmd.Env = cleanEnv(append(env, o.env...)...)
 	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr
 	if err := d.cmd.Start(); err != nil {
 		t.Fatalf("start kds dev: %v", err)
@@ -221,7 +238,7 @@ func startDev(t *testing.T, o devOptions) *devServer {
 		if m := exportLine.FindStringSubmatch(out); m != nil {
 			d.APIURL = m[1]
 			if m[2] != d.AdminToken {
-				t.Fatalf("kds dev printed token %q, want the --admin-token %q", m[2], d.AdminToken)
+				t.Fatalf("kds dev printed token %q, want the one it was given, %q", m[2], d.AdminToken)
 			}
 			k := kafkaLine.FindStringSubmatch(out)
 			if k == nil {

@@ -369,7 +369,7 @@ func TestTwoServeInstancesShareTheWork(t *testing.T) {
 	// What each instance's handlers did, from its own metrics.
 	type handled struct{ lifecycle, manager, errors float64 }
 	read := func(url string) handled {
-		page := metricsPage(t, url)
+		page := metricsPage(t, url, cfgA.token)
 		var h handled
 		for _, typ := range []string{"RequestTopic", "ApproveTopic", "DeactivateTopic"} {
 			h.lifecycle += metric(page, "kds_commands_handled_total", `type="`+typ+`"`, `outcome="applied"`)
@@ -391,8 +391,8 @@ func TestTwoServeInstancesShareTheWork(t *testing.T) {
 		t.Errorf("the work was not shared: A handled %+v, B %+v", byA, byB)
 	}
 	if got, want := byA.lifecycle+byB.lifecycle, float64(200+200+100); got != want {
-		t.Logf("A's metrics:\n%s\nB's metrics:\n%s", grepLines(metricsPage(t, a.URL), "kds_commands_handled_total{"),
-			grepLines(metricsPage(t, b.URL), "kds_commands_handled_total{"))
+		t.Logf("A's metrics:\n%s\nB's metrics:\n%s", grepLines(metricsPage(t, a.URL, cfgA.token), "kds_commands_handled_total{"),
+			grepLines(metricsPage(t, b.URL, cfgA.token), "kds_commands_handled_total{"))
 		t.Errorf("the lifecycle handlers applied %v commands together, want each of the %v exactly once", got, want)
 	}
 	if got, want := byA.manager+byB.manager, float64(200+100); got != want {

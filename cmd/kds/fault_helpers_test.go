@@ -839,10 +839,15 @@ func metric(page, name string, labels ...string) float64 {
 	return sum
 }
 
-// metricsPage is GET /metrics of a kds serve.
-func metricsPage(t *testing.T, url string) string {
+// metricsPage is GET /metrics of a kds serve, with token.
+func metricsPage(t *testing.T, url, token string) string {
 	t.Helper()
-	resp, err := http.Get(url + "/metrics")
+	req, err := http.NewRequest(http.MethodGet, url+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("GET %s/metrics: %v", url, err)
 	}

@@ -21,7 +21,7 @@ func main() {
 	err := root.ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "kds:", err)
+		fmt.Fprintln(os.Stderr, "kds:", visibleLines(err.Error()))
 		var usage *usageError
 		if errors.As(err, &usage) {
 			os.Exit(2)

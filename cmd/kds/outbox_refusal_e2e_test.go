@@ -62,7 +62,7 @@ func TestMessageKafkaRefusesDoesNotBlockTheOutbox(t *testing.T) {
 	if log := d.stderr.String(); !strings.Contains(log, "Kafka refused a message for good") || !strings.Contains(log, "key=too_big") {
 		t.Error("kds dev's log does not report the refused message")
 	}
-	if lag := metric(metricsPage(t, d.APIURL), "kds_outbox_lag"); lag != 0 {
+	if lag := metric(metricsPage(t, d.APIURL, d.AdminToken), "kds_outbox_lag"); lag != 0 {
 		t.Errorf("kds_outbox_lag %v, want 0", lag)
 	}
 }
@@ -93,7 +93,7 @@ func TestStuckOutboxIsReported(t *testing.T) {
 	if !strings.Contains(rd.checks["outbox"], "outbox.stuck_after 1s") || rd.checks["mysql"] != "ok" || rd.checks["kafka"] != "ok" {
 		t.Errorf("/readyz while the outbox is stuck: %+v, want the outbox check to say so and the rest ok", rd.checks)
 	}
-	page := metricsPage(t, serve.URL)
+	page := metricsPage(t, serve.URL, cfg.token)
 	if oldest := metric(page, "kds_outbox_oldest_seconds"); oldest < 1 {
 		t.Errorf("kds_outbox_oldest_seconds %v while stuck, want at least 1\n%s", oldest, page)
 	}
@@ -104,7 +104,7 @@ func TestStuckOutboxIsReported(t *testing.T) {
 		code, r := readiness(t, serve.URL)
 		return code == http.StatusOK, fmt.Sprintf("%d %+v", code, r)
 	})
-	if oldest := metric(metricsPage(t, serve.URL), "kds_outbox_oldest_seconds"); oldest != 0 {
+	if oldest := metric(metricsPage(t, serve.URL, cfg.token), "kds_outbox_oldest_seconds"); oldest != 0 {
 		t.Errorf("kds_outbox_oldest_seconds %v once delivered, want 0", oldest)
 	}
 	if got := cli.show(t, "waiting"); got.Status != "pending" {

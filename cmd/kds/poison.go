@@ -96,7 +96,7 @@ message signed by kds is requeued; --all skips the others and says so.`,
 				}
 				done = append(done, m)
 				if g.output != "json" {
-					fmt.Fprintf(out, "requeued %s on %s (%s)\n", m.ID, m.Topic, strings.TrimSpace(m.Key))
+					fmt.Fprintf(out, "requeued %s on %s (%s)\n", visible(m.ID), visible(m.Topic), visible(strings.TrimSpace(m.Key)))
 				}
 			}
 			if g.output == "json" {

@@ -118,6 +118,7 @@ func (s *service) application() app.Application {
 	subs := mysql.NewSubscriptionRepository(s.db, s.outbox)
 	poison := kafka.NewPoisonQueue(s.cfg.kafka(), s.publisher, s.signer)
 	policy := s.cfg.policy()
+	tokens := auth.NewTokens(mysql.NewTokenStore(s.db), s.cfg.Auth.BootstrapAdminToken)
 	return app.Application{
 		Commands: app.Commands{
 			Issue:         command.NewIssueHandler(repo, queue, s.cluster, policy),
@@ -127,8 +128,9 @@ func (s *service) application() app.Application {
 			Poison:        command.NewPoison(poison),
 			Undeliverable: command.NewUndeliverableHandler(queue, poison),
 		},
-		Queries: query.NewQueries(mysql.NewReadModel(s.db)),
-		Tokens:  auth.NewTokens(mysql.NewTokenStore(s.db), s.cfg.Auth.BootstrapAdminToken),
+		Queries:  query.NewQueries(mysql.NewReadModel(s.db)),
+		Tokens:   tokens,
+		Sessions: auth.NewSessions(mysql.NewSessionStore(s.db), tokens),
 	}
 }
 
@@ -183,8 +185,8 @@ func (s *service) addRoles(a app.Application, wlog watermill.LoggerAdapter) erro
 		if len(advertised) == 0 {
 			advertised = s.cfg.Kafka.Brokers
 		}
-		api := httpapi.NewServer(a, events, s.readinessChecks(), s.log, httpapi.WithKafkaBrokers(advertised), httpapi.WithMetrics(s.metrics),
-			httpapi.WithKafka(kc), httpapi.WithAuthLimit(s.cfg.authLimit()))
+		api := httpapi.NewServer(a, events, s.readinessChecks(), s.log, append(s.cfg.apiOptions(), httpapi.WithKafkaBrokers(advertised),
+			httpapi.WithMetrics(s.metrics), httpapi.WithKafka(kc))...)
 		s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 		s.http.RegisterOnShutdown(api.EndStreams)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,17 +16,21 @@ func newTokenCommand(g *globals) *cobra.Command {
 		Use:   "token",
 		Short: "Create, list and revoke API tokens (admin)",
 		Long: `API tokens carry a role: admin (everything), producer (request topics, send),
-consumer (subscribe) or viewer (read only). Tokens are stored hashed; a new
-token's secret is shown once.`,
+consumer (subscribe) or viewer (read only). A consumer's token acts only for
+the consumer ids it was made for (--consumer; by default the one that is its
+name). Tokens are stored hashed; a new token's secret is shown once.`,
 	}
 	cmd.AddCommand(newTokenCreateCommand(g), newTokenListCommand(g), newTokenRevokeCommand(g))
 	return cmd
 }
 
 func newTokenCreateCommand(g *globals) *cobra.Command {
-	var role string
+	var (
+		role      string
+		consumers []string
+	)
 	cmd := &cobra.Command{
-		Use:   "create NAME --role ROLE",
+		Use:   "create NAME --role ROLE [--consumer ID]...",
 		Short: "Create a token; NAME is recorded as the actor of what its holder does",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -37,7 +42,7 @@ func newTokenCreateCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return &usageError{msg: err.Error()}
 			}
-			t, err := client.CreateToken(cmd.Context(), httpapi.TokenRequest{Name: args[0], Role: r})
+			t, err := client.CreateToken(cmd.Context(), httpapi.TokenRequest{Name: args[0], Role: r, Consumers: consumers})
 			if err != nil {
 				return err
 			}
@@ -45,11 +50,16 @@ func newTokenCreateCommand(g *globals) *cobra.Command {
 			if g.output == "json" {
 				return printJSON(out, t)
 			}
-			fmt.Fprintf(out, "created %s token %s for %q; this is the only time it is shown:\n%s\n", t.Role, t.ID, t.Name, t.Secret)
+			fmt.Fprintf(out, "created %s token %s for %q", t.Role, t.ID, t.Name)
+			if len(t.Consumers) > 0 {
+				fmt.Fprintf(out, ", acting for consumer ids %s", visible(strings.Join(t.Consumers, ", ")))
+			}
+			fmt.Fprintf(out, "; this is the only time it is shown:\n%s\n", t.Secret)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&role, "role", "", "admin, producer, consumer or viewer")
+	cmd.Flags().StringArrayVar(&consumers, "consumer", nil, "with --role consumer: a consumer id the token acts for (repeatable; default: the token's name)")
 	_ = cmd.MarkFlagRequired("role")
 	return cmd
 }
@@ -80,9 +90,13 @@ func newTokenListCommand(g *globals) *cobra.Command {
 				if t.LastUsed != nil {
 					used = ago(*t.LastUsed) + " ago"
 				}
-				rows[i] = []string{t.ID, t.Name, string(t.Role), t.CreatedBy, t.CreatedAt.Format(time.RFC3339), used, state}
+				acts := "-"
+				if len(t.Consumers) > 0 {
+					acts = strings.Join(t.Consumers, ",")
+				}
+				rows[i] = []string{t.ID, t.Name, string(t.Role), acts, t.CreatedBy, t.CreatedAt.Format(time.RFC3339), used, state}
 			}
-			return printTable(cmd.OutOrStdout(), []string{"ID", "NAME", "ROLE", "CREATED BY", "CREATED", "LAST USED", "STATE"}, rows)
+			return printTable(cmd.OutOrStdout(), []string{"ID", "NAME", "ROLE", "CONSUMERS", "CREATED BY", "CREATED", "LAST USED", "STATE"}, rows)
 		},
 	}
 }

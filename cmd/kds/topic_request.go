@@ -67,6 +67,8 @@ func newTopicRequestCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
+// parseConfigs splits each key=value at its first '=': Kafka's config
+// names never hold one, and its values may (a=b=c is a set to b=c).
 func parseConfigs(pairs []string) (map[string]string, error) {
 	if len(pairs) == 0 {
 		return nil, nil
@@ -77,6 +79,9 @@ func parseConfigs(pairs []string) (map[string]string, error) {
 		if !ok || k == "" {
 			return nil, &usageError{msg: fmt.Sprintf("--topic-config %q: want key=value", p)}
 		}
+		if _, twice := m[k]; twice {
+			return nil, &usageError{msg: fmt.Sprintf("--topic-config %s is given twice", k)}
+		}
 		m[k] = v
 	}
 	return m, nil
@@ -85,7 +90,7 @@ func parseConfigs(pairs []string) (map[string]string, error) {
 func describeSpec(c query.Command) string {
 	s := fmt.Sprintf("%d partitions, replication factor %d", c.Partitions, c.ReplicationFactor)
 	for k, v := range c.Configs {
-		s += fmt.Sprintf(", %s=%s", k, v)
+		s += fmt.Sprintf(", %s=%s", visible(k), visible(v))
 	}
 	return s
 }

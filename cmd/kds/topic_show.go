@@ -27,18 +27,18 @@ func newTopicShowCommand(g *globals) *cobra.Command {
 			if g.output == "json" {
 				return printJSON(out, t)
 			}
-			fmt.Fprintf(out, "name:               %s\n", t.Name)
+			fmt.Fprintf(out, "name:               %s\n", visible(t.Name))
 			fmt.Fprintf(out, "status:             %s\n", t.Status)
 			fmt.Fprintf(out, "generation:         %d\n", t.Generation)
 			fmt.Fprintf(out, "partitions:         %d\n", t.Partitions)
 			fmt.Fprintf(out, "replication factor: %d\n", t.ReplicationFactor)
 			for _, k := range slices.Sorted(maps.Keys(t.Configs)) {
-				fmt.Fprintf(out, "config:             %s=%s\n", k, t.Configs[k])
+				fmt.Fprintf(out, "config:             %s=%s\n", visible(k), visible(t.Configs[k]))
 			}
-			fmt.Fprintf(out, "requested by:       %s at %s\n", t.RequestedBy, t.RequestedAt.Format(time.RFC3339))
+			fmt.Fprintf(out, "requested by:       %s at %s\n", visible(t.RequestedBy), t.RequestedAt.Format(time.RFC3339))
 			fmt.Fprintf(out, "last change:        %s\n", t.UpdatedAt.Format(time.RFC3339))
 			if t.Error != "" {
-				fmt.Fprintf(out, "error:              %s\n", t.Error)
+				fmt.Fprintf(out, "error:              %s\n", visible(t.Error))
 			}
 			return nil
 		},

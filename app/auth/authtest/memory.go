@@ -1,5 +1,5 @@
-// Package authtest has an in-memory auth.TokenStore and the contract every
-// TokenStore must meet.
+// Package authtest has in-memory auth.TokenStore and auth.SessionStore
+// implementations and the contracts every implementation must meet.
 package authtest
 
 import (
@@ -30,6 +30,11 @@ func NewTokens() *Tokens {
 func (m *Tokens) Add(_ context.Context, t auth.Token, h [sha256.Size]byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	for _, live := range m.tokens {
+		if live.RevokedAt == nil && strings.EqualFold(live.Name, t.Name) {
+			return auth.ErrTokenNameTaken
+		}
+	}
 	m.tokens[t.ID], m.hashes[t.ID] = t, h
 	return nil
 }
@@ -91,4 +96,54 @@ func (m *Tokens) Touches() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.touches
+}
+
+// Sessions is an in-memory auth.SessionStore.
+type Sessions struct {
+	mu       sync.Mutex
+	sessions map[[sha256.Size]byte]auth.Session
+}
+
+// NewSessions returns an empty store.
+func NewSessions() *Sessions {
+	return &Sessions{sessions: map[[sha256.Size]byte]auth.Session{}}
+}
+
+// Add implements auth.SessionStore.
+func (m *Sessions) Add(_ context.Context, s auth.Session) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sessions[s.IDHash] = s
+	return nil
+}
+
+// Find implements auth.SessionStore.
+func (m *Sessions) Find(_ context.Context, idHash [sha256.Size]byte) (auth.Session, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.sessions[idHash]
+	if !ok {
+		return auth.Session{}, auth.ErrSessionNotFound
+	}
+	return s, nil
+}
+
+// Delete implements auth.SessionStore.
+func (m *Sessions) Delete(_ context.Context, idHash [sha256.Size]byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.sessions, idHash)
+	return nil
+}
+
+// DeleteExpired implements auth.SessionStore.
+func (m *Sessions) DeleteExpired(_ context.Context, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for h, s := range m.sessions {
+		if s.ExpiresAt.Before(at) {
+			delete(m.sessions, h)
+		}
+	}
+	return nil
 }
