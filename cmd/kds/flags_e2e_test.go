@@ -41,7 +41,7 @@ func TestFlagMistakesAreUsageErrorsBeforeAnyRequest(t *testing.T) {
 func TestServeRolesTakeSpacesAfterCommas(t *testing.T) {
 	t.Parallel()
 	closed := strconv.Itoa(closedPort(t))
-	r := runKds(t, t.TempDir(), []string{"KDS_MYSQL_PORT=" + closed}, "", "serve", "--roles", "api, lifecycle")
+	r := runKds(t, t.TempDir(), []string{"KDS_MYSQL_PORT=" + closed, "KDS_SECURITY_MESSAGE_KEYS=" + newMessageKeys()}, "", "serve", "--roles", "api, lifecycle")
 	wantFailure(t, r, 1, "cannot reach MySQL at 127.0.0.1:"+closed)
 	if strings.Contains(r.Stderr, "unknown role") {
 		t.Errorf("kds serve took a space for part of a role\n%s", r)
