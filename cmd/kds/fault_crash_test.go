@@ -16,17 +16,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
-
 	"github.com/kds-io/kds/adapters/httpapi"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/query"
 	"github.com/kds-io/kds/app/topic"
 )
 
-// killTrigger says when the killer strikes, once kds's consumer groups run
-// on the live process (a process killed while it joins a group holds the
-// group up for the whole rebalance timeout, a minute, in kfake and Kafka).
+// killTrigger says when the killer strikes: wherever the work is then,
+// the process's consumer groups joined or still joining.
 type killTrigger int
 
 const (
@@ -73,18 +70,15 @@ type killOrder struct {
 type killer struct {
 	serve  *restartable
 	db     *sql.DB
-	admin  sarama.ClusterAdmin
 	kafka  string
 	orders chan killOrder
 
-	gone      map[string]bool // consumer group members of killed processes
 	kills     []killRecord
 	lastReady time.Time
 }
 
-func newKiller(serve *restartable, db *sql.DB, kafkaAddr string, admin sarama.ClusterAdmin) *killer {
-	return &killer{serve: serve, db: db, admin: admin, kafka: kafkaAddr, orders: make(chan killOrder, 16),
-		gone: map[string]bool{}, lastReady: time.Now()}
+func newKiller(serve *restartable, db *sql.DB, kafkaAddr string) *killer {
+	return &killer{serve: serve, db: db, kafka: kafkaAddr, orders: make(chan killOrder, 16), lastReady: time.Now()}
 }
 
 // run carries out orders until they stop coming; after a failure it
@@ -115,10 +109,6 @@ func (k *killer) strike(ctx context.Context, o killOrder) error {
 	if err != nil {
 		return err
 	}
-	groups, err := waitGroupsSettled(ctx, k.admin, 1, k.gone)
-	if err != nil {
-		return err
-	}
 	switch o.trigger {
 	case atRandom:
 		time.Sleep(500*time.Millisecond + rand.N(1500*time.Millisecond))
@@ -130,11 +120,6 @@ func (k *killer) strike(ctx context.Context, o killOrder) error {
 		}
 		time.Sleep(rand.N(100 * time.Millisecond))
 	}
-	for _, g := range groups {
-		for id := range g.Members {
-			k.gone[id] = true
-		}
-	}
 	rec := killRecord{trigger: o.trigger, phase: o.phase}
 	killedAt := time.Now()
 	if err := k.serve.kill(); err != nil {
@@ -143,9 +128,9 @@ func (k *killer) strike(ctx context.Context, o killOrder) error {
 	rec.queued, _ = count(k.db, "SELECT COUNT(*) FROM commands WHERE status = 'queued'")
 	rec.outboxLag, _ = count(k.db, outboxLagQuery)
 	rec.transitions, _ = count(k.db, "SELECT COUNT(*) FROM transitions")
-	// Frozen until a new member of each group commits, which it cannot
-	// before the dead member's session times out; counted after the
-	// restart, so that the API is down only as long as kds takes to start.
+	// Frozen until the restarted process's members commit; counted after
+	// the restart, so that the API is down only as long as kds takes to
+	// start.
 	commands, cerr := groupBacklog(k.kafka, "kds-lifecycle", topic.CommandsTopic)
 	events, eerr := groupBacklog(k.kafka, "kds-topic-manager", topic.EventsTopic)
 	handled, herr := snapshotHandled(k.db)
@@ -192,7 +177,7 @@ func TestSIGKILLDuringTheLifecycleLosesNothing(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
-	k := newKiller(serve, db, kafkaAddr, kafkaAdmin(t, kafkaAddr))
+	k := newKiller(serve, db, kafkaAddr)
 	killerDone := make(chan struct{})
 	go func() {
 		defer close(killerDone)
@@ -327,7 +312,7 @@ func TestTwoServeInstancesShareTheWork(t *testing.T) {
 	admin := kafkaAdmin(t, kafkaAddr)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	groups, err := waitGroupsSettled(ctx, admin, 2, nil)
+	groups, err := waitGroupsSettled(ctx, admin, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,7 +407,7 @@ func TestTwoServeInstancesShareTheWork(t *testing.T) {
 	}
 	// B's dead members are dropped when their sessions time out; then the
 	// one member of each group is the survivor's.
-	groups, err = waitGroupsSettled(ctx, admin, 1, nil)
+	groups, err = waitGroupsSettled(ctx, admin, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

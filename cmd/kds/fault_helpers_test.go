@@ -136,13 +136,26 @@ func startBroker(t *testing.T, dataDir string) (*restartable, string) {
 // that took.
 func (p *restartable) start() (time.Duration, error) {
 	begin := time.Now()
+	r, err := p.launch()
+	if err != nil {
+		return 0, err
+	}
+	if err := p.awaitReady(r); err != nil {
+		return 0, err
+	}
+	return time.Since(begin), nil
+}
+
+// launch runs the process without waiting for it to be ready, so that a
+// test can kill it while it starts.
+func (p *restartable) launch() (*processRun, error) {
 	r := &processRun{stdout: newLockedBuffer(), stderr: newLockedBuffer(), exited: make(chan struct{})}
 	r.cmd = exec.Command(kdsBinary, p.args...)
 	r.cmd.Dir = p.dir
 	r.cmd.Env = cleanEnv(p.env...)
 	r.cmd.Stdout, r.cmd.Stderr = r.stdout, r.stderr
 	if err := r.cmd.Start(); err != nil {
-		return 0, fmt.Errorf("start %s: %w", p.name, err)
+		return nil, fmt.Errorf("start %s: %w", p.name, err)
 	}
 	go func() {
 		r.waitErr = r.cmd.Wait()
@@ -151,18 +164,23 @@ func (p *restartable) start() (time.Duration, error) {
 	p.mu.Lock()
 	p.runs = append(p.runs, r)
 	p.mu.Unlock()
+	return r, nil
+}
+
+// awaitReady waits until run r is ready, failing if it exits first.
+func (p *restartable) awaitReady(r *processRun) error {
 	deadline := time.Now().Add(devStartTimeout)
 	for !p.ready(r) {
 		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("%s was not ready within %v\nstderr:\n%s", p.name, devStartTimeout, tail(r.stderr.String(), 4<<10))
+			return fmt.Errorf("%s was not ready within %v\nstderr:\n%s", p.name, devStartTimeout, tail(r.stderr.String(), 4<<10))
 		}
 		select {
 		case <-r.exited:
-			return 0, fmt.Errorf("%s exited before it was ready: %v\nstderr:\n%s", p.name, r.waitErr, tail(r.stderr.String(), 4<<10))
+			return fmt.Errorf("%s exited before it was ready: %v\nstderr:\n%s", p.name, r.waitErr, tail(r.stderr.String(), 4<<10))
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	return time.Since(begin), nil
+	return nil
 }
 
 func (p *restartable) mustStart(t *testing.T) time.Duration {
@@ -413,13 +431,12 @@ func describeGroups(admin sarama.ClusterAdmin, groups ...string) (map[string]gro
 var kdsGroups = []string{"kds-lifecycle", "kds-topic-manager"}
 
 // waitGroupsSettled waits until each of kds's consumer groups is stable
-// with exactly want members, none of them in gone (members of processes
-// that were killed), every member assigned partitions; it returns the
-// groups as they are then.
-func waitGroupsSettled(ctx context.Context, admin sarama.ClusterAdmin, want int, gone map[string]bool) (map[string]groupState, error) {
+// with exactly want members, every member assigned partitions; it returns
+// the groups as they are then.
+func waitGroupsSettled(ctx context.Context, admin sarama.ClusterAdmin, want int) (map[string]groupState, error) {
 	for {
 		gs, err := describeGroups(admin, kdsGroups...)
-		if err == nil && settled(gs, want, gone) {
+		if err == nil && settled(gs, want) {
 			return gs, nil
 		}
 		select {
@@ -430,14 +447,14 @@ func waitGroupsSettled(ctx context.Context, admin sarama.ClusterAdmin, want int,
 	}
 }
 
-func settled(gs map[string]groupState, want int, gone map[string]bool) bool {
+func settled(gs map[string]groupState, want int) bool {
 	for _, g := range kdsGroups {
 		s := gs[g]
 		if s.State != "Stable" || len(s.Members) != want {
 			return false
 		}
-		for id, a := range s.Members {
-			if gone[id] || len(a) == 0 {
+		for _, a := range s.Members {
+			if len(a) == 0 {
 				return false
 			}
 		}
