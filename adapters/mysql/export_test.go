@@ -3,10 +3,12 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"math/rand/v2"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
 )
 
 // WriteHeldOpen writes one message to the outbox in its own transaction
@@ -20,6 +22,24 @@ func WriteHeldOpen(ctx context.Context, db *sql.DB, o *Outbox, topic string, pay
 		time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond)
 		return nil
 	})
+}
+
+// BeginOutboxWrite writes one message to the outbox in a transaction that
+// it leaves open for the caller to end.
+func BeginOutboxWrite(ctx context.Context, db *sql.DB, o *Outbox, topic string, payload []byte) (*sql.Tx, error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.write(ctx, tx, outboxMessage{topic: topic, key: "k", payload: payload}); err != nil {
+		return nil, errors.Join(err, tx.Rollback())
+	}
+	return tx, nil
+}
+
+// GroupSubscriber is the forwarder's subscriber for consumer group group.
+func (o *Outbox) GroupSubscriber(db *sql.DB, c ForwarderConfig, group string) (message.Subscriber, error) {
+	return o.subscriber(db, c, group)
 }
 
 // OutboxInserts writes one message for each of topics in one outbox write
