@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/components/forwarder"
 	"github.com/ThreeDotsLabs/watermill/message"
 
@@ -266,6 +267,51 @@ func receiveForwarded(t *testing.T, forwarders [2]<-chan *message.Message) (*mes
 		t.Fatal(err)
 	}
 	return m, string(envelope.Payload)
+}
+
+// TestWatermillSQLDeliversAgainPastTheAckDeadline pins a fact of
+// watermill-sql (DESIGN.md §6): a message that has waited AckDeadline for
+// its acknowledgement is read and delivered again, though its first copy
+// is still out and may yet be acknowledged.
+func TestWatermillSQLDeliversAgainPastTheAckDeadline(t *testing.T) {
+	t.Parallel()
+	db, _ := mysqltest.NewDatabase(t)
+	ctx := context.Background()
+	if err := writeHeldOpen(ctx, db, mysql.NewOutbox(nil), "slow"); err != nil {
+		t.Fatal(err)
+	}
+	ackDeadline := 50 * time.Millisecond
+	sub, err := wsql.NewSubscriber(wsql.BeginnerFromStdSQL(db), wsql.SubscriberConfig{
+		ConsumerGroup:  "slow-consumer",
+		SchemaAdapter:  wsql.DefaultMySQLSchema{},
+		OffsetsAdapter: wsql.DefaultMySQLOffsetsAdapter{},
+		AckDeadline:    &ackDeadline,
+		PollInterval:   5 * time.Millisecond,
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	msgs, err := sub.Subscribe(ctx, mysql.OutboxTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	receive := func() *message.Message {
+		select {
+		case m := <-msgs:
+			return m
+		case <-time.After(10 * time.Second):
+			t.Fatal("no delivery in 10s")
+			return nil
+		}
+	}
+	first := receive()
+	again := receive()
+	if again.UUID != first.UUID {
+		t.Fatalf("delivered %s while %s was out, want %[2]s again", again.UUID, first.UUID)
+	}
+	first.Ack()
+	again.Ack()
 }
 
 // TestForwarderRetriesLostLockContestsAtOnce: a read of the outbox that
