@@ -5,6 +5,7 @@ import (
 	stdsql "database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -147,11 +148,20 @@ func (o *Outbox) subscriber(db *stdsql.DB, c ForwarderConfig, group string) (mes
 // and at READ COMMITTED a locking read of a missing row locks nothing: the
 // subscribers of a new group that read at once would all read from the
 // start and deliver the same rows (DESIGN.md §6).
+//
+// It also hands messages on through channels of its own, which Close
+// closes before it returns, as Watermill's Subscriber promises:
+// watermill-sql's Close returns just before it closes its channels.
 type groupSubscriber struct {
-	message.Subscriber
+	sub     *wsql.Subscriber
 	db      *stdsql.DB
 	offsets wsql.DefaultMySQLOffsetsAdapter
 	group   string
+
+	mu      sync.Mutex
+	closed  bool
+	closing chan struct{}
+	relays  sync.WaitGroup
 }
 
 // newGroupSubscriber returns a subscriber configured by c that keeps its
@@ -162,21 +172,54 @@ func newGroupSubscriber(db *stdsql.DB, c wsql.SubscriberConfig, offsets wsql.Def
 	if err != nil {
 		return nil, err
 	}
-	return groupSubscriber{Subscriber: sub, db: db, offsets: offsets, group: c.ConsumerGroup}, nil
+	return &groupSubscriber{sub: sub, db: db, offsets: offsets, group: c.ConsumerGroup, closing: make(chan struct{})}, nil
 }
 
-func (s groupSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+func (s *groupSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	if err := s.createOffsetsRow(ctx, topic); err != nil {
 		return nil, err
 	}
-	return s.Subscriber.Subscribe(ctx, topic)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, wsql.ErrSubscriberClosed
+	}
+	in, err := s.sub.Subscribe(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan *message.Message)
+	s.relays.Add(1)
+	go func() {
+		defer s.relays.Done()
+		defer close(out)
+		for msg := range in {
+			select {
+			case out <- msg:
+			case <-s.closing: // unacknowledged, so read again later
+			}
+		}
+	}()
+	return out, nil
+}
+
+func (s *groupSubscriber) Close() error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.closing)
+	}
+	s.mu.Unlock()
+	err := s.sub.Close()
+	s.relays.Wait()
+	return err
 }
 
 // createOffsetsRow inserts the group's row unless a plain read finds it.
 // Both statements run on their own: a locking read or an INSERT of an
 // existing row would wait for another subscriber of the group that holds
 // the row while it forwards a batch, which lasts as long as Kafka is down.
-func (s groupSubscriber) createOffsetsRow(ctx context.Context, topic string) error {
+func (s *groupSubscriber) createOffsetsRow(ctx context.Context, topic string) error {
 	table := s.offsets.MessagesOffsetsTable(topic)
 	var n int
 	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table+" WHERE consumer_group = ?", s.group).Scan(&n); err != nil {

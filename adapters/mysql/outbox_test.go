@@ -269,6 +269,38 @@ func receiveForwarded(t *testing.T, forwarders [2]<-chan *message.Message) (*mes
 	return m, string(envelope.Payload)
 }
 
+// TestClosingTheOutboxSubscriberClosesItsSubscriptions: once Close has
+// returned, every channel the subscriber gave out is closed, as Watermill's
+// Subscriber promises and its universal tests check. watermill-sql's
+// subscriber lets Close return just before it closes them.
+func TestClosingTheOutboxSubscriberClosesItsSubscriptions(t *testing.T) {
+	t.Parallel()
+	db, _ := mysqltest.NewDatabase(t)
+	o := mysql.NewOutbox(nil)
+	ctx := context.Background()
+	for i := range 200 {
+		sub, err := o.GroupSubscriber(db, mysql.ForwarderConfig{PollInterval: time.Millisecond, BatchSize: 100}, "closing")
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs, err := sub.Subscribe(ctx, mysql.OutboxTopic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sub.Close(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case _, open := <-msgs:
+			if open {
+				t.Fatal("a message after Close")
+			}
+		default:
+			t.Fatalf("subscription %d still open after Close returned", i)
+		}
+	}
+}
+
 // TestWatermillSQLDeliversAgainPastTheAckDeadline pins a fact of
 // watermill-sql (DESIGN.md §6): a message that has waited AckDeadline for
 // its acknowledgement is read and delivered again, though its first copy
