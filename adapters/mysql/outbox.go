@@ -83,11 +83,7 @@ func (o *Outbox) write(ctx context.Context, tx *stdsql.Tx, msgs ...outboxMessage
 	if len(msgs) == 0 {
 		return nil
 	}
-	var id int
-	if err := tx.QueryRowContext(ctx, "SELECT id FROM outbox_lock WHERE id = 1 FOR UPDATE").Scan(&id); err != nil {
-		return fmt.Errorf("lock outbox: %w", err)
-	}
-	pub, err := wsql.NewPublisher(wsql.TxFromStdSQL(tx), wsql.PublisherConfig{SchemaAdapter: outboxSchema{}}, o.logger)
+	pub, err := lockedPublisher(ctx, tx, outboxSchema{}, o.logger)
 	if err != nil {
 		return err
 	}
@@ -107,6 +103,17 @@ func (o *Outbox) write(ctx context.Context, tx *stdsql.Tx, msgs ...outboxMessage
 		run = run[:0]
 	}
 	return nil
+}
+
+// lockedPublisher locks outbox_lock for tx, so that outbox writers commit
+// one after another (DESIGN.md §6), and returns a publisher that writes
+// within tx.
+func lockedPublisher(ctx context.Context, tx *stdsql.Tx, schema wsql.SchemaAdapter, logger watermill.LoggerAdapter) (message.Publisher, error) {
+	var id int
+	if err := tx.QueryRowContext(ctx, "SELECT id FROM outbox_lock WHERE id = 1 FOR UPDATE").Scan(&id); err != nil {
+		return nil, fmt.Errorf("lock outbox: %w", err)
+	}
+	return wsql.NewPublisher(wsql.TxFromStdSQL(tx), wsql.PublisherConfig{SchemaAdapter: schema}, logger)
 }
 
 // committed wakes a waiting forwarder in this process.
