@@ -5,6 +5,7 @@ import (
 	stdsql "database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -82,11 +83,7 @@ func (o *Outbox) write(ctx context.Context, tx *stdsql.Tx, msgs ...outboxMessage
 	if len(msgs) == 0 {
 		return nil
 	}
-	var id int
-	if err := tx.QueryRowContext(ctx, "SELECT id FROM outbox_lock WHERE id = 1 FOR UPDATE").Scan(&id); err != nil {
-		return fmt.Errorf("lock outbox: %w", err)
-	}
-	pub, err := wsql.NewPublisher(wsql.TxFromStdSQL(tx), wsql.PublisherConfig{SchemaAdapter: outboxSchema{}}, o.logger)
+	pub, err := lockedPublisher(ctx, tx, outboxSchema{}, o.logger)
 	if err != nil {
 		return err
 	}
@@ -106,6 +103,17 @@ func (o *Outbox) write(ctx context.Context, tx *stdsql.Tx, msgs ...outboxMessage
 		run = run[:0]
 	}
 	return nil
+}
+
+// lockedPublisher locks outbox_lock for tx, so that outbox writers commit
+// one after another (DESIGN.md §6), and returns a publisher that writes
+// within tx.
+func lockedPublisher(ctx context.Context, tx *stdsql.Tx, schema wsql.SchemaAdapter, logger watermill.LoggerAdapter) (message.Publisher, error) {
+	var id int
+	if err := tx.QueryRowContext(ctx, "SELECT id FROM outbox_lock WHERE id = 1 FOR UPDATE").Scan(&id); err != nil {
+		return nil, fmt.Errorf("lock outbox: %w", err)
+	}
+	return wsql.NewPublisher(wsql.TxFromStdSQL(tx), wsql.PublisherConfig{SchemaAdapter: schema}, logger)
 }
 
 // committed wakes a waiting forwarder in this process.
@@ -128,13 +136,109 @@ type ForwarderConfig struct {
 
 // Subscriber returns the subscriber the forwarder drains the outbox with.
 func (o *Outbox) Subscriber(db *stdsql.DB, c ForwarderConfig) (message.Subscriber, error) {
-	return wsql.NewSubscriber(wsql.BeginnerFromStdSQL(db), wsql.SubscriberConfig{
-		ConsumerGroup:  ForwarderConsumerGroup,
+	return o.subscriber(db, c, ForwarderConsumerGroup)
+}
+
+// subscriber drains the outbox for consumer group group.
+func (o *Outbox) subscriber(db *stdsql.DB, c ForwarderConfig, group string) (message.Subscriber, error) {
+	return newGroupSubscriber(db, wsql.SubscriberConfig{
+		ConsumerGroup:  group,
 		SchemaAdapter:  outboxSchema{wsql.DefaultMySQLSchema{SubscribeBatchSize: c.BatchSize}},
-		OffsetsAdapter: wsql.DefaultMySQLOffsetsAdapter{},
 		PollInterval:   c.PollInterval,
 		BackoffManager: wakeableBackoff{poll: c.PollInterval, retry: time.Second, wake: o.wake},
-	}, o.logger)
+	}, wsql.DefaultMySQLOffsetsAdapter{}, o.logger)
+}
+
+// groupSubscriber is a watermill-sql subscriber that gives its consumer
+// group an offsets row for a topic before it first reads the topic.
+// Subscribers of one group take turns through a locking read of that row,
+// and at READ COMMITTED a locking read of a missing row locks nothing: the
+// subscribers of a new group that read at once would all read from the
+// start and deliver the same rows (DESIGN.md §6).
+//
+// It also hands messages on through channels of its own, which Close
+// closes before it returns, as Watermill's Subscriber promises:
+// watermill-sql's Close returns just before it closes its channels.
+type groupSubscriber struct {
+	sub     *wsql.Subscriber
+	db      *stdsql.DB
+	offsets wsql.DefaultMySQLOffsetsAdapter
+	group   string
+
+	mu      sync.Mutex
+	closed  bool
+	closing chan struct{}
+	relays  sync.WaitGroup
+}
+
+// newGroupSubscriber returns a subscriber configured by c that keeps its
+// offsets with offsets.
+func newGroupSubscriber(db *stdsql.DB, c wsql.SubscriberConfig, offsets wsql.DefaultMySQLOffsetsAdapter, logger watermill.LoggerAdapter) (message.Subscriber, error) {
+	c.OffsetsAdapter = offsets
+	sub, err := wsql.NewSubscriber(wsql.BeginnerFromStdSQL(db), c, logger)
+	if err != nil {
+		return nil, err
+	}
+	return &groupSubscriber{sub: sub, db: db, offsets: offsets, group: c.ConsumerGroup, closing: make(chan struct{})}, nil
+}
+
+func (s *groupSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	if err := s.createOffsetsRow(ctx, topic); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, wsql.ErrSubscriberClosed
+	}
+	in, err := s.sub.Subscribe(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan *message.Message)
+	s.relays.Add(1)
+	go func() {
+		defer s.relays.Done()
+		defer close(out)
+		for msg := range in {
+			select {
+			case out <- msg:
+			case <-s.closing: // unacknowledged, so read again later
+			}
+		}
+	}()
+	return out, nil
+}
+
+func (s *groupSubscriber) Close() error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.closing)
+	}
+	s.mu.Unlock()
+	err := s.sub.Close()
+	s.relays.Wait()
+	return err
+}
+
+// createOffsetsRow inserts the group's row unless a plain read finds it.
+// Both statements run on their own: a locking read or an INSERT of an
+// existing row would wait for another subscriber of the group that holds
+// the row while it forwards a batch, which lasts as long as Kafka is down.
+func (s *groupSubscriber) createOffsetsRow(ctx context.Context, topic string) error {
+	table := s.offsets.MessagesOffsetsTable(topic)
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table+" WHERE consumer_group = ?", s.group).Scan(&n); err != nil {
+		return fmt.Errorf("offsets of outbox group %s: %w", s.group, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := s.db.ExecContext(ctx, "INSERT IGNORE INTO "+table+" (consumer_group, offset_acked, offset_consumed) VALUES (?, 0, 0)", s.group); err != nil {
+		return fmt.Errorf("create the offsets of outbox group %s: %w", s.group, err)
+	}
+	return nil
 }
 
 // wakeableBackoff polls the outbox every poll interval, or at once when this

@@ -3,6 +3,7 @@ package mysql_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/components/forwarder"
 	"github.com/ThreeDotsLabs/watermill/message"
 
@@ -172,6 +174,176 @@ func TestWritersDoNotWaitForAStuckForwarder(t *testing.T) {
 	if rec.count() != 21 {
 		t.Fatalf("forwarded %d of 21 once Kafka was back", rec.count())
 	}
+}
+
+// TestForwardersOfANewGroupTakeTurnsFromTheFirstRead is the regression
+// test for the duplicates DESIGN.md §6 describes: two forwarders of a
+// consumer group that has never read the outbox read it at the same time,
+// and the first row must still be delivered once.
+func TestForwardersOfANewGroupTakeTurnsFromTheFirstRead(t *testing.T) {
+	t.Parallel()
+	db, _ := mysqltest.NewDatabase(t)
+	o := mysql.NewOutbox(nil)
+	ctx := context.Background()
+	// A row still being written holds up every read that reaches it, so
+	// both forwarders are reading before either can deliver anything.
+	held, err := mysql.BeginOutboxWrite(ctx, db, o, "kds.events", []byte(`"first"`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Rollback() //nolint:errcheck // ends the write if the test stops before its commit
+	var forwarders [2]<-chan *message.Message
+	for i := range forwarders {
+		sub, err := o.GroupSubscriber(db, mysql.ForwarderConfig{PollInterval: 5 * time.Millisecond, BatchSize: 100}, "another-forwarder")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sub.Close() })
+		if forwarders[i], err = sub.Subscribe(ctx, mysql.OutboxTopic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitForWaitingForwarders(t, db, 2)
+	if err := held.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	first, payload := receiveForwarded(t, forwarders)
+	if payload != `"first"` {
+		t.Fatalf("first delivery %s, want \"first\"", payload)
+	}
+	// The other forwarder now waits for the one that delivered: for its
+	// turn to read, or to record as consumed the rows it has read.
+	waitForWaitingForwarders(t, db, 1)
+	first.Ack()
+	// A row written now is read only after the other forwarder's turn.
+	if err := writeHeldOpen(ctx, db, o, "last"); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		m, payload := receiveForwarded(t, forwarders)
+		m.Ack()
+		if payload == `"last"` {
+			return
+		}
+		t.Errorf("delivered %s again", payload)
+	}
+}
+
+// waitForWaitingForwarders waits until n statements of the forwarders are
+// running in the test's database, which here means waiting for a lock.
+func waitForWaitingForwarders(t *testing.T, db *sql.DB, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var running int
+		err := db.QueryRow("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() " +
+			"AND ID <> CONNECTION_ID() AND COMMAND = 'Query' AND INFO LIKE '%watermill_offsets_kds_outbox%'").Scan(&running)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if running == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d statements of the forwarders running, want %d", running, n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// receiveForwarded returns the next message of any of forwarders and the
+// payload it carries for Kafka.
+func receiveForwarded(t *testing.T, forwarders [2]<-chan *message.Message) (*message.Message, string) {
+	t.Helper()
+	var m *message.Message
+	select {
+	case m = <-forwarders[0]:
+	case m = <-forwarders[1]:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no delivery in 10s")
+	}
+	var envelope struct{ Payload []byte }
+	if err := json.Unmarshal(m.Payload, &envelope); err != nil {
+		t.Fatal(err)
+	}
+	return m, string(envelope.Payload)
+}
+
+// TestClosingTheOutboxSubscriberClosesItsSubscriptions: once Close has
+// returned, every channel the subscriber gave out is closed, as Watermill's
+// Subscriber promises and its universal tests check. watermill-sql's
+// subscriber lets Close return just before it closes them.
+func TestClosingTheOutboxSubscriberClosesItsSubscriptions(t *testing.T) {
+	t.Parallel()
+	db, _ := mysqltest.NewDatabase(t)
+	o := mysql.NewOutbox(nil)
+	ctx := context.Background()
+	for i := range 200 {
+		sub, err := o.GroupSubscriber(db, mysql.ForwarderConfig{PollInterval: time.Millisecond, BatchSize: 100}, "closing")
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs, err := sub.Subscribe(ctx, mysql.OutboxTopic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sub.Close(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case _, open := <-msgs:
+			if open {
+				t.Fatal("a message after Close")
+			}
+		default:
+			t.Fatalf("subscription %d still open after Close returned", i)
+		}
+	}
+}
+
+// TestWatermillSQLDeliversAgainPastTheAckDeadline pins a fact of
+// watermill-sql (DESIGN.md §6): a message that has waited AckDeadline for
+// its acknowledgement is read and delivered again, though its first copy
+// is still out and may yet be acknowledged.
+func TestWatermillSQLDeliversAgainPastTheAckDeadline(t *testing.T) {
+	t.Parallel()
+	db, _ := mysqltest.NewDatabase(t)
+	ctx := context.Background()
+	if err := writeHeldOpen(ctx, db, mysql.NewOutbox(nil), "slow"); err != nil {
+		t.Fatal(err)
+	}
+	ackDeadline := 50 * time.Millisecond
+	sub, err := wsql.NewSubscriber(wsql.BeginnerFromStdSQL(db), wsql.SubscriberConfig{
+		ConsumerGroup:  "slow-consumer",
+		SchemaAdapter:  wsql.DefaultMySQLSchema{},
+		OffsetsAdapter: wsql.DefaultMySQLOffsetsAdapter{},
+		AckDeadline:    &ackDeadline,
+		PollInterval:   5 * time.Millisecond,
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	msgs, err := sub.Subscribe(ctx, mysql.OutboxTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	receive := func() *message.Message {
+		select {
+		case m := <-msgs:
+			return m
+		case <-time.After(10 * time.Second):
+			t.Fatal("no delivery in 10s")
+			return nil
+		}
+	}
+	first := receive()
+	again := receive()
+	if again.UUID != first.UUID {
+		t.Fatalf("delivered %s while %s was out, want %[2]s again", again.UUID, first.UUID)
+	}
+	first.Ack()
+	again.Ack()
 }
 
 // TestForwarderRetriesLostLockContestsAtOnce: a read of the outbox that
