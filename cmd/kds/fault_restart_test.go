@@ -200,6 +200,21 @@ func (l *lifecycleRounds) run(t *testing.T, ctx context.Context, round int, stri
 	return waitSettled(t, l.state, l.want, lastStart, fmt.Sprintf("round %d", round)), kills
 }
 
+// crashRounds runs restartRounds rounds, crashing target in each, and
+// calls after once each round is done. It returns how long after its last
+// restart each round was done, and how many kills there were.
+func (l *lifecycleRounds) crashRounds(t *testing.T, target *restartable, after func(round int)) (took []time.Duration, kills int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	for round := range restartRounds(t) {
+		d, k := l.run(t, ctx, round, func() (time.Time, int, error) { return crash(target, round) })
+		took, kills = append(took, d), kills+k
+		after(round)
+	}
+	return took, kills
+}
+
 // check fails the test unless every topic's history has each action of its
 // lifecycle exactly once and no command has more than one transition.
 func (l *lifecycleRounds) check(t *testing.T) {
@@ -238,16 +253,7 @@ func TestServeKilledAtAnyMomentLeavesNothingBehind(t *testing.T) {
 	serve := newServe(t, "kds serve", cfg)
 	serve.mustStart(t)
 	l := newLifecycleRounds(apiClient(t, serve.URL, cfg.token), lifecycleState{db: openDB(t, cfg.db), admin: kafkaAdmin(t, kafkaAddr)})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	var (
-		took  []time.Duration
-		kills int
-	)
-	for round := range restartRounds(t) {
-		d, k := l.run(t, ctx, round, func() (time.Time, int, error) { return crash(serve, round) })
-		took, kills = append(took, d), kills+k
-	}
+	took, kills := l.crashRounds(t, serve, func(int) {})
 	l.check(t)
 	t.Logf("%d rounds, %d kills; everything accepted was done after the last restart in %s", len(took), kills, summary(took))
 	t.Logf("driver: %d batches, %d sent again (%s)", l.driver.batches.Load(), l.driver.retries.Load(), l.driver.retryReasons())
@@ -267,19 +273,11 @@ func TestOneOfTwoInstancesKilledAtAnyMoment(t *testing.T) {
 	victim := newServe(t, "kds serve (killed)", cfg.withHTTPAddr(t))
 	victim.mustStart(t)
 	l := newLifecycleRounds(apiClient(t, survivor.URL, cfg.token), lifecycleState{db: openDB(t, cfg.db), admin: kafkaAdmin(t, kafkaAddr)})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	var (
-		took  []time.Duration
-		kills int
-	)
-	for round := range restartRounds(t) {
-		d, k := l.run(t, ctx, round, func() (time.Time, int, error) { return crash(victim, round) })
-		took, kills = append(took, d), kills+k
+	took, kills := l.crashRounds(t, victim, func(round int) {
 		if !survivor.running() {
 			t.Fatalf("round %d: the survivor stopped", round)
 		}
-	}
+	})
 	l.check(t)
 	t.Logf("%d rounds, %d kills of one instance; everything accepted was done after its last restart in %s", len(took), kills, summary(took))
 }
