@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/app/auth"
 )
 
@@ -114,12 +115,6 @@ func (s *Server) principal(ctx context.Context, c credential) (auth.Principal, e
 	return s.app.Tokens.Authenticate(ctx, c.secret)
 }
 
-// Whoami is who the token belongs to.
-type Whoami struct {
-	Name string    `json:"name"`
-	Role auth.Role `json:"role"`
-}
-
 func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, p auth.Principal) {
-	writeJSON(w, http.StatusOK, Whoami{Name: p.Name, Role: p.Role})
+	writeJSON(w, http.StatusOK, apiv1.Whoami{Name: p.Name, Role: p.Role})
 }

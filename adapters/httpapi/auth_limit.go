@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/app/auth"
 )
 
@@ -168,7 +169,7 @@ func admit(c credential, p auth.Principal, err error) bool {
 // such refusals are not logged one by one, since the lockout was.
 func (s *Server) refuseLockedOut(w http.ResponseWriter, e *errLockedOut) {
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.retryAfter.Seconds()))))
-	writeJSON(w, http.StatusTooManyRequests, ErrorBody{Error: e.Error()})
+	writeJSON(w, http.StatusTooManyRequests, apiv1.ErrorBody{Error: e.Error()})
 }
 
 // authFailed logs a failed authentication, never the token itself but

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/app"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/auth/authtest"
@@ -107,7 +108,7 @@ func (a *limitedAPI) whoamiWithSession(remote string, signedIn *httptest.Respons
 
 // signIn posts the dashboard's sign-in from remote with token.
 func (a *limitedAPI) signIn(remote, token string) *httptest.ResponseRecorder {
-	body, _ := json.Marshal(httpapi.SessionRequest{Token: token})
+	body, _ := json.Marshal(apiv1.SessionRequest{Token: token})
 	r := httptest.NewRequest(http.MethodPost, "/api/v1/session", bytes.NewReader(body))
 	r.RemoteAddr = remote + ":40000"
 	w := httptest.NewRecorder()

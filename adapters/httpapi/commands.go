@@ -5,36 +5,17 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/query"
 )
 
-// BatchRequest issues several commands at once: all are queued, or none.
-type BatchRequest struct {
-	Commands []BatchCommand `json:"commands"`
-}
-
-// BatchCommand is one command of a batch.
-type BatchCommand struct {
-	Type              command.Type      `json:"type"`
-	Topic             string            `json:"topic"`
-	Reason            string            `json:"reason,omitempty"`
-	Partitions        int32             `json:"partitions,omitempty"`
-	ReplicationFactor int16             `json:"replication_factor,omitempty"`
-	Configs           map[string]string `json:"configs,omitempty"`
-}
-
-// BatchResponse lists the queued commands in the order asked.
-type BatchResponse struct {
-	Commands []query.Command `json:"commands"`
-}
-
 // maxBatch bounds a batch.
 const maxBatch = 5000
 
 func (s *Server) issueCommands(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	var req BatchRequest
+	var req apiv1.BatchRequest
 	if err := decode(r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -53,7 +34,7 @@ func (s *Server) issueCommands(w http.ResponseWriter, r *http.Request, p auth.Pr
 		s.writeError(w, r, err)
 		return
 	}
-	resp := BatchResponse{Commands: make([]query.Command, len(cmds))}
+	resp := apiv1.BatchResponse{Commands: make([]query.Command, len(cmds))}
 	for i, c := range cmds {
 		resp.Commands[i] = query.Command{Command: c, Status: command.Queued}
 	}

@@ -4,36 +4,17 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/subscription"
 )
-
-// Cluster tells clients where Kafka is.
-type Cluster struct {
-	KafkaBrokers []string `json:"kafka_brokers"`
-}
-
-// SubscribeRequest subscribes a consumer to a topic.
-type SubscribeRequest struct {
-	FromBeginning bool `json:"from_beginning,omitempty"`
-}
-
-// InstanceReport is a consumer process's heartbeat.
-type InstanceReport struct {
-	Host     string   `json:"host"`
-	PID      int      `json:"pid"`
-	Attached []string `json:"attached"`
-	// Consumed counts, per topic, the messages the process delivered
-	// since it started (kds_messages_consumed_total).
-	Consumed map[string]int64 `json:"consumed,omitempty"`
-}
 
 func (s *Server) cluster(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	if err := auth.Authorize(p, auth.ReachKafka); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, Cluster{KafkaBrokers: nonNilSlice(s.kafkaBrokers)})
+	writeJSON(w, http.StatusOK, apiv1.Cluster{KafkaBrokers: nonNilSlice(s.kafkaBrokers)})
 }
 
 // listConsumers answers with a weak ETag of everything but the processes'
@@ -72,7 +53,7 @@ func (s *Server) showConsumer(w http.ResponseWriter, r *http.Request, p auth.Pri
 
 // subscribe answers 201 with a new subscription, 200 with the existing one.
 func (s *Server) subscribe(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	var req SubscribeRequest
+	var req apiv1.SubscribeRequest
 	if r.ContentLength != 0 {
 		if err := decode(r, &req); err != nil {
 			s.writeError(w, r, err)
@@ -100,7 +81,7 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request, p auth.Prin
 }
 
 func (s *Server) reportInstance(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	var rep InstanceReport
+	var rep apiv1.InstanceReport
 	if err := decode(r, &rep); err != nil {
 		s.writeError(w, r, err)
 		return

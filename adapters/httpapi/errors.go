@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/adapters/mysql"
 	"github.com/kds-io/kds/app/auth"
@@ -16,14 +17,6 @@ import (
 	"github.com/kds-io/kds/app/subscription"
 	"github.com/kds-io/kds/app/topic"
 )
-
-// ErrorBody is every error the API returns.
-type ErrorBody struct {
-	// Error is one line per problem, for people.
-	Error string `json:"error"`
-	// Problems lists the problems one by one when there are several.
-	Problems []string `json:"problems,omitempty"`
-}
 
 // requestError is a malformed request: bad JSON, a bad parameter.
 type requestError struct{ msg string }
@@ -105,7 +98,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // and answered in general terms; the rest are told as they are.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := status(err)
-	body := ErrorBody{Error: err.Error()}
+	body := apiv1.ErrorBody{Error: err.Error()}
 	switch {
 	case code == http.StatusServiceUnavailable:
 		s.log.Warn("dependency unavailable", "method", r.Method, "path", r.URL.Path, "err", err)

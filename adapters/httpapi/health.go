@@ -4,13 +4,9 @@ import (
 	"context"
 	"net/http"
 	"time"
-)
 
-// Readiness reports each check: "ok" or what is wrong.
-type Readiness struct {
-	Ready  bool              `json:"ready"`
-	Checks map[string]string `json:"checks"`
-}
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+)
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -21,7 +17,7 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
-	rd := Readiness{Ready: true, Checks: map[string]string{}}
+	rd := apiv1.Readiness{Ready: true, Checks: map[string]string{}}
 	for _, c := range s.checks {
 		if err := c.Fn(ctx); err != nil {
 			rd.Ready = false

@@ -13,6 +13,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/content"
@@ -83,39 +84,10 @@ func kafkaTail(kc kafka.Config, wlog watermill.LoggerAdapter) tailSource {
 	}
 }
 
-// LiveMessage is a message as the live view streams it: its value cut to
-// 4 KiB.
-type LiveMessage struct {
-	content.Message
-	// Size is the value's length in bytes before it was cut.
-	Size      int  `json:"size"`
-	Truncated bool `json:"truncated,omitempty"`
-}
-
-// LiveStart is the data of the "ready" event that opens a live stream:
-// every message written from then on is either sent or counted.
-type LiveStart struct {
-	Topic        string `json:"topic"`
-	MaxPerSecond int    `json:"max_per_second"`
-}
-
-// LiveSkipped is the data of a "skipped" event: how many messages arrived
-// since the previous send that the stream's rate left out. They are older
-// than the messages sent right after it.
-type LiveSkipped struct {
-	Skipped int64 `json:"skipped"`
-}
-
-// LiveEnd is the data of the "end" event sent before a live stream ends
-// because the topic left active.
-type LiveEnd struct {
-	Reason string `json:"reason"`
-}
-
 var errNoKafka = errors.New("live messages are not available: this API server was started without a Kafka configuration")
 
 // streamMessages follows an active topic's newest messages as Server-Sent
-// Events: "ready" once reading, then "message" events (LiveMessage) at most
+// Events: "ready" once reading, then "message" events (apiv1.LiveMessage) at most
 // liveRate a second with "skipped" counts in between, comments to keep it
 // alive, and "end" when the topic is deactivated or the token or session
 // the stream was opened with is no longer valid (ended). A topic that is
@@ -127,7 +99,7 @@ func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.P
 		return
 	}
 	if s.web.tails == nil {
-		writeJSON(w, http.StatusServiceUnavailable, ErrorBody{Error: errNoKafka.Error()})
+		writeJSON(w, http.StatusServiceUnavailable, apiv1.ErrorBody{Error: errNoKafka.Error()})
 		return
 	}
 	name := r.PathValue("name")
@@ -159,7 +131,7 @@ func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.P
 	defer s.web.metrics.liveStreams.Dec()
 
 	es := startEventStream(w)
-	start, _ := json.Marshal(LiveStart{Topic: name, MaxPerSecond: liveRate})
+	start, _ := json.Marshal(apiv1.LiveStart{Topic: name, MaxPerSecond: liveRate})
 	if !es.send("retry: 2000\n: kds live messages\n\n") || !es.event("ready", start) {
 		return
 	}
@@ -176,7 +148,7 @@ func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.P
 		case <-wt.wake:
 		case ev := <-events:
 			if ev.Topic == name && (ev.Type == topic.TopicDeactivated || ev.Type == topic.TopicDeleted) {
-				end, _ := json.Marshal(LiveEnd{Reason: "topic " + name + " was deactivated by " + ev.Actor})
+				end, _ := json.Marshal(apiv1.LiveEnd{Reason: "topic " + name + " was deactivated by " + ev.Actor})
 				es.event("end", end)
 				return
 			}
@@ -187,7 +159,7 @@ func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.P
 			}
 			continue
 		case <-ended:
-			end, _ := json.Marshal(LiveEnd{Reason: "the token or session this view was opened with is no longer valid"})
+			end, _ := json.Marshal(apiv1.LiveEnd{Reason: "the token or session this view was opened with is no longer valid"})
 			es.event("end", end)
 			return
 		case <-r.Context().Done():
@@ -207,7 +179,7 @@ func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.P
 		}
 		msgs, skipped := wt.take()
 		if skipped > 0 {
-			b, _ := json.Marshal(LiveSkipped{Skipped: skipped})
+			b, _ := json.Marshal(apiv1.LiveSkipped{Skipped: skipped})
 			if !es.event("skipped", b) {
 				return
 			}
@@ -229,8 +201,8 @@ func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.P
 
 // liveMessage decodes a record for the live view, cutting a long value at
 // a character boundary.
-func liveMessage(name string, m *message.Message) LiveMessage {
-	lm := LiveMessage{Message: handlers.DecodeContent(name, m), Size: len(m.Payload)}
+func liveMessage(name string, m *message.Message) apiv1.LiveMessage {
+	lm := apiv1.LiveMessage{Message: handlers.DecodeContent(name, m), Size: len(m.Payload)}
 	if len(lm.Value) > liveValueMax {
 		cut := liveValueMax
 		for cut > 0 && !utf8.RuneStart(lm.Value[cut]) {

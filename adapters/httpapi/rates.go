@@ -11,29 +11,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/app/content"
 )
 
 // defaultRateInterval is how often the message rates are read while a
 // dashboard is open.
 const defaultRateInterval = 2 * time.Second
-
-// RatesEvent is the data of a "rates" event on /api/v1/events: how many
-// messages per second each active topic received over the last interval,
-// and how many it has received in all.
-type RatesEvent struct {
-	At time.Time `json:"at"`
-	// Interval is the seconds between two readings.
-	Interval float64 `json:"interval_seconds"`
-	// Full is true when Topics lists every active topic. Otherwise this
-	// stream sent the previous reading, and Topics lists only the topics
-	// whose count changed since: the others received nothing.
-	Full   bool                `json:"full"`
-	Topics []content.TopicRate `json:"topics"`
-	// Gone lists topics of the previous reading that this one lacks: no
-	// longer active, or not answering.
-	Gone []string `json:"gone,omitempty"`
-}
 
 // ratesUpdate is one reading, ready to send in full or as a change.
 type ratesUpdate struct {
@@ -47,8 +31,8 @@ type ratesUpdate struct {
 
 // since is the event for a stream whose last update was seen: the changes
 // when it was the one before, everything otherwise.
-func (u ratesUpdate) since(seen uint64) RatesEvent {
-	ev := RatesEvent{At: u.at, Interval: u.interval}
+func (u ratesUpdate) since(seen uint64) apiv1.RatesEvent {
+	ev := apiv1.RatesEvent{At: u.at, Interval: u.interval}
 	if seen != 0 && seen+1 == u.seq {
 		ev.Topics, ev.Gone = nonNilSlice(u.changed), u.gone
 		return ev

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 )
 
 // The dashboard's session: a random session id in an HttpOnly cookie that
@@ -21,11 +23,6 @@ const (
 	csrfCookie    = "kds_csrf"
 	csrfHeader    = "X-CSRF-Token"
 )
-
-// SessionRequest signs in to the dashboard with an API token.
-type SessionRequest struct {
-	Token string `json:"token"`
-}
 
 // WithSecureCookies marks the dashboard's cookies Secure even when a
 // request came over plain HTTP, as it does behind a proxy that ends TLS
@@ -93,7 +90,7 @@ func sameOrigin(r *http.Request) error {
 // refuseCrossSite answers 403 without saying more than errCrossSite does.
 func (s *Server) refuseCrossSite(w http.ResponseWriter, r *http.Request) {
 	s.log.Warn("cross-site request refused", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
-	writeJSON(w, http.StatusForbidden, ErrorBody{Error: errCrossSite.Error()})
+	writeJSON(w, http.StatusForbidden, apiv1.ErrorBody{Error: errCrossSite.Error()})
 }
 
 // signIn checks the token and starts a session, whose id goes in the
@@ -104,7 +101,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.refuseCrossSite(w, r)
 		return
 	}
-	var req SessionRequest
+	var req apiv1.SessionRequest
 	if err := decode(r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -133,7 +130,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: csrf, Path: "/", Secure: secure, SameSite: http.SameSiteStrictMode})
 	s.web.metrics.signIn(nil)
 	s.log.Info("signed in", "name", p.Name, "role", p.Role, "remote", r.RemoteAddr)
-	writeJSON(w, http.StatusOK, Whoami{Name: p.Name, Role: p.Role})
+	writeJSON(w, http.StatusOK, apiv1.Whoami{Name: p.Name, Role: p.Role})
 }
 
 // signOut ends the session and expires both cookies.

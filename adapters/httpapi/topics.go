@@ -5,34 +5,12 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/query"
 	"github.com/kds-io/kds/app/topic"
 )
-
-// TopicRequest asks for a new topic; zero partitions or replication factor
-// take the server's defaults.
-type TopicRequest struct {
-	Name              string            `json:"name"`
-	Partitions        int32             `json:"partitions,omitempty"`
-	ReplicationFactor int16             `json:"replication_factor,omitempty"`
-	Configs           map[string]string `json:"configs,omitempty"`
-	Reason            string            `json:"reason,omitempty"`
-	// DryRun checks the request, the broker included, and queues nothing.
-	DryRun bool `json:"dry_run,omitempty"`
-}
-
-// Decision carries the reason for an approve, reject or deactivate.
-type Decision struct {
-	Reason string `json:"reason,omitempty"`
-}
-
-// CommandResponse answers a command: queued, or only checked on a dry run.
-type CommandResponse struct {
-	Command query.Command `json:"command"`
-	DryRun  bool          `json:"dry_run,omitempty"`
-}
 
 func (s *Server) listTopics(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	var f query.TopicFilter
@@ -101,7 +79,7 @@ func (s *Server) topicHistory(w http.ResponseWriter, r *http.Request, p auth.Pri
 }
 
 func (s *Server) requestTopic(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	var req TopicRequest
+	var req apiv1.TopicRequest
 	if err := decode(r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -114,7 +92,7 @@ func (s *Server) requestTopic(w http.ResponseWriter, r *http.Request, p auth.Pri
 			s.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, CommandResponse{Command: query.Command{Command: cmd}, DryRun: true})
+		writeJSON(w, http.StatusOK, apiv1.CommandResponse{Command: query.Command{Command: cmd}, DryRun: true})
 		return
 	}
 	s.issue(w, r, p, is)
@@ -132,7 +110,7 @@ func (s *Server) decideTopic(w http.ResponseWriter, r *http.Request, p auth.Prin
 		s.writeError(w, r, badRequest(fmt.Sprintf("unknown action %q (want approve, reject or deactivate)", r.PathValue("action"))))
 		return
 	}
-	var d Decision
+	var d apiv1.Decision
 	if r.ContentLength != 0 {
 		if err := decode(r, &d); err != nil {
 			s.writeError(w, r, err)
@@ -149,7 +127,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, p auth.Principal,
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, CommandResponse{Command: query.Command{Command: cmds[0], Status: command.Queued}})
+	writeJSON(w, http.StatusAccepted, apiv1.CommandResponse{Command: query.Command{Command: cmds[0], Status: command.Queued}})
 }
 
 func nonNilSlice[T any](s []T) []T {

@@ -1,4 +1,7 @@
-package httpapi
+// Package apiclient is the Go client of kds's HTTP API, for the CLI and for
+// programs written in Go. It speaks the types of apiv1 and imports nothing
+// of the server.
+package apiclient
 
 import (
 	"bytes"
@@ -12,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/query"
 	"github.com/kds-io/kds/app/subscription"
@@ -25,8 +29,8 @@ type Client struct {
 	http  *http.Client
 }
 
-// NewClient calls the API at baseURL with token.
-func NewClient(baseURL, token string) (*Client, error) {
+// New calls the API at baseURL with token.
+func New(baseURL, token string) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("API URL %q: want http://host:port or https://host:port", RedactURL(baseURL))
@@ -120,7 +124,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
-		var eb ErrorBody
+		var eb apiv1.ErrorBody
 		if err := json.NewDecoder(resp.Body).Decode(&eb); err != nil || eb.Error == "" {
 			return &APIError{Status: resp.StatusCode, Message: fmt.Sprintf("%s %s: %s", method, path, resp.Status)}
 		}
@@ -153,8 +157,8 @@ func unwrapURLError(err error) error {
 }
 
 // Whoami says who the token belongs to.
-func (c *Client) Whoami(ctx context.Context) (Whoami, error) {
-	var w Whoami
+func (c *Client) Whoami(ctx context.Context) (apiv1.Whoami, error) {
+	var w apiv1.Whoami
 	return w, c.do(ctx, http.MethodGet, "/api/v1/whoami", nil, nil, &w)
 }
 
@@ -200,25 +204,25 @@ func (c *Client) History(ctx context.Context, name string) ([]query.Transition, 
 }
 
 // RequestTopic asks for a topic, or only checks the request on a dry run.
-func (c *Client) RequestTopic(ctx context.Context, req TopicRequest) (CommandResponse, error) {
-	var r CommandResponse
+func (c *Client) RequestTopic(ctx context.Context, req apiv1.TopicRequest) (apiv1.CommandResponse, error) {
+	var r apiv1.CommandResponse
 	return r, c.do(ctx, http.MethodPost, "/api/v1/topics", nil, req, &r)
 }
 
 // Decide approves, rejects or deactivates a topic.
 func (c *Client) Decide(ctx context.Context, name, action, reason string) (query.Command, error) {
-	var r CommandResponse
+	var r apiv1.CommandResponse
 	seg, err := segment(name)
 	if err != nil {
 		return r.Command, err
 	}
-	err = c.do(ctx, http.MethodPost, "/api/v1/topics/"+seg+"/"+action, nil, Decision{Reason: reason}, &r)
+	err = c.do(ctx, http.MethodPost, "/api/v1/topics/"+seg+"/"+action, nil, apiv1.Decision{Reason: reason}, &r)
 	return r.Command, err
 }
 
 // Batch issues several commands: all are queued, or none.
-func (c *Client) Batch(ctx context.Context, req BatchRequest) ([]query.Command, error) {
-	var r BatchResponse
+func (c *Client) Batch(ctx context.Context, req apiv1.BatchRequest) ([]query.Command, error) {
+	var r apiv1.BatchResponse
 	return r.Commands, c.do(ctx, http.MethodPost, "/api/v1/commands", nil, req, &r)
 }
 
@@ -253,14 +257,14 @@ func (c *Client) Commands(ctx context.Context, f query.CommandFilter) ([]query.C
 }
 
 // CreateToken issues a token; its secret is in the answer only.
-func (c *Client) CreateToken(ctx context.Context, req TokenRequest) (TokenView, error) {
-	var t TokenView
+func (c *Client) CreateToken(ctx context.Context, req apiv1.TokenRequest) (apiv1.TokenView, error) {
+	var t apiv1.TokenView
 	return t, c.do(ctx, http.MethodPost, "/api/v1/tokens", nil, req, &t)
 }
 
 // Tokens lists tokens.
-func (c *Client) Tokens(ctx context.Context) ([]TokenView, error) {
-	var ts []TokenView
+func (c *Client) Tokens(ctx context.Context) ([]apiv1.TokenView, error) {
+	var ts []apiv1.TokenView
 	return ts, c.do(ctx, http.MethodGet, "/api/v1/tokens", nil, nil, &ts)
 }
 
@@ -296,8 +300,8 @@ func (c *Client) RequeuePoison(ctx context.Context, id string) (command.PoisonMe
 }
 
 // Cluster says where Kafka is.
-func (c *Client) Cluster(ctx context.Context) (Cluster, error) {
-	var cl Cluster
+func (c *Client) Cluster(ctx context.Context) (apiv1.Cluster, error) {
+	var cl apiv1.Cluster
 	return cl, c.do(ctx, http.MethodGet, "/api/v1/cluster", nil, nil, &cl)
 }
 
@@ -324,7 +328,7 @@ func (c *Client) Subscribe(ctx context.Context, consumer, topicName string, from
 	if err != nil {
 		return sub, err
 	}
-	return sub, c.do(ctx, http.MethodPut, path, nil, SubscribeRequest{FromBeginning: fromBeginning}, &sub)
+	return sub, c.do(ctx, http.MethodPut, path, nil, apiv1.SubscribeRequest{FromBeginning: fromBeginning}, &sub)
 }
 
 // Unsubscribe ends a consumer's subscription.
@@ -337,7 +341,7 @@ func (c *Client) Unsubscribe(ctx context.Context, consumer, topicName string) er
 }
 
 // ReportInstance sends a consumer process's heartbeat.
-func (c *Client) ReportInstance(ctx context.Context, consumer, instance string, rep InstanceReport) error {
+func (c *Client) ReportInstance(ctx context.Context, consumer, instance string, rep apiv1.InstanceReport) error {
 	path, err := segments("/api/v1/consumers/", consumer, "/instances/", instance)
 	if err != nil {
 		return err
