@@ -8,8 +8,7 @@ import (
 	"strings"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
-	"github.com/kds-io/kds/adapters/kafka"
-	"github.com/kds-io/kds/adapters/mysql"
+	"github.com/kds-io/kds/app"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/content"
@@ -40,8 +39,6 @@ func status(err error) int {
 		notYours    *auth.ConsumerForbiddenError
 		tokenName   *auth.InvalidTokenNameError
 		tokenFor    *auth.InvalidTokenConsumersError
-		dbDown      *mysql.UnreachableError
-		kafkaDown   *kafka.UnreachableError
 		tooLarge    *http.MaxBytesError
 		inactive    *content.NotActiveError
 		noDrift     query.NoReconciliationError
@@ -72,7 +69,7 @@ func status(err error) int {
 		return http.StatusUnprocessableEntity
 	case command.IsRefusal(err):
 		return http.StatusBadRequest
-	case errors.As(err, &dbDown), errors.As(err, &kafkaDown), isDatabaseDown(err):
+	case errors.Is(err, app.ErrUnavailable), isDatabaseDown(err):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout
