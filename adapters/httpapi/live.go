@@ -4,21 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"time"
 	"unicode/utf8"
 
-	"github.com/ThreeDotsLabs/watermill"
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
-	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/topic"
-	"github.com/kds-io/kds/handlers"
 )
 
 // The live view's limits: each stream sends at most liveRate messages a
@@ -33,12 +28,13 @@ const (
 	liveStartTimeout = 15 * time.Second
 )
 
-// WithKafka lets the dashboard read content from Kafka at c: the newest
-// messages of a topic (GET /api/v1/topics/{name}/messages) and the message
+// WithContent lets the dashboard read content: the newest messages of a
+// topic (GET /api/v1/topics/{name}/messages) from follow, and the message
 // rates of the active topics ("rates" events on /api/v1/events and
-// kds_messages_produced_total). Without it neither is served.
-func WithKafka(c kafka.Config) Option {
-	return func(s *Server) { s.web.kafka = &c }
+// kds_messages_produced_total) from produced. Without it neither is
+// served.
+func WithContent(follow content.Follower, produced content.ProducedCounter) Option {
+	return func(s *Server) { s.web.follow, s.web.produced = follow, produced }
 }
 
 // WithRateInterval sets how often the message rates are read while a
@@ -52,36 +48,14 @@ func WithRateInterval(d time.Duration) Option {
 }
 
 // initContent builds the live view and the rates when the server reads
-// Kafka.
+// content.
 func (s *Server) initContent() {
-	if s.web.kafka == nil {
+	if s.web.follow == nil {
 		return
 	}
-	kc := *s.web.kafka
-	log := s.log.With("component", "live-messages")
-	wlog := watermill.NewSlogLoggerWithLevelMapping(log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
-	s.web.tails = newTails(kafkaTail(kc, wlog), liveBurst, log, s.web.metrics.tails.Add)
-	s.web.offsets = kafka.NewOffsets(kc)
-	s.web.rates = newRateSampler(s.web.offsets.Produced, s.web.active.get, s.web.rateInterval, s.log.With("component", "message-rates"))
+	s.web.tails = newTails(s.web.follow, liveBurst, s.log.With("component", "live-messages"), s.web.metrics.tails.Add)
+	s.web.rates = newRateSampler(s.web.produced.Produced, s.web.active.get, s.web.rateInterval, s.log.With("component", "message-rates"))
 	register(s.web.registry, prometheus.Collector(producedCollector{s.web.rates}))
-}
-
-// kafkaTail reads a topic from its newest offsets with a Watermill
-// subscriber that has no consumer group: nothing is committed and no
-// consumer group appears in Kafka.
-func kafkaTail(kc kafka.Config, wlog watermill.LoggerAdapter) tailSource {
-	return func(ctx context.Context, name string) (<-chan *message.Message, func() error, error) {
-		sub, err := kafka.NewSubscriber(kc, "", kafka.FromNewest, wlog)
-		if err != nil {
-			return nil, nil, &kafka.UnreachableError{Where: kc.Where(), Err: err}
-		}
-		msgs, err := sub.Subscribe(ctx, name)
-		if err != nil {
-			_ = sub.Close()
-			return nil, nil, &kafka.UnreachableError{Where: kc.Where(), Err: err}
-		}
-		return msgs, sub.Close, nil
-	}
 }
 
 var errNoKafka = errors.New("live messages are not available: this API server was started without a Kafka configuration")
@@ -185,7 +159,7 @@ func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.P
 			}
 		}
 		for _, m := range msgs {
-			b, err := json.Marshal(liveMessage(name, m))
+			b, err := json.Marshal(liveMessage(m))
 			if err != nil {
 				s.log.Error("encode a live message", "topic", name, "err", err)
 				continue
@@ -199,10 +173,10 @@ func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.P
 	}
 }
 
-// liveMessage decodes a record for the live view, cutting a long value at
-// a character boundary.
-func liveMessage(name string, m *message.Message) apiv1.LiveMessage {
-	lm := apiv1.LiveMessage{Message: handlers.DecodeContent(name, m), Size: len(m.Payload)}
+// liveMessage is a message as the live view shows it, its long value cut
+// at a character boundary.
+func liveMessage(m content.Message) apiv1.LiveMessage {
+	lm := apiv1.LiveMessage{Message: m, Size: len(m.Value)}
 	if len(lm.Value) > liveValueMax {
 		cut := liveValueMax
 		for cut > 0 && !utf8.RuneStart(lm.Value[cut]) {

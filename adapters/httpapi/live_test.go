@@ -63,7 +63,9 @@ func newContentAPI(t *testing.T, opts ...httpapi.Option) *contentAPI {
 	}
 	a := newAPI(t)
 	a.app.Commands.Poison = command.NewPoison(kafka.NewPoisonQueue(kc, nil, signer))
-	w := a.serve(t, append([]httpapi.Option{httpapi.WithKafka(kc), httpapi.WithMetrics(prometheus.NewRegistry())}, opts...)...)
+	offsets := kafka.NewOffsets(kc)
+	t.Cleanup(func() { offsets.Close() })
+	w := a.serve(t, append([]httpapi.Option{httpapi.WithContent(kafka.NewTail(kc, watermill.NopLogger{}), offsets), httpapi.WithMetrics(prometheus.NewRegistry())}, opts...)...)
 	// Streams still open end before the test server waits for them.
 	t.Cleanup(w.server.EndStreams)
 	return &contentAPI{webAPI: w, kafka: kc, cluster: cl}

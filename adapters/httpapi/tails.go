@@ -5,12 +5,8 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/kds-io/kds/app/content"
 )
-
-// tailSource reads a topic from its newest offsets, without a consumer
-// group; stop ends the read and releases its connections.
-type tailSource func(ctx context.Context, topic string) (msgs <-chan *message.Message, stop func() error, err error)
 
 // tails are the live views' reads of Kafka: one per topic however many
 // browsers watch it, started by the first watcher and stopped when the
@@ -19,7 +15,7 @@ type tailSource func(ctx context.Context, topic string) (msgs <-chan *message.Me
 // thousands of times a second costs a browser no more than its stream's
 // rate.
 type tails struct {
-	source tailSource
+	source content.Follower
 	keep   int // messages a watcher holds between sends
 	log    *slog.Logger
 	// opened is told +1 or -1 as tails start and stop, for a metric.
@@ -29,7 +25,7 @@ type tails struct {
 	byTopic map[string]*tail
 }
 
-func newTails(source tailSource, keep int, log *slog.Logger, opened func(float64)) *tails {
+func newTails(source content.Follower, keep int, log *slog.Logger, opened func(float64)) *tails {
 	return &tails{source: source, keep: keep, log: log, opened: opened, byTopic: map[string]*tail{}}
 }
 
@@ -53,13 +49,13 @@ type watcher struct {
 	wake chan struct{}
 
 	mu      sync.Mutex
-	pending []*message.Message // the newest, oldest first
-	skipped int64              // dropped since the last take
+	pending []content.Message // the newest, oldest first
+	skipped int64             // dropped since the last take
 }
 
 // offer gives the watcher a message, dropping its oldest waiting one when
 // it already holds as many as it keeps.
-func (w *watcher) offer(m *message.Message) {
+func (w *watcher) offer(m content.Message) {
 	w.mu.Lock()
 	if len(w.pending) == w.keep {
 		copy(w.pending, w.pending[1:])
@@ -76,18 +72,18 @@ func (w *watcher) offer(m *message.Message) {
 
 // take returns the waiting messages, oldest first, and how many were
 // dropped before them.
-func (w *watcher) take() ([]*message.Message, int64) {
+func (w *watcher) take() ([]content.Message, int64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	msgs, skipped := w.pending, w.skipped
-	w.pending, w.skipped = make([]*message.Message, 0, w.keep), 0
+	w.pending, w.skipped = make([]content.Message, 0, w.keep), 0
 	return msgs, skipped
 }
 
 // join adds a watcher to the topic's tail, starting the tail if it is the
 // first, and waits until the tail reads (or ctx ends). Call leave when done.
 func (ts *tails) join(ctx context.Context, topic string) (*tail, *watcher, error) {
-	w := &watcher{keep: ts.keep, wake: make(chan struct{}, 1), pending: make([]*message.Message, 0, ts.keep)}
+	w := &watcher{keep: ts.keep, wake: make(chan struct{}, 1), pending: make([]content.Message, 0, ts.keep)}
 	ts.mu.Lock()
 	t := ts.byTopic[topic]
 	if t == nil {
@@ -133,7 +129,7 @@ func (ts *tails) leave(t *tail, w *watcher) {
 // run reads the topic and hands every message to the watchers until the
 // tail is stopped.
 func (ts *tails) run(ctx context.Context, t *tail) {
-	msgs, stop, err := ts.source(ctx, t.topic)
+	msgs, stop, err := ts.source.Follow(ctx, t.topic)
 	if err != nil {
 		t.err = err
 		close(t.ready)
@@ -164,8 +160,6 @@ func (ts *tails) run(ctx context.Context, t *tail) {
 			if !ok {
 				return
 			}
-			// Nothing is committed: acknowledging only asks for the next.
-			m.Ack()
 			t.mu.Lock()
 			for w := range t.watchers {
 				w.offer(m)

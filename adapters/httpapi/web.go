@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kds-io/kds/adapters/httpapi/dashboard"
-	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/app/content"
 )
 
 // contentSecurityPolicy lets a page from kds load only kds's own files and
@@ -44,12 +44,12 @@ type web struct {
 	closing   chan struct{}
 	closeOnce sync.Once
 
-	// Content, when the server reads Kafka (live.go): the live views'
+	// Content, when the server reads it (live.go): the live views'
 	// shared reads, and the message rates.
-	kafka        *kafka.Config
+	follow       content.Follower
+	produced     content.ProducedCounter
 	rateInterval time.Duration
 	tails        *tails
-	offsets      *kafka.Offsets
 	rates        *rateSampler
 	// consumed counts what consumer processes report (consumption.go), of
 	// the active topics.
@@ -92,7 +92,4 @@ func (s *Server) initWeb() {
 // http.Server.RegisterOnShutdown.
 func (s *Server) EndStreams() {
 	s.web.closeOnce.Do(func() { close(s.web.closing) })
-	if s.web.offsets != nil {
-		_ = s.web.offsets.Close()
-	}
 }
