@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 	"github.com/kds-io/kds/app/auth"
 )
 
@@ -77,7 +78,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (credentia
 	c, ok := credentials(r)
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="kds"`)
-		s.writeError(w, r, auth.ErrUnauthenticated)
+		httpjson.WriteError(w, r, s.log, auth.ErrUnauthenticated)
 		return credential{}, auth.Principal{}, false
 	}
 	if c.session && checkCSRF(r) != nil {
@@ -94,7 +95,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (credentia
 			s.authFailed(r, c.secret, err, "authentication failed")
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="kds"`)
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return credential{}, auth.Principal{}, false
 	}
 	return c, p, true
@@ -116,5 +117,5 @@ func (s *Server) principal(ctx context.Context, c credential) (auth.Principal, e
 }
 
 func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, p auth.Principal) {
-	writeJSON(w, http.StatusOK, apiv1.Whoami{Name: p.Name, Role: p.Role})
+	httpjson.Write(w, http.StatusOK, apiv1.Whoami{Name: p.Name, Role: p.Role})
 }

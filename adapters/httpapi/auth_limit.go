@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 	"github.com/kds-io/kds/app/auth"
 )
 
@@ -169,7 +170,7 @@ func admit(c credential, p auth.Principal, err error) bool {
 // such refusals are not logged one by one, since the lockout was.
 func (s *Server) refuseLockedOut(w http.ResponseWriter, e *errLockedOut) {
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.retryAfter.Seconds()))))
-	writeJSON(w, http.StatusTooManyRequests, apiv1.ErrorBody{Error: e.Error()})
+	httpjson.Write(w, http.StatusTooManyRequests, apiv1.ErrorBody{Error: e.Error()})
 }
 
 // authFailed logs a failed authentication, never the token itself but

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/query"
@@ -16,12 +17,12 @@ const maxBatch = 5000
 
 func (s *Server) issueCommands(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	var req apiv1.BatchRequest
-	if err := decode(r, &req); err != nil {
-		s.writeError(w, r, err)
+	if err := httpjson.Decode(r, &req); err != nil {
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
 	if len(req.Commands) == 0 || len(req.Commands) > maxBatch {
-		s.writeError(w, r, badRequest("a batch holds 1 to "+strconv.Itoa(maxBatch)+" commands"))
+		httpjson.WriteError(w, r, s.log, httpjson.BadRequest("a batch holds 1 to "+strconv.Itoa(maxBatch)+" commands"))
 		return
 	}
 	issues := make([]command.Issue, len(req.Commands))
@@ -31,14 +32,14 @@ func (s *Server) issueCommands(w http.ResponseWriter, r *http.Request, p auth.Pr
 	cmds, err := s.app.Commands.Issue.Handle(r.Context(), p, issues...)
 	s.web.metrics.commandsIssued(err, issues...)
 	if err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
 	resp := apiv1.BatchResponse{Commands: make([]query.Command, len(cmds))}
 	for i, c := range cmds {
 		resp.Commands[i] = query.Command{Command: c, Status: command.Queued}
 	}
-	writeJSON(w, http.StatusAccepted, resp)
+	httpjson.Write(w, http.StatusAccepted, resp)
 }
 
 func (s *Server) listCommands(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -47,24 +48,24 @@ func (s *Server) listCommands(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			s.writeError(w, r, badRequest("limit: want a number from 1 to 1000"))
+			httpjson.WriteError(w, r, s.log, httpjson.BadRequest("limit: want a number from 1 to 1000"))
 			return
 		}
 		f.Limit = n
 	}
 	cmds, err := s.app.Queries.Commands(r.Context(), p, f)
 	if err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, nonNilSlice(cmds))
+	httpjson.Write(w, http.StatusOK, httpjson.NonNil(cmds))
 }
 
 // showCommand answers at once, or with wait once the command is settled.
 func (s *Server) showCommand(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	wait, err := waitParam(r)
 	if err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
 	id := r.PathValue("id")
@@ -77,8 +78,8 @@ func (s *Server) showCommand(w http.ResponseWriter, r *http.Request, p auth.Prin
 		})
 	}
 	if err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	httpjson.Write(w, http.StatusOK, c)
 }

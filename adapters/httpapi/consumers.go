@@ -5,16 +5,17 @@ import (
 	"time"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/subscription"
 )
 
 func (s *Server) cluster(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	if err := auth.Authorize(p, auth.ReachKafka); err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, apiv1.Cluster{KafkaBrokers: nonNilSlice(s.kafkaBrokers)})
+	httpjson.Write(w, http.StatusOK, apiv1.Cluster{KafkaBrokers: httpjson.NonNil(s.kafkaBrokers)})
 }
 
 // listConsumers answers with a weak ETag of everything but the processes'
@@ -23,10 +24,10 @@ func (s *Server) cluster(w http.ResponseWriter, r *http.Request, p auth.Principa
 func (s *Server) listConsumers(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	cs, err := s.app.Queries.Consumers(r.Context(), p)
 	if err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
-	cs = nonNilSlice(cs)
+	cs = httpjson.NonNil(cs)
 	tag := consumersETag(cs)
 	w.Header().Set("ETag", tag)
 	w.Header().Set("Cache-Control", "no-cache")
@@ -34,47 +35,47 @@ func (s *Server) listConsumers(w http.ResponseWriter, r *http.Request, p auth.Pr
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	writeJSON(w, http.StatusOK, cs)
+	httpjson.Write(w, http.StatusOK, cs)
 }
 
 func (s *Server) showConsumer(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	id, err := subscription.ParseConsumerID(r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, badRequest(err.Error()))
+		httpjson.WriteError(w, r, s.log, httpjson.BadRequest(err.Error()))
 		return
 	}
 	c, err := s.app.Queries.Consumer(r.Context(), p, id)
 	if err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	httpjson.Write(w, http.StatusOK, c)
 }
 
 // subscribe answers 201 with a new subscription, 200 with the existing one.
 func (s *Server) subscribe(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	var req apiv1.SubscribeRequest
 	if r.ContentLength != 0 {
-		if err := decode(r, &req); err != nil {
-			s.writeError(w, r, err)
+		if err := httpjson.Decode(r, &req); err != nil {
+			httpjson.WriteError(w, r, s.log, err)
 			return
 		}
 	}
 	sub, created, err := s.app.Commands.Subscriptions.Subscribe(r.Context(), p, r.PathValue("id"), r.PathValue("topic"), req.FromBeginning)
 	if err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
 	code := http.StatusOK
 	if created {
 		code = http.StatusCreated
 	}
-	writeJSON(w, code, sub)
+	httpjson.Write(w, code, sub)
 }
 
 func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	if err := s.app.Commands.Subscriptions.Unsubscribe(r.Context(), p, r.PathValue("id"), r.PathValue("topic")); err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -82,18 +83,18 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request, p auth.Prin
 
 func (s *Server) reportInstance(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	var rep apiv1.InstanceReport
-	if err := decode(r, &rep); err != nil {
-		s.writeError(w, r, err)
+	if err := httpjson.Decode(r, &rep); err != nil {
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
 	if err := validConsumed(rep.Consumed); err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
 	inst := subscription.Instance{ID: r.PathValue("instance"), ConsumerID: subscription.ConsumerID(r.PathValue("id")),
 		Host: rep.Host, PID: rep.PID, Attached: rep.Attached}
 	if err := s.app.Commands.Subscriptions.Report(r.Context(), p, inst); err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
 	active, err := s.web.active.get(r.Context())
@@ -107,7 +108,7 @@ func (s *Server) reportInstance(w http.ResponseWriter, r *http.Request, p auth.P
 
 func (s *Server) leaveInstance(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	if err := s.app.Commands.Subscriptions.Leave(r.Context(), p, r.PathValue("id"), r.PathValue("instance")); err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
 	s.web.consumed.forget(r.PathValue("id") + "/" + r.PathValue("instance"))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 	"github.com/kds-io/kds/app/subscription"
 	"github.com/kds-io/kds/app/topic"
 )
@@ -61,14 +62,14 @@ func newConsumption(counter *prometheus.CounterVec) *consumption {
 // validConsumed checks a heartbeat's counts.
 func validConsumed(totals map[string]int64) error {
 	if len(totals) > maxConsumedTopics {
-		return badRequest(fmt.Sprintf("consumed: at most %d topics", maxConsumedTopics))
+		return httpjson.BadRequest(fmt.Sprintf("consumed: at most %d topics", maxConsumedTopics))
 	}
 	for name, n := range totals {
 		if _, err := topic.ParseName(name); err != nil {
-			return badRequest("consumed: " + err.Error())
+			return httpjson.BadRequest("consumed: " + err.Error())
 		}
 		if n < 0 || n > maxConsumedCount {
-			return badRequest(fmt.Sprintf("consumed: topic %q: %d is not a count of messages delivered (0 to %d)", name, n, maxConsumedCount))
+			return httpjson.BadRequest(fmt.Sprintf("consumed: topic %q: %d is not a count of messages delivered (0 to %d)", name, n, maxConsumedCount))
 		}
 	}
 	return nil

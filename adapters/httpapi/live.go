@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/topic"
@@ -69,21 +70,21 @@ var errNoKafka = errors.New("live messages are not available: this API server wa
 // active.
 func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.Principal, ended <-chan struct{}) {
 	if err := auth.Authorize(p, auth.ReadTopics); err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
 	if s.web.tails == nil {
-		writeJSON(w, http.StatusServiceUnavailable, apiv1.ErrorBody{Error: errNoKafka.Error()})
+		httpjson.Write(w, http.StatusServiceUnavailable, apiv1.ErrorBody{Error: errNoKafka.Error()})
 		return
 	}
 	name := r.PathValue("name")
 	t, err := s.app.Queries.Topic(r.Context(), p, name)
 	if err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
 	if t.Status != topic.Active {
-		s.writeError(w, r, &content.NotActiveError{Topic: name, Status: t.Status})
+		httpjson.WriteError(w, r, s.log, &content.NotActiveError{Topic: name, Status: t.Status})
 		return
 	}
 	// Listen before reading, so that a deactivation during the start is
@@ -97,16 +98,16 @@ func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.P
 		if r.Context().Err() != nil {
 			return
 		}
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
 	defer s.web.tails.leave(tl, wt)
 	s.web.metrics.liveStreams.Inc()
 	defer s.web.metrics.liveStreams.Dec()
 
-	es := startEventStream(w)
+	es := httpjson.StartEventStream(w)
 	start, _ := json.Marshal(apiv1.LiveStart{Topic: name, MaxPerSecond: liveRate})
-	if !es.send("retry: 2000\n: kds live messages\n\n") || !es.event("ready", start) {
+	if !es.Send("retry: 2000\n: kds live messages\n\n") || !es.Event("ready", start) {
 		return
 	}
 	// Each message sent spends one gap: liveRate a second on average, in
@@ -123,18 +124,18 @@ func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.P
 		case ev := <-events:
 			if ev.Topic == name && (ev.Type == topic.TopicDeactivated || ev.Type == topic.TopicDeleted) {
 				end, _ := json.Marshal(apiv1.LiveEnd{Reason: "topic " + name + " was deactivated by " + ev.Actor})
-				es.event("end", end)
+				es.Event("end", end)
 				return
 			}
 			continue
 		case <-keepAlive.C:
-			if !es.send(": keep-alive\n\n") {
+			if !es.Send(": keep-alive\n\n") {
 				return
 			}
 			continue
 		case <-ended:
 			end, _ := json.Marshal(apiv1.LiveEnd{Reason: "the token or session this view was opened with is no longer valid"})
-			es.event("end", end)
+			es.Event("end", end)
 			return
 		case <-r.Context().Done():
 			return
@@ -154,7 +155,7 @@ func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.P
 		msgs, skipped := wt.take()
 		if skipped > 0 {
 			b, _ := json.Marshal(apiv1.LiveSkipped{Skipped: skipped})
-			if !es.event("skipped", b) {
+			if !es.Event("skipped", b) {
 				return
 			}
 		}
@@ -164,7 +165,7 @@ func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.P
 				s.log.Error("encode a live message", "topic", name, "err", err)
 				continue
 			}
-			if !es.event("message", b) {
+			if !es.Event("message", b) {
 				return
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/command"
 )
@@ -82,7 +83,7 @@ var issuedTypes = map[command.Type]bool{
 func (m *apiMetrics) commandsIssued(err error, issues ...command.Issue) {
 	outcome := "queued"
 	if err != nil {
-		switch code := status(err); {
+		switch code := httpjson.Status(err); {
 		case code == http.StatusUnauthorized || code == http.StatusForbidden:
 			outcome = "forbidden"
 		case code >= 500:
@@ -104,7 +105,7 @@ func (m *apiMetrics) signIn(err error) {
 	outcome := "ok"
 	if err != nil {
 		outcome = "refused"
-		if status(err) >= 500 {
+		if httpjson.Status(err) >= 500 {
 			outcome = "error"
 		}
 	}
@@ -133,7 +134,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	}
 	s.authenticated(func(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 		if err := auth.Authorize(p, auth.ReadTopics); err != nil {
-			s.writeError(w, r, err)
+			httpjson.WriteError(w, r, s.log, err)
 			return
 		}
 		serve.ServeHTTP(w, r)

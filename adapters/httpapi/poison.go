@@ -3,23 +3,24 @@ package httpapi
 import (
 	"net/http"
 
+	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 	"github.com/kds-io/kds/app/auth"
 )
 
 func (s *Server) listPoison(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	ms, err := s.app.Commands.Poison.List(r.Context(), p)
 	if err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, nonNilSlice(ms))
+	httpjson.Write(w, http.StatusOK, httpjson.NonNil(ms))
 }
 
 func (s *Server) requeuePoison(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	m, err := s.app.Commands.Poison.Requeue(r.Context(), p, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, m)
+	httpjson.Write(w, http.StatusOK, m)
 }

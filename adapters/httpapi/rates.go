@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 	"github.com/kds-io/kds/app/content"
 )
 
@@ -34,10 +35,10 @@ type ratesUpdate struct {
 func (u ratesUpdate) since(seen uint64) apiv1.RatesEvent {
 	ev := apiv1.RatesEvent{At: u.at, Interval: u.interval}
 	if seen != 0 && seen+1 == u.seq {
-		ev.Topics, ev.Gone = nonNilSlice(u.changed), u.gone
+		ev.Topics, ev.Gone = httpjson.NonNil(u.changed), u.gone
 		return ev
 	}
-	ev.Full, ev.Topics = true, nonNilSlice(u.all)
+	ev.Full, ev.Topics = true, httpjson.NonNil(u.all)
 	return ev
 }
 

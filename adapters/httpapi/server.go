@@ -1,22 +1,18 @@
 // Package httpapi is kds's HTTP API: JSON over HTTP for the CLI, the
-// dashboard and scripts, with token authentication; and a Go client for it.
+// dashboard and scripts, with token authentication. Its Go client is
+// apiclient.
 package httpapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"reflect"
 	"time"
-	"unicode/utf8"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 	"github.com/kds-io/kds/app"
 )
 
@@ -125,7 +121,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /metrics", s.metrics)
 	s.mux.Handle("/", s.web.dashboard)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, apiv1.ErrorBody{Error: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
+		httpjson.Write(w, http.StatusNotFound, apiv1.ErrorBody{Error: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
 	})
 }
 
@@ -166,55 +162,6 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// errBodyTimeout answers a request whose body did not arrive in time.
-var errBodyTimeout = errors.New("the request body did not arrive in time")
-
-// decode reads a JSON body strictly: unknown fields, keys given twice or
-// in another case than the field's (strict_json.go) and trailing data are
-// errors that say what was wrong.
-func decode(r *http.Request, v any) error {
-	body, err := io.ReadAll(r.Body)
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		return err
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return errBodyTimeout
-	case err != nil:
-		return badRequest("the request body was cut short: " + err.Error())
-	}
-	// encoding/json would turn bytes that are not UTF-8 into U+FFFD, so
-	// that a reason or name would be kept as other than what was sent.
-	if at := invalidUTF8(body); at >= 0 {
-		return badRequest(fmt.Sprintf("the request body is not UTF-8 (byte %#x at offset %d); JSON is UTF-8", body[at], at))
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) {
-			return badRequest("the request body is empty; send a JSON object")
-		}
-		return badRequest("malformed JSON body: " + err.Error())
-	}
-	if dec.More() {
-		return badRequest("malformed JSON body: more than one JSON value")
-	}
-	return strictKeys(body, reflect.TypeOf(v))
-}
-
-// invalidUTF8 is the offset of the first byte of b that is not UTF-8, or
-// -1.
-func invalidUTF8(b []byte) int {
-	for i := 0; i < len(b); {
-		r, size := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && size == 1 {
-			return i
-		}
-		i += size
-	}
-	return -1
-}
-
 // waitParam reads the wait query parameter: how long to wait for an outcome.
 func waitParam(r *http.Request) (time.Duration, error) {
 	v := r.URL.Query().Get("wait")
@@ -223,7 +170,7 @@ func waitParam(r *http.Request) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 || d > maxWait {
-		return 0, badRequest(fmt.Sprintf("wait=%q: want a duration from 0s to %s, such as 30s", v, maxWait))
+		return 0, httpjson.BadRequest(fmt.Sprintf("wait=%q: want a duration from 0s to %s, such as 30s", v, maxWait))
 	}
 	return d, nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 )
 
 // The dashboard's session: a random session id in an HttpOnly cookie that
@@ -90,7 +91,7 @@ func sameOrigin(r *http.Request) error {
 // refuseCrossSite answers 403 without saying more than errCrossSite does.
 func (s *Server) refuseCrossSite(w http.ResponseWriter, r *http.Request) {
 	s.log.Warn("cross-site request refused", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
-	writeJSON(w, http.StatusForbidden, apiv1.ErrorBody{Error: errCrossSite.Error()})
+	httpjson.Write(w, http.StatusForbidden, apiv1.ErrorBody{Error: errCrossSite.Error()})
 }
 
 // signIn checks the token and starts a session, whose id goes in the
@@ -102,8 +103,8 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req apiv1.SessionRequest
-	if err := decode(r, &req); err != nil {
-		s.writeError(w, r, err)
+	if err := httpjson.Decode(r, &req); err != nil {
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
 	token := credential{secret: strings.TrimSpace(req.Token)}
@@ -117,12 +118,12 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.web.metrics.signIn(err)
 		s.authFailed(r, token.secret, err, "sign-in refused")
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
 	csrf, err := newCSRFValue()
 	if err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
 	secure := s.secureCookies || r.TLS != nil
@@ -130,7 +131,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: csrf, Path: "/", Secure: secure, SameSite: http.SameSiteStrictMode})
 	s.web.metrics.signIn(nil)
 	s.log.Info("signed in", "name", p.Name, "role", p.Role, "remote", r.RemoteAddr)
-	writeJSON(w, http.StatusOK, apiv1.Whoami{Name: p.Name, Role: p.Role})
+	httpjson.Write(w, http.StatusOK, apiv1.Whoami{Name: p.Name, Role: p.Role})
 }
 
 // signOut ends the session and expires both cookies.
@@ -142,7 +143,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
 		if err := s.app.Sessions.SignOut(r.Context(), c.Value); err != nil {
-			s.writeError(w, r, err)
+			httpjson.WriteError(w, r, s.log, err)
 			return
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 	"github.com/kds-io/kds/app/auth"
 )
 
@@ -13,40 +14,40 @@ func viewToken(t auth.Token) apiv1.TokenView {
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	var req apiv1.TokenRequest
-	if err := decode(r, &req); err != nil {
-		s.writeError(w, r, err)
+	if err := httpjson.Decode(r, &req); err != nil {
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
 	if _, err := auth.ParseRole(string(req.Role)); err != nil {
-		s.writeError(w, r, badRequest(err.Error()))
+		httpjson.WriteError(w, r, s.log, httpjson.BadRequest(err.Error()))
 		return
 	}
 	raw, tok, err := s.app.Tokens.Create(r.Context(), p, req.Name, req.Role, req.Consumers...)
 	if err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
 	v := viewToken(tok)
 	v.Secret = raw
-	writeJSON(w, http.StatusCreated, v)
+	httpjson.Write(w, http.StatusCreated, v)
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	toks, err := s.app.Tokens.List(r.Context(), p)
 	if err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
 	views := make([]apiv1.TokenView, len(toks))
 	for i, t := range toks {
 		views[i] = viewToken(t)
 	}
-	writeJSON(w, http.StatusOK, views)
+	httpjson.Write(w, http.StatusOK, views)
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	if err := s.app.Tokens.Revoke(r.Context(), p, r.PathValue("id")); err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

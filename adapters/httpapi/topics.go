@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/query"
@@ -17,17 +18,17 @@ func (s *Server) listTopics(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if v := r.URL.Query().Get("status"); v != "" {
 		st, err := topic.ParseStatus(v)
 		if err != nil {
-			s.writeError(w, r, badRequest(err.Error()))
+			httpjson.WriteError(w, r, s.log, httpjson.BadRequest(err.Error()))
 			return
 		}
 		f.Status = st
 	}
 	topics, err := s.app.Queries.Topics(r.Context(), p, f)
 	if err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, nonNilSlice(topics))
+	httpjson.Write(w, http.StatusOK, httpjson.NonNil(topics))
 }
 
 // showTopic answers at once, or with wait and wait_while=STATUS once the
@@ -36,13 +37,13 @@ func (s *Server) showTopic(w http.ResponseWriter, r *http.Request, p auth.Princi
 	name := r.PathValue("name")
 	wait, err := waitParam(r)
 	if err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
 	var while topic.Status
 	if v := r.URL.Query().Get("wait_while"); v != "" {
 		if while, err = topic.ParseStatus(v); err != nil {
-			s.writeError(w, r, badRequest(err.Error()))
+			httpjson.WriteError(w, r, s.log, httpjson.BadRequest(err.Error()))
 			return
 		}
 	}
@@ -53,35 +54,35 @@ func (s *Server) showTopic(w http.ResponseWriter, r *http.Request, p auth.Princi
 		return while == "" || t.Status != while || t.Error != "", err
 	})
 	if err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, t)
+	httpjson.Write(w, http.StatusOK, t)
 }
 
 // drift answers what the last reconciliation of MySQL with Kafka found.
 func (s *Server) drift(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	rec, err := s.app.Queries.Drift(r.Context(), p)
 	if err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rec)
+	httpjson.Write(w, http.StatusOK, rec)
 }
 
 func (s *Server) topicHistory(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	h, err := s.app.Queries.History(r.Context(), p, r.PathValue("name"))
 	if err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, h)
+	httpjson.Write(w, http.StatusOK, h)
 }
 
 func (s *Server) requestTopic(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	var req apiv1.TopicRequest
-	if err := decode(r, &req); err != nil {
-		s.writeError(w, r, err)
+	if err := httpjson.Decode(r, &req); err != nil {
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
 	is := command.Issue{Type: command.RequestTopicType, Topic: req.Name, Reason: req.Reason,
@@ -89,10 +90,10 @@ func (s *Server) requestTopic(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if req.DryRun {
 		cmd, err := s.app.Commands.Issue.DryRun(r.Context(), p, is)
 		if err != nil {
-			s.writeError(w, r, err)
+			httpjson.WriteError(w, r, s.log, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, apiv1.CommandResponse{Command: query.Command{Command: cmd}, DryRun: true})
+		httpjson.Write(w, http.StatusOK, apiv1.CommandResponse{Command: query.Command{Command: cmd}, DryRun: true})
 		return
 	}
 	s.issue(w, r, p, is)
@@ -107,13 +108,13 @@ var decisionTypes = map[string]command.Type{
 func (s *Server) decideTopic(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	t, ok := decisionTypes[r.PathValue("action")]
 	if !ok {
-		s.writeError(w, r, badRequest(fmt.Sprintf("unknown action %q (want approve, reject or deactivate)", r.PathValue("action"))))
+		httpjson.WriteError(w, r, s.log, httpjson.BadRequest(fmt.Sprintf("unknown action %q (want approve, reject or deactivate)", r.PathValue("action"))))
 		return
 	}
 	var d apiv1.Decision
 	if r.ContentLength != 0 {
-		if err := decode(r, &d); err != nil {
-			s.writeError(w, r, err)
+		if err := httpjson.Decode(r, &d); err != nil {
+			httpjson.WriteError(w, r, s.log, err)
 			return
 		}
 	}
@@ -124,15 +125,8 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, p auth.Principal,
 	cmds, err := s.app.Commands.Issue.Handle(r.Context(), p, is)
 	s.web.metrics.commandsIssued(err, is)
 	if err != nil {
-		s.writeError(w, r, err)
+		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, apiv1.CommandResponse{Command: query.Command{Command: cmds[0], Status: command.Queued}})
-}
-
-func nonNilSlice[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
+	httpjson.Write(w, http.StatusAccepted, apiv1.CommandResponse{Command: query.Command{Command: cmds[0], Status: command.Queued}})
 }

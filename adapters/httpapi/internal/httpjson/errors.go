@@ -1,9 +1,9 @@
-package httpapi
+package httpjson
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -22,10 +22,11 @@ type requestError struct{ msg string }
 
 func (e *requestError) Error() string { return e.msg }
 
-func badRequest(msg string) error { return &requestError{msg: msg} }
+// BadRequest is an error answered with 400 and msg.
+func BadRequest(msg string) error { return &requestError{msg: msg} }
 
-// status maps an error to the HTTP status it is answered with.
-func status(err error) int {
+// Status maps an error to the HTTP status it is answered with.
+func Status(err error) int {
 	var (
 		req         *requestError
 		notFound    *topic.NotFoundError
@@ -85,23 +86,17 @@ func isDatabaseDown(err error) bool {
 		strings.Contains(msg, "bad connection") || strings.Contains(msg, "i/o timeout")
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// writeError answers with err's status. Server faults are logged in full
-// and answered in general terms; the rest are told as they are.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	code := status(err)
+// WriteError answers with err's status. Server faults are logged to log
+// in full and answered in general terms; the rest are told as they are.
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	code := Status(err)
 	body := apiv1.ErrorBody{Error: err.Error()}
 	switch {
 	case code == http.StatusServiceUnavailable:
-		s.log.Warn("dependency unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		log.Warn("dependency unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		body.Error = "service unavailable: " + err.Error()
 	case code >= 500:
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		body.Error = "internal error; the server log has the details"
 	}
 	if joined, ok := err.(interface{ Unwrap() []error }); ok && code < 500 {
@@ -109,5 +104,5 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			body.Problems = append(body.Problems, e.Error())
 		}
 	}
-	writeJSON(w, code, body)
+	Write(w, code, body)
 }

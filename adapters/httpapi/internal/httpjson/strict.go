@@ -1,4 +1,4 @@
-package httpapi
+package httpjson
 
 import (
 	"bytes"
@@ -40,7 +40,7 @@ func strictValue(dec *json.Decoder, t reflect.Type) error {
 			}
 			key := k.(string)
 			if seen[key] {
-				return badRequest(fmt.Sprintf("malformed JSON body: key %q appears twice in one object", key))
+				return BadRequest(fmt.Sprintf("malformed JSON body: key %q appears twice in one object", key))
 			}
 			seen[key] = true
 			elem, err := memberType(t, key)
@@ -92,9 +92,9 @@ func memberType(t reflect.Type, key string) (reflect.Type, error) {
 		}
 	}
 	if near != "" {
-		return nil, badRequest(fmt.Sprintf("malformed JSON body: unknown field %q (keys are case-sensitive: %q)", key, near))
+		return nil, BadRequest(fmt.Sprintf("malformed JSON body: unknown field %q (keys are case-sensitive: %q)", key, near))
 	}
-	return nil, badRequest(fmt.Sprintf("malformed JSON body: unknown field %q", key))
+	return nil, BadRequest(fmt.Sprintf("malformed JSON body: unknown field %q", key))
 }
 
 // jsonName is the key encoding/json gives a struct field; "" for fields
