@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/kds-io/kds/adapters/httpapi/authn"
 	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/command"
@@ -18,7 +19,6 @@ import (
 // apiMetrics counts what the API does.
 type apiMetrics struct {
 	issued  *prometheus.CounterVec
-	signIns *prometheus.CounterVec
 	streams prometheus.Gauge
 	// The live views (live.go): their streams, and the Kafka reads they
 	// share.
@@ -33,10 +33,6 @@ func newAPIMetrics(reg prometheus.Registerer) *apiMetrics {
 			Name: "kds_commands_issued_total",
 			Help: "Commands issued through the API, by type and outcome: queued, refused (bad input or an illegal move), forbidden (the role may not) or error.",
 		}, []string{"type", "outcome"})),
-		signIns: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "kds_dashboard_sign_ins_total",
-			Help: "Dashboard sign-ins, by outcome: ok, refused (an invalid token) or error.",
-		}, []string{"outcome"})),
 		streams: register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "kds_dashboard_event_streams",
 			Help: "Open /api/v1/events streams.",
@@ -101,17 +97,6 @@ func (m *apiMetrics) commandsIssued(err error, issues ...command.Issue) {
 	}
 }
 
-func (m *apiMetrics) signIn(err error) {
-	outcome := "ok"
-	if err != nil {
-		outcome = "refused"
-		if httpjson.Status(err) >= 500 {
-			outcome = "error"
-		}
-	}
-	m.signIns.WithLabelValues(outcome).Inc()
-}
-
 // WithMetricsToken lets a bearer token read /metrics and nothing else
 // (auth.metrics_token), for a Prometheus that should hold no API token.
 func WithMetricsToken(token string) Option {
@@ -127,12 +112,12 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 		ErrorLog:      promLogger{s.log},
 		ErrorHandling: promhttp.ContinueOnError,
 	})
-	if c, ok := credentials(r); ok && !c.session && s.metricsToken != "" &&
-		subtle.ConstantTimeCompare([]byte(c.secret), []byte(s.metricsToken)) == 1 {
+	if token, ok := authn.BearerToken(r); ok && s.metricsToken != "" &&
+		subtle.ConstantTimeCompare([]byte(token), []byte(s.metricsToken)) == 1 {
 		serve.ServeHTTP(w, r)
 		return
 	}
-	s.authenticated(func(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	s.authn.Require(func(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 		if err := auth.Authorize(p, auth.ReadTopics); err != nil {
 			httpjson.WriteError(w, r, s.log, err)
 			return

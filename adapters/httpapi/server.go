@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/adapters/httpapi/authn"
 	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 	"github.com/kds-io/kds/app"
 )
@@ -42,11 +43,11 @@ type Server struct {
 	log          *slog.Logger
 	mux          *http.ServeMux
 	kafkaBrokers []string
-	web          web          // the dashboard, event streams and metrics: web.go
-	authLimit    *authLimiter // failed authentications: auth_limit.go
-	// secureCookies marks the session cookies Secure over plain HTTP too.
-	secureCookies bool
-	bodyTimeout   time.Duration
+	web          web // the dashboard, event streams and metrics: web.go
+	// authn finds who a request comes from, as authConfig says.
+	authn       *authn.Authenticator
+	authConfig  authn.Config
+	bodyTimeout time.Duration
 	// allowedHosts are the names the API answers to besides IP addresses
 	// and localhost (hosts.go).
 	allowedHosts []string
@@ -74,6 +75,19 @@ func WithKafkaBrokers(brokers []string) Option {
 	return func(s *Server) { s.kafkaBrokers = brokers }
 }
 
+// WithAuthLimit limits failed authentications; without it they are not.
+func WithAuthLimit(l authn.Limit) Option {
+	return func(s *Server) { s.authConfig.Limit = l }
+}
+
+// WithSecureCookies marks the dashboard's cookies Secure even when a
+// request came over plain HTTP, as it does behind a proxy that ends TLS
+// (server.secure_cookies). Requests that came over TLS always get Secure
+// cookies.
+func WithSecureCookies(on bool) Option {
+	return func(s *Server) { s.authConfig.SecureCookies = on }
+}
+
 // NewServer serves a, waking waiting requests with events from events;
 // /readyz runs checks.
 func NewServer(a app.Application, events *Broadcaster, checks []Check, log *slog.Logger, opts ...Option) *Server {
@@ -91,33 +105,32 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 
-	s.mux.HandleFunc("GET /api/v1/whoami", s.authenticated(s.whoami))
-	s.mux.HandleFunc("GET /api/v1/topics", s.authenticated(s.listTopics))
-	s.mux.HandleFunc("POST /api/v1/topics", s.authenticated(s.requestTopic))
-	s.mux.HandleFunc("GET /api/v1/topics/{name}", s.authenticated(s.showTopic))
-	s.mux.HandleFunc("GET /api/v1/topics/{name}/history", s.authenticated(s.topicHistory))
-	s.mux.HandleFunc("POST /api/v1/topics/{name}/{action}", s.authenticated(s.decideTopic))
-	s.mux.HandleFunc("POST /api/v1/commands", s.authenticated(s.issueCommands))
-	s.mux.HandleFunc("GET /api/v1/commands", s.authenticated(s.listCommands))
-	s.mux.HandleFunc("GET /api/v1/commands/{id}", s.authenticated(s.showCommand))
-	s.mux.HandleFunc("POST /api/v1/tokens", s.authenticated(s.createToken))
-	s.mux.HandleFunc("GET /api/v1/tokens", s.authenticated(s.listTokens))
-	s.mux.HandleFunc("DELETE /api/v1/tokens/{id}", s.authenticated(s.revokeToken))
-	s.mux.HandleFunc("GET /api/v1/cluster", s.authenticated(s.cluster))
-	s.mux.HandleFunc("GET /api/v1/drift", s.authenticated(s.drift))
-	s.mux.HandleFunc("GET /api/v1/poison", s.authenticated(s.listPoison))
-	s.mux.HandleFunc("POST /api/v1/poison/{id}/requeue", s.authenticated(s.requeuePoison))
-	s.mux.HandleFunc("GET /api/v1/consumers", s.authenticated(s.listConsumers))
-	s.mux.HandleFunc("GET /api/v1/consumers/{id}", s.authenticated(s.showConsumer))
-	s.mux.HandleFunc("PUT /api/v1/consumers/{id}/subscriptions/{topic}", s.authenticated(s.subscribe))
-	s.mux.HandleFunc("DELETE /api/v1/consumers/{id}/subscriptions/{topic}", s.authenticated(s.unsubscribe))
-	s.mux.HandleFunc("PUT /api/v1/consumers/{id}/instances/{instance}", s.authenticated(s.reportInstance))
-	s.mux.HandleFunc("DELETE /api/v1/consumers/{id}/instances/{instance}", s.authenticated(s.leaveInstance))
+	s.mux.HandleFunc("GET /api/v1/whoami", s.authn.Require(s.whoami))
+	s.mux.HandleFunc("GET /api/v1/topics", s.authn.Require(s.listTopics))
+	s.mux.HandleFunc("POST /api/v1/topics", s.authn.Require(s.requestTopic))
+	s.mux.HandleFunc("GET /api/v1/topics/{name}", s.authn.Require(s.showTopic))
+	s.mux.HandleFunc("GET /api/v1/topics/{name}/history", s.authn.Require(s.topicHistory))
+	s.mux.HandleFunc("POST /api/v1/topics/{name}/{action}", s.authn.Require(s.decideTopic))
+	s.mux.HandleFunc("POST /api/v1/commands", s.authn.Require(s.issueCommands))
+	s.mux.HandleFunc("GET /api/v1/commands", s.authn.Require(s.listCommands))
+	s.mux.HandleFunc("GET /api/v1/commands/{id}", s.authn.Require(s.showCommand))
+	s.mux.HandleFunc("POST /api/v1/tokens", s.authn.Require(s.createToken))
+	s.mux.HandleFunc("GET /api/v1/tokens", s.authn.Require(s.listTokens))
+	s.mux.HandleFunc("DELETE /api/v1/tokens/{id}", s.authn.Require(s.revokeToken))
+	s.mux.HandleFunc("GET /api/v1/cluster", s.authn.Require(s.cluster))
+	s.mux.HandleFunc("GET /api/v1/drift", s.authn.Require(s.drift))
+	s.mux.HandleFunc("GET /api/v1/poison", s.authn.Require(s.listPoison))
+	s.mux.HandleFunc("POST /api/v1/poison/{id}/requeue", s.authn.Require(s.requeuePoison))
+	s.mux.HandleFunc("GET /api/v1/consumers", s.authn.Require(s.listConsumers))
+	s.mux.HandleFunc("GET /api/v1/consumers/{id}", s.authn.Require(s.showConsumer))
+	s.mux.HandleFunc("PUT /api/v1/consumers/{id}/subscriptions/{topic}", s.authn.Require(s.subscribe))
+	s.mux.HandleFunc("DELETE /api/v1/consumers/{id}/subscriptions/{topic}", s.authn.Require(s.unsubscribe))
+	s.mux.HandleFunc("PUT /api/v1/consumers/{id}/instances/{instance}", s.authn.Require(s.reportInstance))
+	s.mux.HandleFunc("DELETE /api/v1/consumers/{id}/instances/{instance}", s.authn.Require(s.leaveInstance))
 	// The dashboard: its session, its live events, the page; and metrics.
-	s.mux.HandleFunc("POST /api/v1/session", s.signIn)
-	s.mux.HandleFunc("DELETE /api/v1/session", s.signOut)
-	s.mux.HandleFunc("GET /api/v1/events", s.authenticatedStream(s.streamEvents))
-	s.mux.HandleFunc("GET /api/v1/topics/{name}/messages", s.authenticatedStream(s.streamMessages))
+	s.authn.Routes(s.mux)
+	s.mux.HandleFunc("GET /api/v1/events", s.authn.RequireStream(s.streamEvents))
+	s.mux.HandleFunc("GET /api/v1/topics/{name}/messages", s.authn.RequireStream(s.streamMessages))
 	s.mux.HandleFunc("GET /metrics", s.metrics)
 	s.mux.Handle("/", s.web.dashboard)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

@@ -52,3 +52,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, p auth.Prin
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, p auth.Principal) {
+	httpjson.Write(w, http.StatusOK, apiv1.Whoami{Name: p.Name, Role: p.Role})
+}

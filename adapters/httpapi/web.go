@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kds-io/kds/adapters/httpapi/authn"
 	"github.com/kds-io/kds/adapters/httpapi/dashboard"
 	"github.com/kds-io/kds/app/content"
 )
@@ -81,6 +82,7 @@ func (s *Server) initWeb() {
 		s.web.registry = prometheus.NewRegistry()
 	}
 	s.web.metrics = newAPIMetrics(s.web.registry)
+	s.authn = authn.New(s.app.Tokens, s.app.Sessions, s.authConfig, s.web.registry, s.log)
 	s.web.consumed = newConsumption(s.web.metrics.consumed)
 	s.web.active = &activeList{read: s.activeTopics, events: s.events}
 	s.web.dashboard = dashboard.New()

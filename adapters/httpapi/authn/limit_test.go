@@ -1,4 +1,4 @@
-package httpapi_test
+package authn_test
 
 import (
 	"bytes"
@@ -13,16 +13,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
-	"github.com/kds-io/kds/app"
+	"github.com/kds-io/kds/adapters/httpapi/authn"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/auth/authtest"
 )
 
-// limitedAPI is a Server with only tokens behind it, a failure limit of
-// 10 a minute with a one-minute lockout, a clock the test moves, and its
-// log in a buffer.
+// limitedAPI is an Authenticator over tokens and sessions kept in memory,
+// with a failure limit of 10 a minute with a one-minute lockout, a clock
+// the test moves, and its log in a buffer, in front of a whoami route and
+// the dashboard's sign-in.
 type limitedAPI struct {
 	handler http.Handler
 	now     time.Time
@@ -33,20 +35,23 @@ type limitedAPI struct {
 
 const bootstrapForLimits = "bootstrap-Admin-Secret-4-limits"
 
-func newLimitedAPI(t *testing.T, limit httpapi.AuthLimit) *limitedAPI {
+func newLimitedAPI(t *testing.T, limit authn.Limit) *limitedAPI {
 	t.Helper()
 	a := &limitedAPI{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
 	a.tokens = auth.NewTokens(authtest.NewTokens(), bootstrapForLimits)
 	log := slog.New(slog.NewTextHandler(&lockedWriter{mu: &a.mu, w: &a.log}, nil))
-	application := app.Application{Tokens: a.tokens, Sessions: auth.NewSessions(authtest.NewSessions(), a.tokens)}
-	// httptest.NewRequest's requests are for example.com.
-	s := httpapi.NewServer(application, httpapi.NewBroadcaster(), nil, log, httpapi.WithAuthLimit(limit), httpapi.WithAllowedHosts([]string{"example.com"}))
-	httpapi.SetAuthClock(s, func() time.Time {
+	au := authn.New(a.tokens, auth.NewSessions(authtest.NewSessions(), a.tokens), authn.Config{Limit: limit}, prometheus.NewRegistry(), log)
+	authn.SetClock(au, func() time.Time {
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		return a.now
 	})
-	a.handler = s
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/whoami", au.Require(func(w http.ResponseWriter, _ *http.Request, p auth.Principal) {
+		_ = json.NewEncoder(w).Encode(apiv1.Whoami{Name: p.Name, Role: p.Role})
+	}))
+	au.Routes(mux)
+	a.handler = mux
 	return a
 }
 
@@ -123,7 +128,7 @@ func wantStatus(t *testing.T, what string, w *httptest.ResponseRecorder, code in
 	}
 }
 
-var limit10 = httpapi.AuthLimit{MaxFailures: 10, Window: time.Minute, Lockout: time.Minute}
+var limit10 = authn.Limit{MaxFailures: 10, Window: time.Minute, Lockout: time.Minute}
 
 // TestFailedAuthenticationsLockOutTheAddress: the tenth wrong token from
 // one address within a minute locks the address out for a minute with 429
@@ -220,7 +225,7 @@ func TestSuccessfulAuthenticationsAreNotLimited(t *testing.T) {
 	}
 	wantStatus(t, "after ten wrong sign-ins", a.whoami(addr, bootstrapForLimits), http.StatusTooManyRequests)
 
-	off := newLimitedAPI(t, httpapi.AuthLimit{})
+	off := newLimitedAPI(t, authn.Limit{})
 	for range 50 {
 		wantStatus(t, "no limit", off.whoami(addr, "wrong"), http.StatusUnauthorized)
 	}

@@ -1,4 +1,4 @@
-package httpapi
+package authn
 
 import (
 	"crypto/rand"
@@ -25,12 +25,11 @@ const (
 	csrfHeader    = "X-CSRF-Token"
 )
 
-// WithSecureCookies marks the dashboard's cookies Secure even when a
-// request came over plain HTTP, as it does behind a proxy that ends TLS
-// (server.secure_cookies). Requests that came over TLS always get Secure
-// cookies.
-func WithSecureCookies(on bool) Option {
-	return func(s *Server) { s.secureCookies = on }
+// Routes serves the dashboard's sign-in (POST /api/v1/session) and
+// sign-out (DELETE /api/v1/session).
+func (a *Authenticator) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/v1/session", a.signIn)
+	mux.HandleFunc("DELETE /api/v1/session", a.signOut)
 }
 
 // errCrossSite refuses a cookie-authenticated request that did not come
@@ -89,68 +88,80 @@ func sameOrigin(r *http.Request) error {
 }
 
 // refuseCrossSite answers 403 without saying more than errCrossSite does.
-func (s *Server) refuseCrossSite(w http.ResponseWriter, r *http.Request) {
-	s.log.Warn("cross-site request refused", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+func (a *Authenticator) refuseCrossSite(w http.ResponseWriter, r *http.Request) {
+	a.log.Warn("cross-site request refused", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
 	httpjson.Write(w, http.StatusForbidden, apiv1.ErrorBody{Error: errCrossSite.Error()})
 }
 
 // signIn checks the token and starts a session, whose id goes in the
 // session cookie.
-func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
+func (a *Authenticator) signIn(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if sameOrigin(r) != nil {
-		s.refuseCrossSite(w, r)
+		a.refuseCrossSite(w, r)
 		return
 	}
 	var req apiv1.SessionRequest
 	if err := httpjson.Decode(r, &req); err != nil {
-		httpjson.WriteError(w, r, s.log, err)
+		httpjson.WriteError(w, r, a.log, err)
 		return
 	}
 	token := credential{secret: strings.TrimSpace(req.Token)}
-	if lockout := s.authLimit.lockedOut(remoteAddr(r)); lockout != nil {
-		if p, err := s.principal(r.Context(), token); !admit(token, p, err) {
-			s.refuseLockedOut(w, lockout)
+	if lockout := a.limit.lockedOut(remoteAddr(r)); lockout != nil {
+		if p, err := a.principal(r.Context(), token); !admit(token, p, err) {
+			a.refuseLockedOut(w, lockout)
 			return
 		}
 	}
-	id, p, err := s.app.Sessions.SignIn(r.Context(), token.secret)
+	id, p, err := a.sessions.SignIn(r.Context(), token.secret)
 	if err != nil {
-		s.web.metrics.signIn(err)
-		s.authFailed(r, token.secret, err, "sign-in refused")
-		httpjson.WriteError(w, r, s.log, err)
+		a.signedIn(err)
+		a.authFailed(r, token.secret, err, "sign-in refused")
+		httpjson.WriteError(w, r, a.log, err)
 		return
 	}
 	csrf, err := newCSRFValue()
 	if err != nil {
-		httpjson.WriteError(w, r, s.log, err)
+		httpjson.WriteError(w, r, a.log, err)
 		return
 	}
-	secure := s.secureCookies || r.TLS != nil
+	secure := a.secureCookies || r.TLS != nil
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: csrf, Path: "/", Secure: secure, SameSite: http.SameSiteStrictMode})
-	s.web.metrics.signIn(nil)
-	s.log.Info("signed in", "name", p.Name, "role", p.Role, "remote", r.RemoteAddr)
+	a.signedIn(nil)
+	a.log.Info("signed in", "name", p.Name, "role", p.Role, "remote", r.RemoteAddr)
 	httpjson.Write(w, http.StatusOK, apiv1.Whoami{Name: p.Name, Role: p.Role})
 }
 
 // signOut ends the session and expires both cookies.
-func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
+func (a *Authenticator) signOut(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if sameOrigin(r) != nil {
-		s.refuseCrossSite(w, r)
+		a.refuseCrossSite(w, r)
 		return
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
-		if err := s.app.Sessions.SignOut(r.Context(), c.Value); err != nil {
-			httpjson.WriteError(w, r, s.log, err)
+		if err := a.sessions.SignOut(r.Context(), c.Value); err != nil {
+			httpjson.WriteError(w, r, a.log, err)
 			return
 		}
 	}
-	secure := s.secureCookies || r.TLS != nil
+	secure := a.secureCookies || r.TLS != nil
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: "", Path: "/", MaxAge: -1, Secure: secure, SameSite: http.SameSiteStrictMode})
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// signedIn counts a sign-in, refused with err when it is not nil.
+func (a *Authenticator) signedIn(err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = "refused"
+		if httpjson.Status(err) >= 500 {
+			outcome = "error"
+		}
+	}
+	a.signIns.WithLabelValues(outcome).Inc()
 }
 
 func newCSRFValue() (string, error) {

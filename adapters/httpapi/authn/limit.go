@@ -1,4 +1,4 @@
-package httpapi
+package authn
 
 import (
 	"errors"
@@ -15,7 +15,7 @@ import (
 	"github.com/kds-io/kds/app/auth"
 )
 
-// AuthLimit bounds failed authentications by remote address: after
+// Limit bounds failed authentications by remote address: after
 // MaxFailures wrong, unknown or revoked tokens within Window, the address
 // is locked out for Lockout, and for twice as long each time it goes on
 // failing (at most 32 times Lockout). While locked out, a request from it
@@ -28,7 +28,7 @@ import (
 // anyone lock a token's holder out. Successful authentications neither
 // count nor are limited. Behind a reverse proxy every client has the
 // proxy's address.
-type AuthLimit struct {
+type Limit struct {
 	MaxFailures int
 	Window      time.Duration
 	Lockout     time.Duration
@@ -38,24 +38,15 @@ type AuthLimit struct {
 // times auth.lockout.
 const maxDoublings = 5
 
-// WithAuthLimit limits failed authentications; without it they are not.
-func WithAuthLimit(l AuthLimit) Option {
-	return func(s *Server) {
-		if l.MaxFailures > 0 && l.Window > 0 && l.Lockout > 0 {
-			s.authLimit = &authLimiter{limit: l, now: time.Now, addrs: map[string]*authFailures{}}
-		}
-	}
-}
-
 // maxTrackedAddrs bounds the limiter's memory when failures come from
 // very many addresses; past it, new addresses are not tracked until old
 // entries expire, while those already locked out stay so.
 const maxTrackedAddrs = 100_000
 
-// authLimiter counts failed authentications per remote address. Nil
+// limiter counts failed authentications per remote address. Nil
 // limits nothing.
-type authLimiter struct {
-	limit AuthLimit
+type limiter struct {
+	limit Limit
 	now   func() time.Time
 
 	mu    sync.Mutex
@@ -91,8 +82,16 @@ func remoteAddr(r *http.Request) string {
 	return host
 }
 
+// newLimiter limits as l says, or returns nil when l limits nothing.
+func newLimiter(l Limit) *limiter {
+	if l.MaxFailures <= 0 || l.Window <= 0 || l.Lockout <= 0 {
+		return nil
+	}
+	return &limiter{limit: l, now: time.Now, addrs: map[string]*authFailures{}}
+}
+
 // lockedOut returns the address's lockout, or nil.
-func (l *authLimiter) lockedOut(addr string) *errLockedOut {
+func (l *limiter) lockedOut(addr string) *errLockedOut {
 	if l == nil {
 		return nil
 	}
@@ -107,7 +106,7 @@ func (l *authLimiter) lockedOut(addr string) *errLockedOut {
 
 // fail counts a failure from addr; it returns how long the address is
 // now locked out, or 0.
-func (l *authLimiter) fail(addr string) time.Duration {
+func (l *limiter) fail(addr string) time.Duration {
 	if l == nil {
 		return 0
 	}
@@ -150,7 +149,7 @@ func recentOnly(times []time.Time, since time.Time) []time.Time {
 
 // sweep forgets addresses with neither a lockout nor a failure in the
 // window.
-func (l *authLimiter) sweep(now time.Time) {
+func (l *limiter) sweep(now time.Time) {
 	since := now.Add(-l.limit.Window)
 	for addr, f := range l.addrs {
 		if !now.Before(f.lockedUntil) && len(recentOnly(f.recent, since)) == 0 {
@@ -168,7 +167,7 @@ func admit(c credential, p auth.Principal, err error) bool {
 
 // refuseLockedOut answers a request from a locked-out address with 429;
 // such refusals are not logged one by one, since the lockout was.
-func (s *Server) refuseLockedOut(w http.ResponseWriter, e *errLockedOut) {
+func (a *Authenticator) refuseLockedOut(w http.ResponseWriter, e *errLockedOut) {
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.retryAfter.Seconds()))))
 	httpjson.Write(w, http.StatusTooManyRequests, apiv1.ErrorBody{Error: e.Error()})
 }
@@ -176,19 +175,19 @@ func (s *Server) refuseLockedOut(w http.ResponseWriter, e *errLockedOut) {
 // authFailed logs a failed authentication, never the token itself but
 // the id of a well-formed one, and counts it against the address when the
 // token was refused (not when the token store could not answer).
-func (s *Server) authFailed(r *http.Request, raw string, err error, msg string) {
+func (a *Authenticator) authFailed(r *http.Request, raw string, err error, msg string) {
 	addr := remoteAddr(r)
 	attrs := []any{"path", r.URL.Path, "remote", r.RemoteAddr}
 	if secret, err := auth.ParseSecret(raw); err == nil {
 		attrs = append(attrs, "token_id", secret.ID)
 	}
 	if !errors.Is(err, auth.ErrUnauthenticated) {
-		s.log.Warn(msg, append(attrs, "err", err)...)
+		a.log.Warn(msg, append(attrs, "err", err)...)
 		return
 	}
-	s.log.Warn(msg, attrs...)
-	if d := s.authLimit.fail(addr); d > 0 {
-		s.log.Warn("authentication locked out after repeated failures", "remote", addr, "failures", s.authLimit.limit.MaxFailures,
-			"window", s.authLimit.limit.Window, "lockout", d)
+	a.log.Warn(msg, attrs...)
+	if d := a.limit.fail(addr); d > 0 {
+		a.log.Warn("authentication locked out after repeated failures", "remote", addr, "failures", a.limit.limit.MaxFailures,
+			"window", a.limit.limit.Window, "lockout", d)
 	}
 }
