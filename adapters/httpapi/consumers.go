@@ -1,13 +1,14 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/subscription"
+	"github.com/kds-io/kds/app/topic"
 )
 
 func (s *Server) cluster(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -97,12 +98,7 @@ func (s *Server) reportInstance(w http.ResponseWriter, r *http.Request, p auth.P
 		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
-	active, err := s.web.active.get(r.Context())
-	if err != nil {
-		// The counts are counted at a later heartbeat.
-		s.log.Warn("count consumed messages: cannot list the active topics", "err", err)
-	}
-	s.web.consumed.observe(string(inst.ConsumerID)+"/"+inst.ID, rep.Consumed, active, time.Now())
+	s.web.consumed.Observe(r.Context(), string(inst.ConsumerID)+"/"+inst.ID, rep.Consumed)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -111,6 +107,30 @@ func (s *Server) leaveInstance(w http.ResponseWriter, r *http.Request, p auth.Pr
 		httpjson.WriteError(w, r, s.log, err)
 		return
 	}
-	s.web.consumed.forget(r.PathValue("id") + "/" + r.PathValue("instance"))
+	s.web.consumed.Forget(r.PathValue("id") + "/" + r.PathValue("instance"))
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// The bounds of a heartbeat's counts: how many topics it may report, and
+// a count above maxConsumedCount (a process delivering ten million
+// messages a second for three years) is refused as no count at all.
+const (
+	maxConsumedTopics = 10000
+	maxConsumedCount  = 1_000_000_000_000_000
+)
+
+// validConsumed checks a heartbeat's counts.
+func validConsumed(totals map[string]int64) error {
+	if len(totals) > maxConsumedTopics {
+		return httpjson.BadRequest(fmt.Sprintf("consumed: at most %d topics", maxConsumedTopics))
+	}
+	for name, n := range totals {
+		if _, err := topic.ParseName(name); err != nil {
+			return httpjson.BadRequest("consumed: " + err.Error())
+		}
+		if n < 0 || n > maxConsumedCount {
+			return httpjson.BadRequest(fmt.Sprintf("consumed: topic %q: %d is not a count of messages delivered (0 to %d)", name, n, maxConsumedCount))
+		}
+	}
+	return nil
 }

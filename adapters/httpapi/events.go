@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
+	"github.com/kds-io/kds/adapters/httpapi/live"
 	"github.com/kds-io/kds/app/auth"
 )
 
@@ -23,9 +24,9 @@ const streamBuffer = 1024
 func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, _ auth.Principal, ended <-chan struct{}) {
 	events, stop := s.events.Listen(streamBuffer)
 	defer stop()
-	var rates <-chan ratesUpdate
+	var rates <-chan live.RatesUpdate
 	if s.web.rates != nil {
-		ch, stopRates := s.web.rates.listen()
+		ch, stopRates := s.web.rates.Listen()
 		defer stopRates()
 		rates = ch
 	}
@@ -53,12 +54,12 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, _ auth.Pri
 			}
 			keepAlive.Reset(s.web.keepAlive)
 		case u := <-rates:
-			b, err := json.Marshal(u.since(ratesSeen))
+			b, err := json.Marshal(u.Since(ratesSeen))
 			if err != nil {
 				s.log.Error("encode rates for a stream", "err", err)
 				continue
 			}
-			ratesSeen = u.seq
+			ratesSeen = u.Seq()
 			if !es.Event("rates", b) {
 				return
 			}

@@ -20,11 +20,6 @@ import (
 type apiMetrics struct {
 	issued  *prometheus.CounterVec
 	streams prometheus.Gauge
-	// The live views (live.go): their streams, and the Kafka reads they
-	// share.
-	liveStreams prometheus.Gauge
-	tails       prometheus.Gauge
-	consumed    *prometheus.CounterVec
 }
 
 func newAPIMetrics(reg prometheus.Registerer) *apiMetrics {
@@ -37,18 +32,6 @@ func newAPIMetrics(reg prometheus.Registerer) *apiMetrics {
 			Name: "kds_dashboard_event_streams",
 			Help: "Open /api/v1/events streams.",
 		})),
-		liveStreams: register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "kds_dashboard_message_streams",
-			Help: "Open /api/v1/topics/{name}/messages streams.",
-		})),
-		tails: register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "kds_dashboard_message_tails",
-			Help: "Topics read from Kafka for the dashboard's live messages: one per topic however many streams follow it.",
-		})),
-		consumed: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "kds_messages_consumed_total",
-			Help: "Messages delivered to kds consume processes, by topic, as their heartbeats to this API process report them.",
-		}, []string{"topic"})),
 	}
 }
 

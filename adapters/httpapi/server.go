@@ -130,7 +130,7 @@ func (s *Server) routes() {
 	// The dashboard: its session, its live events, the page; and metrics.
 	s.authn.Routes(s.mux)
 	s.mux.HandleFunc("GET /api/v1/events", s.authn.RequireStream(s.streamEvents))
-	s.mux.HandleFunc("GET /api/v1/topics/{name}/messages", s.authn.RequireStream(s.streamMessages))
+	s.web.messages.Routes(s.mux)
 	s.mux.HandleFunc("GET /metrics", s.metrics)
 	s.mux.Handle("/", s.web.dashboard)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

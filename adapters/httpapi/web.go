@@ -9,6 +9,7 @@ import (
 
 	"github.com/kds-io/kds/adapters/httpapi/authn"
 	"github.com/kds-io/kds/adapters/httpapi/dashboard"
+	"github.com/kds-io/kds/adapters/httpapi/live"
 	"github.com/kds-io/kds/app/content"
 )
 
@@ -31,8 +32,13 @@ func setSecurityHeaders(h http.Header) {
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 }
 
-// defaultKeepAlive is how often an idle event stream gets a comment.
-const defaultKeepAlive = 15 * time.Second
+// The defaults of the options: how often an idle event stream gets a
+// comment, and how often the message rates are read while a dashboard is
+// open.
+const (
+	defaultKeepAlive    = 15 * time.Second
+	defaultRateInterval = 2 * time.Second
+)
 
 // web is what serves people rather than scripts: the dashboard, the event
 // streams it follows, and the metrics.
@@ -45,17 +51,35 @@ type web struct {
 	closing   chan struct{}
 	closeOnce sync.Once
 
-	// Content, when the server reads it (live.go): the live views'
-	// shared reads, and the message rates.
+	// Content, when the server reads it: the live messages, and the
+	// message rates.
 	follow       content.Follower
 	produced     content.ProducedCounter
 	rateInterval time.Duration
-	tails        *tails
-	rates        *rateSampler
-	// consumed counts what consumer processes report (consumption.go), of
-	// the active topics.
-	consumed *consumption
-	active   *activeList
+	messages     *live.Messages
+	rates        *live.Rates // nil without content
+	// consumed counts what consumer processes report, of the active
+	// topics.
+	consumed *live.Consumption
+}
+
+// WithContent lets the dashboard read content: the newest messages of a
+// topic (GET /api/v1/topics/{name}/messages) from follow, and the message
+// rates of the active topics ("rates" events on /api/v1/events and
+// kds_messages_produced_total) from produced. Without it neither is
+// served.
+func WithContent(follow content.Follower, produced content.ProducedCounter) Option {
+	return func(s *Server) { s.web.follow, s.web.produced = follow, produced }
+}
+
+// WithRateInterval sets how often the message rates are read while a
+// dashboard is open; 2s by default.
+func WithRateInterval(d time.Duration) Option {
+	return func(s *Server) {
+		if d > 0 {
+			s.web.rateInterval = d
+		}
+	}
 }
 
 // WithMetrics registers the API's metrics with reg and serves everything
@@ -83,10 +107,13 @@ func (s *Server) initWeb() {
 	}
 	s.web.metrics = newAPIMetrics(s.web.registry)
 	s.authn = authn.New(s.app.Tokens, s.app.Sessions, s.authConfig, s.web.registry, s.log)
-	s.web.consumed = newConsumption(s.web.metrics.consumed)
-	s.web.active = &activeList{read: s.activeTopics, events: s.events}
+	active := live.NewActiveTopics(s.app.Queries, s.events.Transitions)
+	s.web.consumed = live.NewConsumption(active, s.web.registry, s.log)
+	if s.web.follow != nil {
+		s.web.rates = live.NewRates(s.web.produced, active, s.web.rateInterval, s.web.registry, s.log.With("component", "message-rates"))
+	}
+	s.web.messages = live.NewMessages(s.app.Queries, s.authn, s.events, s.web.follow, s.web.keepAlive, s.web.closing, s.web.registry, s.log)
 	s.web.dashboard = dashboard.New()
-	s.initContent()
 }
 
 // EndStreams ends every event stream, now and from now on, so that a

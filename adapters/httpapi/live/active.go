@@ -1,4 +1,4 @@
-package httpapi
+package live
 
 import (
 	"context"
@@ -14,25 +14,33 @@ import (
 // case this process missed some.
 const activeListRefresh = 30 * time.Second
 
-// activeList is the set of active topics, for the message rates and for
-// counting what consumer processes report. It reads MySQL again only when
+// ActiveTopics is the set of active topics, for the message rates and for
+// counting what consumer processes report. It reads them again only when
 // this process has read a transition since, or after activeListRefresh.
-type activeList struct {
-	read   func(ctx context.Context) ([]string, error)
-	events *Broadcaster
+type ActiveTopics struct {
+	queries query.Queries
+	// transitions counts the transition events this process has read:
+	// each may have changed which topics are active.
+	transitions func() uint64
 
 	mu    sync.Mutex
 	names map[string]bool
-	seen  uint64    // events.transitions when names were read
+	seen  uint64    // transitions() when names were read
 	at    time.Time // when names were read
+}
+
+// NewActiveTopics reads the active topics from queries when transitions
+// has counted a transition event since it last did.
+func NewActiveTopics(queries query.Queries, transitions func() uint64) *ActiveTopics {
+	return &ActiveTopics{queries: queries, transitions: transitions}
 }
 
 // get returns the active topics; the caller must not change the map.
 // Concurrent callers wait for one read.
-func (l *activeList) get(ctx context.Context) (map[string]bool, error) {
+func (l *ActiveTopics) get(ctx context.Context) (map[string]bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	seen := l.events.transitions.Load()
+	seen := l.transitions()
 	if l.names != nil && seen == l.seen && time.Since(l.at) < activeListRefresh {
 		return l.names, nil
 	}
@@ -51,9 +59,9 @@ func (l *activeList) get(ctx context.Context) (map[string]bool, error) {
 // dashboardReader is who the active topics are read as.
 var dashboardReader = auth.Principal{Name: "kds-dashboard", Role: auth.Viewer}
 
-// activeTopics lists the names of the active topics.
-func (s *Server) activeTopics(ctx context.Context) ([]string, error) {
-	ts, err := s.app.Queries.Topics(ctx, dashboardReader, query.TopicFilter{Status: topic.Active})
+// read lists the names of the active topics.
+func (l *ActiveTopics) read(ctx context.Context) ([]string, error) {
+	ts, err := l.queries.Topics(ctx, dashboardReader, query.TopicFilter{Status: topic.Active})
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package httpapi
+package live
 
 import (
 	"context"
@@ -16,12 +16,9 @@ import (
 	"github.com/kds-io/kds/app/content"
 )
 
-// defaultRateInterval is how often the message rates are read while a
-// dashboard is open.
-const defaultRateInterval = 2 * time.Second
-
-// ratesUpdate is one reading, ready to send in full or as a change.
-type ratesUpdate struct {
+// RatesUpdate is one reading, ready to send to a stream in full or as a
+// change.
+type RatesUpdate struct {
 	seq      uint64
 	at       time.Time
 	interval float64
@@ -30,9 +27,13 @@ type ratesUpdate struct {
 	gone     []string
 }
 
-// since is the event for a stream whose last update was seen: the changes
-// when it was the one before, everything otherwise.
-func (u ratesUpdate) since(seen uint64) apiv1.RatesEvent {
+// Seq numbers the readings, from 1.
+func (u RatesUpdate) Seq() uint64 { return u.seq }
+
+// Since is the event for a stream whose last update was seen (its Seq, or
+// 0 for none): the changes when it was the one before, everything
+// otherwise.
+func (u RatesUpdate) Since(seen uint64) apiv1.RatesEvent {
 	ev := apiv1.RatesEvent{At: u.at, Interval: u.interval}
 	if seen != 0 && seen+1 == u.seq {
 		ev.Topics, ev.Gone = httpjson.NonNil(u.changed), u.gone
@@ -42,34 +43,38 @@ func (u ratesUpdate) since(seen uint64) apiv1.RatesEvent {
 	return ev
 }
 
-// rateSampler reads how many messages every active topic has received,
-// every interval while at least one event stream listens, and hands each
-// reading to the streams. A reading costs one ListOffsets request per
-// broker; the active topics come from an activeList, which reads MySQL
-// only when a lifecycle event may have changed them.
-type rateSampler struct {
-	produced func(ctx context.Context, topics []string) (map[string]int64, error)
-	active   func(ctx context.Context) (map[string]bool, error)
+// Rates reads how many messages every active topic has received, every
+// interval while at least one event stream listens, and hands each reading
+// to the streams. A reading costs one ListOffsets request per broker; the
+// active topics come from ActiveTopics, which reads them only when a
+// lifecycle event may have changed them. It also serves
+// kds_messages_produced_total.
+type Rates struct {
+	produced content.ProducedCounter
+	active   *ActiveTopics
 	interval time.Duration
 	log      *slog.Logger
 
 	mu        sync.Mutex
-	listeners map[chan ratesUpdate]struct{}
+	listeners map[chan RatesUpdate]struct{}
 	stop      context.CancelFunc // set while sampling
 	seq       uint64
 	latest    content.Reading // the newest reading, for /metrics
 }
 
-func newRateSampler(produced func(context.Context, []string) (map[string]int64, error), active func(context.Context) (map[string]bool, error),
-	interval time.Duration, log *slog.Logger) *rateSampler {
-	return &rateSampler{produced: produced, active: active, interval: interval, log: log, listeners: map[chan ratesUpdate]struct{}{}}
+// NewRates reads the rates of the topics active lists from produced every
+// interval, and registers kds_messages_produced_total with reg.
+func NewRates(produced content.ProducedCounter, active *ActiveTopics, interval time.Duration, reg prometheus.Registerer, log *slog.Logger) *Rates {
+	r := &Rates{produced: produced, active: active, interval: interval, log: log, listeners: map[chan RatesUpdate]struct{}{}}
+	reg.MustRegister(producedCollector{r})
+	return r
 }
 
-// listen returns a channel of readings, of which a slow stream gets the
+// Listen returns a channel of readings, of which a slow stream gets the
 // newest, and a function that stops them. The first listener starts the
 // sampling and the last one to stop ends it.
-func (r *rateSampler) listen() (<-chan ratesUpdate, func()) {
-	ch := make(chan ratesUpdate, 1)
+func (r *Rates) Listen() (<-chan RatesUpdate, func()) {
+	ch := make(chan RatesUpdate, 1)
 	r.mu.Lock()
 	r.listeners[ch] = struct{}{}
 	if r.stop == nil {
@@ -89,7 +94,7 @@ func (r *rateSampler) listen() (<-chan ratesUpdate, func()) {
 	}
 }
 
-func (r *rateSampler) run(ctx context.Context) {
+func (r *Rates) run(ctx context.Context) {
 	tick := time.NewTicker(r.interval)
 	defer tick.Stop()
 	var (
@@ -125,12 +130,12 @@ func (r *rateSampler) run(ctx context.Context) {
 }
 
 // read reads how many messages each active topic has received.
-func (r *rateSampler) read(ctx context.Context) (content.Reading, error) {
-	active, err := r.active(ctx)
+func (r *Rates) read(ctx context.Context) (content.Reading, error) {
+	active, err := r.active.get(ctx)
 	if err != nil {
 		return content.Reading{}, fmt.Errorf("list the active topics: %w", err)
 	}
-	produced, err := r.produced(ctx, slices.Collect(maps.Keys(active)))
+	produced, err := r.produced.Produced(ctx, slices.Collect(maps.Keys(active)))
 	if err != nil {
 		return content.Reading{}, fmt.Errorf("read the topics' offsets: %w", err)
 	}
@@ -138,7 +143,7 @@ func (r *rateSampler) read(ctx context.Context) (content.Reading, error) {
 }
 
 // failed logs the first of a run of failures.
-func (r *rateSampler) failed(failing *bool, err error) {
+func (r *Rates) failed(failing *bool, err error) {
 	if !*failing {
 		r.log.Warn("message rates: cannot read", "err", err)
 	}
@@ -147,7 +152,7 @@ func (r *rateSampler) failed(failing *bool, err error) {
 
 // publish hands a reading to every listener, replacing one it has not
 // taken yet.
-func (r *rateSampler) publish(ctx context.Context, prev, cur content.Reading) {
+func (r *Rates) publish(ctx context.Context, prev, cur content.Reading) {
 	all := content.Rates(prev, cur)
 	var changed []content.TopicRate
 	for _, tr := range all {
@@ -168,7 +173,7 @@ func (r *rateSampler) publish(ctx context.Context, prev, cur content.Reading) {
 	}
 	r.latest = cur
 	r.seq++
-	u := ratesUpdate{seq: r.seq, at: cur.At, interval: r.interval.Seconds(), all: all, changed: changed, gone: gone}
+	u := RatesUpdate{seq: r.seq, at: cur.At, interval: r.interval.Seconds(), all: all, changed: changed, gone: gone}
 	for ch := range r.listeners {
 		select {
 		case <-ch:
@@ -180,7 +185,7 @@ func (r *rateSampler) publish(ctx context.Context, prev, cur content.Reading) {
 
 // reading is a recent reading for /metrics: the sampler's own while it
 // runs, otherwise one made now.
-func (r *rateSampler) reading(ctx context.Context) (content.Reading, error) {
+func (r *Rates) reading(ctx context.Context) (content.Reading, error) {
 	r.mu.Lock()
 	latest := r.latest
 	r.mu.Unlock()
@@ -194,7 +199,7 @@ func (r *rateSampler) reading(ctx context.Context) (content.Reading, error) {
 const scrapeTimeout = 2 * time.Second
 
 // producedCollector serves kds_messages_produced_total.
-type producedCollector struct{ r *rateSampler }
+type producedCollector struct{ r *Rates }
 
 var producedDesc = prometheus.NewDesc("kds_messages_produced_total",
 	"Messages written to each active topic since it was created (the sum of its partitions' newest offsets), as Kafka reports them.",

@@ -1,19 +1,27 @@
-package httpapi
+// Package live is the dashboard's view of what flows through the active
+// topics: the newest messages of a topic as they are written, the message
+// rates, and the counts consumer processes report. It reads content
+// through app/content's ports, so it knows no Kafka client.
+package live
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"time"
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/adapters/httpapi/authn"
 	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/content"
+	"github.com/kds-io/kds/app/query"
 	"github.com/kds-io/kds/app/topic"
 )
 
@@ -29,81 +37,99 @@ const (
 	liveStartTimeout = 15 * time.Second
 )
 
-// WithContent lets the dashboard read content: the newest messages of a
-// topic (GET /api/v1/topics/{name}/messages) from follow, and the message
-// rates of the active topics ("rates" events on /api/v1/events and
-// kds_messages_produced_total) from produced. Without it neither is
-// served.
-func WithContent(follow content.Follower, produced content.ProducedCounter) Option {
-	return func(s *Server) { s.web.follow, s.web.produced = follow, produced }
+// Events are the lifecycle events this process reads.
+type Events interface {
+	// Listen returns a channel of events, of which a slow listener misses
+	// some, and a function that stops them.
+	Listen(buffer int) (<-chan topic.Event, func())
 }
 
-// WithRateInterval sets how often the message rates are read while a
-// dashboard is open; 2s by default.
-func WithRateInterval(d time.Duration) Option {
-	return func(s *Server) {
-		if d > 0 {
-			s.web.rateInterval = d
-		}
-	}
+// Messages serves the live messages of topics, GET
+// /api/v1/topics/{name}/messages: one read of a topic, through a
+// content.Follower, shared by every stream that follows it.
+type Messages struct {
+	queries   query.Queries
+	auth      *authn.Authenticator
+	events    Events
+	tails     *tails // nil without content to follow
+	keepAlive time.Duration
+	// closing ends every stream when the server shuts down.
+	closing <-chan struct{}
+	log     *slog.Logger
+	streams prometheus.Gauge
 }
 
-// initContent builds the live view and the rates when the server reads
-// content.
-func (s *Server) initContent() {
-	if s.web.follow == nil {
-		return
+// NewMessages follows topics with follow, or answers that it cannot when
+// follow is nil. An idle stream gets a comment every keepAlive; streams
+// end when their topic leaves active, as events tell, or when closing is
+// closed. It registers its metrics with reg.
+func NewMessages(queries query.Queries, au *authn.Authenticator, events Events, follow content.Follower, keepAlive time.Duration,
+	closing <-chan struct{}, reg prometheus.Registerer, log *slog.Logger) *Messages {
+	m := &Messages{queries: queries, auth: au, events: events, keepAlive: keepAlive, closing: closing, log: log,
+		streams: promauto.With(reg).NewGauge(prometheus.GaugeOpts{
+			Name: "kds_dashboard_message_streams",
+			Help: "Open /api/v1/topics/{name}/messages streams.",
+		})}
+	opened := promauto.With(reg).NewGauge(prometheus.GaugeOpts{
+		Name: "kds_dashboard_message_tails",
+		Help: "Topics read from Kafka for the dashboard's live messages: one per topic however many streams follow it.",
+	})
+	if follow != nil {
+		m.tails = newTails(follow, liveBurst, log.With("component", "live-messages"), opened.Add)
 	}
-	s.web.tails = newTails(s.web.follow, liveBurst, s.log.With("component", "live-messages"), s.web.metrics.tails.Add)
-	s.web.rates = newRateSampler(s.web.produced.Produced, s.web.active.get, s.web.rateInterval, s.log.With("component", "message-rates"))
-	register(s.web.registry, prometheus.Collector(producedCollector{s.web.rates}))
+	return m
+}
+
+// Routes serves the live messages on mux.
+func (m *Messages) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/topics/{name}/messages", m.auth.RequireStream(m.stream))
 }
 
 var errNoKafka = errors.New("live messages are not available: this API server was started without a Kafka configuration")
 
-// streamMessages follows an active topic's newest messages as Server-Sent
+// stream follows an active topic's newest messages as Server-Sent
 // Events: "ready" once reading, then "message" events (apiv1.LiveMessage) at most
 // liveRate a second with "skipped" counts in between, comments to keep it
 // alive, and "end" when the topic is deactivated or the token or session
 // the stream was opened with is no longer valid (ended). A topic that is
 // not active is refused before the stream starts: 404 unknown, 409 not
 // active.
-func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.Principal, ended <-chan struct{}) {
+func (m *Messages) stream(w http.ResponseWriter, r *http.Request, p auth.Principal, ended <-chan struct{}) {
 	if err := auth.Authorize(p, auth.ReadTopics); err != nil {
-		httpjson.WriteError(w, r, s.log, err)
+		httpjson.WriteError(w, r, m.log, err)
 		return
 	}
-	if s.web.tails == nil {
+	if m.tails == nil {
 		httpjson.Write(w, http.StatusServiceUnavailable, apiv1.ErrorBody{Error: errNoKafka.Error()})
 		return
 	}
 	name := r.PathValue("name")
-	t, err := s.app.Queries.Topic(r.Context(), p, name)
+	t, err := m.queries.Topic(r.Context(), p, name)
 	if err != nil {
-		httpjson.WriteError(w, r, s.log, err)
+		httpjson.WriteError(w, r, m.log, err)
 		return
 	}
 	if t.Status != topic.Active {
-		httpjson.WriteError(w, r, s.log, &content.NotActiveError{Topic: name, Status: t.Status})
+		httpjson.WriteError(w, r, m.log, &content.NotActiveError{Topic: name, Status: t.Status})
 		return
 	}
 	// Listen before reading, so that a deactivation during the start is
 	// not missed.
-	events, stopEvents := s.events.Listen(64)
+	events, stopEvents := m.events.Listen(64)
 	defer stopEvents()
 	startCtx, cancel := context.WithTimeout(r.Context(), liveStartTimeout)
-	tl, wt, err := s.web.tails.join(startCtx, name)
+	tl, wt, err := m.tails.join(startCtx, name)
 	cancel()
 	if err != nil {
 		if r.Context().Err() != nil {
 			return
 		}
-		httpjson.WriteError(w, r, s.log, err)
+		httpjson.WriteError(w, r, m.log, err)
 		return
 	}
-	defer s.web.tails.leave(tl, wt)
-	s.web.metrics.liveStreams.Inc()
-	defer s.web.metrics.liveStreams.Dec()
+	defer m.tails.leave(tl, wt)
+	m.streams.Inc()
+	defer m.streams.Dec()
 
 	es := httpjson.StartEventStream(w)
 	start, _ := json.Marshal(apiv1.LiveStart{Topic: name, MaxPerSecond: liveRate})
@@ -116,7 +142,7 @@ func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.P
 	next := time.Now()
 	pause := time.NewTimer(0)
 	defer pause.Stop()
-	keepAlive := time.NewTicker(s.web.keepAlive)
+	keepAlive := time.NewTicker(m.keepAlive)
 	defer keepAlive.Stop()
 	for {
 		select {
@@ -139,7 +165,7 @@ func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.P
 			return
 		case <-r.Context().Done():
 			return
-		case <-s.web.closing:
+		case <-m.closing:
 			return
 		}
 		if d := time.Until(next); d > 0 {
@@ -148,7 +174,7 @@ func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.P
 			case <-pause.C:
 			case <-r.Context().Done():
 				return
-			case <-s.web.closing:
+			case <-m.closing:
 				return
 			}
 		}
@@ -159,10 +185,10 @@ func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.P
 				return
 			}
 		}
-		for _, m := range msgs {
-			b, err := json.Marshal(liveMessage(m))
+		for _, msg := range msgs {
+			b, err := json.Marshal(liveMessage(msg))
 			if err != nil {
-				s.log.Error("encode a live message", "topic", name, "err", err)
+				m.log.Error("encode a live message", "topic", name, "err", err)
 				continue
 			}
 			if !es.Event("message", b) {
@@ -170,7 +196,7 @@ func (s *Server) streamMessages(w http.ResponseWriter, r *http.Request, p auth.P
 			}
 		}
 		next = time.Now().Add(time.Duration(len(msgs)) * gap)
-		keepAlive.Reset(s.web.keepAlive)
+		keepAlive.Reset(m.keepAlive)
 	}
 }
 

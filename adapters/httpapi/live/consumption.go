@@ -1,38 +1,30 @@
-package httpapi
+package live
 
 import (
-	"fmt"
+	"context"
+	"log/slog"
 	"maps"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 
-	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 	"github.com/kds-io/kds/app/subscription"
-	"github.com/kds-io/kds/app/topic"
 )
-
-// maxConsumedTopics bounds the topics one heartbeat may report counts for.
-const maxConsumedTopics = 10000
 
 // consumedForget is how long a silent process's last counts are kept: a
 // process heard from again later counts from them, not from zero.
 const consumedForget = 10 * time.Minute
 
-// The bounds of what heartbeats may add to kds_messages_consumed_total.
-// A count above maxConsumedCount (a process delivering ten million
-// messages a second for three years) is refused as no count at all; and
-// what one report adds to a topic is at most maxConsumedRate a second
-// since the process's previous report (one heartbeat interval for its
-// first), so that no report, however made up, moves the counter by more
-// than a real consumer could.
-const (
-	maxConsumedCount = 1_000_000_000_000_000
-	maxConsumedRate  = 10_000_000
-)
+// maxConsumedRate bounds what heartbeats may add to
+// kds_messages_consumed_total: what one report adds to a topic is at most
+// maxConsumedRate a second since the process's previous report (one
+// heartbeat interval for its first), so that no report, however made up,
+// moves the counter by more than a real consumer could.
+const maxConsumedRate = 10_000_000
 
-// consumption turns what consumer processes report in their heartbeats
+// Consumption turns what consumer processes report in their heartbeats
 // into kds_messages_consumed_total. Each report carries how many messages
 // the process delivered per topic since it started; this API process
 // counts what is new since the previous report it received from that
@@ -42,8 +34,10 @@ const (
 // one api instance; when a load balancer spreads one consumer process's
 // heartbeats over several api instances, their sum counts some messages
 // more than once.
-type consumption struct {
+type Consumption struct {
 	counter *prometheus.CounterVec
+	active  *ActiveTopics
+	log     *slog.Logger
 
 	mu        sync.Mutex
 	seen      map[string]reported // by consumer and instance id
@@ -55,32 +49,34 @@ type reported struct {
 	totals map[string]int64
 }
 
-func newConsumption(counter *prometheus.CounterVec) *consumption {
-	return &consumption{counter: counter, seen: map[string]reported{}}
+// NewConsumption counts the reports of consumer processes for the topics
+// active says are active, and registers kds_messages_consumed_total with
+// reg.
+func NewConsumption(active *ActiveTopics, reg prometheus.Registerer, log *slog.Logger) *Consumption {
+	return &Consumption{active: active, log: log, seen: map[string]reported{},
+		counter: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
+			Name: "kds_messages_consumed_total",
+			Help: "Messages delivered to kds consume processes, by topic, as their heartbeats to this API process report them.",
+		}, []string{"topic"})}
 }
 
-// validConsumed checks a heartbeat's counts.
-func validConsumed(totals map[string]int64) error {
-	if len(totals) > maxConsumedTopics {
-		return httpjson.BadRequest(fmt.Sprintf("consumed: at most %d topics", maxConsumedTopics))
+// Observe counts what a consumer's process (instance, a key made of both
+// ids) reports in a heartbeat: how many messages it delivered per topic
+// since it started.
+func (c *Consumption) Observe(ctx context.Context, instance string, totals map[string]int64) {
+	active, err := c.active.get(ctx)
+	if err != nil {
+		// The counts are counted at a later heartbeat.
+		c.log.Warn("count consumed messages: cannot list the active topics", "err", err)
 	}
-	for name, n := range totals {
-		if _, err := topic.ParseName(name); err != nil {
-			return httpjson.BadRequest("consumed: " + err.Error())
-		}
-		if n < 0 || n > maxConsumedCount {
-			return httpjson.BadRequest(fmt.Sprintf("consumed: topic %q: %d is not a count of messages delivered (0 to %d)", name, n, maxConsumedCount))
-		}
-	}
-	return nil
+	c.observe(instance, totals, active, time.Now())
 }
 
-// observe counts what a consumer's process (instance, a key made of
-// both ids) delivered since its previous report, of the active topics
-// only: any consumer's token may name topics, and each would be a label
+// observe counts what a consumer's process delivered since its previous
+// report, of the active topics only: any consumer's token may name topics, and each would be a label
 // value kept for as long as the process runs. A topic that is not active
 // yet, as far as active says, is counted once it is.
-func (c *consumption) observe(instance string, totals map[string]int64, active map[string]bool, now time.Time) {
+func (c *Consumption) observe(instance string, totals map[string]int64, active map[string]bool, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	last, heard := c.seen[instance]
@@ -117,8 +113,8 @@ func (c *consumption) observe(instance string, totals map[string]int64, active m
 	}
 }
 
-// forget drops a process that said goodbye.
-func (c *consumption) forget(instance string) {
+// Forget drops a process that said goodbye.
+func (c *Consumption) Forget(instance string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.seen, instance)
