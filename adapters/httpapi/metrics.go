@@ -18,8 +18,7 @@ import (
 
 // apiMetrics counts what the API does.
 type apiMetrics struct {
-	issued  *prometheus.CounterVec
-	streams prometheus.Gauge
+	issued *prometheus.CounterVec
 }
 
 func newAPIMetrics(reg prometheus.Registerer) *apiMetrics {
@@ -28,10 +27,6 @@ func newAPIMetrics(reg prometheus.Registerer) *apiMetrics {
 			Name: "kds_commands_issued_total",
 			Help: "Commands issued through the API, by type and outcome: queued, refused (bad input or an illegal move), forbidden (the role may not) or error.",
 		}, []string{"type", "outcome"})),
-		streams: register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "kds_dashboard_event_streams",
-			Help: "Open /api/v1/events streams.",
-		})),
 	}
 }
 

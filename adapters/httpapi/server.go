@@ -127,12 +127,12 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("DELETE /api/v1/consumers/{id}/subscriptions/{topic}", s.authn.Require(s.unsubscribe))
 	s.mux.HandleFunc("PUT /api/v1/consumers/{id}/instances/{instance}", s.authn.Require(s.reportInstance))
 	s.mux.HandleFunc("DELETE /api/v1/consumers/{id}/instances/{instance}", s.authn.Require(s.leaveInstance))
-	// The dashboard: its session, its live events, the page; and metrics.
+	// The dashboard: its session, its event stream, the page, the live
+	// messages; and metrics.
 	s.authn.Routes(s.mux)
-	s.mux.HandleFunc("GET /api/v1/events", s.authn.RequireStream(s.streamEvents))
+	s.web.dashboard.Routes(s.mux)
 	s.web.messages.Routes(s.mux)
 	s.mux.HandleFunc("GET /metrics", s.metrics)
-	s.mux.Handle("/", s.web.dashboard)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		httpjson.Write(w, http.StatusNotFound, apiv1.ErrorBody{Error: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
 	})

@@ -43,7 +43,7 @@ const (
 // web is what serves people rather than scripts: the dashboard, the event
 // streams it follows, and the metrics.
 type web struct {
-	dashboard http.Handler
+	dashboard *dashboard.Dashboard
 	keepAlive time.Duration
 	registry  *prometheus.Registry
 	metrics   *apiMetrics
@@ -113,7 +113,7 @@ func (s *Server) initWeb() {
 		s.web.rates = live.NewRates(s.web.produced, active, s.web.rateInterval, s.web.registry, s.log.With("component", "message-rates"))
 	}
 	s.web.messages = live.NewMessages(s.app.Queries, s.authn, s.events, s.web.follow, s.web.keepAlive, s.web.closing, s.web.registry, s.log)
-	s.web.dashboard = dashboard.New()
+	s.web.dashboard = dashboard.New(s.authn, s.events, s.web.rates, s.web.keepAlive, s.web.closing, s.web.registry, s.log)
 }
 
 // EndStreams ends every event stream, now and from now on, so that a
