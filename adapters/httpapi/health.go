@@ -9,6 +9,12 @@ import (
 	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 )
 
+// Check is one dependency readiness depends on.
+type Check struct {
+	Name string
+	Fn   func(ctx context.Context) error
+}
+
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 }

@@ -1,4 +1,4 @@
-package httpapi
+package jsonapi
 
 import (
 	"fmt"
@@ -11,21 +11,21 @@ import (
 	"github.com/kds-io/kds/app/topic"
 )
 
-func (s *Server) cluster(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (api *API) cluster(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	if err := auth.Authorize(p, auth.ReachKafka); err != nil {
-		httpjson.WriteError(w, r, s.log, err)
+		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
-	httpjson.Write(w, http.StatusOK, apiv1.Cluster{KafkaBrokers: httpjson.NonNil(s.kafkaBrokers)})
+	httpjson.Write(w, http.StatusOK, apiv1.Cluster{KafkaBrokers: httpjson.NonNil(api.kafkaBrokers)})
 }
 
 // listConsumers answers with a weak ETag of everything but the processes'
 // heartbeat times, so that the dashboard's periodic re-read for liveness
 // gets a 304 when nothing it shows changed (consumers_etag.go).
-func (s *Server) listConsumers(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	cs, err := s.app.Queries.Consumers(r.Context(), p)
+func (api *API) listConsumers(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	cs, err := api.app.Queries.Consumers(r.Context(), p)
 	if err != nil {
-		httpjson.WriteError(w, r, s.log, err)
+		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
 	cs = httpjson.NonNil(cs)
@@ -39,32 +39,32 @@ func (s *Server) listConsumers(w http.ResponseWriter, r *http.Request, p auth.Pr
 	httpjson.Write(w, http.StatusOK, cs)
 }
 
-func (s *Server) showConsumer(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (api *API) showConsumer(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	id, err := subscription.ParseConsumerID(r.PathValue("id"))
 	if err != nil {
-		httpjson.WriteError(w, r, s.log, httpjson.BadRequest(err.Error()))
+		httpjson.WriteError(w, r, api.log, httpjson.BadRequest(err.Error()))
 		return
 	}
-	c, err := s.app.Queries.Consumer(r.Context(), p, id)
+	c, err := api.app.Queries.Consumer(r.Context(), p, id)
 	if err != nil {
-		httpjson.WriteError(w, r, s.log, err)
+		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
 	httpjson.Write(w, http.StatusOK, c)
 }
 
 // subscribe answers 201 with a new subscription, 200 with the existing one.
-func (s *Server) subscribe(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (api *API) subscribe(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	var req apiv1.SubscribeRequest
 	if r.ContentLength != 0 {
 		if err := httpjson.Decode(r, &req); err != nil {
-			httpjson.WriteError(w, r, s.log, err)
+			httpjson.WriteError(w, r, api.log, err)
 			return
 		}
 	}
-	sub, created, err := s.app.Commands.Subscriptions.Subscribe(r.Context(), p, r.PathValue("id"), r.PathValue("topic"), req.FromBeginning)
+	sub, created, err := api.app.Commands.Subscriptions.Subscribe(r.Context(), p, r.PathValue("id"), r.PathValue("topic"), req.FromBeginning)
 	if err != nil {
-		httpjson.WriteError(w, r, s.log, err)
+		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
 	code := http.StatusOK
@@ -74,40 +74,40 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request, p auth.Princi
 	httpjson.Write(w, code, sub)
 }
 
-func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	if err := s.app.Commands.Subscriptions.Unsubscribe(r.Context(), p, r.PathValue("id"), r.PathValue("topic")); err != nil {
-		httpjson.WriteError(w, r, s.log, err)
+func (api *API) unsubscribe(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	if err := api.app.Commands.Subscriptions.Unsubscribe(r.Context(), p, r.PathValue("id"), r.PathValue("topic")); err != nil {
+		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) reportInstance(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (api *API) reportInstance(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	var rep apiv1.InstanceReport
 	if err := httpjson.Decode(r, &rep); err != nil {
-		httpjson.WriteError(w, r, s.log, err)
+		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
 	if err := validConsumed(rep.Consumed); err != nil {
-		httpjson.WriteError(w, r, s.log, err)
+		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
 	inst := subscription.Instance{ID: r.PathValue("instance"), ConsumerID: subscription.ConsumerID(r.PathValue("id")),
 		Host: rep.Host, PID: rep.PID, Attached: rep.Attached}
-	if err := s.app.Commands.Subscriptions.Report(r.Context(), p, inst); err != nil {
-		httpjson.WriteError(w, r, s.log, err)
+	if err := api.app.Commands.Subscriptions.Report(r.Context(), p, inst); err != nil {
+		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
-	s.web.consumed.Observe(r.Context(), string(inst.ConsumerID)+"/"+inst.ID, rep.Consumed)
+	api.consumed.Observe(r.Context(), string(inst.ConsumerID)+"/"+inst.ID, rep.Consumed)
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) leaveInstance(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	if err := s.app.Commands.Subscriptions.Leave(r.Context(), p, r.PathValue("id"), r.PathValue("instance")); err != nil {
-		httpjson.WriteError(w, r, s.log, err)
+func (api *API) leaveInstance(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	if err := api.app.Commands.Subscriptions.Leave(r.Context(), p, r.PathValue("id"), r.PathValue("instance")); err != nil {
+		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
-	s.web.consumed.Forget(r.PathValue("id") + "/" + r.PathValue("instance"))
+	api.consumed.Forget(r.PathValue("id") + "/" + r.PathValue("instance"))
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -1,4 +1,4 @@
-package httpapi
+package jsonapi
 
 import (
 	"net/http"
@@ -12,19 +12,19 @@ func viewToken(t auth.Token) apiv1.TokenView {
 	return apiv1.TokenView{ID: t.ID, Name: t.Name, Role: t.Role, Consumers: t.Consumers, CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt, RevokedAt: t.RevokedAt, LastUsed: t.LastUsed}
 }
 
-func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (api *API) createToken(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	var req apiv1.TokenRequest
 	if err := httpjson.Decode(r, &req); err != nil {
-		httpjson.WriteError(w, r, s.log, err)
+		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
 	if _, err := auth.ParseRole(string(req.Role)); err != nil {
-		httpjson.WriteError(w, r, s.log, httpjson.BadRequest(err.Error()))
+		httpjson.WriteError(w, r, api.log, httpjson.BadRequest(err.Error()))
 		return
 	}
-	raw, tok, err := s.app.Tokens.Create(r.Context(), p, req.Name, req.Role, req.Consumers...)
+	raw, tok, err := api.app.Tokens.Create(r.Context(), p, req.Name, req.Role, req.Consumers...)
 	if err != nil {
-		httpjson.WriteError(w, r, s.log, err)
+		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
 	v := viewToken(tok)
@@ -32,10 +32,10 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p auth.Prin
 	httpjson.Write(w, http.StatusCreated, v)
 }
 
-func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	toks, err := s.app.Tokens.List(r.Context(), p)
+func (api *API) listTokens(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	toks, err := api.app.Tokens.List(r.Context(), p)
 	if err != nil {
-		httpjson.WriteError(w, r, s.log, err)
+		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
 	views := make([]apiv1.TokenView, len(toks))
@@ -45,14 +45,14 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, p auth.Princ
 	httpjson.Write(w, http.StatusOK, views)
 }
 
-func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	if err := s.app.Tokens.Revoke(r.Context(), p, r.PathValue("id")); err != nil {
-		httpjson.WriteError(w, r, s.log, err)
+func (api *API) revokeToken(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	if err := api.app.Tokens.Revoke(r.Context(), p, r.PathValue("id")); err != nil {
+		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, p auth.Principal) {
+func (api *API) whoami(w http.ResponseWriter, _ *http.Request, p auth.Principal) {
 	httpjson.Write(w, http.StatusOK, apiv1.Whoami{Name: p.Name, Role: p.Role})
 }

@@ -1,4 +1,4 @@
-package httpapi
+package jsonapi
 
 import (
 	"context"
@@ -15,24 +15,24 @@ import (
 // maxBatch bounds a batch.
 const maxBatch = 5000
 
-func (s *Server) issueCommands(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (api *API) issueCommands(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	var req apiv1.BatchRequest
 	if err := httpjson.Decode(r, &req); err != nil {
-		httpjson.WriteError(w, r, s.log, err)
+		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
 	if len(req.Commands) == 0 || len(req.Commands) > maxBatch {
-		httpjson.WriteError(w, r, s.log, httpjson.BadRequest("a batch holds 1 to "+strconv.Itoa(maxBatch)+" commands"))
+		httpjson.WriteError(w, r, api.log, httpjson.BadRequest("a batch holds 1 to "+strconv.Itoa(maxBatch)+" commands"))
 		return
 	}
 	issues := make([]command.Issue, len(req.Commands))
 	for i, c := range req.Commands {
 		issues[i] = command.Issue{Type: c.Type, Topic: c.Topic, Reason: c.Reason, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor, Configs: c.Configs}
 	}
-	cmds, err := s.app.Commands.Issue.Handle(r.Context(), p, issues...)
-	s.web.metrics.commandsIssued(err, issues...)
+	cmds, err := api.app.Commands.Issue.Handle(r.Context(), p, issues...)
+	api.commandsIssued(err, issues...)
 	if err != nil {
-		httpjson.WriteError(w, r, s.log, err)
+		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
 	resp := apiv1.BatchResponse{Commands: make([]query.Command, len(cmds))}
@@ -42,43 +42,43 @@ func (s *Server) issueCommands(w http.ResponseWriter, r *http.Request, p auth.Pr
 	httpjson.Write(w, http.StatusAccepted, resp)
 }
 
-func (s *Server) listCommands(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (api *API) listCommands(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	q := r.URL.Query()
 	f := query.CommandFilter{Topic: q.Get("topic"), Status: command.Status(q.Get("status"))}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			httpjson.WriteError(w, r, s.log, httpjson.BadRequest("limit: want a number from 1 to 1000"))
+			httpjson.WriteError(w, r, api.log, httpjson.BadRequest("limit: want a number from 1 to 1000"))
 			return
 		}
 		f.Limit = n
 	}
-	cmds, err := s.app.Queries.Commands(r.Context(), p, f)
+	cmds, err := api.app.Queries.Commands(r.Context(), p, f)
 	if err != nil {
-		httpjson.WriteError(w, r, s.log, err)
+		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
 	httpjson.Write(w, http.StatusOK, httpjson.NonNil(cmds))
 }
 
 // showCommand answers at once, or with wait once the command is settled.
-func (s *Server) showCommand(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+func (api *API) showCommand(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	wait, err := waitParam(r)
 	if err != nil {
-		httpjson.WriteError(w, r, s.log, err)
+		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
 	id := r.PathValue("id")
-	c, err := s.app.Queries.Command(r.Context(), p, id)
+	c, err := api.app.Queries.Command(r.Context(), p, id)
 	if err == nil && wait > 0 && !c.Status.IsSettled() {
-		err = s.await(r.Context(), wait, c.Topic, func(ctx context.Context) (bool, error) {
+		err = api.await(r.Context(), wait, c.Topic, func(ctx context.Context) (bool, error) {
 			var err error
-			c, err = s.app.Queries.Command(ctx, p, id)
+			c, err = api.app.Queries.Command(ctx, p, id)
 			return c.Status.IsSettled(), err
 		})
 	}
 	if err != nil {
-		httpjson.WriteError(w, r, s.log, err)
+		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
 	httpjson.Write(w, http.StatusOK, c)
