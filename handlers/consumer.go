@@ -6,11 +6,10 @@ import (
 	"maps"
 	"slices"
 	"sync"
-	"time"
 
-	wkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/subscription"
 	"github.com/kds-io/kds/app/topic"
@@ -170,7 +169,7 @@ func (c *Consumer) attach(sub subscription.Subscription) (bool, error) {
 	}
 	name := sub.Topic
 	h := c.router.AddConsumerHandler(sub.Group, sub.Topic, subscribed{subscriber, messages, cancel}, func(msg *message.Message) error {
-		return c.sink.Deliver(DecodeContent(name, msg))
+		return c.sink.Deliver(kafka.DecodeContent(name, msg))
 	})
 	if err := c.router.RunHandlers(c.lifetime); err != nil {
 		cancel()
@@ -271,22 +270,4 @@ func (c *Consumer) Close() {
 	if len(all) > 0 {
 		c.changed()
 	}
-}
-
-// DecodeContent turns a record read from topicName into content; records
-// written by other clients lack kds's headers and show without producer and
-// send time. The dashboard's live view decodes with it too.
-func DecodeContent(topicName string, msg *message.Message) content.Message {
-	ctx := msg.Context()
-	m := content.Message{Topic: topicName, Value: string(msg.Payload), Producer: msg.Metadata.Get(content.ProducerHeader), UUID: msg.UUID, ReceivedAt: time.Now().UTC()}
-	m.Partition, _ = wkafka.MessagePartitionFromCtx(ctx)
-	m.Offset, _ = wkafka.MessagePartitionOffsetFromCtx(ctx)
-	m.Timestamp, _ = wkafka.MessageTimestampFromCtx(ctx)
-	if key, ok := wkafka.MessageKeyFromCtx(ctx); ok {
-		m.Key = string(key)
-	}
-	if sent, err := time.Parse(time.RFC3339Nano, msg.Metadata.Get(content.SentAtHeader)); err == nil {
-		m.SentAt = sent
-	}
-	return m
 }

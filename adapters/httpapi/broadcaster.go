@@ -16,8 +16,7 @@ type Broadcaster struct {
 	// watchers are woken, never more than once in a row, by any event
 	// about their topic.
 	watchers map[string]map[chan struct{}]struct{}
-	// transitions counts the transition events published: each may have
-	// changed which topics are active (activeList).
+	// transitions counts the transition events published (Transitions).
 	transitions atomic.Uint64
 }
 
@@ -67,6 +66,10 @@ func (b *Broadcaster) WatchTopic(name string) (<-chan struct{}, func()) {
 		b.mu.Unlock()
 	}
 }
+
+// Transitions counts the transition events published: each may have
+// changed which topics are active.
+func (b *Broadcaster) Transitions() uint64 { return b.transitions.Load() }
 
 // Listen returns a channel of events and a function that stops them.
 func (b *Broadcaster) Listen(buffer int) (<-chan topic.Event, func()) {

@@ -4,16 +4,19 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 )
 
-// Readiness reports each check: "ok" or what is wrong.
-type Readiness struct {
-	Ready  bool              `json:"ready"`
-	Checks map[string]string `json:"checks"`
+// Check is one dependency readiness depends on.
+type Check struct {
+	Name string
+	Fn   func(ctx context.Context) error
 }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // readyz is ready only when every check passes: MySQL and Kafka answer
@@ -21,7 +24,7 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
-	rd := Readiness{Ready: true, Checks: map[string]string{}}
+	rd := apiv1.Readiness{Ready: true, Checks: map[string]string{}}
 	for _, c := range s.checks {
 		if err := c.Fn(ctx); err != nil {
 			rd.Ready = false
@@ -34,5 +37,5 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if !rd.Ready {
 		code = http.StatusServiceUnavailable
 	}
-	writeJSON(w, code, rd)
+	httpjson.Write(w, code, rd)
 }

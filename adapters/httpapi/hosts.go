@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 )
 
 // WithAllowedHosts names the hosts the API answers to besides IP
@@ -36,6 +39,6 @@ func (s *Server) hostAllowed(r *http.Request) bool {
 // refuseHost answers a request for a host the API does not know as.
 func (s *Server) refuseHost(w http.ResponseWriter, r *http.Request) {
 	s.log.Warn("request for an unknown host refused", "host", r.Host, "path", r.URL.Path, "remote", r.RemoteAddr)
-	writeJSON(w, http.StatusMisdirectedRequest, ErrorBody{Error: fmt.Sprintf(
+	httpjson.Write(w, http.StatusMisdirectedRequest, apiv1.ErrorBody{Error: fmt.Sprintf(
 		"this kds API does not answer to the host %q; use its IP address, or add the name to server.allowed_hosts", r.Host)})
 }

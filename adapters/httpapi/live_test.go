@@ -23,6 +23,7 @@ import (
 
 	"github.com/kds-io/kds/adapters/embedded"
 	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/adapters/mysql"
 	"github.com/kds-io/kds/app/auth"
@@ -62,7 +63,9 @@ func newContentAPI(t *testing.T, opts ...httpapi.Option) *contentAPI {
 	}
 	a := newAPI(t)
 	a.app.Commands.Poison = command.NewPoison(kafka.NewPoisonQueue(kc, nil, signer))
-	w := a.serve(t, append([]httpapi.Option{httpapi.WithKafka(kc), httpapi.WithMetrics(prometheus.NewRegistry())}, opts...)...)
+	offsets := kafka.NewOffsets(kc)
+	t.Cleanup(func() { offsets.Close() })
+	w := a.serve(t, append([]httpapi.Option{httpapi.WithContent(kafka.NewTail(kc, watermill.NopLogger{}), offsets), httpapi.WithMetrics(prometheus.NewRegistry())}, opts...)...)
 	// Streams still open end before the test server waits for them.
 	t.Cleanup(w.server.EndStreams)
 	return &contentAPI{webAPI: w, kafka: kc, cluster: cl}
@@ -137,7 +140,7 @@ func (c *contentAPI) watch(t *testing.T, ctx context.Context, name string, cooki
 		t.Fatalf("live messages of %s: %d %v", name, resp.StatusCode, resp.Header)
 	}
 	f := nextEvent(t, frames, "the ready event")
-	var start httpapi.LiveStart
+	var start apiv1.LiveStart
 	if err := json.Unmarshal([]byte(f.data), &start); f.event != "ready" || err != nil || start.Topic != name || start.MaxPerSecond != 20 {
 		t.Fatalf("first event %+v (%v), want ready for %s at 20 a second", f, err, name)
 	}
@@ -145,9 +148,9 @@ func (c *contentAPI) watch(t *testing.T, ctx context.Context, name string, cooki
 }
 
 // liveMessage decodes a "message" event.
-func liveMessage(t *testing.T, f sseFrame) httpapi.LiveMessage {
+func liveMessage(t *testing.T, f sseFrame) apiv1.LiveMessage {
 	t.Helper()
-	var m httpapi.LiveMessage
+	var m apiv1.LiveMessage
 	if f.event != "message" {
 		t.Fatalf("frame %+v, want a message", f)
 	}
@@ -332,7 +335,7 @@ func TestLiveMessagesThrottleABurst(t *testing.T) {
 		}
 		switch f.event {
 		case "skipped":
-			var s httpapi.LiveSkipped
+			var s apiv1.LiveSkipped
 			if err := json.Unmarshal([]byte(f.data), &s); err != nil || s.Skipped <= 0 {
 				t.Fatalf("skipped event %q (%v)", f.data, err)
 			}
@@ -381,7 +384,7 @@ func TestLiveMessagesEnd(t *testing.T) {
 	}
 	c.events.Publish(topic.Event{Type: topic.TopicDeactivated, Topic: name, Actor: "ada", At: time.Now()})
 	f := nextEvent(t, frames, "the end")
-	var end httpapi.LiveEnd
+	var end apiv1.LiveEnd
 	if err := json.Unmarshal([]byte(f.data), &end); f.event != "end" || err != nil || !strings.Contains(end.Reason, "deactivated by ada") {
 		t.Fatalf("after the deactivation: %+v", f)
 	}
@@ -408,14 +411,14 @@ func TestMessageRates(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("event stream: %d", resp.StatusCode)
 	}
-	nextRates := func(what string) httpapi.RatesEvent {
+	nextRates := func(what string) apiv1.RatesEvent {
 		t.Helper()
 		for {
 			f := nextEvent(t, frames, what)
 			if f.event != "rates" {
 				continue
 			}
-			var ev httpapi.RatesEvent
+			var ev apiv1.RatesEvent
 			if err := json.Unmarshal([]byte(f.data), &ev); err != nil {
 				t.Fatalf("rates data %q: %v", f.data, err)
 			}
@@ -502,7 +505,7 @@ func TestConsumerHeartbeatsCountConsumedMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	report := func(instance string, consumed map[string]int64) error {
-		return c.admin.ReportInstance(ctx, "reader", instance, httpapi.InstanceReport{Host: "h", PID: 1, Attached: []string{name}, Consumed: consumed})
+		return c.admin.ReportInstance(ctx, "reader", instance, apiv1.InstanceReport{Host: "h", PID: 1, Attached: []string{name}, Consumed: consumed})
 	}
 	consumed := func() float64 {
 		v, _ := metricValue(c.scrape(t), `kds_messages_consumed_total{topic="`+name+`"}`)
@@ -571,7 +574,7 @@ func TestHeartbeatCountsAreBoundedAndMonotonic(t *testing.T) {
 	c.active(t, name)
 	ctx := context.Background()
 	report := func(n int64) error {
-		return c.admin.ReportInstance(ctx, "reader", "instance-big", httpapi.InstanceReport{Host: "h", PID: 1, Attached: []string{name}, Consumed: map[string]int64{name: n}})
+		return c.admin.ReportInstance(ctx, "reader", "instance-big", apiv1.InstanceReport{Host: "h", PID: 1, Attached: []string{name}, Consumed: map[string]int64{name: n}})
 	}
 	consumed := func() float64 {
 		v, _ := metricValue(c.scrape(t), `kds_messages_consumed_total{topic="`+name+`"}`)
@@ -625,7 +628,7 @@ func TestHeartbeatsCountOnlyActiveTopics(t *testing.T) {
 	}
 	report := func(consumed map[string]int64) {
 		t.Helper()
-		if err := consumer.ReportInstance(ctx, "reader", "instance-one", httpapi.InstanceReport{Host: "h", PID: 1, Consumed: consumed}); err != nil {
+		if err := consumer.ReportInstance(ctx, "reader", "instance-one", apiv1.InstanceReport{Host: "h", PID: 1, Consumed: consumed}); err != nil {
 			t.Fatal(err)
 		}
 	}

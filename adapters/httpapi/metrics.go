@@ -2,114 +2,16 @@ package httpapi
 
 import (
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/kds-io/kds/adapters/httpapi/authn"
+	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 	"github.com/kds-io/kds/app/auth"
-	"github.com/kds-io/kds/app/command"
 )
-
-// apiMetrics counts what the API does.
-type apiMetrics struct {
-	issued  *prometheus.CounterVec
-	signIns *prometheus.CounterVec
-	streams prometheus.Gauge
-	// The live views (live.go): their streams, and the Kafka reads they
-	// share.
-	liveStreams prometheus.Gauge
-	tails       prometheus.Gauge
-	consumed    *prometheus.CounterVec
-}
-
-func newAPIMetrics(reg prometheus.Registerer) *apiMetrics {
-	return &apiMetrics{
-		issued: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "kds_commands_issued_total",
-			Help: "Commands issued through the API, by type and outcome: queued, refused (bad input or an illegal move), forbidden (the role may not) or error.",
-		}, []string{"type", "outcome"})),
-		signIns: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "kds_dashboard_sign_ins_total",
-			Help: "Dashboard sign-ins, by outcome: ok, refused (an invalid token) or error.",
-		}, []string{"outcome"})),
-		streams: register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "kds_dashboard_event_streams",
-			Help: "Open /api/v1/events streams.",
-		})),
-		liveStreams: register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "kds_dashboard_message_streams",
-			Help: "Open /api/v1/topics/{name}/messages streams.",
-		})),
-		tails: register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "kds_dashboard_message_tails",
-			Help: "Topics read from Kafka for the dashboard's live messages: one per topic however many streams follow it.",
-		})),
-		consumed: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "kds_messages_consumed_total",
-			Help: "Messages delivered to kds consume processes, by topic, as their heartbeats to this API process report them.",
-		}, []string{"topic"})),
-	}
-}
-
-// register registers c, or returns the collector already registered in
-// its place, so that servers may share a registry.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var already prometheus.AlreadyRegisteredError
-		if errors.As(err, &already) {
-			if existing, ok := already.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		panic(fmt.Sprintf("register metric: %v", err))
-	}
-	return c
-}
-
-// issuedTypes are the command types the API issues; anything else a
-// client sends is counted as "unknown", so that clients cannot mint
-// label values.
-var issuedTypes = map[command.Type]bool{
-	command.RequestTopicType: true, command.ApproveTopicType: true,
-	command.RejectTopicType: true, command.DeactivateTopicType: true,
-}
-
-// commandsIssued counts issues, all queued or all refused with err.
-func (m *apiMetrics) commandsIssued(err error, issues ...command.Issue) {
-	outcome := "queued"
-	if err != nil {
-		switch code := status(err); {
-		case code == http.StatusUnauthorized || code == http.StatusForbidden:
-			outcome = "forbidden"
-		case code >= 500:
-			outcome = "error"
-		default:
-			outcome = "refused"
-		}
-	}
-	for _, is := range issues {
-		t := string(is.Type)
-		if !issuedTypes[is.Type] {
-			t = "unknown"
-		}
-		m.issued.WithLabelValues(t, outcome).Inc()
-	}
-}
-
-func (m *apiMetrics) signIn(err error) {
-	outcome := "ok"
-	if err != nil {
-		outcome = "refused"
-		if status(err) >= 500 {
-			outcome = "error"
-		}
-	}
-	m.signIns.WithLabelValues(outcome).Inc()
-}
 
 // WithMetricsToken lets a bearer token read /metrics and nothing else
 // (auth.metrics_token), for a Prometheus that should hold no API token.
@@ -122,18 +24,18 @@ func WithMetricsToken(token string) Option {
 // and count what flows through them. A collector that fails is logged and
 // left out, and the rest is served.
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
-	serve := promhttp.HandlerFor(s.web.registry, promhttp.HandlerOpts{
+	serve := promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{
 		ErrorLog:      promLogger{s.log},
 		ErrorHandling: promhttp.ContinueOnError,
 	})
-	if c, ok := credentials(r); ok && !c.session && s.metricsToken != "" &&
-		subtle.ConstantTimeCompare([]byte(c.secret), []byte(s.metricsToken)) == 1 {
+	if token, ok := authn.BearerToken(r); ok && s.metricsToken != "" &&
+		subtle.ConstantTimeCompare([]byte(token), []byte(s.metricsToken)) == 1 {
 		serve.ServeHTTP(w, r)
 		return
 	}
-	s.authenticated(func(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	s.authn.Require(func(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 		if err := auth.Authorize(p, auth.ReadTopics); err != nil {
-			s.writeError(w, r, err)
+			httpjson.WriteError(w, r, s.log, err)
 			return
 		}
 		serve.ServeHTTP(w, r)

@@ -1,131 +1,106 @@
-// Package httpapi is kds's HTTP API: JSON over HTTP for the CLI, the
-// dashboard and scripts, with token authentication; and a Go client for it.
+// Package httpapi is the HTTP server of kds's api role: one http.Handler
+// for the CLI, scripts and the dashboard, composed of parts that change
+// apart, each in a package of its own:
+//
+//   - jsonapi, the JSON API under /api/v1, over app and nothing else of kds;
+//   - authn, who a request comes from: API tokens, the dashboard's sessions
+//     and their CSRF rule, the lockout of addresses that keep failing;
+//   - dashboard, the page and the event stream it follows;
+//   - live, the live view of what flows through topics, read through
+//     app/content's ports.
+//
+// This package composes them and holds what applies to every request: the
+// Host check, the security headers and the limits on request bodies; and
+// /healthz, /readyz and /metrics. It imports no other adapter: what it
+// needs of MySQL and Kafka comes through app's ports, the readiness
+// checks, the metrics registry and the Broadcaster that cmd/kds wires.
+// Its Go client is apiclient; apiv1 holds the bodies both speak.
 package httpapi
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"reflect"
+	"sync"
 	"time"
-	"unicode/utf8"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/adapters/httpapi/authn"
+	"github.com/kds-io/kds/adapters/httpapi/dashboard"
+	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
+	"github.com/kds-io/kds/adapters/httpapi/jsonapi"
+	"github.com/kds-io/kds/adapters/httpapi/live"
 	"github.com/kds-io/kds/app"
+	"github.com/kds-io/kds/app/content"
 )
 
 // maxBodyBytes bounds a request body; a batch of a thousand commands fits.
 const maxBodyBytes = 1 << 20
 
-// maxWait bounds how long a request may wait for an outcome.
-const maxWait = 5 * time.Minute
-
-// defaultBodyTimeout bounds how long a request's body may take to arrive.
-// It is not http.Server's ReadTimeout: that one also ends the request's
-// context once it passes, which would cut off event streams and long polls
-// that read no body but run for minutes.
-const defaultBodyTimeout = 10 * time.Second
-
-// Check is one dependency readiness depends on.
-type Check struct {
-	Name string
-	Fn   func(ctx context.Context) error
-}
-
-// Server answers the API.
+// Server is the api role's HTTP handler.
 type Server struct {
-	app          app.Application
-	events       *Broadcaster
-	checks       []Check
-	log          *slog.Logger
-	mux          *http.ServeMux
+	log    *slog.Logger
+	mux    *http.ServeMux
+	checks []Check // health.go
+	authn  *authn.Authenticator
+	// closing ends every stream when the server shuts down (EndStreams).
+	closing   chan struct{}
+	closeOnce sync.Once
+
+	// What the options set (options.go).
+	registry     *prometheus.Registry
+	authConfig   authn.Config
+	bodyTimeout  time.Duration
+	allowedHosts []string // hosts.go
+	metricsToken string   // metrics.go
 	kafkaBrokers []string
-	web          web          // the dashboard, event streams and metrics: web.go
-	authLimit    *authLimiter // failed authentications: auth_limit.go
-	// secureCookies marks the session cookies Secure over plain HTTP too.
-	secureCookies bool
-	bodyTimeout   time.Duration
-	// allowedHosts are the names the API answers to besides IP addresses
-	// and localhost (hosts.go).
-	allowedHosts []string
-	// metricsToken, when set, is a bearer token that may read /metrics
-	// and nothing else (metrics.go).
-	metricsToken string
+	keepAlive    time.Duration
+	follow       content.Follower
+	produced     content.ProducedCounter
+	rateInterval time.Duration
 }
 
-// Option configures a Server.
-type Option func(*Server)
-
-// WithRequestBodyTimeout sets how long a request's body may take to
-// arrive before the request is answered 408 and its connection closed;
-// 10s by default.
-func WithRequestBodyTimeout(d time.Duration) Option {
-	return func(s *Server) {
-		if d > 0 {
-			s.bodyTimeout = d
-		}
-	}
-}
-
-// WithKafkaBrokers tells producers and consumers where Kafka is.
-func WithKafkaBrokers(brokers []string) Option {
-	return func(s *Server) { s.kafkaBrokers = brokers }
-}
-
-// NewServer serves a, waking waiting requests with events from events;
-// /readyz runs checks.
+// NewServer serves a, waking waiting requests and the dashboard's streams
+// with the events of events; /readyz runs checks.
 func NewServer(a app.Application, events *Broadcaster, checks []Check, log *slog.Logger, opts ...Option) *Server {
-	s := &Server{app: a, events: events, checks: checks, log: log, mux: http.NewServeMux(), bodyTimeout: defaultBodyTimeout,
-		web: web{keepAlive: defaultKeepAlive, rateInterval: defaultRateInterval}}
+	s := &Server{log: log, mux: http.NewServeMux(), checks: checks, closing: make(chan struct{}),
+		bodyTimeout: defaultBodyTimeout, keepAlive: defaultKeepAlive, rateInterval: defaultRateInterval}
 	for _, o := range opts {
 		o(s)
 	}
-	s.initWeb()
-	s.routes()
+	if s.registry == nil {
+		s.registry = prometheus.NewRegistry()
+	}
+	s.authn = authn.New(a.Tokens, a.Sessions, s.authConfig, s.registry, log)
+	// The message rates and the consumed counts are of the active topics,
+	// which both read from one list.
+	active := live.NewActiveTopics(a.Queries, events.Transitions)
+	var rates *live.Rates
+	if s.follow != nil {
+		rates = live.NewRates(s.produced, active, s.rateInterval, s.registry, log.With("component", "message-rates"))
+	}
+
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.HandleFunc("GET /metrics", s.metrics)
+	s.authn.Routes(s.mux)
+	jsonapi.New(a, s.authn, events, live.NewConsumption(active, s.registry, log), s.kafkaBrokers, s.registry, log).Routes(s.mux)
+	dashboard.New(s.authn, events, rates, s.keepAlive, s.closing, s.registry, log).Routes(s.mux)
+	live.NewMessages(a.Queries, s.authn, events, s.follow, s.keepAlive, s.closing, s.registry, log).Routes(s.mux)
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		httpjson.Write(w, http.StatusNotFound, apiv1.ErrorBody{Error: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
+	})
 	return s
 }
 
-func (s *Server) routes() {
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /readyz", s.readyz)
-
-	s.mux.HandleFunc("GET /api/v1/whoami", s.authenticated(s.whoami))
-	s.mux.HandleFunc("GET /api/v1/topics", s.authenticated(s.listTopics))
-	s.mux.HandleFunc("POST /api/v1/topics", s.authenticated(s.requestTopic))
-	s.mux.HandleFunc("GET /api/v1/topics/{name}", s.authenticated(s.showTopic))
-	s.mux.HandleFunc("GET /api/v1/topics/{name}/history", s.authenticated(s.topicHistory))
-	s.mux.HandleFunc("POST /api/v1/topics/{name}/{action}", s.authenticated(s.decideTopic))
-	s.mux.HandleFunc("POST /api/v1/commands", s.authenticated(s.issueCommands))
-	s.mux.HandleFunc("GET /api/v1/commands", s.authenticated(s.listCommands))
-	s.mux.HandleFunc("GET /api/v1/commands/{id}", s.authenticated(s.showCommand))
-	s.mux.HandleFunc("POST /api/v1/tokens", s.authenticated(s.createToken))
-	s.mux.HandleFunc("GET /api/v1/tokens", s.authenticated(s.listTokens))
-	s.mux.HandleFunc("DELETE /api/v1/tokens/{id}", s.authenticated(s.revokeToken))
-	s.mux.HandleFunc("GET /api/v1/cluster", s.authenticated(s.cluster))
-	s.mux.HandleFunc("GET /api/v1/drift", s.authenticated(s.drift))
-	s.mux.HandleFunc("GET /api/v1/poison", s.authenticated(s.listPoison))
-	s.mux.HandleFunc("POST /api/v1/poison/{id}/requeue", s.authenticated(s.requeuePoison))
-	s.mux.HandleFunc("GET /api/v1/consumers", s.authenticated(s.listConsumers))
-	s.mux.HandleFunc("GET /api/v1/consumers/{id}", s.authenticated(s.showConsumer))
-	s.mux.HandleFunc("PUT /api/v1/consumers/{id}/subscriptions/{topic}", s.authenticated(s.subscribe))
-	s.mux.HandleFunc("DELETE /api/v1/consumers/{id}/subscriptions/{topic}", s.authenticated(s.unsubscribe))
-	s.mux.HandleFunc("PUT /api/v1/consumers/{id}/instances/{instance}", s.authenticated(s.reportInstance))
-	s.mux.HandleFunc("DELETE /api/v1/consumers/{id}/instances/{instance}", s.authenticated(s.leaveInstance))
-	// The dashboard: its session, its live events, the page; and metrics.
-	s.mux.HandleFunc("POST /api/v1/session", s.signIn)
-	s.mux.HandleFunc("DELETE /api/v1/session", s.signOut)
-	s.mux.HandleFunc("GET /api/v1/events", s.authenticatedStream(s.streamEvents))
-	s.mux.HandleFunc("GET /api/v1/topics/{name}/messages", s.authenticatedStream(s.streamMessages))
-	s.mux.HandleFunc("GET /metrics", s.metrics)
-	s.mux.Handle("/", s.web.dashboard)
-	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, ErrorBody{Error: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
-	})
+// EndStreams ends every event stream, now and from now on, so that a
+// graceful shutdown need not wait for browsers to leave; pass it to
+// http.Server.RegisterOnShutdown.
+func (s *Server) EndStreams() {
+	s.closeOnce.Do(func() { close(s.closing) })
 }
 
 // ServeHTTP implements http.Handler.
@@ -163,66 +138,4 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 		_ = b.rc.SetReadDeadline(time.Time{})
 	}
 	return n, err
-}
-
-// errBodyTimeout answers a request whose body did not arrive in time.
-var errBodyTimeout = errors.New("the request body did not arrive in time")
-
-// decode reads a JSON body strictly: unknown fields, keys given twice or
-// in another case than the field's (strict_json.go) and trailing data are
-// errors that say what was wrong.
-func decode(r *http.Request, v any) error {
-	body, err := io.ReadAll(r.Body)
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		return err
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return errBodyTimeout
-	case err != nil:
-		return badRequest("the request body was cut short: " + err.Error())
-	}
-	// encoding/json would turn bytes that are not UTF-8 into U+FFFD, so
-	// that a reason or name would be kept as other than what was sent.
-	if at := invalidUTF8(body); at >= 0 {
-		return badRequest(fmt.Sprintf("the request body is not UTF-8 (byte %#x at offset %d); JSON is UTF-8", body[at], at))
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) {
-			return badRequest("the request body is empty; send a JSON object")
-		}
-		return badRequest("malformed JSON body: " + err.Error())
-	}
-	if dec.More() {
-		return badRequest("malformed JSON body: more than one JSON value")
-	}
-	return strictKeys(body, reflect.TypeOf(v))
-}
-
-// invalidUTF8 is the offset of the first byte of b that is not UTF-8, or
-// -1.
-func invalidUTF8(b []byte) int {
-	for i := 0; i < len(b); {
-		r, size := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && size == 1 {
-			return i
-		}
-		i += size
-	}
-	return -1
-}
-
-// waitParam reads the wait query parameter: how long to wait for an outcome.
-func waitParam(r *http.Request) (time.Duration, error) {
-	v := r.URL.Query().Get("wait")
-	if v == "" {
-		return 0, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 || d > maxWait {
-		return 0, badRequest(fmt.Sprintf("wait=%q: want a duration from 0s to %s, such as 30s", v, maxWait))
-	}
-	return d, nil
 }

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiclient"
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/adapters/mysql"
 	"github.com/kds-io/kds/adapters/mysql/mysqltest"
 	"github.com/kds-io/kds/app"
@@ -42,7 +44,7 @@ type api struct {
 	events  *httpapi.Broadcaster
 	cluster *commandtest.Cluster
 	url     string
-	admin   *httpapi.Client
+	admin   *apiclient.Client
 }
 
 func newAPI(t testing.TB, checks ...httpapi.Check) *api {
@@ -68,7 +70,7 @@ func newAPI(t testing.TB, checks ...httpapi.Check) *api {
 	events := httpapi.NewBroadcaster()
 	srv := httptest.NewServer(httpapi.NewServer(a, events, checks, slog.New(slog.DiscardHandler)))
 	t.Cleanup(srv.Close)
-	admin, err := httpapi.NewClient(srv.URL, bootstrapToken)
+	admin, err := apiclient.New(srv.URL, bootstrapToken)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,9 +78,9 @@ func newAPI(t testing.TB, checks ...httpapi.Check) *api {
 }
 
 // client calls the API with token.
-func (a *api) client(t testing.TB, token string) *httpapi.Client {
+func (a *api) client(t testing.TB, token string) *apiclient.Client {
 	t.Helper()
-	c, err := httpapi.NewClient(a.url, token)
+	c, err := apiclient.New(a.url, token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,9 +88,9 @@ func (a *api) client(t testing.TB, token string) *httpapi.Client {
 }
 
 // token creates a token through the API with the bootstrap admin token.
-func (a *api) token(t testing.TB, name string, role auth.Role) httpapi.TokenView {
+func (a *api) token(t testing.TB, name string, role auth.Role) apiv1.TokenView {
 	t.Helper()
-	tok, err := a.admin.CreateToken(context.Background(), httpapi.TokenRequest{Name: name, Role: role})
+	tok, err := a.admin.CreateToken(context.Background(), apiv1.TokenRequest{Name: name, Role: role})
 	if err != nil {
 		t.Fatalf("create %s token %q: %v", role, name, err)
 	}
@@ -106,7 +108,7 @@ func (a *api) apply(t testing.TB, cmd query.Command) {
 // pending requests a topic and applies the request.
 func (a *api) pending(t testing.TB, name string) query.Command {
 	t.Helper()
-	r, err := a.admin.RequestTopic(context.Background(), httpapi.TopicRequest{Name: name, Reason: "test"})
+	r, err := a.admin.RequestTopic(context.Background(), apiv1.TopicRequest{Name: name, Reason: "test"})
 	if err != nil {
 		t.Fatalf("request %s: %v", name, err)
 	}
@@ -153,12 +155,12 @@ type answer struct {
 }
 
 // errorBody decodes the JSON error every failed request answers with.
-func (r answer) errorBody(t testing.TB) httpapi.ErrorBody {
+func (r answer) errorBody(t testing.TB) apiv1.ErrorBody {
 	t.Helper()
 	if ct := r.header.Get("Content-Type"); ct != "application/json" {
 		t.Fatalf("%d answer has Content-Type %q, want application/json; body %s", r.status, ct, r.body)
 	}
-	var eb httpapi.ErrorBody
+	var eb apiv1.ErrorBody
 	if err := json.Unmarshal(r.body, &eb); err != nil || eb.Error == "" {
 		t.Fatalf("%d answer is not a JSON error body (%v): %s", r.status, err, r.body)
 	}
@@ -214,7 +216,7 @@ func mustJSON(t testing.TB, v any) []byte {
 
 // apiStatus is the HTTP status of a Client error, or 0.
 func apiStatus(err error) int {
-	var ae *httpapi.APIError
+	var ae *apiclient.APIError
 	if errors.As(err, &ae) {
 		return ae.Status
 	}
@@ -263,7 +265,7 @@ func routes(t *testing.T, a *contentAPI) []route {
 	kafkaClients := []auth.Role{auth.Admin, auth.Producer, auth.Consumer}
 	fixed := func(p string) func(*testing.T, string) string { return func(*testing.T, string) string { return p } }
 	batch := func(typ command.Type, name string) any {
-		return httpapi.BatchRequest{Commands: []httpapi.BatchCommand{{Type: typ, Topic: name}}}
+		return apiv1.BatchRequest{Commands: []apiv1.BatchCommand{{Type: typ, Topic: name}}}
 	}
 	subscription := func(consumer, name string) string { return "/api/v1/consumers/" + consumer + "/subscriptions/" + name }
 	return []route{
@@ -282,11 +284,11 @@ func routes(t *testing.T, a *contentAPI) []route {
 		{name: "live messages", method: http.MethodGet, path: fixed("/api/v1/topics/" + active + "/messages"), success: http.StatusOK, allowed: everyone},
 		{name: "metrics", method: http.MethodGet, path: fixed("/metrics"), success: http.StatusOK, allowed: everyone},
 		{name: "request topic", method: http.MethodPost, path: fixed("/api/v1/topics"),
-			body: func() any { return httpapi.TopicRequest{Name: uniqueName("routes-req")} }, success: http.StatusAccepted, allowed: requesters},
+			body: func() any { return apiv1.TopicRequest{Name: uniqueName("routes-req")} }, success: http.StatusAccepted, allowed: requesters},
 		{name: "batch request", method: http.MethodPost, path: fixed("/api/v1/commands"),
 			body: func() any { return batch(command.RequestTopicType, uniqueName("routes-batch")) }, success: http.StatusAccepted, allowed: requesters},
 		{name: "subscribe", method: http.MethodPut, path: func(_ *testing.T, consumer string) string { return subscription(consumer, active) },
-			body: func() any { return httpapi.SubscribeRequest{} }, success: http.StatusCreated, allowed: consumers},
+			body: func() any { return apiv1.SubscribeRequest{} }, success: http.StatusCreated, allowed: consumers},
 		{name: "unsubscribe", method: http.MethodDelete,
 			path: func(t *testing.T, consumer string) string {
 				if _, err := a.admin.Subscribe(ctx, consumer, unsubscribed, false); err != nil {
@@ -298,15 +300,15 @@ func routes(t *testing.T, a *contentAPI) []route {
 		{name: "heartbeat", method: http.MethodPut, path: func(_ *testing.T, consumer string) string {
 			return "/api/v1/consumers/" + consumer + "/instances/" + uniqueName("instance")
 		},
-			body: func() any { return httpapi.InstanceReport{Host: "h", PID: 1, Attached: []string{active}} }, success: http.StatusNoContent, allowed: consumers},
+			body: func() any { return apiv1.InstanceReport{Host: "h", PID: 1, Attached: []string{active}} }, success: http.StatusNoContent, allowed: consumers},
 		{name: "goodbye", method: http.MethodDelete, path: func(_ *testing.T, consumer string) string {
 			return "/api/v1/consumers/" + consumer + "/instances/instance-gone"
 		},
 			success: http.StatusNoContent, allowed: consumers},
 		{name: "approve", method: http.MethodPost, path: fixed("/api/v1/topics/" + pending + "/approve"),
-			body: func() any { return httpapi.Decision{Reason: "looks fine"} }, success: http.StatusAccepted, allowed: admins},
+			body: func() any { return apiv1.Decision{Reason: "looks fine"} }, success: http.StatusAccepted, allowed: admins},
 		{name: "reject", method: http.MethodPost, path: fixed("/api/v1/topics/" + pending + "/reject"),
-			body: func() any { return httpapi.Decision{Reason: "not needed"} }, success: http.StatusAccepted, allowed: admins},
+			body: func() any { return apiv1.Decision{Reason: "not needed"} }, success: http.StatusAccepted, allowed: admins},
 		{name: "deactivate", method: http.MethodPost, path: fixed("/api/v1/topics/" + active + "/deactivate"),
 			success: http.StatusAccepted, allowed: admins},
 		{name: "batch approve", method: http.MethodPost, path: fixed("/api/v1/commands"),
@@ -317,7 +319,7 @@ func routes(t *testing.T, a *contentAPI) []route {
 		// message does not exist.
 		{name: "requeue poison", method: http.MethodPost, path: fixed("/api/v1/poison/no-such-message/requeue"), success: http.StatusNotFound, allowed: admins},
 		{name: "create token", method: http.MethodPost, path: fixed("/api/v1/tokens"),
-			body: func() any { return httpapi.TokenRequest{Name: uniqueName("minted"), Role: auth.Viewer} }, success: http.StatusCreated, allowed: admins},
+			body: func() any { return apiv1.TokenRequest{Name: uniqueName("minted"), Role: auth.Viewer} }, success: http.StatusCreated, allowed: admins},
 		{name: "list tokens", method: http.MethodGet, path: fixed("/api/v1/tokens"), success: http.StatusOK, allowed: admins},
 		{name: "revoke token", method: http.MethodDelete,
 			path: func(t *testing.T, _ string) string {
@@ -433,14 +435,14 @@ func TestConsumerTokensActOnlyForTheirConsumers(t *testing.T) {
 	a.active(t, name)
 	alice := a.client(t, a.token(t, "alice", auth.Consumer).Secret)
 	bob := a.client(t, a.token(t, "bob", auth.Consumer).Secret)
-	orders, err := a.admin.CreateToken(ctx, httpapi.TokenRequest{Name: "orders-bot", Role: auth.Consumer, Consumers: []string{"orders-1", "orders-2"}})
+	orders, err := a.admin.CreateToken(ctx, apiv1.TokenRequest{Name: "orders-bot", Role: auth.Consumer, Consumers: []string{"orders-1", "orders-2"}})
 	if err != nil || !slices.Equal(orders.Consumers, []string{"orders-1", "orders-2"}) {
 		t.Fatalf("a token for two consumer ids: %+v, %v", orders, err)
 	}
 	if _, err := alice.Subscribe(ctx, "alice", name, false); err != nil {
 		t.Fatalf("alice subscribes herself: %v", err)
 	}
-	heartbeat := httpapi.InstanceReport{Host: "h", PID: 1, Attached: []string{name}}
+	heartbeat := apiv1.InstanceReport{Host: "h", PID: 1, Attached: []string{name}}
 	for what, err := range map[string]error{
 		"unsubscribe another consumer": bob.Unsubscribe(ctx, "alice", name),
 		"subscribe another consumer":   func() error { _, err := bob.Subscribe(ctx, "alice", name, true); return err }(),
@@ -448,7 +450,7 @@ func TestConsumerTokensActOnlyForTheirConsumers(t *testing.T) {
 		"say goodbye for another":      bob.LeaveInstance(ctx, "alice", "instance-alice"),
 		"act for a made-up id":         bob.ReportInstance(ctx, "orders-1", "instance-bob", heartbeat),
 	} {
-		var ae *httpapi.APIError
+		var ae *apiclient.APIError
 		if !errors.As(err, &ae) || ae.Status != http.StatusForbidden || !strings.Contains(ae.Message, `may act only for consumer ids bob`) {
 			t.Errorf("bob's token may %s: %v, want 403", what, err)
 		}
@@ -470,7 +472,7 @@ func TestConsumerTokensActOnlyForTheirConsumers(t *testing.T) {
 	if err := a.admin.Unsubscribe(ctx, "alice", name); err != nil {
 		t.Errorf("an admin unsubscribes anyone: %v", err)
 	}
-	if _, err := a.admin.CreateToken(ctx, httpapi.TokenRequest{Name: "pat", Role: auth.Producer, Consumers: []string{"pat"}}); apiStatus(err) != http.StatusBadRequest {
+	if _, err := a.admin.CreateToken(ctx, apiv1.TokenRequest{Name: "pat", Role: auth.Producer, Consumers: []string{"pat"}}); apiStatus(err) != http.StatusBadRequest {
 		t.Errorf("a producer token made for consumer ids: %v, want 400", err)
 	}
 }
@@ -540,7 +542,7 @@ func TestErrorStatuses(t *testing.T) {
 	a.approved(t, "errs-approved")
 	a.pending(t, "errs.collide")
 	a.token(t, "errs-taken", auth.Viewer)
-	queued, err := a.admin.RequestTopic(ctx, httpapi.TopicRequest{Name: "errs-queued"})
+	queued, err := a.admin.RequestTopic(ctx, apiv1.TopicRequest{Name: "errs-queued"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -648,7 +650,7 @@ func TestErrorStatuses(t *testing.T) {
 	t.Run("client", func(t *testing.T) {
 		t.Parallel()
 		_, err := a.admin.Decide(ctx, "errs-approved", "approve", "again")
-		var ae *httpapi.APIError
+		var ae *apiclient.APIError
 		if !errors.As(err, &ae) || ae.Status != http.StatusConflict || !strings.Contains(ae.Message, "already approved") {
 			t.Fatalf("client approving an approved topic: %#v", err)
 		}
@@ -671,24 +673,24 @@ func TestBatchIsAllOrNothing(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t)
 	ctx := context.Background()
-	req := func(typ command.Type, name string) httpapi.BatchCommand {
-		return httpapi.BatchCommand{Type: typ, Topic: name, Partitions: 1}
+	req := func(typ command.Type, name string) apiv1.BatchCommand {
+		return apiv1.BatchCommand{Type: typ, Topic: name, Partitions: 1}
 	}
 
 	bad := []struct {
 		name     string
-		commands []httpapi.BatchCommand
+		commands []apiv1.BatchCommand
 		problems []string
 	}{
-		{name: "one bad name", commands: []httpapi.BatchCommand{req(command.RequestTopicType, "batch-ok-1"), req(command.RequestTopicType, "bad name")},
+		{name: "one bad name", commands: []apiv1.BatchCommand{req(command.RequestTopicType, "batch-ok-1"), req(command.RequestTopicType, "bad name")},
 			problems: []string{`invalid topic name "bad name"`}},
-		{name: "two problems", commands: []httpapi.BatchCommand{
+		{name: "two problems", commands: []apiv1.BatchCommand{
 			req(command.RequestTopicType, "batch-ok-2"), req(command.RequestTopicType, "kds.internal"),
 			req(command.RequestTopicType, "batch-ok-3"), req("ExplodeTopic", "batch-ok-4")},
 			problems: []string{`invalid topic name "kds.internal"`, `unknown command type "ExplodeTopic"`}},
 	}
 	for _, b := range bad {
-		got := a.do(t, http.MethodPost, "/api/v1/commands", bootstrapToken, mustJSON(t, httpapi.BatchRequest{Commands: b.commands}))
+		got := a.do(t, http.MethodPost, "/api/v1/commands", bootstrapToken, mustJSON(t, apiv1.BatchRequest{Commands: b.commands}))
 		if got.status != http.StatusBadRequest {
 			t.Fatalf("%s: got %d, want 400: %s", b.name, got.status, got.body)
 		}
@@ -710,7 +712,7 @@ func TestBatchIsAllOrNothing(t *testing.T) {
 	}
 
 	const n = 50
-	good := httpapi.BatchRequest{}
+	good := apiv1.BatchRequest{}
 	for i := range n {
 		good.Commands = append(good.Commands, req(command.RequestTopicType, fmt.Sprintf("batch-%02d", i)))
 	}
@@ -813,7 +815,7 @@ func TestWaitForCommand(t *testing.T) {
 
 	t.Run("applied while waiting", func(t *testing.T) {
 		t.Parallel()
-		r, err := a.admin.RequestTopic(ctx, httpapi.TopicRequest{Name: "wait-cmd"})
+		r, err := a.admin.RequestTopic(ctx, apiv1.TopicRequest{Name: "wait-cmd"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -872,7 +874,7 @@ func TestWaitForCommand(t *testing.T) {
 
 	t.Run("nothing happens", func(t *testing.T) {
 		t.Parallel()
-		r, err := a.admin.RequestTopic(ctx, httpapi.TopicRequest{Name: "wait-idle"})
+		r, err := a.admin.RequestTopic(ctx, apiv1.TopicRequest{Name: "wait-idle"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -938,7 +940,7 @@ func TestWaitingIsCheap(t *testing.T) {
 	a.app.Queries = query.NewQueries(reads)
 	w := a.serve(t)
 	ctx := context.Background()
-	queued, err := w.admin.RequestTopic(ctx, httpapi.TopicRequest{Name: "wait-cheap"})
+	queued, err := w.admin.RequestTopic(ctx, apiv1.TopicRequest{Name: "wait-cheap"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1103,7 +1105,7 @@ func TestReadyzAndHealthz(t *testing.T) {
 			if ready.status != c.want {
 				t.Fatalf("/readyz: got %d, want %d: %s", ready.status, c.want, ready.body)
 			}
-			var rd httpapi.Readiness
+			var rd apiv1.Readiness
 			if err := json.Unmarshal(ready.body, &rd); err != nil {
 				t.Fatalf("/readyz body: %v: %s", err, ready.body)
 			}
@@ -1126,11 +1128,11 @@ func TestTokenSecretShownOnce(t *testing.T) {
 	a := newAPI(t)
 	ctx := context.Background()
 
-	created := a.do(t, http.MethodPost, "/api/v1/tokens", bootstrapToken, mustJSON(t, httpapi.TokenRequest{Name: "ci-bot", Role: auth.Producer}))
+	created := a.do(t, http.MethodPost, "/api/v1/tokens", bootstrapToken, mustJSON(t, apiv1.TokenRequest{Name: "ci-bot", Role: auth.Producer}))
 	if created.status != http.StatusCreated {
 		t.Fatalf("create: %d %s", created.status, created.body)
 	}
-	var tok httpapi.TokenView
+	var tok apiv1.TokenView
 	if err := json.Unmarshal(created.body, &tok); err != nil {
 		t.Fatal(err)
 	}

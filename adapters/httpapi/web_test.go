@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/query"
 	"github.com/kds-io/kds/app/topic"
@@ -115,7 +116,7 @@ func (w *webAPI) send(t *testing.T, r request) answer {
 // signIn signs in with token and returns the two cookies.
 func (w *webAPI) signIn(t *testing.T, token string) (session, csrf *http.Cookie) {
 	t.Helper()
-	got := w.send(t, request{method: "POST", path: "/api/v1/session", body: string(mustJSON(t, httpapi.SessionRequest{Token: token}))})
+	got := w.send(t, request{method: "POST", path: "/api/v1/session", body: string(mustJSON(t, apiv1.SessionRequest{Token: token}))})
 	if got.status != http.StatusOK {
 		t.Fatalf("sign in: %d %s", got.status, got.body)
 	}
@@ -140,11 +141,11 @@ func TestSignInSetsTheSessionCookies(t *testing.T) {
 	w := newWebAPI(t)
 	viewer := w.token(t, "vic", auth.Viewer).Secret
 
-	got := w.send(t, request{method: "POST", path: "/api/v1/session", body: string(mustJSON(t, httpapi.SessionRequest{Token: viewer}))})
+	got := w.send(t, request{method: "POST", path: "/api/v1/session", body: string(mustJSON(t, apiv1.SessionRequest{Token: viewer}))})
 	if got.status != http.StatusOK {
 		t.Fatalf("sign in: %d %s", got.status, got.body)
 	}
-	var who httpapi.Whoami
+	var who apiv1.Whoami
 	if err := json.Unmarshal(got.body, &who); err != nil || who.Name != "vic" || who.Role != auth.Viewer {
 		t.Fatalf("sign-in answer %s (%v), want vic the viewer", got.body, err)
 	}
@@ -191,7 +192,7 @@ func TestSignInSetsTheSessionCookies(t *testing.T) {
 	if got := w.send(t, request{method: "POST", path: "/api/v1/session", body: `{"token":"x","remember":true}`}); got.status != http.StatusBadRequest {
 		t.Errorf("unknown field: %d %s, want 400", got.status, got.body)
 	}
-	if got := w.send(t, request{method: "POST", path: "/api/v1/session", body: string(mustJSON(t, httpapi.SessionRequest{Token: viewer})),
+	if got := w.send(t, request{method: "POST", path: "/api/v1/session", body: string(mustJSON(t, apiv1.SessionRequest{Token: viewer})),
 		header: map[string]string{"Origin": "https://evil.example"}}); got.status != http.StatusForbidden || len(got.header.Values("Set-Cookie")) != 0 {
 		t.Errorf("sign-in from another site: %d %s, want 403 and no cookie", got.status, got.body)
 	}
@@ -337,7 +338,7 @@ func TestCookieRequestsNeedTheCSRFHeader(t *testing.T) {
 			t.Run(c.name, func(t *testing.T) {
 				t.Parallel()
 				name := uniqueName("csrf")
-				body := string(mustJSON(t, httpapi.TopicRequest{Name: name}))
+				body := string(mustJSON(t, apiv1.TopicRequest{Name: name}))
 				got := w.send(t, request{method: "POST", path: "/api/v1/topics", body: body, header: c.header, cookies: c.cookies})
 				if got.status != c.want {
 					t.Fatalf("got %d, want %d: %s", got.status, c.want, got.body)
@@ -837,7 +838,7 @@ func TestSlowBodiesAreCutOff(t *testing.T) {
 		}
 	}
 	// So does a long poll, and a body that arrives in time is read.
-	queued, err := w.admin.RequestTopic(context.Background(), httpapi.TopicRequest{Name: uniqueName("slow")})
+	queued, err := w.admin.RequestTopic(context.Background(), apiv1.TopicRequest{Name: uniqueName("slow")})
 	if err != nil {
 		t.Fatal(err)
 	}

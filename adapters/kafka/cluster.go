@@ -9,6 +9,7 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"github.com/kds-io/kds/app"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/topic"
 )
@@ -63,6 +64,9 @@ func (e *UnreachableError) Error() string {
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// Is makes an UnreachableError app.ErrUnavailable.
+func (e *UnreachableError) Is(target error) bool { return target == app.ErrUnavailable }
 
 // Ping checks that the cluster answers, for readiness.
 func (c *Cluster) Ping(ctx context.Context) error {

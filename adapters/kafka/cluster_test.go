@@ -14,6 +14,7 @@ import (
 
 	"github.com/kds-io/kds/adapters/embedded"
 	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/app"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/topic"
 )
@@ -122,8 +123,8 @@ func TestUnreachableClusterIsRetriable(t *testing.T) {
 	cl := newCluster(t, kafka.Config{Brokers: []string{"127.0.0.1:1"}, ClientID: "t", Version: "2.8.0", DialTimeout: 200 * time.Millisecond, RequestTimeout: time.Second})
 	err := cl.CreateTopic(context.Background(), topic.MustParseName("x"), topic.Spec{Partitions: 1, ReplicationFactor: 1})
 	var unreachable *kafka.UnreachableError
-	if !errors.As(err, &unreachable) || command.IsPermanent(err) || !strings.Contains(err.Error(), "Kafka at 127.0.0.1:1") {
-		t.Fatalf("got %v, want a retriable UnreachableError naming the broker", err)
+	if !errors.As(err, &unreachable) || !errors.Is(err, app.ErrUnavailable) || command.IsPermanent(err) || !strings.Contains(err.Error(), "Kafka at 127.0.0.1:1") {
+		t.Fatalf("got %v, want a retriable UnreachableError naming the broker, which is app.ErrUnavailable", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()

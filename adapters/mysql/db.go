@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/kds-io/kds/app"
 )
 
 // Config says where the database is and how to reach it.
@@ -148,6 +150,9 @@ type UnreachableError struct {
 func (e *UnreachableError) Error() string { return fmt.Sprintf("cannot reach %s: %v", e.Where, e.Err) }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// Is makes an UnreachableError app.ErrUnavailable.
+func (e *UnreachableError) Is(target error) bool { return target == app.ErrUnavailable }
 
 // Unreachable is err as an *UnreachableError naming where, unless it
 // already is one.

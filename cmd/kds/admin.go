@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiclient"
 	"github.com/kds-io/kds/app/query"
 	"github.com/kds-io/kds/app/topic"
 )
@@ -44,7 +44,7 @@ unanswered changes nothing.`,
 }
 
 type adminMenu struct {
-	client *httpapi.Client
+	client *apiclient.Client
 	in     *bufio.Scanner
 	out    io.Writer
 	wait   waitFlags

@@ -15,7 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiclient"
 	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/content"
@@ -26,7 +26,7 @@ import (
 // contentBench drives kds's own content path (the batching publisher and a
 // consumer process) against a running kds.
 type contentBench struct {
-	client *httpapi.Client
+	client *apiclient.Client
 	kc     kafka.Config
 	out    io.Writer
 	run    string

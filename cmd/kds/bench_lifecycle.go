@@ -9,7 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiclient"
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/topic"
 )
@@ -64,7 +65,7 @@ The topics are deactivated (and so deleted from Kafka) afterwards unless --keep.
 }
 
 type lifecycleBench struct {
-	client *httpapi.Client
+	client *apiclient.Client
 	out    io.Writer
 	run    string
 }
@@ -74,11 +75,11 @@ type lifecycleBench struct {
 func (b lifecycleBench) batch(ctx context.Context, t command.Type, names []string, until topic.Status, partitions int32) (time.Duration, error) {
 	start := time.Now()
 	for chunk := range chunks(names, 1000) {
-		cmds := make([]httpapi.BatchCommand, len(chunk))
+		cmds := make([]apiv1.BatchCommand, len(chunk))
 		for i, n := range chunk {
-			cmds[i] = httpapi.BatchCommand{Type: t, Topic: n, Partitions: partitions, ReplicationFactor: 1}
+			cmds[i] = apiv1.BatchCommand{Type: t, Topic: n, Partitions: partitions, ReplicationFactor: 1}
 		}
-		if _, err := b.client.Batch(ctx, httpapi.BatchRequest{Commands: cmds}); err != nil {
+		if _, err := b.client.Batch(ctx, apiv1.BatchRequest{Commands: cmds}); err != nil {
 			return 0, fmt.Errorf("%s batch: %w", t, err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/authn"
 	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/adapters/mysql"
 	"github.com/kds-io/kds/app/command"
@@ -344,8 +345,8 @@ func (c Config) apiOptions() []httpapi.Option {
 		httpapi.WithAllowedHosts(c.Server.AllowedHosts), httpapi.WithMetricsToken(c.Auth.MetricsToken)}
 }
 
-func (c Config) authLimit() httpapi.AuthLimit {
-	return httpapi.AuthLimit{MaxFailures: c.Auth.MaxFailures, Window: c.Auth.FailureWindow, Lockout: c.Auth.Lockout}
+func (c Config) authLimit() authn.Limit {
+	return authn.Limit{MaxFailures: c.Auth.MaxFailures, Window: c.Auth.FailureWindow, Lockout: c.Auth.Lockout}
 }
 
 func (c Config) policy() command.Policy {

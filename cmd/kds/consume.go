@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiclient"
 	"github.com/kds-io/kds/app/subscription"
 	"github.com/kds-io/kds/app/topic"
 )
@@ -95,7 +95,7 @@ deactivated is dropped before it is deleted, with a notice.`,
 
 // consoleSession is the interactive consumer.
 type consoleSession struct {
-	client        *httpapi.Client
+	client        *apiclient.Client
 	proc          *consumerProcess
 	out           *printer
 	fromBeginning bool

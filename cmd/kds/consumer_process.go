@@ -16,7 +16,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/google/uuid"
 
-	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiclient"
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/subscription"
@@ -26,7 +27,7 @@ import (
 // consumerProcess is one running process of a consumer: a router with the
 // consumer's subscriptions, reporting to the API what it consumes.
 type consumerProcess struct {
-	client   *httpapi.Client
+	client   *apiclient.Client
 	id       subscription.ConsumerID
 	instance string
 	host     string
@@ -41,7 +42,7 @@ type consumerProcess struct {
 
 // startConsumerProcess runs the router and resumes the consumer's
 // subscriptions from their committed offsets.
-func startConsumerProcess(ctx context.Context, client *httpapi.Client, kc kafka.Config, id subscription.ConsumerID, sink handlers.Sink) (*consumerProcess, error) {
+func startConsumerProcess(ctx context.Context, client *apiclient.Client, kc kafka.Config, id subscription.ConsumerID, sink handlers.Sink) (*consumerProcess, error) {
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 5 * time.Second}, watermill.NopLogger{})
 	if err != nil {
 		return nil, err
@@ -126,7 +127,7 @@ func (p *consumerProcess) heartbeat(ctx context.Context) {
 	t := time.NewTicker(subscription.HeartbeatInterval)
 	defer t.Stop()
 	for {
-		rep := httpapi.InstanceReport{Host: p.host, PID: os.Getpid(), Attached: p.consumer.Attached(), Consumed: p.consumed.totals()}
+		rep := apiv1.InstanceReport{Host: p.host, PID: os.Getpid(), Attached: p.consumer.Attached(), Consumed: p.consumed.totals()}
 		_ = p.client.ReportInstance(ctx, string(p.id), p.instance, rep)
 		select {
 		case <-ctx.Done():

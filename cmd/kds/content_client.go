@@ -12,7 +12,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/spf13/cobra"
 
-	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiclient"
 	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/topic"
@@ -29,7 +29,7 @@ func (k *kafkaFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringSliceVar(&k.brokers, "brokers", nil, "Kafka bootstrap brokers (default $KDS_KAFKA_BROKERS, else the API's kafka_brokers); TLS and SASL from $KDS_KAFKA_TLS_* and $KDS_KAFKA_SASL_*")
 }
 
-func (k *kafkaFlags) config(ctx context.Context, client *httpapi.Client) (kafka.Config, error) {
+func (k *kafkaFlags) config(ctx context.Context, client *apiclient.Client) (kafka.Config, error) {
 	brokers := k.brokers
 	if len(brokers) == 0 && os.Getenv("KDS_KAFKA_BROKERS") != "" {
 		brokers = strings.Split(os.Getenv("KDS_KAFKA_BROKERS"), ",")
@@ -57,9 +57,9 @@ func (k *kafkaFlags) config(ctx context.Context, client *httpapi.Client) (kafka.
 }
 
 // activeTopic checks with the API that a topic takes messages now.
-func activeTopic(ctx context.Context, client *httpapi.Client, name string) error {
+func activeTopic(ctx context.Context, client *apiclient.Client, name string) error {
 	t, err := client.Topic(ctx, name)
-	var apiErr *httpapi.APIError
+	var apiErr *apiclient.APIError
 	if errors.As(err, &apiErr) && apiErr.Status == 404 {
 		return &content.NotActiveError{Topic: name}
 	}

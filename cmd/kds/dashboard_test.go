@@ -15,7 +15,7 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/chromedp/chromedp"
 
-	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 )
 
 // dashboard is a kds dev's page in a browser.
@@ -397,9 +397,9 @@ func TestDashboardKeepsUpWithAThousandTopics(t *testing.T) {
 	p.signIn(d.AdminToken)
 
 	const n = 1000
-	batch := httpapi.BatchRequest{}
+	batch := apiv1.BatchRequest{}
 	for i := range n {
-		batch.Commands = append(batch.Commands, httpapi.BatchCommand{Type: "RequestTopic", Topic: fmt.Sprintf("bulk-%04d", i)})
+		batch.Commands = append(batch.Commands, apiv1.BatchCommand{Type: "RequestTopic", Topic: fmt.Sprintf("bulk-%04d", i)})
 	}
 	start := time.Now()
 	if _, err := apiClient(t, d.APIURL, d.AdminToken).Batch(context.Background(), batch); err != nil {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiclient"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/query"
 	"github.com/kds-io/kds/app/topic"
@@ -80,7 +80,7 @@ type outcome struct {
 
 // decide issues d for every name and waits for the outcomes, printing a
 // line per step; it fails when any topic did not get where it was sent.
-func decide(ctx context.Context, client *httpapi.Client, out io.Writer, d decision, names []string, reason string, w waitFlags, asJSON bool) error {
+func decide(ctx context.Context, client *apiclient.Client, out io.Writer, d decision, names []string, reason string, w waitFlags, asJSON bool) error {
 	var (
 		mu       sync.Mutex
 		wg       sync.WaitGroup
@@ -137,7 +137,7 @@ type reportedError struct{ msg string }
 
 func (e *reportedError) Error() string { return e.msg }
 
-func decideOne(ctx context.Context, client *httpapi.Client, d decision, name, reason string, w waitFlags, say func(string, ...any)) (outcome, error) {
+func decideOne(ctx context.Context, client *apiclient.Client, d decision, name, reason string, w waitFlags, say func(string, ...any)) (outcome, error) {
 	o := outcome{Topic: name}
 	cmd, err := client.Decide(ctx, name, d.action, reason)
 	if err != nil {
@@ -176,7 +176,7 @@ func describeEffect(t query.Topic, d decision) string {
 
 // awaitCommand waits until the command is settled and fails unless it was
 // applied.
-func awaitCommand(ctx context.Context, client *httpapi.Client, cmd query.Command, deadline time.Time) (query.Command, error) {
+func awaitCommand(ctx context.Context, client *apiclient.Client, cmd query.Command, deadline time.Time) (query.Command, error) {
 	got, err := client.Command(ctx, cmd.ID, max(time.Until(deadline), time.Millisecond))
 	if err != nil {
 		return cmd, err
@@ -193,7 +193,7 @@ func awaitCommand(ctx context.Context, client *httpapi.Client, cmd query.Command
 }
 
 // awaitTopic waits until the topic manager has moved the topic out of while.
-func awaitTopic(ctx context.Context, client *httpapi.Client, name string, while topic.Status, deadline time.Time, goal string) (query.Topic, error) {
+func awaitTopic(ctx context.Context, client *apiclient.Client, name string, while topic.Status, deadline time.Time, goal string) (query.Topic, error) {
 	t, err := client.WaitTopic(ctx, name, while, max(time.Until(deadline), time.Millisecond))
 	if err != nil {
 		return t, err

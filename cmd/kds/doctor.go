@@ -16,7 +16,7 @@ import (
 	driver "github.com/go-sql-driver/mysql"
 	"github.com/spf13/cobra"
 
-	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiclient"
 	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/adapters/mysql"
 	"github.com/kds-io/kds/app/topic"
@@ -103,7 +103,7 @@ type doctor struct {
 	cfg    Config
 	cfgErr error
 	path   string
-	client *httpapi.Client
+	client *apiclient.Client
 }
 
 func (d *doctor) add(name, status, detail string) {
@@ -206,7 +206,7 @@ func (d *doctor) checkKafka(ctx context.Context) {
 	case d.apiSet && d.g.token != "":
 		// A client machine: the brokers the API names, with the TLS and
 		// SASL settings of the content commands.
-		client, err := httpapi.NewClient(d.g.apiURL, d.g.token)
+		client, err := apiclient.New(d.g.apiURL, d.g.token)
 		if err == nil {
 			kc, err = (&kafkaFlags{}).config(ctx, client)
 		}
@@ -270,7 +270,7 @@ func (d *doctor) checkAPI(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
-	client, err := httpapi.NewClient(d.g.apiURL, d.g.token)
+	client, err := apiclient.New(d.g.apiURL, d.g.token)
 	if err != nil {
 		d.add("api", checkFailed, err.Error())
 		d.add("token", checkSkipped, "no API to check it with")
@@ -298,7 +298,7 @@ func (d *doctor) checkAPI(ctx context.Context) {
 		return
 	}
 	who, err := client.Whoami(ctx)
-	var apiErr *httpapi.APIError
+	var apiErr *apiclient.APIError
 	switch {
 	case errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized:
 		d.add("token", checkFailed, "the API refused the token (KDS_TOKEN or --token): "+apiErr.Message)

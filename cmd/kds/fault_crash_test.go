@@ -16,7 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiclient"
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/query"
 	"github.com/kds-io/kds/app/topic"
@@ -196,8 +197,8 @@ func TestSIGKILLDuringTheLifecycleLosesNothing(t *testing.T) {
 	// starts once this one's kills are done and its topics are where its
 	// commands sent them.
 	var d commandDriver
-	same := func(int) *httpapi.Client { return client }
-	phase := func(name string, cmds []httpapi.BatchCommand, want map[string]topic.Status, kills ...killTrigger) {
+	same := func(int) *apiclient.Client { return client }
+	phase := func(name string, cmds []apiv1.BatchCommand, want map[string]topic.Status, kills ...killTrigger) {
 		t.Helper()
 		start := time.Now()
 		done := k.order(name, kills...)
@@ -324,16 +325,16 @@ func TestTwoServeInstancesShareTheWork(t *testing.T) {
 	names := topicNames("shared", 200)
 	deactivated, kept := names[:100], names[100:]
 	var d commandDriver
-	both := func(batch int) *httpapi.Client {
+	both := func(batch int) *apiclient.Client {
 		if batch%2 == 0 {
 			return clientA
 		}
 		return clientB
 	}
-	lifecycle := func(c func(int) *httpapi.Client, names, deactivated []string) {
+	lifecycle := func(c func(int) *apiclient.Client, names, deactivated []string) {
 		t.Helper()
 		steps := []struct {
-			cmds []httpapi.BatchCommand
+			cmds []apiv1.BatchCommand
 			want map[string]topic.Status
 		}{
 			{requests(names, func(i int) int32 { return int32(1 + i%3) }), statusOf(topic.Pending, names)},
@@ -395,7 +396,7 @@ func TestTwoServeInstancesShareTheWork(t *testing.T) {
 	killed := time.Now()
 	before := read(a.URL)
 	more := topicNames("survivor", 50)
-	only := func(int) *httpapi.Client { return clientA }
+	only := func(int) *apiclient.Client { return clientA }
 	lifecycle(only, more, more[:25])
 	t.Logf("the survivor carried 50 topics through %v after the kill", time.Since(killed).Round(time.Millisecond))
 	after := read(a.URL)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiclient"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/query"
 	"github.com/kds-io/kds/app/topic"
@@ -26,10 +26,10 @@ type decisionOutcome struct {
 
 // decideAndWait issues action on name as client and waits for the
 // command's outcome.
-func decideAndWait(ctx context.Context, client *httpapi.Client, name, action string) (decisionOutcome, error) {
+func decideAndWait(ctx context.Context, client *apiclient.Client, name, action string) (decisionOutcome, error) {
 	o := decisionOutcome{action: action}
 	cmd, err := client.Decide(ctx, name, action, "two admins at once")
-	var apiErr *httpapi.APIError
+	var apiErr *apiclient.APIError
 	if errors.As(err, &apiErr) && apiErr.Status == 409 {
 		o.refused, o.why = true, apiErr.Message
 		return o, nil
@@ -89,7 +89,7 @@ func TestTwoAdminsDecideTheSameTopicAtOnce(t *testing.T) {
 			start := make(chan struct{})
 			var both sync.WaitGroup
 			for j, c := range []struct {
-				client *httpapi.Client
+				client *apiclient.Client
 				action string
 			}{{approver, "approve"}, {rejecter, "reject"}} {
 				both.Add(1)

@@ -30,7 +30,8 @@ import (
 
 	"github.com/IBM/sarama"
 
-	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiclient"
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/adapters/mysql"
 	"github.com/kds-io/kds/adapters/mysql/mysqltest"
 	"github.com/kds-io/kds/app/command"
@@ -335,9 +336,9 @@ func cliFor(t *testing.T, url, token, kafkaAddr string) *devServer {
 }
 
 // apiClient is the Go client of the API at url with token.
-func apiClient(t *testing.T, url, token string) *httpapi.Client {
+func apiClient(t *testing.T, url, token string) *apiclient.Client {
 	t.Helper()
-	c, err := httpapi.NewClient(url, token)
+	c, err := apiclient.New(url, token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -587,13 +588,13 @@ func (d *commandDriver) retryReasons() string {
 
 // issue queues cmds through c in one batch, falling back to one command at
 // a time when the batch is refused because some took effect already.
-func (d *commandDriver) issue(ctx context.Context, c *httpapi.Client, cmds ...httpapi.BatchCommand) error {
+func (d *commandDriver) issue(ctx context.Context, c *apiclient.Client, cmds ...apiv1.BatchCommand) error {
 	for {
 		d.batches.Add(1)
 		callCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		_, err := c.Batch(callCtx, httpapi.BatchRequest{Commands: cmds})
+		_, err := c.Batch(callCtx, apiv1.BatchRequest{Commands: cmds})
 		cancel()
-		var apiErr *httpapi.APIError
+		var apiErr *apiclient.APIError
 		switch {
 		case err == nil:
 			d.queued.Add(int64(len(cmds)))
@@ -633,7 +634,7 @@ func (d *commandDriver) issue(ctx context.Context, c *httpapi.Client, cmds ...ht
 // retryReason is an error without the details that differ between
 // occurrences.
 func retryReason(err error) string {
-	var apiErr *httpapi.APIError
+	var apiErr *apiclient.APIError
 	if errors.As(err, &apiErr) {
 		return fmt.Sprintf("%d %s", apiErr.Status, tail(apiErr.Message, 200))
 	}
@@ -648,7 +649,7 @@ func retryReason(err error) string {
 
 // issuePaced issues cmds in batches of size, one batch every interval, as
 // a stream of users would, choosing the API client for each batch.
-func (d *commandDriver) issuePaced(ctx context.Context, client func(batch int) *httpapi.Client, cmds []httpapi.BatchCommand, size int, interval time.Duration) error {
+func (d *commandDriver) issuePaced(ctx context.Context, client func(batch int) *apiclient.Client, cmds []apiv1.BatchCommand, size int, interval time.Duration) error {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for i := 0; i < len(cmds); i += size {
@@ -666,7 +667,7 @@ func (d *commandDriver) issuePaced(ctx context.Context, client func(batch int) *
 
 // waitStatuses polls the topic list through c until every topic in want
 // has its status, riding out a service that does not answer.
-func waitStatuses(ctx context.Context, c *httpapi.Client, want map[string]topic.Status) error {
+func waitStatuses(ctx context.Context, c *apiclient.Client, want map[string]topic.Status) error {
 	for {
 		callCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		ts, err := c.Topics(callCtx, "")
@@ -718,18 +719,18 @@ func topicNames(prefix string, n int) []string {
 }
 
 // requests, decisions: batch commands for names.
-func requests(names []string, partitions func(i int) int32) []httpapi.BatchCommand {
-	cmds := make([]httpapi.BatchCommand, len(names))
+func requests(names []string, partitions func(i int) int32) []apiv1.BatchCommand {
+	cmds := make([]apiv1.BatchCommand, len(names))
 	for i, n := range names {
-		cmds[i] = httpapi.BatchCommand{Type: command.RequestTopicType, Topic: n, Partitions: partitions(i), Reason: "fault test"}
+		cmds[i] = apiv1.BatchCommand{Type: command.RequestTopicType, Topic: n, Partitions: partitions(i), Reason: "fault test"}
 	}
 	return cmds
 }
 
-func decisions(typ command.Type, names []string) []httpapi.BatchCommand {
-	cmds := make([]httpapi.BatchCommand, len(names))
+func decisions(typ command.Type, names []string) []apiv1.BatchCommand {
+	cmds := make([]apiv1.BatchCommand, len(names))
 	for i, n := range names {
-		cmds[i] = httpapi.BatchCommand{Type: typ, Topic: n, Reason: "fault test"}
+		cmds[i] = apiv1.BatchCommand{Type: typ, Topic: n, Reason: "fault test"}
 	}
 	return cmds
 }
@@ -748,7 +749,7 @@ func statusOf(st topic.Status, names ...[]string) map[string]topic.Status {
 // checkHistories fails the test unless every topic's history, read through
 // c, has each action of wantActions(topic) exactly once, in generation 1,
 // and nothing else; it returns how many transitions it saw.
-func checkHistories(t *testing.T, c *httpapi.Client, names []string, wantActions func(name string) []topic.Action) int {
+func checkHistories(t *testing.T, c *apiclient.Client, names []string, wantActions func(name string) []topic.Action) int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()

@@ -17,21 +17,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/query"
 	"github.com/kds-io/kds/app/topic"
 )
 
 // readiness is GET /readyz: its status and its checks.
-func readiness(t *testing.T, url string) (int, httpapi.Readiness) {
+func readiness(t *testing.T, url string) (int, apiv1.Readiness) {
 	t.Helper()
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(url + "/readyz")
 	if err != nil {
 		t.Fatalf("GET %s/readyz: %v", url, err)
 	}
 	defer resp.Body.Close()
-	var rd httpapi.Readiness
+	var rd apiv1.Readiness
 	if err := json.NewDecoder(resp.Body).Decode(&rd); err != nil {
 		t.Fatalf("GET /readyz: %v", err)
 	}
@@ -92,7 +92,7 @@ func TestKafkaOutageQueuesCommandsUntilTheBrokerIsBack(t *testing.T) {
 
 	stopTook := broker.terminate(t)
 	stoppedAt := time.Now()
-	var rd httpapi.Readiness
+	var rd apiv1.Readiness
 	eventually(t, "/readyz to say Kafka is unreachable", func() (bool, string) {
 		code, r := readiness(t, serve.URL)
 		rd = r
@@ -105,13 +105,13 @@ func TestKafkaOutageQueuesCommandsUntilTheBrokerIsBack(t *testing.T) {
 
 	// The API accepts commands while Kafka is down; they wait.
 	start := time.Now()
-	decided, err := client.Batch(ctx, httpapi.BatchRequest{Commands: append(decisions(command.ApproveTopicType, toApprove), decisions(command.DeactivateTopicType, toDeactivate)...)})
+	decided, err := client.Batch(ctx, apiv1.BatchRequest{Commands: append(decisions(command.ApproveTopicType, toApprove), decisions(command.DeactivateTopicType, toDeactivate)...)})
 	if err != nil {
 		t.Fatalf("decisions while Kafka is down: %v", err)
 	}
 	decideTook := time.Since(start)
 	start = time.Now()
-	requested, err := client.Batch(ctx, httpapi.BatchRequest{Commands: requests(toRequest, func(int) int32 { return 1 })})
+	requested, err := client.Batch(ctx, apiv1.BatchRequest{Commands: requests(toRequest, func(int) int32 { return 1 })})
 	if err != nil {
 		t.Fatalf("requests while Kafka is down: %v", err)
 	}
@@ -272,7 +272,7 @@ func TestMySQLOutageIsReportedAndRecoveredFrom(t *testing.T) {
 	}
 	for _, tt := range tests {
 		c := call(t, tt.method, serve.URL+tt.path, tt.token, tt.body)
-		var eb httpapi.ErrorBody
+		var eb apiv1.ErrorBody
 		if c.status != http.StatusServiceUnavailable || json.Unmarshal([]byte(c.body), &eb) != nil ||
 			!strings.HasPrefix(eb.Error, "service unavailable: ") || !strings.Contains(eb.Error, "MySQL") {
 			t.Errorf("%s while MySQL is down: %d %s, want 503 with a JSON error that says MySQL is unavailable", tt.name, c.status, c.body)

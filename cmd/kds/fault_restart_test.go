@@ -22,7 +22,7 @@ import (
 
 	"github.com/IBM/sarama"
 
-	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiclient"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/topic"
 )
@@ -144,7 +144,7 @@ func waitSettled(t *testing.T, s lifecycleState, want map[string]topic.Status, s
 // waits until everything accepted is done and returns how long that took
 // after each round's last restart.
 type lifecycleRounds struct {
-	api    *httpapi.Client
+	api    *apiclient.Client
 	state  lifecycleState
 	driver commandDriver
 
@@ -153,7 +153,7 @@ type lifecycleRounds struct {
 	deactivated       map[string]bool
 }
 
-func newLifecycleRounds(api *httpapi.Client, state lifecycleState) *lifecycleRounds {
+func newLifecycleRounds(api *apiclient.Client, state lifecycleState) *lifecycleRounds {
 	return &lifecycleRounds{api: api, state: state, want: map[string]topic.Status{}, deactivated: map[string]bool{}}
 }
 

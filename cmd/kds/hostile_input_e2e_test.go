@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 )
 
 func TestHostileInputChangesNothing(t *testing.T) {
@@ -84,11 +84,11 @@ func TestHostileInputChangesNothing(t *testing.T) {
 	// Raw HTTP, as curl would send it.
 	huge := `{"name":"big","reason":"` + strings.Repeat("x", 2<<20) + `"}`
 	batch := func(n int) string {
-		cmds := make([]httpapi.BatchCommand, n)
+		cmds := make([]apiv1.BatchCommand, n)
 		for i := range cmds {
-			cmds[i] = httpapi.BatchCommand{Type: "RequestTopic", Topic: fmt.Sprintf("flood-%d", i)}
+			cmds[i] = apiv1.BatchCommand{Type: "RequestTopic", Topic: fmt.Sprintf("flood-%d", i)}
 		}
-		b, _ := json.Marshal(httpapi.BatchRequest{Commands: cmds})
+		b, _ := json.Marshal(apiv1.BatchRequest{Commands: cmds})
 		return string(b)
 	}
 	requests := []struct {
@@ -120,7 +120,7 @@ func TestHostileInputChangesNothing(t *testing.T) {
 	}
 	for _, rq := range requests {
 		c := call(t, rq.method, d.APIURL+rq.path, d.AdminToken, rq.body)
-		var eb httpapi.ErrorBody
+		var eb apiv1.ErrorBody
 		if c.status != rq.status || json.Unmarshal([]byte(c.body), &eb) != nil || !strings.Contains(eb.Error, rq.want) {
 			t.Errorf("%s: %d %s, want %d with a JSON error saying %q", rq.name, c.status, tail(c.body, 300), rq.status, rq.want)
 		}

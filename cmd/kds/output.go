@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiclient"
 )
 
 // printJSON writes v indented, for scripts.
@@ -48,9 +48,9 @@ func ago(t time.Time) string {
 }
 
 // client builds the API client from --api-url and --token.
-func (g *globals) client() (*httpapi.Client, error) {
+func (g *globals) client() (*apiclient.Client, error) {
 	if g.token == "" {
 		return nil, &usageError{msg: "no API token: set KDS_TOKEN or pass --token (kds dev prints one)"}
 	}
-	return httpapi.NewClient(g.apiURL, g.token)
+	return apiclient.New(g.apiURL, g.token)
 }

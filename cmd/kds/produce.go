@@ -10,7 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiclient"
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/topic"
@@ -78,7 +79,7 @@ One goroutine reads your input, another publishes.`,
 
 // producerSession is the interactive producer.
 type producerSession struct {
-	client *httpapi.Client
+	client *apiclient.Client
 	active *content.ActiveTopics
 	out    *printer
 	send   sender
@@ -202,7 +203,7 @@ func (p producerSession) create(ctx context.Context, name string) {
 		p.out.Say("usage: create TOPIC")
 		return
 	}
-	resp, err := p.client.RequestTopic(ctx, httpapi.TopicRequest{Name: name})
+	resp, err := p.client.RequestTopic(ctx, apiv1.TopicRequest{Name: name})
 	if err == nil {
 		_, err = awaitCommand(ctx, p.client, resp.Command, time.Now().Add(30*time.Second))
 	}

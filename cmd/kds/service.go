@@ -61,6 +61,9 @@ type service struct {
 	// manager reconciles, in the topic-manager role.
 	manager command.TopicManager
 	metrics *prometheus.Registry // what /metrics serves: metrics.go
+	// offsets reads the topics' newest offsets for the message rates, in
+	// the api role.
+	offsets *kafka.Offsets
 }
 
 // startService connects to MySQL and Kafka, saying which one failed and
@@ -185,8 +188,10 @@ func (s *service) addRoles(a app.Application, wlog watermill.LoggerAdapter) erro
 		if len(advertised) == 0 {
 			advertised = s.cfg.Kafka.Brokers
 		}
+		liveLog := watermill.NewSlogLoggerWithLevelMapping(s.log.With("component", "live-messages"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+		s.offsets = kafka.NewOffsets(kc)
 		api := httpapi.NewServer(a, events, s.readinessChecks(), s.log, append(s.cfg.apiOptions(), httpapi.WithKafkaBrokers(advertised),
-			httpapi.WithMetrics(s.metrics), httpapi.WithKafka(kc))...)
+			httpapi.WithMetrics(s.metrics), httpapi.WithContent(kafka.NewTail(kc, liveLog), s.offsets))...)
 		s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 		s.http.RegisterOnShutdown(api.EndStreams)
 	}
@@ -350,6 +355,9 @@ func (s *service) close() {
 	}
 	if s.members != nil {
 		s.members.Close()
+	}
+	if s.offsets != nil {
+		s.offsets.Close()
 	}
 	if s.db != nil {
 		s.db.Close()

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiclient"
 	"github.com/kds-io/kds/app/query"
 )
 
@@ -27,7 +27,7 @@ func newSubscriptionsCommand(g *globals) *cobra.Command {
 	}
 }
 
-func printSubscriptions(ctx context.Context, client *httpapi.Client, out io.Writer, asJSON bool) error {
+func printSubscriptions(ctx context.Context, client *apiclient.Client, out io.Writer, asJSON bool) error {
 	consumers, err := client.Consumers(ctx)
 	if err != nil {
 		return err

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/app/auth"
 )
 
@@ -42,7 +42,7 @@ func newTokenCreateCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return &usageError{msg: err.Error()}
 			}
-			t, err := client.CreateToken(cmd.Context(), httpapi.TokenRequest{Name: args[0], Role: r, Consumers: consumers})
+			t, err := client.CreateToken(cmd.Context(), apiv1.TokenRequest{Name: args[0], Role: r, Consumers: consumers})
 			if err != nil {
 				return err
 			}

@@ -7,13 +7,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/app/query"
 )
 
 func newTopicRequestCommand(g *globals) *cobra.Command {
 	var (
-		req     httpapi.TopicRequest
+		req     apiv1.TopicRequest
 		configs []string
 		w       waitFlags
 	)

@@ -1,109 +1,58 @@
 // Package dashboard is kds's web dashboard: plain HTML, CSS and JavaScript
 // embedded in the binary, with no build step and nothing fetched from
-// elsewhere, so that it works offline. The page talks to the API of the
-// server that serves it and follows kds.events through a Server-Sent Events
-// stream.
+// elsewhere, so that it works offline; and the Server-Sent Events stream
+// it follows, /api/v1/events, of kds.events and the message rates. The
+// page talks to the API of the server that serves it; it signs in with
+// authn's session routes.
 package dashboard
 
 import (
-	"crypto/sha256"
-	"embed"
-	"encoding/hex"
-	"fmt"
-	"io/fs"
-	"mime"
+	"log/slog"
 	"net/http"
-	"path"
-	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/kds-io/kds/adapters/httpapi/authn"
+	"github.com/kds-io/kds/adapters/httpapi/live"
+	"github.com/kds-io/kds/app/topic"
 )
 
-//go:embed static
-var static embed.FS
-
-// asset is one embedded file, ready to serve.
-type asset struct {
-	body        []byte
-	contentType string
-	etag        string
+// Events are the lifecycle events this process reads.
+type Events interface {
+	// Listen returns a channel of events, of which a slow listener misses
+	// some, and a function that stops them.
+	Listen(buffer int) (<-chan topic.Event, func())
 }
 
-// Handler serves the page at / and its files under /static/. Anything
-// else is 404; methods other than GET and HEAD are 405.
-type Handler struct {
-	assets map[string]asset
+// Dashboard serves the page and its event stream.
+type Dashboard struct {
+	page      *page
+	auth      *authn.Authenticator
+	events    Events
+	rates     *live.Rates // nil when the server reads no content
+	keepAlive time.Duration
+	// closing ends every stream when the server shuts down.
+	closing <-chan struct{}
+	log     *slog.Logger
+	streams prometheus.Gauge
 }
 
-// New loads the embedded files once. They are compiled in, so failing to
-// read them is a bug, and New panics.
-func New() *Handler {
-	h := &Handler{assets: map[string]asset{}}
-	err := fs.WalkDir(static, "static", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		body, err := static.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		ct := mime.TypeByExtension(path.Ext(p))
-		if ct == "" {
-			ct = "application/octet-stream"
-		}
-		sum := sha256.Sum256(body)
-		url := "/" + p
-		if p == "static/index.html" {
-			url = "/"
-		}
-		h.assets[url] = asset{body: body, contentType: contentType(path.Ext(p), ct), etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
-		return nil
-	})
-	if err != nil {
-		panic(fmt.Sprintf("load the dashboard's embedded files: %v", err))
-	}
-	return h
+// New serves the page, and streams events and, unless rates is nil, the
+// message rates; an idle stream gets a comment every keepAlive, and every
+// stream ends when closing is closed. It registers its metrics with reg.
+func New(au *authn.Authenticator, events Events, rates *live.Rates, keepAlive time.Duration, closing <-chan struct{},
+	reg prometheus.Registerer, log *slog.Logger) *Dashboard {
+	return &Dashboard{page: newPage(), auth: au, events: events, rates: rates, keepAlive: keepAlive, closing: closing, log: log,
+		streams: promauto.With(reg).NewGauge(prometheus.GaugeOpts{
+			Name: "kds_dashboard_event_streams",
+			Help: "Open /api/v1/events streams.",
+		})}
 }
 
-// contentType pins the types of the files the page is made of, so that the
-// answer does not depend on the machine's MIME tables.
-func contentType(ext, fallback string) string {
-	switch ext {
-	case ".html":
-		return "text/html; charset=utf-8"
-	case ".js":
-		return "text/javascript; charset=utf-8"
-	case ".css":
-		return "text/css; charset=utf-8"
-	case ".svg":
-		return "image/svg+xml"
-	}
-	return fallback
-}
-
-// ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.assets[r.URL.Path]
-	if !ok {
-		http.Error(w, "404 page not found", http.StatusNotFound)
-		return
-	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "405 method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	hd := w.Header()
-	hd.Set("Content-Type", a.contentType)
-	hd.Set("ETag", a.etag)
-	// Revalidate every time: after an upgrade the page and its scripts
-	// must change together.
-	hd.Set("Cache-Control", "no-cache")
-	if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, a.etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	hd.Set("Content-Length", fmt.Sprint(len(a.body)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodGet {
-		_, _ = w.Write(a.body)
-	}
+// Routes serves the event stream and, at / and /static/, the page.
+func (d *Dashboard) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/events", d.auth.RequireStream(d.streamEvents))
+	mux.Handle("/", d.page)
 }

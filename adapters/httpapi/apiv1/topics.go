@@ -1,0 +1,49 @@
+package apiv1
+
+import (
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/query"
+)
+
+// TopicRequest asks for a new topic; zero partitions or replication factor
+// take the server's defaults.
+type TopicRequest struct {
+	Name              string            `json:"name"`
+	Partitions        int32             `json:"partitions,omitempty"`
+	ReplicationFactor int16             `json:"replication_factor,omitempty"`
+	Configs           map[string]string `json:"configs,omitempty"`
+	Reason            string            `json:"reason,omitempty"`
+	// DryRun checks the request, the broker included, and queues nothing.
+	DryRun bool `json:"dry_run,omitempty"`
+}
+
+// Decision carries the reason for an approve, reject or deactivate.
+type Decision struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// CommandResponse answers a command: queued, or only checked on a dry run.
+type CommandResponse struct {
+	Command query.Command `json:"command"`
+	DryRun  bool          `json:"dry_run,omitempty"`
+}
+
+// BatchRequest issues several commands at once: all are queued, or none.
+type BatchRequest struct {
+	Commands []BatchCommand `json:"commands"`
+}
+
+// BatchCommand is one command of a batch.
+type BatchCommand struct {
+	Type              command.Type      `json:"type"`
+	Topic             string            `json:"topic"`
+	Reason            string            `json:"reason,omitempty"`
+	Partitions        int32             `json:"partitions,omitempty"`
+	ReplicationFactor int16             `json:"replication_factor,omitempty"`
+	Configs           map[string]string `json:"configs,omitempty"`
+}
+
+// BatchResponse lists the queued commands in the order asked.
+type BatchResponse struct {
+	Commands []query.Command `json:"commands"`
+}
