@@ -703,7 +703,7 @@ func TestStreamsEndWithTheirCredential(t *testing.T) {
 			t.Errorf("the live view ended with %+v, want an end event that says why", last)
 		}
 		c.events.Publish(topic.Event{Type: topic.TopicApproved, Topic: "after-revocation", At: time.Now()})
-		if f := nextEvent(t, kept, "the other token's stream"); !strings.Contains(f.data, "after-revocation") {
+		if f := nextNamed(t, kept, "lifecycle", "the other token's stream"); !strings.Contains(f.data, "after-revocation") {
 			t.Errorf("the other token's stream got %+v", f)
 		}
 	})

@@ -440,6 +440,17 @@ func nextEvent(t *testing.T, frames <-chan sseFrame, what string) sseFrame {
 	}
 }
 
+// nextNamed is the next event called name, passing over the others, such as
+// the rates a stream sends every few seconds.
+func nextNamed(t *testing.T, frames <-chan sseFrame, name, what string) sseFrame {
+	t.Helper()
+	for {
+		if f := nextEvent(t, frames, what); f.event == name {
+			return f
+		}
+	}
+}
+
 // TestEventStream checks /api/v1/events: every event as it comes, as JSON
 // under the name lifecycle; keep-alive comments when idle; the session
 // cookie works as a bearer token does; and the stream ends when the client
