@@ -19,6 +19,7 @@ import (
 	"github.com/kds-io/kds/adapters/mysql"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/topic"
+	"github.com/kds-io/kds/cmd/kds/internal/service"
 	"github.com/kds-io/kds/configs"
 	"github.com/kds-io/kds/handlers"
 )
@@ -272,11 +273,11 @@ func configPath(flag string) string {
 func (c Config) Validate() error {
 	errs := []error{c.kafka().Validate(), c.mysql().Validate()}
 	if len(c.Server.Roles) == 0 {
-		errs = append(errs, fmt.Errorf("server.roles is empty (want some of %s)", strings.Join(allRoles, ", ")))
+		errs = append(errs, fmt.Errorf("server.roles is empty (want some of %s)", strings.Join(service.AllRoles, ", ")))
 	}
 	for _, r := range c.Server.Roles {
-		if !slices.Contains(allRoles, r) {
-			errs = append(errs, fmt.Errorf("server.roles: unknown role %q (want %s)", r, strings.Join(allRoles, ", ")))
+		if !slices.Contains(service.AllRoles, r) {
+			errs = append(errs, fmt.Errorf("server.roles: unknown role %q (want %s)", r, strings.Join(service.AllRoles, ", ")))
 		}
 	}
 	if c.Server.HTTPAddr == "" {
@@ -339,22 +340,41 @@ func (c Config) mysql() mysql.Config {
 		MaxOpenConns: m.MaxOpenConns, ConnectTimeout: m.ConnectTimeout, ConnMaxLifetime: m.ConnMaxLifetime}
 }
 
-// apiOptions are the API's settings from the server and auth sections.
-func (c Config) apiOptions() []httpapi.Option {
-	return []httpapi.Option{httpapi.WithAuthLimit(c.authLimit()), httpapi.WithSecureCookies(c.Server.SecureCookies),
-		httpapi.WithAllowedHosts(c.Server.AllowedHosts), httpapi.WithMetricsToken(c.Auth.MetricsToken)}
+// service is what kds serve and kds dev run with. It needs
+// security.message_keys, and says so before anything connects.
+func (c Config) service() (service.Config, error) {
+	signer, err := c.signer()
+	if err != nil {
+		return service.Config{}, err
+	}
+	return service.Config{
+		Kafka:                  c.kafka(),
+		InternalTopics:         topic.Spec{Partitions: c.Kafka.InternalTopics.Partitions, ReplicationFactor: c.Kafka.InternalTopics.ReplicationFactor},
+		MySQL:                  c.mysql(),
+		Roles:                  c.Server.Roles,
+		HTTPAddr:               c.Server.HTTPAddr,
+		AdvertisedKafkaBrokers: c.Server.AdvertisedKafkaBrokers,
+		ShutdownTimeout:        c.Server.ShutdownTimeout,
+		Outbox: service.OutboxConfig{PollInterval: c.Outbox.PollInterval, BatchSize: c.Outbox.BatchSize, Retention: c.Outbox.Retention,
+			PruneInterval: c.Outbox.PruneInterval, StuckAfter: c.Outbox.StuckAfter},
+		TopicManager: service.TopicManagerConfig{ReconcileInterval: c.TopicManager.ReconcileInterval,
+			SyncOrphanedTopics: c.TopicManager.SyncOrphanedTopics, DetachTimeout: c.TopicManager.DetachTimeout},
+		Retry: handlers.RetryConfig{MaxRetries: c.Handlers.MaxRetries, InitialInterval: c.Handlers.InitialInterval,
+			MaxInterval: c.Handlers.MaxInterval, HandlerTimeout: c.Handlers.Timeout},
+		Policy: command.Policy{
+			DefaultPartitions:        c.Topics.DefaultPartitions,
+			DefaultReplicationFactor: c.Topics.DefaultReplicationFactor,
+			Limits:                   topic.Limits{MaxPartitions: c.Topics.MaxPartitions, MaxReplicationFactor: c.Topics.MaxReplicationFactor},
+		},
+		BootstrapAdminToken: c.Auth.BootstrapAdminToken,
+		Signer:              signer,
+		API: []httpapi.Option{httpapi.WithAuthLimit(c.authLimit()), httpapi.WithSecureCookies(c.Server.SecureCookies),
+			httpapi.WithAllowedHosts(c.Server.AllowedHosts), httpapi.WithMetricsToken(c.Auth.MetricsToken)},
+	}, nil
 }
 
 func (c Config) authLimit() authn.Limit {
 	return authn.Limit{MaxFailures: c.Auth.MaxFailures, Window: c.Auth.FailureWindow, Lockout: c.Auth.Lockout}
-}
-
-func (c Config) policy() command.Policy {
-	return command.Policy{
-		DefaultPartitions:        c.Topics.DefaultPartitions,
-		DefaultReplicationFactor: c.Topics.DefaultReplicationFactor,
-		Limits:                   topic.Limits{MaxPartitions: c.Topics.MaxPartitions, MaxReplicationFactor: c.Topics.MaxReplicationFactor},
-	}
 }
 
 // signer signs and verifies kds's messages with security.message_keys;
@@ -370,11 +390,6 @@ func (c Config) signer() (*kafka.Signer, error) {
 			"such as key1:$(openssl rand -base64 32)")
 	}
 	return kafka.NewSigner(keys, mysql.KeyMetadata)
-}
-
-func (c Config) retry() handlers.RetryConfig {
-	return handlers.RetryConfig{MaxRetries: c.Handlers.MaxRetries, InitialInterval: c.Handlers.InitialInterval,
-		MaxInterval: c.Handlers.MaxInterval, HandlerTimeout: c.Handlers.Timeout}
 }
 
 func parseLevel(s string) (slog.Level, error) {

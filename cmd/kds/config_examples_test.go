@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kds-io/kds/cmd/kds/internal/service"
 )
 
 // examplesDir is configs/, from cmd/kds where the tests run.
@@ -37,9 +39,9 @@ func TestExampleConfigsLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	roles := map[string][]string{
-		"kds.yaml":         allRoles,
-		"broker-host.yaml": {roleTopicManager, roleLifecycle, roleForwarder},
-		"admin-host.yaml":  {roleAPI},
+		"kds.yaml":         service.AllRoles,
+		"broker-host.yaml": {service.RoleTopicManager, service.RoleLifecycle, service.RoleForwarder},
+		"admin-host.yaml":  {service.RoleAPI},
 	}
 	seen := 0
 	for _, path := range files {

@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kds-io/kds/cmd/kds/internal/service"
 	"github.com/kds-io/kds/configs"
 )
 
@@ -138,7 +139,7 @@ func TestConfigDefaultsAreTheDocumentedFile(t *testing.T) {
 	// the file with itself.
 	if !slices.Equal(c.Kafka.Brokers, []string{"127.0.0.1:9092"}) || c.Server.HTTPAddr != "127.0.0.1:8080" ||
 		c.Outbox.PollInterval != 25*time.Millisecond || c.MySQL.Port != 3306 || c.MySQL.Password != "" ||
-		!slices.Equal(c.Server.Roles, allRoles) || c.Auth.BootstrapAdminToken != "" {
+		!slices.Equal(c.Server.Roles, service.AllRoles) || c.Auth.BootstrapAdminToken != "" {
 		t.Fatalf("defaults: %+v", c)
 	}
 

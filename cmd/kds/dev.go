@@ -13,6 +13,7 @@ import (
 	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/adapters/mysql"
 	"github.com/kds-io/kds/app/auth"
+	"github.com/kds-io/kds/cmd/kds/internal/service"
 )
 
 func newDevCommand(g *globals) *cobra.Command {
@@ -69,19 +70,23 @@ new random one.`,
 			defer b.Close()
 			cfg.Kafka.Brokers = b.Addrs()
 			cfg.Kafka.TLS = KafkaTLSConfig{} // the embedded broker speaks plain text
-			cfg.Server.Roles = allRoles
-			svc, err := startService(ctx, cfg, log)
+			cfg.Server.Roles = service.AllRoles
+			sc, err := cfg.service()
 			if err != nil {
 				return err
 			}
-			return svc.run(ctx, func() {
+			svc, err := service.Start(ctx, sc, log)
+			if err != nil {
+				return err
+			}
+			return svc.Run(ctx, func() {
 				out := cmd.OutOrStdout()
 				fmt.Fprintf(out, "kds dev is running (Ctrl-C stops it)\n")
-				fmt.Fprintf(out, "  API and dashboard: %s\n", svc.apiURL())
+				fmt.Fprintf(out, "  API and dashboard: %s\n", svc.APIURL())
 				fmt.Fprintf(out, "  Kafka bootstrap:   %s\n", strings.Join(b.Addrs(), ","))
 				fmt.Fprintf(out, "  MySQL:             %s\n", cfg.mysql().Where())
 				fmt.Fprintf(out, "  admin token:       %s\n", adminToken)
-				fmt.Fprintf(out, "In another terminal:\n  export KDS_API_URL=%s KDS_TOKEN=%s\n", svc.apiURL(), adminToken)
+				fmt.Fprintf(out, "In another terminal:\n  export KDS_API_URL=%s KDS_TOKEN=%s\n", svc.APIURL(), adminToken)
 				printDevSASL(out, cfg, saslMadeUp)
 			})
 		},

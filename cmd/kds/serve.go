@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/kds-io/kds/cmd/kds/internal/service"
 )
 
 func newServeCommand(g *globals) *cobra.Command {
@@ -33,12 +35,15 @@ and KDS_* environment variables.`,
 					return err
 				}
 			}
-			log := newLogger(cfg.Log)
-			svc, err := startService(cmd.Context(), cfg, log)
+			sc, err := cfg.service()
 			if err != nil {
 				return err
 			}
-			return svc.run(cmd.Context(), func() {})
+			svc, err := service.Start(cmd.Context(), sc, newLogger(cfg.Log))
+			if err != nil {
+				return err
+			}
+			return svc.Run(cmd.Context(), func() {})
 		},
 	}
 	cmd.Flags().StringSliceVar(&roles, "roles", nil, "roles to run, comma-separated (default: server.roles, which is all of them)")

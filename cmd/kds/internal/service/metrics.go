@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -19,7 +19,7 @@ const outboxLagTimeout = 2 * time.Second
 // process, Watermill's router metrics, the handlers' counts, and the
 // outbox's lag and oldest waiting row read from MySQL at each scrape. The api role serves them;
 // the HTTP layer adds its own when the API is built.
-func (s *service) instrument() (*prometheus.Registry, error) {
+func (s *Service) instrument() (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(collectors.NewGoCollector()); err != nil {
 		return nil, err
@@ -43,7 +43,7 @@ func (s *service) instrument() (*prometheus.Registry, error) {
 
 // outboxLag reports how many outbox rows wait for the forwarder, and how
 // long the oldest of them has.
-type outboxLag struct{ s *service }
+type outboxLag struct{ s *Service }
 
 var (
 	outboxLagDesc = prometheus.NewDesc("kds_outbox_lag",

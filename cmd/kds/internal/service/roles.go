@@ -1,0 +1,134 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/components/forwarder"
+
+	"github.com/kds-io/kds/adapters/httpapi"
+	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/mysql"
+	"github.com/kds-io/kds/app"
+	"github.com/kds-io/kds/app/auth"
+	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/query"
+	"github.com/kds-io/kds/handlers"
+)
+
+// The roles a service runs.
+const (
+	// RoleAPI serves the HTTP API and the dashboard.
+	RoleAPI = "api"
+	// RoleLifecycle applies the commands on kds.commands.
+	RoleLifecycle = "lifecycle"
+	// RoleTopicManager creates approved topics in Kafka, deletes
+	// deactivated ones and reconciles.
+	RoleTopicManager = "topic-manager"
+	// RoleForwarder delivers the MySQL outbox to Kafka.
+	RoleForwarder = "forwarder"
+)
+
+// AllRoles are every role, in the order kds serve lists them.
+var AllRoles = []string{RoleAPI, RoleLifecycle, RoleTopicManager, RoleForwarder}
+
+// application is the use cases, on MySQL and Kafka.
+func (s *Service) application() app.Application {
+	repo := mysql.NewTopicRepository(s.db, s.outbox)
+	queue := mysql.NewCommandQueue(s.db, s.outbox)
+	subs := mysql.NewSubscriptionRepository(s.db, s.outbox)
+	poison := kafka.NewPoisonQueue(s.cfg.Kafka, s.publisher, s.cfg.Signer)
+	tokens := auth.NewTokens(mysql.NewTokenStore(s.db), s.cfg.BootstrapAdminToken)
+	return app.Application{
+		Commands: app.Commands{
+			Issue:         command.NewIssueHandler(repo, queue, s.cluster, s.cfg.Policy),
+			Apply:         command.NewApplyHandler(repo, s.cfg.Policy.Limits),
+			TopicManager:  command.NewTopicManager(repo, s.cluster, subs, mysql.NewReconciliationLog(s.db), s.cfg.TopicManager.DetachTimeout),
+			Subscriptions: command.NewSubscriptions(repo, subs),
+			Poison:        command.NewPoison(poison),
+			Undeliverable: command.NewUndeliverableHandler(queue, poison),
+		},
+		Queries:  query.NewQueries(mysql.NewReadModel(s.db)),
+		Tokens:   tokens,
+		Sessions: auth.NewSessions(mysql.NewSessionStore(s.db), tokens),
+	}
+}
+
+// addRoles adds each role's handlers to the router, and builds the API.
+func (s *Service) addRoles(a app.Application, wlog watermill.LoggerAdapter) error {
+	if s.has(RoleLifecycle) {
+		sub, err := s.members.Subscriber(handlers.LifecycleHandler, kafka.FromOldest, wlog)
+		if err != nil {
+			return err
+		}
+		handlers.AddLifecycle(s.router, sub, s.cfg.Signer, a.Commands.Apply, s.log)
+	}
+	if s.has(RoleTopicManager) {
+		sub, err := s.members.Subscriber(handlers.TopicManagerHandler, kafka.FromOldest, wlog)
+		if err != nil {
+			return err
+		}
+		handlers.AddTopicManager(s.router, sub, s.cfg.Signer, a.Commands.TopicManager)
+		s.manager = a.Commands.TopicManager
+	}
+	if s.has(RoleForwarder) {
+		if err := s.addForwarder(a, wlog); err != nil {
+			return err
+		}
+	}
+	if s.has(RoleAPI) {
+		return s.addAPI(a, wlog)
+	}
+	return nil
+}
+
+// addForwarder drains the outbox into Kafka. Messages are signed on their
+// way out, not when written: MySQL is trusted as it is, and rows written
+// before a key rotation, or before kds signed at all, leave signed with
+// today's key. One that Kafka refuses for good is recorded rather than
+// retried forever.
+func (s *Service) addForwarder(a app.Application, wlog watermill.LoggerAdapter) error {
+	sub, err := s.outbox.Subscriber(s.db, mysql.ForwarderConfig{PollInterval: s.cfg.Outbox.PollInterval, BatchSize: s.cfg.Outbox.BatchSize})
+	if err != nil {
+		return err
+	}
+	refused := func(ctx context.Context, u command.Undeliverable) error {
+		s.log.Warn("Kafka refused a message for good; recording it on kds.poison", "topic", u.Topic, "key", u.Key, "bytes", len(u.Payload), "reason", u.Reason)
+		return a.Commands.Undeliverable.Handle(ctx, u)
+	}
+	out := kafka.DivertRefused(kafka.NewSigningPublisher(s.publisher, s.cfg.Signer), mysql.KeyMetadata, refused)
+	_, err = forwarder.NewForwarder(sub, out, wlog, forwarder.Config{ForwarderTopic: mysql.OutboxTopic, Router: s.router})
+	return err
+}
+
+// addAPI builds the API, with the event feed it wakes waiting requests and
+// streams with, and listens on HTTPAddr.
+func (s *Service) addAPI(a app.Application, wlog watermill.LoggerAdapter) error {
+	events := httpapi.NewBroadcaster()
+	sub, err := kafka.NewSubscriber(s.cfg.Kafka, "", kafka.FromNewest, wlog)
+	if err != nil {
+		return err
+	}
+	handlers.AddEventFeed(s.router, sub, s.cfg.Signer, events)
+	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("API on %s: %w", s.cfg.HTTPAddr, err)
+	}
+	s.listener = ln
+	advertised := s.cfg.AdvertisedKafkaBrokers
+	if len(advertised) == 0 {
+		advertised = s.cfg.Kafka.Brokers
+	}
+	liveLog := watermill.NewSlogLoggerWithLevelMapping(s.log.With("component", "live-messages"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	s.offsets = kafka.NewOffsets(s.cfg.Kafka)
+	api := httpapi.NewServer(a, events, s.readinessChecks(), s.log, append(s.cfg.API, httpapi.WithKafkaBrokers(advertised),
+		httpapi.WithMetrics(s.metrics), httpapi.WithContent(kafka.NewTail(s.cfg.Kafka, liveLog), s.offsets))...)
+	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	s.http.RegisterOnShutdown(api.EndStreams)
+	return nil
+}
