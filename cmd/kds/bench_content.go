@@ -21,6 +21,7 @@ import (
 	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/subscription"
 	"github.com/kds-io/kds/app/topic"
+	"github.com/kds-io/kds/cmd/kds/internal/consumer"
 )
 
 // contentBench drives kds's own content path (the batching publisher and a
@@ -156,12 +157,12 @@ func (a *arrivals) Deliver(m content.Message) error {
 
 func (a *arrivals) Notify(string, ...any) {}
 
-func (b contentBench) consumerProcess(ctx context.Context, a *arrivals) (*consumerProcess, error) {
+func (b contentBench) consumerProcess(ctx context.Context, a *arrivals) (*consumer.Process, error) {
 	id, err := subscription.ParseConsumerID("bench-" + b.run)
 	if err != nil {
 		return nil, err
 	}
-	return startConsumerProcess(ctx, b.client, b.kc, id, a)
+	return consumer.Start(ctx, b.client, b.kc, id, a)
 }
 
 func (b contentBench) latency(ctx context.Context, rate int, duration time.Duration, size int) error {
@@ -174,12 +175,12 @@ func (b contentBench) latency(ctx context.Context, rate int, duration time.Durat
 	if err != nil {
 		return err
 	}
-	defer proc.close()
-	sub, err := b.client.Subscribe(ctx, string(proc.id), name, false)
+	defer proc.Close()
+	sub, err := b.client.Subscribe(ctx, string(proc.ID()), name, false)
 	if err != nil {
 		return err
 	}
-	if err := proc.consumer.Attach(sub); err != nil {
+	if err := proc.Attach(sub); err != nil {
 		return err
 	}
 	pub, err := kafka.NewBatchPublisher(b.kc, keyField)
@@ -242,7 +243,7 @@ func (b contentBench) subscribe(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
-	defer proc.close()
+	defer proc.Close()
 	pub, err := kafka.NewBatchPublisher(b.kc, keyField)
 	if err != nil {
 		return err
@@ -284,19 +285,19 @@ func (b contentBench) subscribe(ctx context.Context, n int) error {
 	runtime.ReadMemStats(&ms)
 	delay.print(b.out, fmt.Sprintf("subscribe → first message (%d topics, 8 at once):", n))
 	fmt.Fprintf(b.out, "%-44s %d subscriptions in %s; resident memory %s before, %s with all running (Go heap %s, %d goroutines)\n",
-		"one consumer process:", len(proc.consumer.Attached()), took.Round(time.Millisecond), humanBytes(before), humanBytes(after),
+		"one consumer process:", len(proc.Attached()), took.Round(time.Millisecond), humanBytes(before), humanBytes(after),
 		humanBytes(int64(ms.HeapInuse)), runtime.NumGoroutine())
 	return nil
 }
 
 // subscribeOne subscribes, then sends until the subscription sees a message.
-func (b contentBench) subscribeOne(ctx context.Context, proc *consumerProcess, pub *kafka.BatchPublisher, a *arrivals, name string) (time.Duration, error) {
+func (b contentBench) subscribeOne(ctx context.Context, proc *consumer.Process, pub *kafka.BatchPublisher, a *arrivals, name string) (time.Duration, error) {
 	start := time.Now()
-	sub, err := b.client.Subscribe(ctx, string(proc.id), name, false)
+	sub, err := b.client.Subscribe(ctx, string(proc.ID()), name, false)
 	if err != nil {
 		return 0, err
 	}
-	if err := proc.consumer.Attach(sub); err != nil {
+	if err := proc.Attach(sub); err != nil {
 		return 0, err
 	}
 	at, err := firstArrival(ctx, pub, a, name)

@@ -16,6 +16,7 @@ import (
 	"github.com/kds-io/kds/adapters/httpapi/apiclient"
 	"github.com/kds-io/kds/app/subscription"
 	"github.com/kds-io/kds/app/topic"
+	"github.com/kds-io/kds/cmd/kds/internal/consumer"
 )
 
 func newConsumeCommand(g *globals) *cobra.Command {
@@ -66,11 +67,11 @@ deactivated is dropped before it is deleted, with a notice.`,
 			}
 			out := newPrinter(cmd.OutOrStdout(), cmd.ErrOrStderr(), g.output == "json", count)
 			defer out.close()
-			proc, err := startConsumerProcess(ctx, client, kc, cid, out)
+			proc, err := consumer.Start(ctx, client, kc, cid, out)
 			if err != nil {
 				return err
 			}
-			defer proc.close()
+			defer proc.Close()
 			c := consoleSession{client: client, proc: proc, out: out, fromBeginning: fromBeginning}
 			if len(topics) > 0 {
 				if err := c.subscribe(ctx, trimAll(topics), true); err != nil {
@@ -96,7 +97,7 @@ deactivated is dropped before it is deleted, with a notice.`,
 // consoleSession is the interactive consumer.
 type consoleSession struct {
 	client        *apiclient.Client
-	proc          *consumerProcess
+	proc          *consumer.Process
 	out           *printer
 	fromBeginning bool
 }
@@ -115,7 +116,7 @@ func (c consoleSession) run(ctx context.Context, in io.Reader) error {
 		c.out.Say("✗ line %d is longer than %d bytes: ignored", n, maxInputLine)
 	})
 	prompt := isTerminal(in)
-	c.out.Say("consumer %s ready; type help for commands", c.proc.id)
+	c.out.Say("consumer %s ready; type help for commands", c.proc.ID())
 	for {
 		if prompt {
 			c.out.Prompt("> ")
@@ -146,7 +147,7 @@ func (c consoleSession) run(ctx context.Context, in io.Reader) error {
 			}
 			c.unsubscribe(ctx, fields[1])
 		case "refresh":
-			if err := c.proc.consumer.Refresh(ctx); err != nil {
+			if err := c.proc.Refresh(ctx); err != nil {
 				c.out.Say("✗ refresh: %v", err)
 				continue
 			}
@@ -164,9 +165,9 @@ func (c consoleSession) run(ctx context.Context, in io.Reader) error {
 // subscribe subscribes to each topic; strict makes any refusal an error.
 func (c consoleSession) subscribe(ctx context.Context, topics []string, strict bool) error {
 	for _, t := range topics {
-		sub, err := c.client.Subscribe(ctx, string(c.proc.id), t, c.fromBeginning)
+		sub, err := c.client.Subscribe(ctx, string(c.proc.ID()), t, c.fromBeginning)
 		if err == nil {
-			err = c.proc.consumer.Attach(sub)
+			err = c.proc.Attach(sub)
 		}
 		if err != nil {
 			if strict {
@@ -181,11 +182,11 @@ func (c consoleSession) subscribe(ctx context.Context, topics []string, strict b
 }
 
 func (c consoleSession) unsubscribe(ctx context.Context, t string) {
-	if err := c.client.Unsubscribe(ctx, string(c.proc.id), t); err != nil {
+	if err := c.client.Unsubscribe(ctx, string(c.proc.ID()), t); err != nil {
 		c.out.Say("✗ %s: %v", t, err)
 		return
 	}
-	c.proc.consumer.Detach(t)
+	c.proc.Detach(t)
 	c.out.Say("✓ unsubscribed from %s", t)
 }
 
@@ -207,7 +208,7 @@ func (c consoleSession) list(ctx context.Context) {
 }
 
 func (c consoleSession) subscribed(ctx context.Context) {
-	subs, err := c.proc.wanted(ctx)
+	subs, err := c.proc.Wanted(ctx)
 	if err != nil {
 		c.out.Say("✗ %v", err)
 		return

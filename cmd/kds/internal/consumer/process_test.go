@@ -1,0 +1,208 @@
+package consumer_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/kds-io/kds/adapters/httpapi/apiclient"
+	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/app/content"
+	"github.com/kds-io/kds/app/subscription"
+	"github.com/kds-io/kds/cmd/kds/internal/consumer"
+	"github.com/kds-io/kds/cmd/kds/internal/service"
+	"github.com/kds-io/kds/cmd/kds/internal/service/servicetest"
+)
+
+// sink records what a process delivers.
+type sink struct {
+	mu       sync.Mutex
+	values   []string
+	notices  []string
+	received chan struct{}
+}
+
+func newSink() *sink { return &sink{received: make(chan struct{}, 1)} }
+
+func (s *sink) Deliver(m content.Message) error {
+	s.mu.Lock()
+	s.values = append(s.values, m.Topic+"/"+m.Value)
+	s.mu.Unlock()
+	select {
+	case s.received <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (s *sink) Notify(format string, args ...any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.notices = append(s.notices, fmt.Sprintf(format, args...))
+}
+
+// waitFor waits until the sink holds every one of want.
+func (s *sink) waitFor(t *testing.T, want ...string) {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		s.mu.Lock()
+		missing := slices.DeleteFunc(slices.Clone(want), func(v string) bool { return slices.Contains(s.values, v) })
+		s.mu.Unlock()
+		if len(missing) == 0 {
+			return
+		}
+		select {
+		case <-s.received:
+		case <-deadline:
+			t.Fatalf("not delivered: %v", missing)
+		}
+	}
+}
+
+// fixture is a service with an active topic, its client, and the Kafka
+// configuration a consumer process uses.
+type fixture struct {
+	api *apiclient.Client
+	kc  kafka.Config
+}
+
+func newFixture(t *testing.T, topics ...string) fixture {
+	t.Helper()
+	cfg := servicetest.Config(t, service.AllRoles...)
+	api := servicetest.Client(t, servicetest.Run(t, cfg))
+	for _, name := range topics {
+		servicetest.ActiveTopic(t, api, name)
+	}
+	return fixture{api: api, kc: cfg.Kafka}
+}
+
+// send writes values to a topic as kds send does.
+func (f fixture) send(t *testing.T, topicName string, values ...string) {
+	t.Helper()
+	pub, err := kafka.NewBatchPublisher(f.kc, "key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	msgs := make([]*message.Message, len(values))
+	for i, v := range values {
+		msgs[i] = message.NewMessage(watermill.NewUUID(), []byte(v))
+	}
+	if err := pub.Publish(topicName, msgs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAProcessDeliversItsSubscriptionsAndResumesThem: a process attaches a
+// subscription and delivers what is sent to it; a process of the same
+// consumer started later resumes the subscription where the first stopped,
+// with what was sent in between, and reports itself to the API while it
+// runs.
+func TestAProcessDeliversItsSubscriptionsAndResumesThem(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "proc-news")
+	ctx := context.Background()
+	id := subscription.ConsumerID("reader")
+
+	first := newSink()
+	p, err := consumer.Start(ctx, f.api, f.kc, id, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := f.api.Subscribe(ctx, string(id), "proc-news", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Attach(sub); err != nil {
+		t.Fatal(err)
+	}
+	f.send(t, "proc-news", "one", "two")
+	first.waitFor(t, "proc-news/one", "proc-news/two")
+	waitAlive(t, f.api, string(id), 1)
+	p.Close()
+	waitAlive(t, f.api, string(id), 0)
+
+	f.send(t, "proc-news", "three")
+	again := newSink()
+	p, err = consumer.Start(ctx, f.api, f.kc, id, again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if got := p.Attached(); !slices.Equal(got, []string{"proc-news"}) {
+		t.Fatalf("the restarted process attached %v, want the subscription it kept", got)
+	}
+	again.waitFor(t, "proc-news/three")
+	again.mu.Lock()
+	defer again.mu.Unlock()
+	if slices.Contains(again.values, "proc-news/one") {
+		t.Errorf("the restarted process read again what the first committed: %v", again.values)
+	}
+}
+
+// TestADeactivatedTopicIsDetachedWithANotice: when an admin deactivates a
+// topic, the process drops it and tells the user.
+func TestADeactivatedTopicIsDetachedWithANotice(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "proc-going")
+	ctx := context.Background()
+	s := newSink()
+	p, err := consumer.Start(ctx, f.api, f.kc, "leaver", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	sub, err := f.api.Subscribe(ctx, "leaver", "proc-going", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Attach(sub); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.api.Decide(ctx, "proc-going", "deactivate", "retired"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(p.Attached()) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("still attached to %v", p.Attached())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.notices) != 1 || s.notices[0] != "topic proc-going was deactivated by admin: unsubscribed" {
+		t.Errorf("notices %q", s.notices)
+	}
+}
+
+// waitAlive waits until the API lists n live processes of consumer id.
+func waitAlive(t *testing.T, api *apiclient.Client, id string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := api.Consumer(context.Background(), id)
+		alive := 0
+		if err == nil {
+			for _, in := range c.Instances {
+				if in.Alive {
+					alive++
+				}
+			}
+		}
+		if alive == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("consumer %s has %d live processes, want %d (%v)", id, alive, n, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
