@@ -22,6 +22,7 @@ import (
 	"github.com/kds-io/kds/app/subscription"
 	"github.com/kds-io/kds/app/topic"
 	"github.com/kds-io/kds/cmd/kds/internal/consumer"
+	"github.com/kds-io/kds/cmd/kds/internal/producer"
 )
 
 // contentBench drives kds's own content path (the batching publisher and a
@@ -183,7 +184,7 @@ func (b contentBench) latency(ctx context.Context, rate int, duration time.Durat
 	if err := proc.Attach(sub); err != nil {
 		return err
 	}
-	pub, err := kafka.NewBatchPublisher(b.kc, keyField)
+	pub, err := kafka.NewBatchPublisher(b.kc, producer.KeyField)
 	if err != nil {
 		return err
 	}
@@ -191,7 +192,7 @@ func (b contentBench) latency(ctx context.Context, rate int, duration time.Durat
 	if _, err := firstArrival(ctx, pub, a, name); err != nil {
 		return err
 	}
-	s := sender{pub: pub, topic: name, producer: "bench"}
+	s := producer.New(pub, name, "bench", "")
 	a.mu.Lock()
 	a.delays = nil
 	a.mu.Unlock()
@@ -206,7 +207,7 @@ func (b contentBench) latency(ctx context.Context, rate int, duration time.Durat
 			return fmt.Errorf("%w after sending %d messages, before the results", errInterrupted, sent)
 		case <-t.C:
 		}
-		if err := pub.Publish(name, s.message(value)); err != nil {
+		if err := pub.Publish(name, s.Message(value)); err != nil {
 			return err
 		}
 	}
@@ -244,7 +245,7 @@ func (b contentBench) subscribe(ctx context.Context, n int) error {
 		return err
 	}
 	defer proc.Close()
-	pub, err := kafka.NewBatchPublisher(b.kc, keyField)
+	pub, err := kafka.NewBatchPublisher(b.kc, producer.KeyField)
 	if err != nil {
 		return err
 	}
@@ -308,10 +309,10 @@ func (b contentBench) subscribeOne(ctx context.Context, proc *consumer.Process, 
 // a new subscription starts at new messages, from when its consumer group
 // has joined, so the first sends may pass it by.
 func firstArrival(ctx context.Context, pub *kafka.BatchPublisher, a *arrivals, name string) (time.Time, error) {
-	s := sender{pub: pub, topic: name, producer: "bench"}
+	s := producer.New(pub, name, "bench", "")
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
 		arrived := a.expect(name)
-		if err := pub.Publish(name, s.message([]byte(name))); err != nil {
+		if err := pub.Publish(name, s.Message([]byte(name))); err != nil {
 			return time.Time{}, err
 		}
 		select {

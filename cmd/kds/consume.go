@@ -17,6 +17,7 @@ import (
 	"github.com/kds-io/kds/app/subscription"
 	"github.com/kds-io/kds/app/topic"
 	"github.com/kds-io/kds/cmd/kds/internal/consumer"
+	"github.com/kds-io/kds/cmd/kds/internal/producer"
 )
 
 func newConsumeCommand(g *globals) *cobra.Command {
@@ -113,7 +114,7 @@ const consumerHelp = `Commands:
 
 func (c consoleSession) run(ctx context.Context, in io.Reader) error {
 	lines := readLines(ctx, in, func(n int) {
-		c.out.Say("✗ line %d is longer than %d bytes: ignored", n, maxInputLine)
+		c.out.Say("✗ line %d is longer than %d bytes: ignored", n, producer.MaxLine)
 	})
 	prompt := isTerminal(in)
 	c.out.Say("consumer %s ready; type help for commands", c.proc.ID())
@@ -224,12 +225,8 @@ func (c consoleSession) subscribed(ctx context.Context) {
 	c.out.Say("subscribed to: %s", strings.Join(names, ", "))
 }
 
-// maxInputLine is the longest line of standard input the content commands
-// take: Kafka takes no larger message.
-const maxInputLine = 1 << 20
-
 // readLines reads in line by line on its own goroutine: the input goroutine
-// of the interactive commands. A line longer than maxInputLine is skipped,
+// of the interactive commands. A line longer than producer.MaxLine is skipped,
 // with its number told to tooLong, rather than taken for the end of input.
 func readLines(ctx context.Context, in io.Reader, tooLong func(line int)) <-chan string {
 	lines := make(chan string)
@@ -237,7 +234,7 @@ func readLines(ctx context.Context, in io.Reader, tooLong func(line int)) <-chan
 		defer close(lines)
 		r := bufio.NewReaderSize(in, 64*1024)
 		for n := 1; ; n++ {
-			line, long, err := readLine(r, maxInputLine)
+			line, long, err := readLine(r, producer.MaxLine)
 			if err != nil && line == "" && !long {
 				return
 			}

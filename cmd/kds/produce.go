@@ -15,6 +15,7 @@ import (
 	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/topic"
+	"github.com/kds-io/kds/cmd/kds/internal/producer"
 )
 
 func newProduceCommand(g *globals) *cobra.Command {
@@ -60,7 +61,7 @@ One goroutine reads your input, another publishes.`,
 			for i, t := range topics {
 				names[i] = t.Name
 			}
-			pub, err := kafka.NewBatchPublisher(kc, keyField)
+			pub, err := kafka.NewBatchPublisher(kc, producer.KeyField)
 			if err != nil {
 				return err
 			}
@@ -68,7 +69,7 @@ One goroutine reads your input, another publishes.`,
 			out := newPrinter(cmd.OutOrStdout(), cmd.ErrOrStderr(), false, 0)
 			defer out.close()
 			p := producerSession{client: client, active: content.NewActiveTopics(names), out: out,
-				send: sender{pub: pub, producer: me.Name}}
+				send: producer.New(pub, "", me.Name, "")}
 			go p.follow(ctx, events)
 			return p.run(ctx, cmd.InOrStdin())
 		},
@@ -82,7 +83,7 @@ type producerSession struct {
 	client *apiclient.Client
 	active *content.ActiveTopics
 	out    *printer
-	send   sender
+	send   producer.Producer
 }
 
 // sendJob is a message for the publisher goroutine.
@@ -132,7 +133,7 @@ func (p producerSession) run(ctx context.Context, in io.Reader) error {
 		<-published
 	}()
 	lines := readLines(ctx, in, func(n int) {
-		p.out.Say("✗ line %d is longer than %d bytes, the largest message Kafka takes: ignored", n, maxInputLine)
+		p.out.Say("✗ line %d is longer than %d bytes, the largest message Kafka takes: ignored", n, producer.MaxLine)
 	})
 	p.out.Say("producer ready; type help for commands")
 	for {
@@ -179,7 +180,7 @@ func (p producerSession) run(ctx context.Context, in io.Reader) error {
 func (p producerSession) publish(jobs <-chan sendJob, done chan<- struct{}) {
 	defer close(done)
 	for j := range jobs {
-		if err := p.send.pub.Publish(j.topic, p.send.message([]byte(j.value))); err != nil {
+		if err := p.send.To(j.topic).Send([]byte(j.value)); err != nil {
 			p.out.Say("✗ not sent to %s: %v", j.topic, err)
 			continue
 		}
