@@ -39,7 +39,7 @@ func newContentBench(cmd *cobra.Command, g *globals, kf kafkaFlags) (contentBenc
 	if err != nil {
 		return contentBench{}, err
 	}
-	kc, err := kf.config(cmd.Context(), client)
+	kc, err := kf.config(cmd.Context(), g, client)
 	if err != nil {
 		return contentBench{}, err
 	}

@@ -36,6 +36,10 @@ type Config struct {
 	Handlers     HandlersConfig     `mapstructure:"handlers"`
 	Security     SecurityConfig     `mapstructure:"security"`
 	Log          LogConfig          `mapstructure:"log"`
+	Client       ClientConfig       `mapstructure:"client"`
+
+	// file is the configuration file loaded, if any.
+	file string
 }
 
 // KafkaConfig is the kafka section.
@@ -149,6 +153,12 @@ type HandlersConfig struct {
 	Timeout         time.Duration `mapstructure:"timeout"`
 }
 
+// ClientConfig is the client section: what the CLI clients talk to.
+type ClientConfig struct {
+	APIURL string `mapstructure:"api_url"`
+	Token  string `mapstructure:"token"`
+}
+
 // SecurityConfig is the security section.
 type SecurityConfig struct {
 	MessageKeys []string `mapstructure:"message_keys"`
@@ -164,6 +174,8 @@ type LogConfig struct {
 // path ones.
 var envAliases = map[string]string{
 	"auth.bootstrap_admin_token": "KDS_BOOTSTRAP_ADMIN_TOKEN",
+	"client.api_url":             "KDS_API_URL",
+	"client.token":               "KDS_TOKEN",
 }
 
 // loadConfig reads the defaults from configs/kds.yaml, then the file at
@@ -206,6 +218,7 @@ func loadConfig(path string) (Config, error) {
 	c.Server.Roles = trimAll(c.Server.Roles)
 	c.Security.MessageKeys = trimAll(c.Security.MessageKeys)
 	c.Server.AllowedHosts = trimAll(c.Server.AllowedHosts)
+	c.file = path
 	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("config%s: %w", describeSource(path), err)
 	}
@@ -251,6 +264,12 @@ func describeSource(path string) string {
 	}
 	return " " + path
 }
+
+// setHere reports whether this machine's configuration gives the key that
+// the environment variable env sets: a configuration file, which gives
+// every key, or the variable itself. The built-in defaults say nothing
+// about a cluster or an API set up elsewhere.
+func (c Config) setHere(env string) bool { return c.file != "" || os.Getenv(env) != "" }
 
 // configPath is the file named by --config or KDS_CONFIG, else ./kds.yaml
 // or /etc/kds/kds.yaml when present.

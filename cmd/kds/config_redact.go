@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"strings"
+
+	"github.com/kds-io/kds/adapters/httpapi/apiclient"
 )
 
 // The sections of Config that hold secrets describe themselves without
@@ -41,6 +43,13 @@ func (s SecurityConfig) String() string {
 
 // GoString is String, for %#v.
 func (s SecurityConfig) GoString() string { return s.String() }
+
+func (c ClientConfig) String() string {
+	return fmt.Sprintf("{api_url %q, token %s}", apiclient.RedactURL(c.APIURL), redacted(c.Token))
+}
+
+// GoString is String, for %#v.
+func (c ClientConfig) GoString() string { return c.String() }
 
 func redacted(secret string) string {
 	if secret == "" {

@@ -62,7 +62,7 @@ deactivated is dropped before it is deleted, with a notice.`,
 				return err
 			}
 			ctx := cmd.Context()
-			kc, err := kf.config(ctx, client)
+			kc, err := kf.config(ctx, g, client)
 			if err != nil {
 				return err
 			}

@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
-	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/spf13/cobra"
@@ -19,8 +16,11 @@ import (
 )
 
 // kafkaFlags say where Kafka is for the content commands: --brokers, else
-// KDS_KAFKA_BROKERS, else what the API says; TLS and SASL come from the
-// KDS_KAFKA_TLS_* and KDS_KAFKA_SASL_* variables (kafka_env.go).
+// kafka.brokers when this machine's configuration gives them
+// (KDS_KAFKA_BROKERS, or a file --config or KDS_CONFIG names), else what
+// the API says. The TLS, SASL and consumer group settings are the
+// configuration's, read as kds serve reads them (KDS_KAFKA_TLS_*,
+// KDS_KAFKA_SASL_*, KDS_KAFKA_CONSUMER_GROUPS_*).
 type kafkaFlags struct {
 	brokers []string
 }
@@ -29,30 +29,24 @@ func (k *kafkaFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringSliceVar(&k.brokers, "brokers", nil, "Kafka bootstrap brokers (default $KDS_KAFKA_BROKERS, else the API's kafka_brokers); TLS and SASL from $KDS_KAFKA_TLS_* and $KDS_KAFKA_SASL_*")
 }
 
-func (k *kafkaFlags) config(ctx context.Context, client *apiclient.Client) (kafka.Config, error) {
-	brokers := k.brokers
-	if len(brokers) == 0 && os.Getenv("KDS_KAFKA_BROKERS") != "" {
-		brokers = strings.Split(os.Getenv("KDS_KAFKA_BROKERS"), ",")
+func (k *kafkaFlags) config(ctx context.Context, g *globals, client *apiclient.Client) (kafka.Config, error) {
+	cfg, err := g.clientConfig()
+	if err != nil {
+		return kafka.Config{}, err
 	}
-	if len(brokers) == 0 {
+	c := cfg.kafka()
+	c.ClientID = "kds-cli"
+	switch {
+	case len(k.brokers) > 0:
+		c.Brokers = trimAll(k.brokers)
+	case cfg.setHere("KDS_KAFKA_BROKERS"):
+	default:
 		cl, err := client.Cluster(ctx)
 		if err != nil {
 			return kafka.Config{}, fmt.Errorf("ask the API where Kafka is: %w", err)
 		}
-		brokers = cl.KafkaBrokers
+		c.Brokers = trimAll(cl.KafkaBrokers)
 	}
-	tlsConfig, sasl, err := kafkaSecurityFromEnv()
-	if err != nil {
-		return kafka.Config{}, err
-	}
-	// The consumer group settings: the defaults and KDS_* variables, read
-	// as kds serve reads them.
-	defaults, err := loadConfig("")
-	if err != nil {
-		return kafka.Config{}, err
-	}
-	c := kafka.Config{Brokers: trimAll(brokers), ClientID: "kds-cli", Version: "2.8.0", DialTimeout: 5 * time.Second, RequestTimeout: 10 * time.Second,
-		TLS: tlsConfig, SASL: sasl, Groups: defaults.Kafka.ConsumerGroups.kafka()}
 	return c, c.Validate()
 }
 

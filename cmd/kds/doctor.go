@@ -97,6 +97,8 @@ type doctor struct {
 	timeout time.Duration
 	// apiSet says whether KDS_API_URL or --api-url names an API.
 	apiSet bool
+	// api is the API address and token to check.
+	api ClientConfig
 
 	report doctorReport
 	// cfg is the loaded configuration, when it loaded.
@@ -112,11 +114,29 @@ func (d *doctor) add(name, status, detail string) {
 
 func (d *doctor) run(ctx context.Context) doctorReport {
 	d.checkConfig()
+	d.api = d.clientSettings()
 	d.checkMySQL(ctx)
 	d.checkKafka(ctx)
 	d.checkAPI(ctx)
 	d.report.OK = !slices.ContainsFunc(d.report.Checks, func(c doctorCheck) bool { return c.Status == checkFailed })
 	return d.report
+}
+
+// clientSettings are the flags over the client section of the
+// configuration (KDS_API_URL and KDS_TOKEN), or over those variables when
+// the configuration did not load.
+func (d *doctor) clientSettings() ClientConfig {
+	c := d.cfg.Client
+	if d.cfgErr != nil {
+		c = ClientConfig{APIURL: os.Getenv("KDS_API_URL"), Token: os.Getenv("KDS_TOKEN")}
+	}
+	if d.g.apiURL != "" {
+		c.APIURL = d.g.apiURL
+	}
+	if d.g.token != "" {
+		c.Token = d.g.token
+	}
+	return c
 }
 
 func (d *doctor) checkConfig() {
@@ -203,12 +223,12 @@ func (d *doctor) checkKafka(ctx context.Context) {
 		return
 	case ownBrokers:
 		kc = d.cfg.kafka()
-	case d.apiSet && d.g.token != "":
+	case d.apiSet && d.api.Token != "":
 		// A client machine: the brokers the API names, with the TLS and
 		// SASL settings of the content commands.
-		client, err := apiclient.New(d.g.apiURL, d.g.token)
+		client, err := apiclient.New(d.api.APIURL, d.api.Token)
 		if err == nil {
-			kc, err = (&kafkaFlags{}).config(ctx, client)
+			kc, err = (&kafkaFlags{}).config(ctx, d.g, client)
 		}
 		if err != nil {
 			d.add("kafka", checkFailed, err.Error())
@@ -270,7 +290,7 @@ func (d *doctor) checkAPI(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
-	client, err := apiclient.New(d.g.apiURL, d.g.token)
+	client, err := apiclient.New(d.api.APIURL, d.api.Token)
 	if err != nil {
 		d.add("api", checkFailed, err.Error())
 		d.add("token", checkSkipped, "no API to check it with")
@@ -293,7 +313,7 @@ func (d *doctor) checkAPI(ctx context.Context) {
 	default:
 		d.add("api", checkOK, client.URL()+" is ready")
 	}
-	if d.g.token == "" {
+	if d.api.Token == "" {
 		d.add("token", checkSkipped, "KDS_TOKEN is not set")
 		return
 	}

@@ -47,3 +47,25 @@ func TestServeRolesTakeSpacesAfterCommas(t *testing.T) {
 		t.Errorf("kds serve took a space for part of a role\n%s", r)
 	}
 }
+
+// TestHelpShowsNoSecret: the help of every command names the variables
+// its defaults come from, never their values.
+func TestHelpShowsNoSecret(t *testing.T) {
+	t.Parallel()
+	const token, url = "kds_0123456789ab_Help-Never-Sh0wn", "http://ops:Url-Never-Sh0wn@127.0.0.1:1"
+	env := []string{"KDS_TOKEN=" + token, "KDS_API_URL=" + url}
+	for _, args := range [][]string{{"--help"}, {"topic", "--help"}, {"send", "--help"}, {"consume", "--help"}, {"doctor", "--help"}} {
+		r := runKds(t, t.TempDir(), env, "", args...)
+		if r.Code != 0 {
+			t.Fatalf("want exit 0\n%s", r)
+		}
+		for _, secret := range []string{"Help-Never-Sh0wn", "Url-Never-Sh0wn"} {
+			if strings.Contains(r.Stdout+r.Stderr, secret) {
+				t.Errorf("kds %s shows %q:\n%s", strings.Join(args, " "), secret, r)
+			}
+		}
+		if args[0] != "--help" && !strings.Contains(r.Stdout, "$KDS_TOKEN") {
+			t.Errorf("kds %s does not say where the token comes from:\n%s", strings.Join(args, " "), r)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -47,10 +48,40 @@ func ago(t time.Time) string {
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
 
-// client builds the API client from --api-url and --token.
+// clientConfig is the configuration of a client command: the built-in
+// defaults, a file only when --config or KDS_CONFIG names one, the KDS_*
+// variables, and --api-url and --token over them.
+func (g *globals) clientConfig() (Config, error) {
+	path := g.configFile
+	if path == "" {
+		path = os.Getenv("KDS_CONFIG")
+	}
+	c, err := loadConfig(path)
+	if err != nil {
+		return Config{}, err
+	}
+	if g.apiURL != "" {
+		c.Client.APIURL = g.apiURL
+	}
+	if g.token != "" {
+		c.Client.Token = g.token
+	}
+	return c, nil
+}
+
+// client is the API client of the client configuration.
 func (g *globals) client() (*apiclient.Client, error) {
-	if g.token == "" {
+	c, err := g.clientConfig()
+	if err != nil {
+		return nil, err
+	}
+	return c.apiClient()
+}
+
+// apiClient talks to client.api_url with client.token.
+func (c Config) apiClient() (*apiclient.Client, error) {
+	if c.Client.Token == "" {
 		return nil, &usageError{msg: "no API token: set KDS_TOKEN or pass --token (kds dev prints one)"}
 	}
-	return apiclient.New(g.apiURL, g.token)
+	return apiclient.New(c.Client.APIURL, c.Client.Token)
 }

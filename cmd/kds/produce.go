@@ -44,7 +44,7 @@ One goroutine reads your input, another publishes.`,
 			if err != nil {
 				return err
 			}
-			kc, err := kf.config(ctx, client)
+			kc, err := kf.config(ctx, g, client)
 			if err != nil {
 				return err
 			}

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 )
@@ -11,9 +10,11 @@ import (
 // globals are the flags every command shares.
 type globals struct {
 	configFile string
-	apiURL     string
-	token      string
-	output     string
+	// apiURL and token, when set, override the configuration's client
+	// section (KDS_API_URL and KDS_TOKEN).
+	apiURL string
+	token  string
+	output string
 }
 
 // usageError is a command line that does not make sense; kds exits with 2.
@@ -52,9 +53,9 @@ func newRootCommand() *cobra.Command {
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{msg: err.Error()} })
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.configFile, "config", "", "configuration file for serve, dev and migrate (default $KDS_CONFIG, ./kds.yaml or /etc/kds/kds.yaml)")
-	pf.StringVar(&g.apiURL, "api-url", envOr("KDS_API_URL", "http://127.0.0.1:8080"), "kds API address ($KDS_API_URL)")
-	pf.StringVar(&g.token, "token", os.Getenv("KDS_TOKEN"), "API token ($KDS_TOKEN)")
+	pf.StringVar(&g.configFile, "config", "", "configuration file (default $KDS_CONFIG; serve, dev, migrate and doctor also look for ./kds.yaml and /etc/kds/kds.yaml)")
+	pf.StringVar(&g.apiURL, "api-url", "", "kds API address (default $KDS_API_URL, else client.api_url: http://127.0.0.1:8080)")
+	pf.StringVar(&g.token, "token", "", "API token (default $KDS_TOKEN, else client.token)")
 	pf.StringVarP(&g.output, "output", "o", "table", "output format: table or json")
 
 	root.AddCommand(
@@ -74,11 +75,4 @@ func newRootCommand() *cobra.Command {
 		newPoisonCommand(g),
 	)
 	return root
-}
-
-func envOr(key, fallback string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return fallback
 }

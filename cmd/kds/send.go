@@ -46,7 +46,7 @@ read it; kds adds the headers kds-producer and kds-sent-at.`,
 			if err != nil {
 				return err
 			}
-			kc, err := kf.config(ctx, client)
+			kc, err := kf.config(ctx, g, client)
 			if err != nil {
 				return err
 			}

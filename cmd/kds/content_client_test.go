@@ -10,8 +10,8 @@ import (
 
 // TestContentCommandsReadKafkaSecurityFromTheEnvironment checks that the
 // content commands' Kafka settings take TLS and SASL from the variables
-// kds serve reads, and that their mistakes name the variable or the key
-// without the password.
+// kds serve reads, and that their mistakes name the key without the
+// password.
 func TestContentCommandsReadKafkaSecurityFromTheEnvironment(t *testing.T) {
 	isolateEnv(t)
 	const password = "Env-Sasl-Pa55"
@@ -21,7 +21,7 @@ func TestContentCommandsReadKafkaSecurityFromTheEnvironment(t *testing.T) {
 	t.Setenv("KDS_KAFKA_TLS_ENABLED", "true")
 	t.Setenv("KDS_KAFKA_TLS_INSECURE_SKIP_VERIFY", "1")
 	flags := kafkaFlags{brokers: []string{"k1:9093"}}
-	c, err := flags.config(context.Background(), nil)
+	c, err := flags.config(context.Background(), &globals{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,13 +34,13 @@ func TestContentCommandsReadKafkaSecurityFromTheEnvironment(t *testing.T) {
 	}
 
 	t.Setenv("KDS_KAFKA_TLS_ENABLED", "yes please")
-	if _, err := flags.config(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "KDS_KAFKA_TLS_ENABLED") {
-		t.Fatalf("bad boolean: %v, want an error naming KDS_KAFKA_TLS_ENABLED", err)
+	if _, err := flags.config(context.Background(), &globals{}, nil); err == nil || !strings.Contains(err.Error(), "kafka.tls.enabled") {
+		t.Fatalf("bad boolean: %v, want an error naming kafka.tls.enabled", err)
 	}
 	t.Setenv("KDS_KAFKA_TLS_ENABLED", "true")
 	t.Setenv("KDS_KAFKA_TLS_CA_FILE", "/nonexistent/ca.pem")
 	t.Setenv("KDS_KAFKA_SASL_MECHANISM", "KERBEROS")
-	_, err = flags.config(context.Background(), nil)
+	_, err = flags.config(context.Background(), &globals{}, nil)
 	if err == nil || !strings.Contains(err.Error(), "kafka.tls.ca_file /nonexistent/ca.pem") || !strings.Contains(err.Error(), "kafka.sasl.mechanism") {
 		t.Fatalf("bad settings: %v, want errors naming kafka.tls.ca_file and kafka.sasl.mechanism", err)
 	}
