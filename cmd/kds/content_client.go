@@ -51,7 +51,7 @@ func (k *kafkaFlags) config(ctx context.Context, client *httpapi.Client) (kafka.
 	if err != nil {
 		return kafka.Config{}, err
 	}
-	c := kafka.Config{Brokers: trimAll(brokers), ClientID: "kds-cli", Version: "2.8.0", DialTimeout: 5 * time.Second, RequestTimeout: 10 * time.Second,
+	c := kafka.Config{Brokers: trimAll(brokers), ClientID: "kds-cli", DialTimeout: 5 * time.Second, RequestTimeout: 10 * time.Second,
 		TLS: tlsConfig, SASL: sasl, Groups: defaults.Kafka.ConsumerGroups.kafka()}
 	return c, c.Validate()
 }
