@@ -8,7 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -16,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/topic"
 )
@@ -24,8 +24,7 @@ import (
 // activated or deleted at once must not cost a thousand round trips.
 func TestConcurrentCreationsShareRequests(t *testing.T) {
 	t.Parallel()
-	c := kfake.MustCluster(kfake.NumBrokers(1))
-	defer c.Close()
+	c, cfg := kafkatest.Start(t)
 	var creates, deletes atomic.Int32
 	c.ControlKey(int16(kmsg.CreateTopics), func(kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
@@ -37,7 +36,7 @@ func TestConcurrentCreationsShareRequests(t *testing.T) {
 		deletes.Add(1)
 		return nil, nil, false
 	})
-	cl := kafka.NewCluster(kafka.Config{Brokers: c.ListenAddrs(), ClientID: "t", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second})
+	cl := kafka.NewCluster(cfg)
 	defer cl.Close()
 	ctx := context.Background()
 	const n = 1000
@@ -92,7 +91,7 @@ func TestConcurrentCreationsShareRequests(t *testing.T) {
 
 func TestDescribeGrowAndConfigure(t *testing.T) {
 	t.Parallel()
-	c := startBroker(t, 1)
+	_, c := kafkatest.Start(t)
 	cl, ctx := newCluster(t, c), context.Background()
 	name := topic.MustParseName("drifting")
 	if err := cl.CreateTopic(ctx, name, topic.Spec{Partitions: 2, ReplicationFactor: 1, Configs: map[string]string{"retention.ms": "60000"}}); err != nil {
@@ -155,9 +154,7 @@ func TestBatchesFollowANewController(t *testing.T) {
 	for name, fault := range faults {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c := kfake.MustCluster(kfake.NumBrokers(3))
-			defer c.Close()
-			cfg := kafka.Config{Brokers: c.ListenAddrs(), ClientID: "t", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second}
+			c, cfg := kafkatest.Start(t, kfake.NumBrokers(3))
 			cl, ctx := newCluster(t, cfg), context.Background()
 			orders, spec := topic.MustParseName("orders"), topic.Spec{Partitions: 2, ReplicationFactor: 3}
 			// Each fault answers one request only.
@@ -169,29 +166,28 @@ func TestBatchesFollowANewController(t *testing.T) {
 			if err := cl.CreateTopic(ctx, orders, spec); err != nil {
 				t.Fatalf("create after a failover: %v", err)
 			}
-			if p, r, ok := describe(t, cfg, "orders"); !ok || p != 2 || r != 3 {
+			if p, r, ok := kafkatest.Describe(t, cfg, "orders"); !ok || p != 2 || r != 3 {
 				t.Fatalf("in Kafka: exists %v, %d partitions, rf %d", ok, p, r)
 			}
 			c.ControlKey(int16(kmsg.DeleteTopics), fault)
 			if err := cl.DeleteTopic(ctx, orders); err != nil {
 				t.Fatalf("delete after a failover: %v", err)
 			}
-			if _, _, ok := describe(t, cfg, "orders"); ok {
+			if _, _, ok := kafkatest.Describe(t, cfg, "orders"); ok {
 				t.Fatal("the topic is still in Kafka")
 			}
 		})
 	}
 	t.Run("no controller", func(t *testing.T) {
 		t.Parallel()
-		c := kfake.MustCluster(kfake.NumBrokers(3))
-		defer c.Close()
+		c, cfg := kafkatest.Start(t, kfake.NumBrokers(3))
 		var requests atomic.Int32
 		c.ControlKey(int16(kmsg.CreateTopics), func(req kmsg.Request) (kmsg.Response, error, bool) {
 			c.KeepControl()
 			requests.Add(1)
 			return notController(req), nil, true
 		})
-		cl := newCluster(t, kafka.Config{Brokers: c.ListenAddrs(), ClientID: "t", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second})
+		cl := newCluster(t, cfg)
 		err := cl.CreateTopic(context.Background(), topic.MustParseName("orders"), topic.Spec{Partitions: 1, ReplicationFactor: 1})
 		if !errors.Is(err, sarama.ErrNotController) || command.IsPermanent(err) {
 			t.Fatalf("got %v, want a retriable NOT_CONTROLLER", err)
@@ -208,8 +204,7 @@ func TestBatchesFollowANewController(t *testing.T) {
 // per topic.
 func TestABatchCountsTheBrokersOnce(t *testing.T) {
 	t.Parallel()
-	c := kfake.MustCluster(kfake.NumBrokers(1))
-	defer c.Close()
+	c, cfg := kafkatest.Start(t)
 	var creates, describes atomic.Int32
 	for key, n := range map[kmsg.Key]*atomic.Int32{kmsg.CreateTopics: &creates, kmsg.DescribeCluster: &describes} {
 		c.ControlKey(int16(key), func(kmsg.Request) (kmsg.Response, error, bool) {
@@ -218,7 +213,7 @@ func TestABatchCountsTheBrokersOnce(t *testing.T) {
 			return nil, nil, false
 		})
 	}
-	cl := newCluster(t, kafka.Config{Brokers: c.ListenAddrs(), ClientID: "t", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second})
+	cl := newCluster(t, cfg)
 	ctx, spec := context.Background(), topic.Spec{Partitions: 1, ReplicationFactor: 3}
 	for op, call := range map[string]func(topic.Name) error{
 		"validate": func(n topic.Name) error { return cl.ValidateTopic(ctx, n, spec) },

@@ -8,25 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kds-io/kds/adapters/embedded"
 	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/topic"
 )
-
-func startBroker(t *testing.T, brokers int) kafka.Config {
-	t.Helper()
-	b, err := embedded.Start(embedded.Config{Addr: "127.0.0.1:0", Brokers: brokers})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	return kafka.Config{Brokers: b.Addrs(), ClientID: "kds-test", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 3 * time.Second}
-}
 
 func newCluster(t *testing.T, c kafka.Config) *kafka.Cluster {
 	t.Helper()
@@ -35,27 +25,15 @@ func newCluster(t *testing.T, c kafka.Config) *kafka.Cluster {
 	return cl
 }
 
-// describe asks the broker directly, as an independent client would.
-func describe(t *testing.T, c kafka.Config, name string) (partitions, replicas int, exists bool) {
-	t.Helper()
-	sc := sarama.NewConfig()
-	sc.Version = sarama.V2_8_0_0
-	admin, err := sarama.NewClusterAdmin(c.Brokers, sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	topics, err := admin.ListTopics()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, ok := topics[name]
-	return int(d.NumPartitions), int(d.ReplicationFactor), ok
+// quickToGiveUp is c with short timeouts, for a cluster that is not there.
+func quickToGiveUp(c kafka.Config) kafka.Config {
+	c.DialTimeout, c.RequestTimeout = 200*time.Millisecond, time.Second
+	return c
 }
 
 func TestCreateAndDeleteAreIdempotent(t *testing.T) {
 	t.Parallel()
-	c := startBroker(t, 1)
+	_, c := kafkatest.Start(t)
 	cl, ctx := newCluster(t, c), context.Background()
 	name := topic.MustParseName("orders")
 	spec := topic.Spec{Partitions: 3, ReplicationFactor: 1, Configs: map[string]string{"retention.ms": "60000"}}
@@ -64,7 +42,7 @@ func TestCreateAndDeleteAreIdempotent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if p, r, ok := describe(t, c, "orders"); !ok || p != 3 || r != 1 {
+	if p, r, ok := kafkatest.Describe(t, c, "orders"); !ok || p != 3 || r != 1 {
 		t.Fatalf("in Kafka: exists %v, %d partitions, rf %d", ok, p, r)
 	}
 	err := cl.CreateTopic(ctx, name, topic.Spec{Partitions: 5, ReplicationFactor: 1})
@@ -77,34 +55,34 @@ func TestCreateAndDeleteAreIdempotent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, _, ok := describe(t, c, "orders"); ok {
+	if _, _, ok := kafkatest.Describe(t, c, "orders"); ok {
 		t.Fatal("the topic is still in Kafka")
 	}
 }
 
 func TestBrokerRefusalsArePermanent(t *testing.T) {
 	t.Parallel()
-	c := startBroker(t, 1)
+	_, c := kafkatest.Start(t)
 	cl, ctx := newCluster(t, c), context.Background()
 	err := cl.ValidateTopic(ctx, topic.MustParseName("replicated"), topic.Spec{Partitions: 1, ReplicationFactor: 3})
 	var refused *command.ClusterRefusedError
 	if !errors.As(err, &refused) || !command.IsPermanent(err) {
 		t.Fatalf("rf 3 on one broker: %v, want a permanent refusal", err)
 	}
-	if _, _, ok := describe(t, c, "replicated"); ok {
+	if _, _, ok := kafkatest.Describe(t, c, "replicated"); ok {
 		t.Fatal("validation created the topic")
 	}
 	if err := cl.ValidateTopic(ctx, topic.MustParseName("fine"), topic.Spec{Partitions: 1, ReplicationFactor: 1}); err != nil {
 		t.Fatalf("validate a good spec: %v", err)
 	}
-	if _, _, ok := describe(t, c, "fine"); ok {
+	if _, _, ok := kafkatest.Describe(t, c, "fine"); ok {
 		t.Fatal("validation created the topic")
 	}
 }
 
 func TestReplicationAcrossBrokers(t *testing.T) {
 	t.Parallel()
-	c := startBroker(t, 3)
+	_, c := kafkatest.Start(t, kfake.NumBrokers(3))
 	cl, ctx := newCluster(t, c), context.Background()
 	if n, err := cl.Brokers(ctx); err != nil || n != 3 {
 		t.Fatalf("brokers: %d, %v", n, err)
@@ -112,14 +90,14 @@ func TestReplicationAcrossBrokers(t *testing.T) {
 	if err := cl.CreateTopic(ctx, topic.MustParseName("replicated"), topic.Spec{Partitions: 2, ReplicationFactor: 3}); err != nil {
 		t.Fatal(err)
 	}
-	if p, r, ok := describe(t, c, "replicated"); !ok || p != 2 || r != 3 {
+	if p, r, ok := kafkatest.Describe(t, c, "replicated"); !ok || p != 2 || r != 3 {
 		t.Fatalf("in Kafka: exists %v, %d partitions, rf %d", ok, p, r)
 	}
 }
 
 func TestUnreachableClusterIsRetriable(t *testing.T) {
 	t.Parallel()
-	cl := newCluster(t, kafka.Config{Brokers: []string{"127.0.0.1:1"}, ClientID: "t", Version: "2.8.0", DialTimeout: 200 * time.Millisecond, RequestTimeout: time.Second})
+	cl := newCluster(t, quickToGiveUp(kafkatest.Config("127.0.0.1:1")))
 	err := cl.CreateTopic(context.Background(), topic.MustParseName("x"), topic.Spec{Partitions: 1, ReplicationFactor: 1})
 	var unreachable *kafka.UnreachableError
 	if !errors.As(err, &unreachable) || command.IsPermanent(err) || !strings.Contains(err.Error(), "Kafka at 127.0.0.1:1") {
@@ -140,7 +118,7 @@ func TestAClusterThatStartsLaterIsFound(t *testing.T) {
 	}
 	addr := b.Addrs()[0]
 	b.Close()
-	c := kafka.Config{Brokers: []string{addr}, ClientID: "t", Version: "2.8.0", DialTimeout: 200 * time.Millisecond, RequestTimeout: time.Second}
+	c := quickToGiveUp(kafkatest.Config(addr))
 	cl, ctx := newCluster(t, c), context.Background()
 	if err := cl.Ping(ctx); err == nil {
 		t.Fatal("ping succeeded with the broker stopped")
@@ -160,8 +138,7 @@ func TestAClusterThatStartsLaterIsFound(t *testing.T) {
 // result must go nowhere the caller has read; go test -race shows it.
 func TestCallsLeftByTheirContextDoNotRace(t *testing.T) {
 	t.Parallel()
-	c := kfake.MustCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, topic.PoisonTopic))
-	defer c.Close()
+	c, cfg := kafkatest.Start(t, kfake.SeedTopics(1, topic.PoisonTopic))
 	// The first request after stall is set is answered 150 ms late.
 	var stall atomic.Bool
 	c.Control(func(kmsg.Request) (kmsg.Response, error, bool) {
@@ -171,7 +148,6 @@ func TestCallsLeftByTheirContextDoNotRace(t *testing.T) {
 		}
 		return nil, nil, false
 	})
-	cfg := kafka.Config{Brokers: c.ListenAddrs(), ClientID: "t", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second}
 	cl, offsets, poison := newCluster(t, cfg), kafka.NewOffsets(cfg), kafka.NewPoisonQueue(cfg, nil, newSigner(t, "k1:"+secret('a', 32)))
 	defer offsets.Close()
 	calls := []struct {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/kds-io/kds/adapters/embedded"
 	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 	"github.com/kds-io/kds/app/topic"
 )
 
@@ -34,7 +35,7 @@ func startSecureBroker(t *testing.T, users []embedded.SASLUser, tc *tls.Config) 
 		t.Fatal(err)
 	}
 	t.Cleanup(b.Close)
-	return kafka.Config{Brokers: b.Addrs(), ClientID: "kds-test", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 3 * time.Second}
+	return kafkatest.Config(b.Addrs()...)
 }
 
 // brokerCount connects with c as the topic manager does and counts the
@@ -310,7 +311,7 @@ func TestSecurityConfigErrorsNameTheKey(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			cfg := kafka.Config{Brokers: []string{"k:9092"}, Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: time.Second, TLS: c.tls, SASL: c.sasl}
+			cfg := kafka.Config{Brokers: []string{"k:9092"}, DialTimeout: time.Second, RequestTimeout: time.Second, TLS: c.tls, SASL: c.sasl}
 			err := cfg.Validate()
 			if err == nil {
 				t.Fatal("valid")
