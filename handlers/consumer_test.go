@@ -14,8 +14,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/kds-io/kds/adapters/embedded"
 	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 	"github.com/kds-io/kds/adapters/mysql"
 	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/subscription"
@@ -79,17 +79,8 @@ func (s hookedSubscriber) Subscribe(ctx context.Context, topicName string) (<-ch
 
 func startConsumer(t *testing.T, topics ...string) *consumerFixture {
 	t.Helper()
-	b, err := embedded.Start(embedded.Config{Addr: "127.0.0.1:0", Brokers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	kc := kafka.Config{Brokers: b.Addrs(), ClientID: "test", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 3 * time.Second}
-	cluster := kafka.NewCluster(kc)
-	t.Cleanup(func() { cluster.Close() })
-	if err := cluster.EnsureTopics(context.Background(), append(topics, topic.EventsTopic), topic.Spec{Partitions: 3, ReplicationFactor: 1}); err != nil {
-		t.Fatal(err)
-	}
+	_, kc := kafkatest.Start(t)
+	kafkatest.CreateTopics(t, kc, 3, append(topics, topic.EventsTopic)...)
 	pub, err := kafka.NewPublisher(kc, mysql.KeyMetadata, watermill.NopLogger{})
 	if err != nil {
 		t.Fatal(err)
