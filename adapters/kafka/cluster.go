@@ -19,20 +19,11 @@ import (
 type Cluster struct {
 	config Config
 	client *lazyClient
-
-	// Concurrent creations, validations and deletions share admin requests.
-	creates     *batcher[creation]
-	validations *batcher[creation]
-	deletes     *batcher[topic.Name]
 }
 
 // NewCluster talks to the cluster c describes.
 func NewCluster(c Config) *Cluster {
-	cl := &Cluster{config: c, client: newLazyClient(c, c.sarama())}
-	cl.creates = newBatcher(cl.createTopics)
-	cl.validations = newBatcher(cl.validateTopics)
-	cl.deletes = newBatcher(cl.deleteTopics)
-	return cl
+	return &Cluster{config: c, client: newLazyClient(c, c.sarama())}
 }
 
 // connect returns the client and an admin client on it, which is never
@@ -90,22 +81,43 @@ func (c *Cluster) brokerCount(admin sarama.ClusterAdmin) (int, error) {
 	return len(brokers), nil
 }
 
-// CreateTopic implements command.KafkaCluster. Concurrent calls share one
+// CreateTopics implements command.KafkaCluster in one CreateTopics
+// request.
+func (c *Cluster) CreateTopics(ctx context.Context, topics []command.Creation) []error {
+	return c.batch(ctx, len(topics), func() []error { return c.createTopics(creations(topics)) })
+}
+
+// DeleteTopics implements command.KafkaCluster in one DeleteTopics
+// request.
+func (c *Cluster) DeleteTopics(ctx context.Context, names []topic.Name) []error {
+	return c.batch(ctx, len(names), func() []error { return c.deleteTopics(names) })
+}
+
+// ValidateTopics implements command.KafkaCluster in one validate-only
 // CreateTopics request.
-func (c *Cluster) CreateTopic(ctx context.Context, name topic.Name, spec topic.Spec) error {
-	return c.creates.do(ctx, creation{name: name, spec: spec})
+func (c *Cluster) ValidateTopics(ctx context.Context, topics []command.Creation) []error {
+	return c.batch(ctx, len(topics), func() []error { return c.validateTopics(creations(topics)) })
 }
 
-// DeleteTopic implements command.KafkaCluster. Concurrent calls share one
-// DeleteTopics request.
-func (c *Cluster) DeleteTopic(ctx context.Context, name topic.Name) error {
-	return c.deletes.do(ctx, name)
+// batch runs send for n topics unless there are none, and answers each
+// with ctx's error when ctx ends first.
+func (c *Cluster) batch(ctx context.Context, n int, send func() []error) []error {
+	if n == 0 {
+		return nil
+	}
+	errs, err := withContext(ctx, func() ([]error, error) { return send(), nil })
+	if err != nil {
+		return allFailed(n, err)
+	}
+	return errs
 }
 
-// ValidateTopic implements command.KafkaCluster. Concurrent calls share one
-// validate-only CreateTopics request.
-func (c *Cluster) ValidateTopic(ctx context.Context, name topic.Name, spec topic.Spec) error {
-	return c.validations.do(ctx, creation{name: name, spec: spec})
+func creations(topics []command.Creation) []creation {
+	out := make([]creation, len(topics))
+	for i, t := range topics {
+		out[i] = creation{name: t.Name, spec: t.Spec}
+	}
+	return out
 }
 
 // EnsureTopics creates the given topics unless they exist, as kds does

@@ -25,6 +25,21 @@ func newCluster(t *testing.T, c kafka.Config) *kafka.Cluster {
 	return cl
 }
 
+// createTopic creates one topic with a batch of one.
+func createTopic(ctx context.Context, cl *kafka.Cluster, name topic.Name, spec topic.Spec) error {
+	return cl.CreateTopics(ctx, []command.Creation{{Name: name, Spec: spec}})[0]
+}
+
+// validateTopic validates one topic with a batch of one.
+func validateTopic(ctx context.Context, cl *kafka.Cluster, name topic.Name, spec topic.Spec) error {
+	return cl.ValidateTopics(ctx, []command.Creation{{Name: name, Spec: spec}})[0]
+}
+
+// deleteTopic deletes one topic with a batch of one.
+func deleteTopic(ctx context.Context, cl *kafka.Cluster, name topic.Name) error {
+	return cl.DeleteTopics(ctx, []topic.Name{name})[0]
+}
+
 // quickToGiveUp is c with short timeouts, for a cluster that is not there.
 func quickToGiveUp(c kafka.Config) kafka.Config {
 	c.DialTimeout, c.RequestTimeout = 200*time.Millisecond, time.Second
@@ -38,20 +53,20 @@ func TestCreateAndDeleteAreIdempotent(t *testing.T) {
 	name := topic.MustParseName("orders")
 	spec := topic.Spec{Partitions: 3, ReplicationFactor: 1, Configs: map[string]string{"retention.ms": "60000"}}
 	for range 2 {
-		if err := cl.CreateTopic(ctx, name, spec); err != nil {
+		if err := createTopic(ctx, cl, name, spec); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if p, r, ok := kafkatest.Describe(t, c, "orders"); !ok || p != 3 || r != 1 {
 		t.Fatalf("in Kafka: exists %v, %d partitions, rf %d", ok, p, r)
 	}
-	err := cl.CreateTopic(ctx, name, topic.Spec{Partitions: 5, ReplicationFactor: 1})
+	err := createTopic(ctx, cl, name, topic.Spec{Partitions: 5, ReplicationFactor: 1})
 	var refused *command.ClusterRefusedError
 	if !errors.As(err, &refused) || !strings.Contains(err.Error(), "already exists in Kafka with 3 partitions") {
 		t.Fatalf("create with another spec: %v", err)
 	}
 	for range 2 {
-		if err := cl.DeleteTopic(ctx, name); err != nil {
+		if err := deleteTopic(ctx, cl, name); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -64,7 +79,7 @@ func TestBrokerRefusalsArePermanent(t *testing.T) {
 	t.Parallel()
 	_, c := kafkatest.Start(t)
 	cl, ctx := newCluster(t, c), context.Background()
-	err := cl.ValidateTopic(ctx, topic.MustParseName("replicated"), topic.Spec{Partitions: 1, ReplicationFactor: 3})
+	err := validateTopic(ctx, cl, topic.MustParseName("replicated"), topic.Spec{Partitions: 1, ReplicationFactor: 3})
 	var refused *command.ClusterRefusedError
 	if !errors.As(err, &refused) || !command.IsPermanent(err) {
 		t.Fatalf("rf 3 on one broker: %v, want a permanent refusal", err)
@@ -72,7 +87,7 @@ func TestBrokerRefusalsArePermanent(t *testing.T) {
 	if _, _, ok := kafkatest.Describe(t, c, "replicated"); ok {
 		t.Fatal("validation created the topic")
 	}
-	if err := cl.ValidateTopic(ctx, topic.MustParseName("fine"), topic.Spec{Partitions: 1, ReplicationFactor: 1}); err != nil {
+	if err := validateTopic(ctx, cl, topic.MustParseName("fine"), topic.Spec{Partitions: 1, ReplicationFactor: 1}); err != nil {
 		t.Fatalf("validate a good spec: %v", err)
 	}
 	if _, _, ok := kafkatest.Describe(t, c, "fine"); ok {
@@ -87,7 +102,7 @@ func TestReplicationAcrossBrokers(t *testing.T) {
 	if n, err := cl.Brokers(ctx); err != nil || n != 3 {
 		t.Fatalf("brokers: %d, %v", n, err)
 	}
-	if err := cl.CreateTopic(ctx, topic.MustParseName("replicated"), topic.Spec{Partitions: 2, ReplicationFactor: 3}); err != nil {
+	if err := createTopic(ctx, cl, topic.MustParseName("replicated"), topic.Spec{Partitions: 2, ReplicationFactor: 3}); err != nil {
 		t.Fatal(err)
 	}
 	if p, r, ok := kafkatest.Describe(t, c, "replicated"); !ok || p != 2 || r != 3 {
@@ -98,7 +113,7 @@ func TestReplicationAcrossBrokers(t *testing.T) {
 func TestUnreachableClusterIsRetriable(t *testing.T) {
 	t.Parallel()
 	cl := newCluster(t, quickToGiveUp(kafkatest.Config("127.0.0.1:1")))
-	err := cl.CreateTopic(context.Background(), topic.MustParseName("x"), topic.Spec{Partitions: 1, ReplicationFactor: 1})
+	err := createTopic(context.Background(), cl, topic.MustParseName("x"), topic.Spec{Partitions: 1, ReplicationFactor: 1})
 	var unreachable *kafka.UnreachableError
 	if !errors.As(err, &unreachable) || command.IsPermanent(err) || !strings.Contains(err.Error(), "Kafka at 127.0.0.1:1") {
 		t.Fatalf("got %v, want a retriable UnreachableError naming the broker", err)

@@ -59,7 +59,7 @@ func roundTrip(t *testing.T, c kafka.Config) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	name := topic.MustParseName("secured")
-	if err := newCluster(t, c).CreateTopic(ctx, name, topic.Spec{Partitions: 1, ReplicationFactor: 1}); err != nil {
+	if err := createTopic(ctx, newCluster(t, c), name, topic.Spec{Partitions: 1, ReplicationFactor: 1}); err != nil {
 		t.Fatalf("create topic: %v", err)
 	}
 	pub, err := kafka.NewPublisher(c, "key", watermill.NopLogger{})
