@@ -60,7 +60,10 @@ func startStack(t *testing.T) stack {
 	db, _ := mysqltest.NewDatabase(t)
 	_, kc := kafkatest.Start(t)
 	kafkatest.CreateTopics(t, kc, 4, topic.InternalTopics...)
-	cluster := kafka.NewCluster(kc)
+	cluster, err := kafka.NewCluster(kc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { cluster.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
 	wlog := watermill.NopLogger{}

@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -166,10 +165,10 @@ func TestBatchesFollowANewController(t *testing.T) {
 		})
 		cl := newCluster(t, cfg)
 		err := createTopic(context.Background(), cl, topic.MustParseName("orders"), topic.Spec{Partitions: 1, ReplicationFactor: 1})
-		if !errors.Is(err, sarama.ErrNotController) || command.IsPermanent(err) {
+		if !errors.Is(err, kerr.NotController) || command.IsPermanent(err) {
 			t.Fatalf("got %v, want a retriable NOT_CONTROLLER", err)
 		}
-		// Once, and again Admin.Retry.Max (3) times.
+		// Once, and again three times.
 		if n := requests.Load(); n != 4 {
 			t.Fatalf("%d CreateTopics requests, want 4", n)
 		}

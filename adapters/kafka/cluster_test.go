@@ -1,15 +1,22 @@
 package kafka_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 
 	"github.com/kds-io/kds/adapters/embedded"
 	"github.com/kds-io/kds/adapters/kafka"
@@ -20,7 +27,10 @@ import (
 
 func newCluster(t *testing.T, c kafka.Config) *kafka.Cluster {
 	t.Helper()
-	cl := kafka.NewCluster(c)
+	cl, err := kafka.NewCluster(c)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { cl.Close() })
 	return cl
 }
@@ -81,8 +91,8 @@ func TestBrokerRefusalsArePermanent(t *testing.T) {
 	cl, ctx := newCluster(t, c), context.Background()
 	err := validateTopic(ctx, cl, topic.MustParseName("replicated"), topic.Spec{Partitions: 1, ReplicationFactor: 3})
 	var refused *command.ClusterRefusedError
-	if !errors.As(err, &refused) || !command.IsPermanent(err) {
-		t.Fatalf("rf 3 on one broker: %v, want a permanent refusal", err)
+	if !errors.As(err, &refused) || !command.IsPermanent(err) || !errors.Is(err, kerr.InvalidReplicationFactor) {
+		t.Fatalf("rf 3 on one broker: %v, want a permanent refusal with the broker's INVALID_REPLICATION_FACTOR", err)
 	}
 	if _, _, ok := kafkatest.Describe(t, c, "replicated"); ok {
 		t.Fatal("validation created the topic")
@@ -145,6 +155,77 @@ func TestAClusterThatStartsLaterIsFound(t *testing.T) {
 	defer b.Close()
 	if err := cl.Ping(ctx); err != nil {
 		t.Fatalf("ping after the broker started: %v", err)
+	}
+}
+
+// TestTopicsAreReadAsKafkaHasThemNow: the cluster's view of its topics
+// is Kafka's now, not a cached one: a reconciliation reads Kafka after
+// MySQL so that a topic activated in between is not taken for missing.
+func TestTopicsAreReadAsKafkaHasThemNow(t *testing.T) {
+	t.Parallel()
+	_, c := kafkatest.Start(t)
+	cl, ctx := newCluster(t, c), context.Background()
+	read := func() (map[string]command.KafkaTopic, kafka.Inspection) {
+		t.Helper()
+		topics, err := cl.Topics(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := cl.Inspect(ctx, []string{"late"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return topics, in
+	}
+	if topics, in := read(); len(topics) != 0 || len(in.Topics) != 0 {
+		t.Fatalf("topics in an empty cluster: %v, %v", topics, in.Topics)
+	}
+	kafkatest.CreateTopics(t, c, 3, "late")
+	if topics, in := read(); topics["late"].Partitions != 3 || in.Topics["late"].Partitions != 3 {
+		t.Fatalf("a topic just created: %v, %v", topics, in.Topics)
+	}
+	kafkatest.DeleteTopics(t, c, "late")
+	if topics, in := read(); len(topics) != 0 || len(in.Topics) != 0 {
+		t.Fatalf("a topic just deleted: %v, %v", topics, in.Topics)
+	}
+}
+
+// TestKafkaVersionBoundsTheKgoClients: kafka.version is the newest
+// protocol version every client of kds speaks, franz-go's included.
+func TestKafkaVersionBoundsTheKgoClients(t *testing.T) {
+	t.Parallel()
+	for _, version := range []string{"2.4.0", ""} {
+		c, cfg := kafkatest.Start(t)
+		cfg.Version = version
+		want := kversion.FromString(cmp.Or(version, kafka.DefaultVersion))
+		var mu sync.Mutex
+		var newer []string
+		c.Control(func(req kmsg.Request) (kmsg.Response, error, bool) {
+			c.KeepControl()
+			if max, ok := want.LookupMaxKeyVersion(req.Key()); !ok || req.GetVersion() > max {
+				mu.Lock()
+				defer mu.Unlock()
+				newer = append(newer, fmt.Sprintf("%s v%d", kmsg.NameForKey(req.Key()), req.GetVersion()))
+			}
+			return nil, nil, false
+		})
+		cl, ctx := newCluster(t, cfg), context.Background()
+		if err := createTopic(ctx, cl, topic.MustParseName("versioned"), topic.Spec{Partitions: 1, ReplicationFactor: 1}); err != nil {
+			t.Fatal(err)
+		}
+		pub, err := kafka.NewBatchPublisher(cfg, "key")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pub.Publish("versioned", message.NewMessage(watermill.NewUUID(), []byte("v"))); err != nil {
+			t.Fatal(err)
+		}
+		pub.Close()
+		mu.Lock()
+		if len(newer) > 0 {
+			t.Errorf("kafka.version %q: requests newer than it: %v", version, newer)
+		}
+		mu.Unlock()
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 // DefaultVersion is the Kafka protocol version kds speaks unless told
@@ -100,7 +102,16 @@ func (c Config) sarama() *sarama.Config {
 	sc.Producer.Timeout = c.RequestTimeout
 	sc.Producer.RequiredAcks = sarama.WaitForAll
 	c.Groups.apply(sc)
-	c.TLS.apply(sc)
-	c.SASL.apply(sc)
+	c.secureSarama(sc)
 	return sc
+}
+
+// kgo returns the franz-go client options every kds client on kgo starts
+// from.
+func (c Config) kgo() []kgo.Opt {
+	opts := []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.ClientID(c.ClientID), kgo.DialTimeout(c.DialTimeout)}
+	if v := kversion.FromString(c.version()); v != nil {
+		opts = append(opts, kgo.MaxVersions(v))
+	}
+	return append(opts, c.secureKgo()...)
 }

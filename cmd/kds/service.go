@@ -83,7 +83,9 @@ func startService(ctx context.Context, cfg Config, log *slog.Logger) (_ *service
 	if err := mysql.Migrate(startCtx, s.db, log); err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.mysql().Where(), err)
 	}
-	s.cluster = kafka.NewCluster(cfg.kafka())
+	if s.cluster, err = kafka.NewCluster(cfg.kafka()); err != nil {
+		return nil, err
+	}
 	s.members = kafka.NewMembership(cfg.kafka())
 	if err := s.cluster.Ping(startCtx); err != nil {
 		return nil, err
