@@ -91,7 +91,18 @@ func (c *Cluster) Brokers(ctx context.Context) (int, error) {
 // needs Kafka as it is now: a reconciliation reads Kafka after MySQL so
 // that a topic activated in between is not taken for missing.
 func (c *Cluster) metadata(ctx context.Context, topics []string) (*kmsg.MetadataResponse, error) {
+	resp, err := metadataRequest(topics).RequestWith(ctx, c.client)
+	if err != nil {
+		return nil, c.config.unreachable(ctx, err)
+	}
+	return resp, nil
+}
+
+// metadataRequest asks about the named topics, every topic when topics is
+// nil, and creates none.
+func metadataRequest(topics []string) *kmsg.MetadataRequest {
 	req := kmsg.NewPtrMetadataRequest()
+	req.AllowAutoTopicCreation = false
 	if topics != nil {
 		req.Topics = make([]kmsg.MetadataRequestTopic, len(topics))
 		for i, t := range topics {
@@ -99,11 +110,7 @@ func (c *Cluster) metadata(ctx context.Context, topics []string) (*kmsg.Metadata
 			req.Topics[i].Topic = kmsg.StringPtr(t)
 		}
 	}
-	resp, err := req.RequestWith(ctx, c.client)
-	if err != nil {
-		return nil, c.config.unreachable(ctx, err)
-	}
-	return resp, nil
+	return req
 }
 
 // topicMetadata is a topic's layout as a metadata response has it, or the
