@@ -1,7 +1,6 @@
 package kafka
 
 import (
-	"context"
 	"sync"
 
 	"github.com/IBM/sarama"
@@ -49,24 +48,3 @@ func (l *lazyClient) close() error {
 	return err
 }
 
-// withContext runs a Sarama call, which knows no context, and stops waiting
-// for it when ctx ends. The call's result comes back through a channel
-// only: a call left running writes nothing its caller reads.
-func withContext[T any](ctx context.Context, fn func() (T, error)) (T, error) {
-	type result struct {
-		v   T
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		v, err := fn()
-		done <- result{v, err}
-	}()
-	select {
-	case r := <-done:
-		return r.v, r.err
-	case <-ctx.Done():
-		var zero T
-		return zero, ctx.Err()
-	}
-}

@@ -230,8 +230,9 @@ func TestKafkaVersionBoundsTheKgoClients(t *testing.T) {
 }
 
 // TestCallsLeftByTheirContextDoNotRace: a call whose context ends returns
-// at once while its Sarama request goes on. When that request ends, its
-// result must go nowhere the caller has read; go test -race shows it.
+// at once with the context's error while its request goes on. When that
+// request ends, its result must go nowhere the caller has read; go test
+// -race shows it.
 func TestCallsLeftByTheirContextDoNotRace(t *testing.T) {
 	t.Parallel()
 	c, cfg := kafkatest.Start(t, kfake.SeedTopics(1, topic.PoisonTopic))
