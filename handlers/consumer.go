@@ -32,8 +32,8 @@ type Sink interface {
 }
 
 // SubscriberFactory makes the Kafka subscriber of one subscription, in the
-// subscription's own consumer group.
-type SubscriberFactory func(subscription.Subscription) (message.Subscriber, error)
+// subscription's own consumer group; ctx bounds what it asks of Kafka.
+type SubscriberFactory func(context.Context, subscription.Subscription) (message.Subscriber, error)
 
 // Wanted lists the subscriptions a consumer should be running.
 type Wanted func(ctx context.Context) ([]subscription.Subscription, error)
@@ -154,7 +154,7 @@ func (c *Consumer) attach(sub subscription.Subscription) (bool, error) {
 		return false, nil
 	}
 	changed := ok && c.detachLocked(sub.Topic)
-	subscriber, err := c.newSubscriber(sub)
+	subscriber, err := c.newSubscriber(c.lifetime, sub)
 	if err != nil {
 		return changed, fmt.Errorf("subscribe to %s: %w", sub.Topic, err)
 	}

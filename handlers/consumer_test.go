@@ -93,7 +93,7 @@ func startConsumer(t *testing.T, topics ...string) *consumerFixture {
 	f := &consumerFixture{kc: kc, pub: pub, router: router, sink: &recordingSink{got: map[string][]string{}}}
 	ctx, cancel := context.WithCancel(context.Background())
 	f.consumer = handlers.NewConsumer(ctx, "c1", router,
-		func(s subscription.Subscription) (message.Subscriber, error) {
+		func(_ context.Context, s subscription.Subscription) (message.Subscriber, error) {
 			subscriber, err := kafka.NewSubscriber(kc, s.Group, kafka.FromOldest, watermill.NopLogger{})
 			if err != nil || f.beforeSubscribe == nil {
 				return subscriber, err

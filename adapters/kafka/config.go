@@ -1,5 +1,6 @@
-// Package kafka connects kds to Kafka through Sarama: the admin client the
-// topic manager uses, and Watermill publishers and subscribers.
+// Package kafka connects kds to Kafka: administration, offsets and bulk
+// content with franz-go (kadm and kgo), and Watermill's publishers and
+// subscribers through watermill-kafka (Sarama).
 package kafka
 
 import (
@@ -96,9 +97,6 @@ func (c Config) sarama() *sarama.Config {
 	sc.Metadata.AllowAutoTopicCreation = false
 	sc.Metadata.Retry.Max = 3
 	sc.Metadata.Retry.Backoff = 250 * time.Millisecond
-	sc.Admin.Timeout = c.RequestTimeout
-	sc.Admin.Retry.Max = 3
-	sc.Admin.Retry.Backoff = 200 * time.Millisecond
 	sc.Producer.Timeout = c.RequestTimeout
 	sc.Producer.RequiredAcks = sarama.WaitForAll
 	c.Groups.apply(sc)
@@ -107,7 +105,7 @@ func (c Config) sarama() *sarama.Config {
 }
 
 // kgo returns the franz-go client options every kds client on kgo starts
-// from.
+// from; kgo creates no topic unless told to.
 func (c Config) kgo() []kgo.Opt {
 	opts := []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.ClientID(c.ClientID), kgo.DialTimeout(c.DialTimeout)}
 	if v := kversion.FromString(c.version()); v != nil {

@@ -84,11 +84,11 @@ func startConsumerProcess(ctx context.Context, client *httpapi.Client, kc kafka.
 
 // subscriberFor makes each subscription's subscriber, in its own group.
 func subscriberFor(kc kafka.Config, members *kafka.Membership) handlers.SubscriberFactory {
-	return func(s subscription.Subscription) (message.Subscriber, error) {
+	return func(ctx context.Context, s subscription.Subscription) (message.Subscriber, error) {
 		start := kafka.FromNewest
 		if s.FromBeginning {
 			start = kafka.FromOldest
-		} else if err := kafka.StartAtNewest(kc, s.Group, s.Topic); err != nil {
+		} else if err := kafka.StartAtNewest(ctx, kc, s.Group, s.Topic); err != nil {
 			// Without it, messages sent before the group's first
 			// assignment, or while no process runs, could be skipped.
 			return nil, err
