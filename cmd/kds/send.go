@@ -174,7 +174,8 @@ func (s sender) publish(b []*message.Message) (int64, int64, error) {
 	acked := len(b)
 	if err != nil {
 		acked = 0
-		if pe, ok := err.(*kafka.PublishError); ok {
+		var pe *kafka.PublishError
+		if errors.As(err, &pe) {
 			acked = pe.Acked
 		}
 	}
