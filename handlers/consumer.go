@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"sync"
@@ -72,11 +73,15 @@ func NewConsumer(lifetime context.Context, id subscription.ConsumerID, router *m
 }
 
 // AddConsumerEvents adds the consumer's permanent handler, reading
-// kds.events from sub, which must have no consumer group.
-func AddConsumerEvents(r *message.Router, sub message.Subscriber, c *Consumer) {
+// kds.events from sub, which must have no consumer group. An event that
+// cannot be decoded is logged to log and skipped.
+func AddConsumerEvents(r *message.Router, sub message.Subscriber, c *Consumer, log *slog.Logger) {
 	r.AddConsumerHandler(ConsumerEventsHandler, topic.EventsTopic, sub, func(msg *message.Message) error {
 		ev, err := decodeEvent(msg)
 		if err != nil {
+			partition, _ := wkafka.MessagePartitionFromCtx(msg.Context())
+			offset, _ := wkafka.MessagePartitionOffsetFromCtx(msg.Context())
+			log.Warn("skipped a malformed event", "topic", topic.EventsTopic, "partition", partition, "offset", offset, "error", err)
 			return nil
 		}
 		c.onEvent(msg.Context(), ev)

@@ -1,10 +1,12 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -48,7 +50,35 @@ func (s *recordingSink) count(topicName string) int {
 	return len(s.got[topicName])
 }
 
+// logLines keeps what a JSON slog handler writes, a record a line.
+type logLines struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logLines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logLines) records(t *testing.T) []map[string]any {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]any
+	for line := range bytes.Lines(l.buf.Bytes()) {
+		var r map[string]any
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
 type consumerFixture struct {
+	log      *logLines
 	kc       kafka.Config
 	pub      message.Publisher
 	router   *message.Router
@@ -90,7 +120,7 @@ func startConsumer(t *testing.T, topics ...string) *consumerFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &consumerFixture{kc: kc, pub: pub, router: router, sink: &recordingSink{got: map[string][]string{}}}
+	f := &consumerFixture{log: &logLines{}, kc: kc, pub: pub, router: router, sink: &recordingSink{got: map[string][]string{}}}
 	ctx, cancel := context.WithCancel(context.Background())
 	f.consumer = handlers.NewConsumer(ctx, "c1", router,
 		func(_ context.Context, s subscription.Subscription) (message.Subscriber, error) {
@@ -110,7 +140,7 @@ func startConsumer(t *testing.T, topics ...string) *consumerFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handlers.AddConsumerEvents(router, events, f.consumer)
+	handlers.AddConsumerEvents(router, events, f.consumer, slog.New(slog.NewJSONHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -227,6 +257,42 @@ func TestDeactivationDetaches(t *testing.T) {
 	defer f.sink.mu.Unlock()
 	if len(f.sink.notices) == 0 || f.sink.notices[0] != "topic news was deactivated by root: unsubscribed" {
 		t.Fatalf("notices %q", f.sink.notices)
+	}
+}
+
+// TestMalformedEventsAreLoggedAndSkipped: an event that is not JSON is
+// logged once, with where it was read, and skipped; the events behind it
+// are followed.
+func TestMalformedEventsAreLoggedAndSkipped(t *testing.T) {
+	t.Parallel()
+	f := startConsumer(t, "news")
+	if err := f.consumer.Attach(sub("news")); err != nil {
+		t.Fatal(err)
+	}
+	payload, _ := json.Marshal(topic.Event{Type: topic.TopicDeactivated, Topic: "news", Actor: "root", At: time.Now()})
+	await(t, "news to be detached", func() bool {
+		for _, p := range [][]byte{[]byte("{not json"), payload} {
+			m := message.NewMessage(watermill.NewUUID(), p)
+			m.Metadata.Set(mysql.KeyMetadata, "news")
+			if err := f.pub.Publish(topic.EventsTopic, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return len(f.consumer.Attached()) == 0
+	})
+	seen := map[string]bool{}
+	for _, r := range f.log.records(t) {
+		if r["msg"] != "skipped a malformed event" {
+			continue
+		}
+		where := fmt.Sprintf("%v/%v/%v", r["topic"], r["partition"], r["offset"])
+		if r["level"] != "WARN" || r["topic"] != topic.EventsTopic || r["partition"] == nil || r["offset"] == nil || r["error"] == nil || seen[where] {
+			t.Errorf("logged %v", r)
+		}
+		seen[where] = true
+	}
+	if len(seen) == 0 {
+		t.Fatal("no malformed event was logged")
 	}
 }
 

@@ -26,10 +26,11 @@ import (
 // contentBench drives kds's own content path (the batching publisher and a
 // consumer process) against a running kds.
 type contentBench struct {
-	client *httpapi.Client
-	kc     kafka.Config
-	out    io.Writer
-	run    string
+	client   *httpapi.Client
+	kc       kafka.Config
+	out      io.Writer
+	warnings io.Writer
+	run      string
 }
 
 func newContentBench(cmd *cobra.Command, g *globals, kf kafkaFlags) (contentBench, error) {
@@ -41,7 +42,7 @@ func newContentBench(cmd *cobra.Command, g *globals, kf kafkaFlags) (contentBenc
 	if err != nil {
 		return contentBench{}, err
 	}
-	return contentBench{client: client, kc: kc, out: cmd.OutOrStdout(), run: time.Now().Format("150405")}, nil
+	return contentBench{client: client, kc: kc, out: cmd.OutOrStdout(), warnings: cmd.ErrOrStderr(), run: time.Now().Format("150405")}, nil
 }
 
 func newBenchLatencyCommand(g *globals) *cobra.Command {
@@ -161,7 +162,7 @@ func (b contentBench) consumerProcess(ctx context.Context, a *arrivals) (*consum
 	if err != nil {
 		return nil, err
 	}
-	return startConsumerProcess(ctx, b.client, b.kc, id, a)
+	return startConsumerProcess(ctx, b.client, b.kc, id, a, b.warnings)
 }
 
 func (b contentBench) latency(ctx context.Context, rate int, duration time.Duration, size int) error {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sync/atomic"
 	"time"
@@ -40,8 +41,10 @@ type consumerProcess struct {
 }
 
 // startConsumerProcess runs the router and resumes the consumer's
-// subscriptions from their committed offsets.
-func startConsumerProcess(ctx context.Context, client *httpapi.Client, kc kafka.Config, id subscription.ConsumerID, sink handlers.Sink) (*consumerProcess, error) {
+// subscriptions from their committed offsets; what the user should hear
+// of that they did not ask about, such as a malformed event, goes to
+// warnings as text.
+func startConsumerProcess(ctx context.Context, client *httpapi.Client, kc kafka.Config, id subscription.ConsumerID, sink handlers.Sink, warnings io.Writer) (*consumerProcess, error) {
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 5 * time.Second}, watermill.NopLogger{})
 	if err != nil {
 		return nil, err
@@ -60,7 +63,7 @@ func startConsumerProcess(ctx context.Context, client *httpapi.Client, kc kafka.
 		p.members.Close()
 		return nil, err
 	}
-	handlers.AddConsumerEvents(router, events, p.consumer)
+	handlers.AddConsumerEvents(router, events, p.consumer, slog.New(slog.NewTextHandler(warnings, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	routerDone := make(chan error, 1)
 	go func() { routerDone <- router.Run(runCtx) }()
 	select {
