@@ -89,11 +89,11 @@ func creationOf(cmd Command) Creation {
 // check checks an issue against who asks and the current state, all but
 // the broker.
 func (h IssueHandler) check(ctx context.Context, by auth.Principal, is Issue) (Command, error) {
-	d, err := decisionFor(is.Type)
+	r, err := ruleFor(is.Type)
 	if err != nil {
 		return Command{}, err
 	}
-	if err := auth.Authorize(by, d.permission); err != nil {
+	if err := auth.Authorize(by, r.permission); err != nil {
 		return Command{}, err
 	}
 	name, err := topic.ParseName(is.Topic)
@@ -117,9 +117,9 @@ func (h IssueHandler) check(ctx context.Context, by auth.Principal, is Issue) (C
 	} else if err != nil {
 		return Command{}, fmt.Errorf("load topic %q: %w", is.Topic, err)
 	}
-	// The decision runs on a copy that is thrown away: only the lifecycle
+	// The rule runs on a copy that is thrown away: only the lifecycle
 	// handler's run, under a lock, counts.
-	if _, err := d.decide(cmd, h.policy.Limits)(current); err != nil {
+	if _, err := r.decide(cmd, h.policy.Limits)(current); err != nil {
 		return Command{}, err
 	}
 	if is.Type == RequestTopicType {
