@@ -3,10 +3,12 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"sync"
 
+	wkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/kds-io/kds/adapters/kafka"
@@ -31,8 +33,8 @@ type Sink interface {
 }
 
 // SubscriberFactory makes the Kafka subscriber of one subscription, in the
-// subscription's own consumer group.
-type SubscriberFactory func(subscription.Subscription) (message.Subscriber, error)
+// subscription's own consumer group; ctx bounds what it asks of Kafka.
+type SubscriberFactory func(context.Context, subscription.Subscription) (message.Subscriber, error)
 
 // Wanted lists the subscriptions a consumer should be running.
 type Wanted func(ctx context.Context) ([]subscription.Subscription, error)
@@ -71,11 +73,15 @@ func NewConsumer(lifetime context.Context, id subscription.ConsumerID, router *m
 }
 
 // AddConsumerEvents adds the consumer's permanent handler, reading
-// kds.events from sub, which must have no consumer group.
-func AddConsumerEvents(r *message.Router, sub message.Subscriber, c *Consumer) {
+// kds.events from sub, which must have no consumer group. An event that
+// cannot be decoded is logged to log and skipped.
+func AddConsumerEvents(r *message.Router, sub message.Subscriber, c *Consumer, log *slog.Logger) {
 	r.AddConsumerHandler(ConsumerEventsHandler, topic.EventsTopic, sub, func(msg *message.Message) error {
 		ev, err := decodeEvent(msg)
 		if err != nil {
+			partition, _ := wkafka.MessagePartitionFromCtx(msg.Context())
+			offset, _ := wkafka.MessagePartitionOffsetFromCtx(msg.Context())
+			log.Warn("skipped a malformed event", "topic", topic.EventsTopic, "partition", partition, "offset", offset, "error", err)
 			return nil
 		}
 		c.onEvent(msg.Context(), ev)
@@ -153,7 +159,7 @@ func (c *Consumer) attach(sub subscription.Subscription) (bool, error) {
 		return false, nil
 	}
 	changed := ok && c.detachLocked(sub.Topic)
-	subscriber, err := c.newSubscriber(sub)
+	subscriber, err := c.newSubscriber(c.lifetime, sub)
 	if err != nil {
 		return changed, fmt.Errorf("subscribe to %s: %w", sub.Topic, err)
 	}

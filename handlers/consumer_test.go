@@ -1,10 +1,12 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -14,8 +16,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 
-	"github.com/kds-io/kds/adapters/embedded"
 	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 	"github.com/kds-io/kds/adapters/mysql"
 	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/subscription"
@@ -48,7 +50,35 @@ func (s *recordingSink) count(topicName string) int {
 	return len(s.got[topicName])
 }
 
+// logLines keeps what a JSON slog handler writes, a record a line.
+type logLines struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logLines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logLines) records(t *testing.T) []map[string]any {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]any
+	for line := range bytes.Lines(l.buf.Bytes()) {
+		var r map[string]any
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
 type consumerFixture struct {
+	log      *logLines
 	kc       kafka.Config
 	pub      message.Publisher
 	router   *message.Router
@@ -79,17 +109,8 @@ func (s hookedSubscriber) Subscribe(ctx context.Context, topicName string) (<-ch
 
 func startConsumer(t *testing.T, topics ...string) *consumerFixture {
 	t.Helper()
-	b, err := embedded.Start(embedded.Config{Addr: "127.0.0.1:0", Brokers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	kc := kafka.Config{Brokers: b.Addrs(), ClientID: "test", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 3 * time.Second}
-	cluster := kafka.NewCluster(kc)
-	t.Cleanup(func() { cluster.Close() })
-	if err := cluster.EnsureTopics(context.Background(), append(topics, topic.EventsTopic), topic.Spec{Partitions: 3, ReplicationFactor: 1}); err != nil {
-		t.Fatal(err)
-	}
+	_, kc := kafkatest.Start(t)
+	kafkatest.CreateTopics(t, kc, 3, append(topics, topic.EventsTopic)...)
 	pub, err := kafka.NewPublisher(kc, mysql.KeyMetadata, watermill.NopLogger{})
 	if err != nil {
 		t.Fatal(err)
@@ -99,10 +120,10 @@ func startConsumer(t *testing.T, topics ...string) *consumerFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &consumerFixture{kc: kc, pub: pub, router: router, sink: &recordingSink{got: map[string][]string{}}}
+	f := &consumerFixture{log: &logLines{}, kc: kc, pub: pub, router: router, sink: &recordingSink{got: map[string][]string{}}}
 	ctx, cancel := context.WithCancel(context.Background())
 	f.consumer = handlers.NewConsumer(ctx, "c1", router,
-		func(s subscription.Subscription) (message.Subscriber, error) {
+		func(_ context.Context, s subscription.Subscription) (message.Subscriber, error) {
 			subscriber, err := kafka.NewSubscriber(kc, s.Group, kafka.FromOldest, watermill.NopLogger{})
 			if err != nil || f.beforeSubscribe == nil {
 				return subscriber, err
@@ -119,7 +140,7 @@ func startConsumer(t *testing.T, topics ...string) *consumerFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handlers.AddConsumerEvents(router, events, f.consumer)
+	handlers.AddConsumerEvents(router, events, f.consumer, slog.New(slog.NewJSONHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -236,6 +257,42 @@ func TestDeactivationDetaches(t *testing.T) {
 	defer f.sink.mu.Unlock()
 	if len(f.sink.notices) == 0 || f.sink.notices[0] != "topic news was deactivated by root: unsubscribed" {
 		t.Fatalf("notices %q", f.sink.notices)
+	}
+}
+
+// TestMalformedEventsAreLoggedAndSkipped: an event that is not JSON is
+// logged once, with where it was read, and skipped; the events behind it
+// are followed.
+func TestMalformedEventsAreLoggedAndSkipped(t *testing.T) {
+	t.Parallel()
+	f := startConsumer(t, "news")
+	if err := f.consumer.Attach(sub("news")); err != nil {
+		t.Fatal(err)
+	}
+	payload, _ := json.Marshal(topic.Event{Type: topic.TopicDeactivated, Topic: "news", Actor: "root", At: time.Now()})
+	await(t, "news to be detached", func() bool {
+		for _, p := range [][]byte{[]byte("{not json"), payload} {
+			m := message.NewMessage(watermill.NewUUID(), p)
+			m.Metadata.Set(mysql.KeyMetadata, "news")
+			if err := f.pub.Publish(topic.EventsTopic, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return len(f.consumer.Attached()) == 0
+	})
+	seen := map[string]bool{}
+	for _, r := range f.log.records(t) {
+		if r["msg"] != "skipped a malformed event" {
+			continue
+		}
+		where := fmt.Sprintf("%v/%v/%v", r["topic"], r["partition"], r["offset"])
+		if r["level"] != "WARN" || r["topic"] != topic.EventsTopic || r["partition"] == nil || r["offset"] == nil || r["error"] == nil || seen[where] {
+			t.Errorf("logged %v", r)
+		}
+		seen[where] = true
+	}
+	if len(seen) == 0 {
+		t.Fatal("no malformed event was logged")
 	}
 }
 

@@ -16,9 +16,9 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
 
-	"github.com/kds-io/kds/adapters/embedded"
 	"github.com/kds-io/kds/adapters/httpapi"
 	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 	"github.com/kds-io/kds/adapters/mysql"
 	"github.com/kds-io/kds/adapters/mysql/mysqltest"
 	"github.com/kds-io/kds/app/auth"
@@ -30,8 +30,7 @@ import (
 
 // stack is every handler on one router over a real MariaDB and kfake.
 type stack struct {
-	kafka   kafka.Config
-	cluster *kafka.Cluster
+	kafka kafka.Config
 	// pub publishes as anyone with access to Kafka can; signed as kds does.
 	pub, signed message.Publisher
 	signer      *kafka.Signer
@@ -59,18 +58,14 @@ func testSigner(t *testing.T) *kafka.Signer {
 func startStack(t *testing.T) stack {
 	t.Helper()
 	db, _ := mysqltest.NewDatabase(t)
-	b, err := embedded.Start(embedded.Config{Addr: "127.0.0.1:0", Brokers: 1})
+	_, kc := kafkatest.Start(t)
+	kafkatest.CreateTopics(t, kc, 4, topic.InternalTopics...)
+	cluster, err := kafka.NewCluster(kc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(b.Close)
-	kc := kafka.Config{Brokers: b.Addrs(), ClientID: "test", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 3 * time.Second}
-	cluster := kafka.NewCluster(kc)
 	t.Cleanup(func() { cluster.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := cluster.EnsureTopics(ctx, topic.InternalTopics, topic.Spec{Partitions: 4, ReplicationFactor: 1}); err != nil {
-		t.Fatal(err)
-	}
 	wlog := watermill.NopLogger{}
 	pub, err := kafka.NewPublisher(kc, mysql.KeyMetadata, wlog)
 	if err != nil {
@@ -117,7 +112,7 @@ func startStack(t *testing.T) stack {
 	})
 	<-router.Running()
 	policy := command.Policy{DefaultPartitions: 2, DefaultReplicationFactor: 1}
-	return stack{kafka: kc, cluster: cluster, pub: pub, signed: signed, signer: signer, events: events, read: mysql.NewReadModel(db),
+	return stack{kafka: kc, pub: pub, signed: signed, signer: signer, events: events, read: mysql.NewReadModel(db),
 		issue: command.NewIssueHandler(repo, mysql.NewCommandQueue(db, outbox), cluster, policy)}
 }
 
@@ -178,12 +173,8 @@ func TestApprovalFlowsThroughEveryHandler(t *testing.T) {
 	s.awaitStatus(t, "orders", topic.Pending)
 	s.run(t, command.Issue{Type: command.ApproveTopicType, Topic: "orders"})
 	s.awaitStatus(t, "orders", topic.Active)
-	inKafka, err := s.cluster.Topics(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if kt, ok := inKafka["orders"]; !ok || kt.Partitions != 3 || kt.ReplicationFactor != 1 {
-		t.Fatalf("orders in Kafka: %+v (present %v), want 3 partitions and replication factor 1 as approved", kt, ok)
+	if p, r, ok := kafkatest.Describe(t, s.kafka, "orders"); !ok || p != 3 || r != 1 {
+		t.Fatalf("orders in Kafka: %d partitions, replication factor %d (present %v), want 3 and 1 as approved", p, r, ok)
 	}
 	var seen []topic.EventType
 	for len(seen) < 3 {
@@ -249,9 +240,7 @@ func TestKafkaRefusalLeavesTheTopicApprovedWithTheReason(t *testing.T) {
 	t.Parallel()
 	s := startStack(t)
 	// Someone created the topic in Kafka behind kds's back, with another spec.
-	if err := s.cluster.CreateTopic(context.Background(), topic.MustParseName("taken"), topic.Spec{Partitions: 5, ReplicationFactor: 1}); err != nil {
-		t.Fatal(err)
-	}
+	kafkatest.CreateTopics(t, s.kafka, 5, "taken")
 	// The request's broker check would refuse it, so log the request directly.
 	req := command.Command{Type: command.RequestTopicType, ID: uuid.NewString(), Topic: "taken", Actor: "root", IssuedAt: time.Now().UTC(), Partitions: 2, ReplicationFactor: 1}
 	payload, _ := json.Marshal(req)
@@ -283,9 +272,7 @@ func TestKafkaRefusalLeavesTheTopicApprovedWithTheReason(t *testing.T) {
 	if _, err := queue.Requeue(context.Background(), auth.Principal{Name: "vic", Role: auth.Viewer}, poisoned.UUID); err == nil {
 		t.Fatal("a viewer requeued a poison message")
 	}
-	if err := s.cluster.DeleteTopic(context.Background(), topic.MustParseName("taken")); err != nil {
-		t.Fatal(err)
-	}
+	kafkatest.DeleteTopics(t, s.kafka, "taken")
 	if _, err := queue.Requeue(context.Background(), admin, poisoned.UUID); err != nil {
 		t.Fatal(err)
 	}

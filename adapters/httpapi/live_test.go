@@ -21,10 +21,10 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/kds-io/kds/adapters/embedded"
 	"github.com/kds-io/kds/adapters/httpapi"
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 	"github.com/kds-io/kds/adapters/mysql"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/command"
@@ -36,23 +36,13 @@ import (
 // embedded Kafka.
 type contentAPI struct {
 	*webAPI
-	kafka   kafka.Config
-	cluster *kafka.Cluster
+	kafka kafka.Config
 }
 
 func newContentAPI(t *testing.T, opts ...httpapi.Option) *contentAPI {
 	t.Helper()
-	b, err := embedded.Start(embedded.Config{Addr: "127.0.0.1:0", Brokers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	kc := kafka.Config{Brokers: b.Addrs(), ClientID: "kds-test", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second}
-	cl := kafka.NewCluster(kc)
-	t.Cleanup(func() { cl.Close() })
-	if err := cl.EnsureTopics(context.Background(), []string{topic.PoisonTopic}, topic.Spec{Partitions: 1, ReplicationFactor: 1}); err != nil {
-		t.Fatal(err)
-	}
+	_, kc := kafkatest.Start(t)
+	kafkatest.CreateTopics(t, kc, 1, topic.PoisonTopic)
 	keys, err := kafka.ParseMessageKeys([]string{"test:" + base64.StdEncoding.EncodeToString(make([]byte, kafka.MinMessageKeyBytes))})
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +58,7 @@ func newContentAPI(t *testing.T, opts ...httpapi.Option) *contentAPI {
 	w := a.serve(t, append([]httpapi.Option{httpapi.WithContent(kafka.NewTail(kc, watermill.NopLogger{}), offsets), httpapi.WithMetrics(prometheus.NewRegistry())}, opts...)...)
 	// Streams still open end before the test server waits for them.
 	t.Cleanup(w.server.EndStreams)
-	return &contentAPI{webAPI: w, kafka: kc, cluster: cl}
+	return &contentAPI{webAPI: w, kafka: kc}
 }
 
 // activeTopic makes a topic active in kds and creates it in Kafka, as the
@@ -76,9 +66,7 @@ func newContentAPI(t *testing.T, opts ...httpapi.Option) *contentAPI {
 func (c *contentAPI) activeTopic(t *testing.T, name string, partitions int32) {
 	t.Helper()
 	c.active(t, name)
-	if err := c.cluster.CreateTopic(context.Background(), topic.MustParseName(name), topic.Spec{Partitions: partitions, ReplicationFactor: 1}); err != nil {
-		t.Fatalf("create %s in Kafka: %v", name, err)
-	}
+	kafkatest.CreateTopics(t, c.kafka, partitions, name)
 }
 
 // produce writes values to a topic as kds send does, in batches.

@@ -10,9 +10,6 @@ import (
 	wkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sasl"
-	"github.com/twmb/franz-go/pkg/sasl/plain"
-	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
 // maxMessageBytes is the largest record kds sends, within Kafka's default
@@ -62,11 +59,7 @@ func (e *MessageTooLargeError) Error() string {
 // NewBatchPublisher connects to Kafka; a message's keyField metadata, when
 // set, becomes its Kafka key and is not sent as a header.
 func NewBatchPublisher(c Config, keyField string) (*BatchPublisher, error) {
-	opts, err := c.franz()
-	if err != nil {
-		return nil, err
-	}
-	opts = append(opts,
+	opts := append(c.kgo(),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerBatchMaxBytes(maxMessageBytes+64*1024),
 		kgo.MaxBufferedRecords(100_000),
@@ -78,35 +71,6 @@ func NewBatchPublisher(c Config, keyField string) (*BatchPublisher, error) {
 		return nil, &UnreachableError{Where: c.Where(), Err: err}
 	}
 	return &BatchPublisher{client: client, keyField: keyField, where: c.Where()}, nil
-}
-
-// franz is c as franz-go client options.
-func (c Config) franz() ([]kgo.Opt, error) {
-	opts := []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.ClientID(c.ClientID), kgo.DialTimeout(c.DialTimeout)}
-	if c.TLS.Enabled {
-		tc, err := c.TLS.load()
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, kgo.DialTLSConfig(tc))
-	}
-	if m := c.SASL.franz(); m != nil {
-		opts = append(opts, kgo.SASL(m))
-	}
-	return opts, nil
-}
-
-// franz is the SASL mechanism as franz-go takes it, nil without SASL.
-func (s SASLConfig) franz() sasl.Mechanism {
-	switch s.mechanism() {
-	case SASLPlain:
-		return plain.Auth{User: s.Username, Pass: s.Password}.AsMechanism()
-	case SASLScramSHA256:
-		return scram.Auth{User: s.Username, Pass: s.Password}.AsSha256Mechanism()
-	case SASLScramSHA512:
-		return scram.Auth{User: s.Username, Pass: s.Password}.AsSha512Mechanism()
-	}
-	return nil
 }
 
 // Publish implements message.Publisher. It refuses the whole call, sending

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/IBM/sarama"
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -15,32 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 )
-
-// recordCount asks the broker how many records the topic holds.
-func recordCount(t *testing.T, addrs []string, topicName string) int64 {
-	t.Helper()
-	sc := sarama.NewConfig()
-	sc.Version = sarama.V2_8_0_0
-	client, err := sarama.NewClient(addrs, sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	parts, err := client.Partitions(topicName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int64
-	for _, p := range parts {
-		hi, err := client.GetOffset(topicName, p, sarama.OffsetNewest)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n += hi
-	}
-	return n
-}
 
 func messages(n int, size int) []*message.Message {
 	msgs := make([]*message.Message, n)
@@ -52,9 +26,9 @@ func messages(n int, size int) []*message.Message {
 	return msgs
 }
 
-func newBatchPublisher(t *testing.T, addrs []string) *kafka.BatchPublisher {
+func newBatchPublisher(t *testing.T, c kafka.Config) *kafka.BatchPublisher {
 	t.Helper()
-	p, err := kafka.NewBatchPublisher(kafka.Config{Brokers: addrs, ClientID: "t", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second}, "partition_key")
+	p, err := kafka.NewBatchPublisher(c, "partition_key")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,31 +38,29 @@ func newBatchPublisher(t *testing.T, addrs []string) *kafka.BatchPublisher {
 
 func TestBatchPublisherReturnsOnceEveryMessageIsAcknowledged(t *testing.T) {
 	t.Parallel()
-	c := kfake.MustCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "bulk"))
-	defer c.Close()
-	p := newBatchPublisher(t, c.ListenAddrs())
+	_, cfg := kafkatest.Start(t, kfake.SeedTopics(3, "bulk"))
+	p := newBatchPublisher(t, cfg)
 	for range 20 {
 		if err := p.Publish("bulk", messages(1000, 100)...); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Publish returned: every message must be in the log already.
-	if n := recordCount(t, c.ListenAddrs(), "bulk"); n != 20000 {
+	if n := kafkatest.RecordCount(t, cfg, "bulk"); n != 20000 {
 		t.Fatalf("%d records in Kafka after 20,000 acknowledged", n)
 	}
 }
 
 func TestBatchPublisherSendsNothingOfABatchWithAnOversizedMessage(t *testing.T) {
 	t.Parallel()
-	c := kfake.MustCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "big"))
-	defer c.Close()
-	p := newBatchPublisher(t, c.ListenAddrs())
+	_, cfg := kafkatest.Start(t, kfake.SeedTopics(1, "big"))
+	p := newBatchPublisher(t, cfg)
 	batch := append(messages(10, 10), message.NewMessage(watermill.NewUUID(), make([]byte, 2<<20)))
 	var tooLarge *kafka.MessageTooLargeError
 	if err := p.Publish("big", batch...); !errors.As(err, &tooLarge) {
 		t.Fatalf("got %v, want MessageTooLargeError", err)
 	}
-	if n := recordCount(t, c.ListenAddrs(), "big"); n != 0 {
+	if n := kafkatest.RecordCount(t, cfg, "big"); n != 0 {
 		t.Fatalf("%d records written of a refused batch", n)
 	}
 }
@@ -97,8 +69,7 @@ func TestBatchPublisherSendsNothingOfABatchWithAnOversizedMessage(t *testing.T) 
 // some produce requests and checks the reported count against the log.
 func TestBatchPublisherCountsExactlyWhatWasAcknowledged(t *testing.T) {
 	t.Parallel()
-	c := kfake.MustCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "flaky"))
-	defer c.Close()
+	c, cfg := kafkatest.Start(t, kfake.SeedTopics(3, "flaky"))
 	var requests atomic.Int32
 	c.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
@@ -120,7 +91,7 @@ func TestBatchPublisherCountsExactlyWhatWasAcknowledged(t *testing.T) {
 		}
 		return resp, nil, true
 	})
-	p := newBatchPublisher(t, c.ListenAddrs())
+	p := newBatchPublisher(t, cfg)
 	var acked int
 	for range 10 {
 		err := p.Publish("flaky", messages(500, 100)...)
@@ -137,7 +108,7 @@ func TestBatchPublisherCountsExactlyWhatWasAcknowledged(t *testing.T) {
 	if acked == 5000 {
 		t.Fatal("no request was refused: the test did not inject a fault")
 	}
-	if n := recordCount(t, c.ListenAddrs(), "flaky"); n != int64(acked) {
+	if n := kafkatest.RecordCount(t, cfg, "flaky"); n != int64(acked) {
 		t.Fatalf("reported %d acknowledged, Kafka holds %d", acked, n)
 	}
 }

@@ -5,53 +5,50 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
-	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kds-io/kds/app"
 	"github.com/kds-io/kds/app/command"
-	"github.com/kds-io/kds/app/topic"
 )
 
-// Cluster implements command.KafkaCluster with Sarama's admin client. It
-// connects on first use and again after the cluster was unreachable, so a
-// process may start before Kafka does.
+// adminRetries is how many times an admin request is sent again after a
+// failure that may pass, such as a controller that lost its place or a
+// broker that hung up.
+const adminRetries = 3
+
+// Cluster implements command.KafkaCluster with franz-go's admin client,
+// kadm. It connects when a request needs it, and again after the cluster
+// was unreachable, so a process may start before Kafka does.
 type Cluster struct {
 	config Config
-	client *lazyClient
-
-	// Concurrent creations, validations and deletions share admin requests.
-	creates     *batcher[creation]
-	validations *batcher[creation]
-	deletes     *batcher[topic.Name]
+	client *kgo.Client
+	admin  *kadm.Client
 }
 
 // NewCluster talks to the cluster c describes.
-func NewCluster(c Config) *Cluster {
-	cl := &Cluster{config: c, client: newLazyClient(c, c.sarama())}
-	cl.creates = newBatcher(cl.createTopics)
-	cl.validations = newBatcher(cl.validateTopics)
-	cl.deletes = newBatcher(cl.deleteTopics)
-	return cl
-}
-
-// connect returns the client and an admin client on it, which is never
-// closed: closing it closes the client, which Close does.
-func (c *Cluster) connect() (sarama.Client, sarama.ClusterAdmin, error) {
-	client, err := c.client.get()
+func NewCluster(c Config) (*Cluster, error) {
+	// Admin requests go to the controller, which kgo finds again when one
+	// answers NOT_CONTROLLER. A controller that stops hangs up, and kgo
+	// takes a connection closed at its first answer for a client without
+	// SASL and would not retry, unless told to (DESIGN.md §6).
+	client, err := kgo.NewClient(append(c.kgo(), kgo.RequestRetries(adminRetries), kgo.AlwaysRetryEOF())...)
 	if err != nil {
-		return nil, nil, err
+		return nil, &UnreachableError{Where: c.Where(), Err: err}
 	}
-	admin, err := sarama.NewClusterAdminFromClient(client)
-	if err != nil {
-		return nil, nil, &UnreachableError{Where: c.config.Where(), Err: err}
-	}
-	return client, admin, nil
+	admin := kadm.NewClient(client)
+	admin.SetTimeoutMillis(int32(c.RequestTimeout.Milliseconds()))
+	return &Cluster{config: c, client: client, admin: admin}, nil
 }
 
 // Close releases the connections.
-func (c *Cluster) Close() error { return c.client.close() }
+func (c *Cluster) Close() error {
+	c.client.Close()
+	return nil
+}
 
 // UnreachableError is returned when no broker answers.
 type UnreachableError struct {
@@ -68,6 +65,15 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 // Is makes an UnreachableError app.ErrUnavailable.
 func (e *UnreachableError) Is(target error) bool { return target == app.ErrUnavailable }
 
+// unreachable is err, a request that got no answer, as an
+// *UnreachableError, unless ctx ended first: then it is ctx's error.
+func (c Config) unreachable(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return &UnreachableError{Where: c.Where(), Err: err}
+}
+
 // Ping checks that the cluster answers, for readiness.
 func (c *Cluster) Ping(ctx context.Context) error {
 	_, err := c.Brokers(ctx)
@@ -76,139 +82,96 @@ func (c *Cluster) Ping(ctx context.Context) error {
 
 // Brokers counts the brokers the cluster has now.
 func (c *Cluster) Brokers(ctx context.Context) (int, error) {
-	return withContext(ctx, func() (int, error) {
-		_, admin, err := c.connect()
-		if err != nil {
-			return 0, err
-		}
-		return c.brokerCount(admin)
-	})
-}
-
-// brokerCount asks the cluster for its brokers.
-func (c *Cluster) brokerCount(admin sarama.ClusterAdmin) (int, error) {
-	brokers, _, err := admin.DescribeCluster()
+	m, err := c.metadata(ctx, []string{})
 	if err != nil {
-		return 0, &UnreachableError{Where: c.config.Where(), Err: err}
+		return 0, err
 	}
-	return len(brokers), nil
+	return len(m.Brokers), nil
 }
 
-// CreateTopic implements command.KafkaCluster. Concurrent calls share one
-// CreateTopics request.
-func (c *Cluster) CreateTopic(ctx context.Context, name topic.Name, spec topic.Spec) error {
-	return c.creates.do(ctx, creation{name: name, spec: spec})
-}
-
-// DeleteTopic implements command.KafkaCluster. Concurrent calls share one
-// DeleteTopics request.
-func (c *Cluster) DeleteTopic(ctx context.Context, name topic.Name) error {
-	return c.deletes.do(ctx, name)
-}
-
-// ValidateTopic implements command.KafkaCluster. Concurrent calls share one
-// validate-only CreateTopics request.
-func (c *Cluster) ValidateTopic(ctx context.Context, name topic.Name, spec topic.Spec) error {
-	return c.validations.do(ctx, creation{name: name, spec: spec})
-}
-
-// EnsureTopics creates the given topics unless they exist, as kds does
-// for its internal topics at start.
-func (c *Cluster) EnsureTopics(ctx context.Context, names []string, spec topic.Spec) error {
-	return withContextErr(ctx, func() error {
-		_, admin, err := c.connect()
-		if err != nil {
-			return err
-		}
-		for _, n := range names {
-			err := admin.CreateTopic(n, detail(spec), false)
-			if err != nil && !errors.Is(err, sarama.ErrTopicAlreadyExists) {
-				return classify("create", n, err)
-			}
-		}
-		return nil
-	})
-}
-
-func detail(spec topic.Spec) *sarama.TopicDetail {
-	entries := make(map[string]*string, len(spec.Configs))
-	for k, v := range spec.Configs {
-		entries[k] = &v
+// metadata asks the cluster for its brokers and the named topics, every
+// topic when topics is nil. kadm's Metadata and ListTopics answer from
+// kgo's cache, which may be seconds old (TestKadmMetadataIsCached); kds
+// needs Kafka as it is now: a reconciliation reads Kafka after MySQL so
+// that a topic activated in between is not taken for missing.
+func (c *Cluster) metadata(ctx context.Context, topics []string) (*kmsg.MetadataResponse, error) {
+	resp, err := metadataRequest(topics).RequestWith(ctx, c.client)
+	if err != nil {
+		return nil, c.config.unreachable(ctx, err)
 	}
-	return &sarama.TopicDetail{NumPartitions: spec.Partitions, ReplicationFactor: spec.ReplicationFactor, ConfigEntries: entries}
+	return resp, nil
+}
+
+// metadataRequest asks about the named topics, every topic when topics is
+// nil, and creates none.
+func metadataRequest(topics []string) *kmsg.MetadataRequest {
+	req := kmsg.NewPtrMetadataRequest()
+	req.AllowAutoTopicCreation = false
+	if topics != nil {
+		req.Topics = make([]kmsg.MetadataRequestTopic, len(topics))
+		for i, t := range topics {
+			req.Topics[i] = kmsg.NewMetadataRequestTopic()
+			req.Topics[i].Topic = kmsg.StringPtr(t)
+		}
+	}
+	return req
+}
+
+// topicMetadata is a topic's layout as a metadata response has it, or the
+// error the broker gave for it.
+type topicMetadata struct {
+	TopicLayout
+	err error
+}
+
+// topicsIn reads the topics of a metadata response, by name.
+func topicsIn(m *kmsg.MetadataResponse) map[string]topicMetadata {
+	out := make(map[string]topicMetadata, len(m.Topics))
+	for _, t := range m.Topics {
+		if t.Topic == nil {
+			continue
+		}
+		tm := topicMetadata{TopicLayout: TopicLayout{Partitions: int32(len(t.Partitions))}, err: kerr.ErrorForCode(t.ErrorCode)}
+		if len(t.Partitions) > 0 {
+			tm.ReplicationFactor = int16(len(t.Partitions[0].Replicas))
+		}
+		out[*t.Topic] = tm
+	}
+	return out
 }
 
 // refusals are broker answers that retrying cannot change.
-var refusals = []sarama.KError{
-	sarama.ErrInvalidTopic, sarama.ErrInvalidPartitions, sarama.ErrInvalidReplicationFactor,
-	sarama.ErrInvalidReplicaAssignment, sarama.ErrInvalidConfig, sarama.ErrPolicyViolation,
-	sarama.ErrTopicAuthorizationFailed, sarama.ErrClusterAuthorizationFailed, sarama.ErrInvalidRequest,
-	sarama.ErrTopicDeletionDisabled,
+var refusals = []error{
+	kerr.InvalidTopicException, kerr.InvalidPartitions, kerr.InvalidReplicationFactor,
+	kerr.InvalidReplicaAssignment, kerr.InvalidConfig, kerr.PolicyViolation,
+	kerr.TopicAuthorizationFailed, kerr.ClusterAuthorizationFailed, kerr.InvalidRequest,
+	kerr.TopicDeletionDisabled,
 }
 
-// classify turns a broker refusal into a *command.ClusterRefusedError and
-// leaves other errors, such as an unreachable broker, to be retried.
-func classify(op, name string, err error) error {
+// classify turns a broker's answer err, with the message it gave, into a
+// *command.ClusterRefusedError when it is a refusal, and leaves other
+// errors, such as a controller that moved, to be retried.
+func classify(op, name string, err error, message string) error {
 	if err == nil {
 		return nil
 	}
 	for _, r := range refusals {
 		if errors.Is(err, r) {
-			return &command.ClusterRefusedError{Op: op, Topic: name, Reason: reason(err)}
+			return &command.ClusterRefusedError{Op: op, Topic: name, Reason: reason(err, message), Err: err}
 		}
 	}
 	return fmt.Errorf("%s topic %q: %w", op, name, err)
 }
 
-// explainer classifies the create errors of one batch, adding the broker
-// count to a refused replication factor, which brokers often refuse
-// without saying why. It counts the brokers once, when first needed.
-func (c *Cluster) explainer(admin sarama.ClusterAdmin) func(creation, error) error {
-	brokers := sync.OnceValues(func() (int, error) { return c.brokerCount(admin) })
-	return func(it creation, err error) error {
-		if errors.Is(err, sarama.ErrInvalidReplicationFactor) {
-			if n, berr := brokers(); berr == nil && int(it.spec.ReplicationFactor) > n {
-				return &command.ClusterRefusedError{Op: "create", Topic: it.name.String(),
-					Reason: fmt.Sprintf("replication factor %d is more than the %d broker(s) in the cluster", it.spec.ReplicationFactor, n)}
-			}
-		}
-		return classify("create", it.name.String(), err)
+// reason is the broker's own explanation when it gave one, else what its
+// error code means.
+func reason(err error, message string) string {
+	var ke *kerr.Error
+	if message == "" && errors.As(err, &ke) {
+		message = ke.Description
 	}
-}
-
-// reason is the broker's own explanation when it gave one.
-func reason(err error) string {
-	var te *sarama.TopicError
-	if errors.As(err, &te) && te.ErrMsg != nil && *te.ErrMsg != "" {
-		return strings.TrimSuffix(*te.ErrMsg, ".")
+	if message == "" {
+		message = err.Error()
 	}
-	return strings.TrimPrefix(err.Error(), "kafka server: ")
-}
-
-// withContext runs a Sarama call, which knows no context, and stops waiting
-// for it when ctx ends. The call's result comes back through a channel
-// only: a call left running writes nothing its caller reads.
-func withContext[T any](ctx context.Context, fn func() (T, error)) (T, error) {
-	type result struct {
-		v   T
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		v, err := fn()
-		done <- result{v, err}
-	}()
-	select {
-	case r := <-done:
-		return r.v, r.err
-	case <-ctx.Done():
-		var zero T
-		return zero, ctx.Err()
-	}
-}
-
-// withContextErr is withContext for a call that returns an error only.
-func withContextErr(ctx context.Context, fn func() error) error {
-	_, err := withContext(ctx, func() (struct{}, error) { return struct{}{}, fn() })
-	return err
+	return strings.TrimSuffix(message, ".")
 }

@@ -5,27 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/command/commandtest"
 	"github.com/kds-io/kds/app/topic"
 )
 
-// TestConcurrentCreationsShareRequests: a thousand topics requested,
-// activated or deleted at once must not cost a thousand round trips.
-func TestConcurrentCreationsShareRequests(t *testing.T) {
+// TestABatchIsOneRequest: a thousand topics requested, activated or
+// deleted at once cost one request each way, not a thousand round trips.
+func TestABatchIsOneRequest(t *testing.T) {
 	t.Parallel()
-	c := kfake.MustCluster(kfake.NumBrokers(1))
-	defer c.Close()
+	c, cfg := kafkatest.Start(t)
 	var creates, deletes atomic.Int32
 	c.ControlKey(int16(kmsg.CreateTopics), func(kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
@@ -37,32 +34,33 @@ func TestConcurrentCreationsShareRequests(t *testing.T) {
 		deletes.Add(1)
 		return nil, nil, false
 	})
-	cl := kafka.NewCluster(kafka.Config{Brokers: c.ListenAddrs(), ClientID: "t", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second})
-	defer cl.Close()
-	ctx := context.Background()
+	cl, ctx := newCluster(t, cfg), context.Background()
 	const n = 1000
-	each := func(op func(topic.Name) error) {
-		t.Helper()
-		var wg sync.WaitGroup
-		errs := make(chan error, n)
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs <- op(topic.MustParseName(fmt.Sprintf("t%04d", i)))
-			}()
+	batch := func(prefix string) []command.Creation {
+		out := make([]command.Creation, n)
+		for i := range out {
+			out[i] = command.Creation{Name: topic.MustParseName(fmt.Sprintf("%s%04d", prefix, i)), Spec: topic.Spec{Partitions: 1, ReplicationFactor: 1}}
 		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if err != nil {
-				t.Fatal(err)
-			}
+		return out
+	}
+	succeeded := func(what string, errs []error) {
+		t.Helper()
+		if len(errs) != n {
+			t.Fatalf("%s: %d answers for %d topics", what, len(errs), n)
+		}
+		if err := errors.Join(errs...); err != nil {
+			t.Fatalf("%s: %v", what, err)
 		}
 	}
-	each(func(n topic.Name) error {
-		return cl.CreateTopic(ctx, n, topic.Spec{Partitions: 1, ReplicationFactor: 1})
-	})
+	requests := func(what string, counter *atomic.Int32) {
+		t.Helper()
+		if got := counter.Swap(0); got != 1 {
+			t.Errorf("%s: %d requests for %d topics, want 1", what, got, n)
+		}
+	}
+	created := batch("t")
+	succeeded("create", cl.CreateTopics(ctx, created))
+	requests("create", &creates)
 	topics, err := cl.Topics(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -70,51 +68,28 @@ func TestConcurrentCreationsShareRequests(t *testing.T) {
 	if len(topics) != n {
 		t.Fatalf("%d topics in Kafka, want %d", len(topics), n)
 	}
-	createRequests := creates.Load()
-	each(func(n topic.Name) error {
-		return cl.ValidateTopic(ctx, topic.MustParseName("v"+n.String()), topic.Spec{Partitions: 1, ReplicationFactor: 1})
-	})
-	if validations := creates.Load() - createRequests; validations > n/10 {
-		t.Fatalf("%d validate-only requests for %d topics: not batched", validations, n)
-	}
+	succeeded("validate", cl.ValidateTopics(ctx, batch("v")))
+	requests("validate", &creates)
 	if topics, _ := cl.Topics(ctx); len(topics) != n {
 		t.Fatalf("validating created topics: %d in Kafka", len(topics))
 	}
-	each(func(n topic.Name) error { return cl.DeleteTopic(ctx, n) })
+	names := make([]topic.Name, n)
+	for i, c := range created {
+		names[i] = c.Name
+	}
+	succeeded("delete", cl.DeleteTopics(ctx, names))
+	requests("delete", &deletes)
 	if topics, _ := cl.Topics(ctx); len(topics) != 0 {
 		t.Fatalf("%d topics left after deleting all", len(topics))
 	}
-	t.Logf("%d topics created in %d CreateTopics requests, deleted in %d DeleteTopics requests", n, creates.Load(), deletes.Load())
-	if creates.Load() > n/10 || deletes.Load() > n/10 {
-		t.Fatalf("%d create and %d delete requests for %d topics: not batched", creates.Load(), deletes.Load(), n)
-	}
 }
 
-func TestDescribeGrowAndConfigure(t *testing.T) {
+func TestClusterMeetsTheContract(t *testing.T) {
 	t.Parallel()
-	c := startBroker(t, 1)
-	cl, ctx := newCluster(t, c), context.Background()
-	name := topic.MustParseName("drifting")
-	if err := cl.CreateTopic(ctx, name, topic.Spec{Partitions: 2, ReplicationFactor: 1, Configs: map[string]string{"retention.ms": "60000"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := cl.AddPartitions(ctx, name, 5); err != nil {
-		t.Fatal(err)
-	}
-	if err := cl.SetConfigs(ctx, name, map[string]string{"retention.ms": "120000", "cleanup.policy": "compact"}); err != nil {
-		t.Fatal(err)
-	}
-	topics, err := cl.Topics(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := topics["drifting"]
-	if got.Partitions != 5 || got.ReplicationFactor != 1 || got.Configs["retention.ms"] != "120000" || got.Configs["cleanup.policy"] != "compact" {
-		t.Fatalf("described %+v", got)
-	}
-	if err := cl.AddPartitions(ctx, name, 3); err == nil {
-		t.Fatal("shrinking a topic's partitions succeeded")
-	}
+	commandtest.KafkaClusterContract(t, func(t *testing.T) command.KafkaCluster {
+		_, c := kafkatest.Start(t)
+		return newCluster(t, c)
+	})
 }
 
 // notController answers a CreateTopics or DeleteTopics request as a broker
@@ -155,48 +130,45 @@ func TestBatchesFollowANewController(t *testing.T) {
 	for name, fault := range faults {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c := kfake.MustCluster(kfake.NumBrokers(3))
-			defer c.Close()
-			cfg := kafka.Config{Brokers: c.ListenAddrs(), ClientID: "t", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second}
+			c, cfg := kafkatest.Start(t, kfake.NumBrokers(3))
 			cl, ctx := newCluster(t, cfg), context.Background()
 			orders, spec := topic.MustParseName("orders"), topic.Spec{Partitions: 2, ReplicationFactor: 3}
 			// Each fault answers one request only.
 			c.ControlKey(int16(kmsg.CreateTopics), fault)
-			if err := cl.ValidateTopic(ctx, orders, spec); err != nil {
+			if err := validateTopic(ctx, cl, orders, spec); err != nil {
 				t.Fatalf("validate after a failover: %v", err)
 			}
 			c.ControlKey(int16(kmsg.CreateTopics), fault)
-			if err := cl.CreateTopic(ctx, orders, spec); err != nil {
+			if err := createTopic(ctx, cl, orders, spec); err != nil {
 				t.Fatalf("create after a failover: %v", err)
 			}
-			if p, r, ok := describe(t, cfg, "orders"); !ok || p != 2 || r != 3 {
+			if p, r, ok := kafkatest.Describe(t, cfg, "orders"); !ok || p != 2 || r != 3 {
 				t.Fatalf("in Kafka: exists %v, %d partitions, rf %d", ok, p, r)
 			}
 			c.ControlKey(int16(kmsg.DeleteTopics), fault)
-			if err := cl.DeleteTopic(ctx, orders); err != nil {
+			if err := deleteTopic(ctx, cl, orders); err != nil {
 				t.Fatalf("delete after a failover: %v", err)
 			}
-			if _, _, ok := describe(t, cfg, "orders"); ok {
+			if _, _, ok := kafkatest.Describe(t, cfg, "orders"); ok {
 				t.Fatal("the topic is still in Kafka")
 			}
 		})
 	}
 	t.Run("no controller", func(t *testing.T) {
 		t.Parallel()
-		c := kfake.MustCluster(kfake.NumBrokers(3))
-		defer c.Close()
+		c, cfg := kafkatest.Start(t, kfake.NumBrokers(3))
 		var requests atomic.Int32
 		c.ControlKey(int16(kmsg.CreateTopics), func(req kmsg.Request) (kmsg.Response, error, bool) {
 			c.KeepControl()
 			requests.Add(1)
 			return notController(req), nil, true
 		})
-		cl := newCluster(t, kafka.Config{Brokers: c.ListenAddrs(), ClientID: "t", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second})
-		err := cl.CreateTopic(context.Background(), topic.MustParseName("orders"), topic.Spec{Partitions: 1, ReplicationFactor: 1})
-		if !errors.Is(err, sarama.ErrNotController) || command.IsPermanent(err) {
+		cl := newCluster(t, cfg)
+		err := createTopic(context.Background(), cl, topic.MustParseName("orders"), topic.Spec{Partitions: 1, ReplicationFactor: 1})
+		if !errors.Is(err, kerr.NotController) || command.IsPermanent(err) {
 			t.Fatalf("got %v, want a retriable NOT_CONTROLLER", err)
 		}
-		// Once, and again Admin.Retry.Max (3) times.
+		// Once, and again three times.
 		if n := requests.Load(); n != 4 {
 			t.Fatalf("%d CreateTopics requests, want 4", n)
 		}
@@ -208,37 +180,28 @@ func TestBatchesFollowANewController(t *testing.T) {
 // per topic.
 func TestABatchCountsTheBrokersOnce(t *testing.T) {
 	t.Parallel()
-	c := kfake.MustCluster(kfake.NumBrokers(1))
-	defer c.Close()
-	var creates, describes atomic.Int32
-	for key, n := range map[kmsg.Key]*atomic.Int32{kmsg.CreateTopics: &creates, kmsg.DescribeCluster: &describes} {
-		c.ControlKey(int16(key), func(kmsg.Request) (kmsg.Response, error, bool) {
-			c.KeepControl()
-			n.Add(1)
-			return nil, nil, false
-		})
+	c, cfg := kafkatest.Start(t)
+	var describes atomic.Int32
+	c.ControlKey(int16(kmsg.DescribeCluster), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		describes.Add(1)
+		return nil, nil, false
+	})
+	cl, ctx := newCluster(t, cfg), context.Background()
+	batch := make([]command.Creation, 100)
+	for i := range batch {
+		batch[i] = command.Creation{Name: topic.MustParseName(fmt.Sprintf("t%03d", i)), Spec: topic.Spec{Partitions: 1, ReplicationFactor: 3}}
 	}
-	cl := newCluster(t, kafka.Config{Brokers: c.ListenAddrs(), ClientID: "t", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second})
-	ctx, spec := context.Background(), topic.Spec{Partitions: 1, ReplicationFactor: 3}
-	for op, call := range map[string]func(topic.Name) error{
-		"validate": func(n topic.Name) error { return cl.ValidateTopic(ctx, n, spec) },
-		"create":   func(n topic.Name) error { return cl.CreateTopic(ctx, n, spec) },
-	} {
-		creates.Store(0)
+	for op, call := range map[string]func(context.Context, []command.Creation) []error{"validate": cl.ValidateTopics, "create": cl.CreateTopics} {
 		describes.Store(0)
-		var wg sync.WaitGroup
-		for i := range 100 {
-			wg.Go(func() {
-				err := call(topic.MustParseName(fmt.Sprintf("t%03d", i)))
-				var refused *command.ClusterRefusedError
-				if !errors.As(err, &refused) || !strings.Contains(err.Error(), "more than the 1 broker(s)") {
-					t.Errorf("%s with rf 3 on one broker: %v", op, err)
-				}
-			})
+		for i, err := range call(ctx, batch) {
+			var refused *command.ClusterRefusedError
+			if !errors.As(err, &refused) || !strings.Contains(err.Error(), "more than the 1 broker(s)") {
+				t.Errorf("%s %s with rf 3 on one broker: %v", op, batch[i].Name, err)
+			}
 		}
-		wg.Wait()
-		if describes.Load() > creates.Load() {
-			t.Errorf("%s: %d requests for the broker count in %d batches", op, describes.Load(), creates.Load())
+		if n := describes.Load(); n > 1 {
+			t.Errorf("%s: %d requests for the broker count in one batch", op, n)
 		}
 	}
 }

@@ -1,127 +1,130 @@
 package kafka_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 
 	"github.com/kds-io/kds/adapters/embedded"
 	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 	"github.com/kds-io/kds/app"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/topic"
 )
 
-func startBroker(t *testing.T, brokers int) kafka.Config {
+func newCluster(t *testing.T, c kafka.Config) *kafka.Cluster {
 	t.Helper()
-	b, err := embedded.Start(embedded.Config{Addr: "127.0.0.1:0", Brokers: brokers})
+	cl, err := kafka.NewCluster(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(b.Close)
-	return kafka.Config{Brokers: b.Addrs(), ClientID: "kds-test", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 3 * time.Second}
-}
-
-func newCluster(t *testing.T, c kafka.Config) *kafka.Cluster {
-	t.Helper()
-	cl := kafka.NewCluster(c)
 	t.Cleanup(func() { cl.Close() })
 	return cl
 }
 
-// describe asks the broker directly, as an independent client would.
-func describe(t *testing.T, c kafka.Config, name string) (partitions, replicas int, exists bool) {
-	t.Helper()
-	sc := sarama.NewConfig()
-	sc.Version = sarama.V2_8_0_0
-	admin, err := sarama.NewClusterAdmin(c.Brokers, sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	topics, err := admin.ListTopics()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, ok := topics[name]
-	return int(d.NumPartitions), int(d.ReplicationFactor), ok
+// createTopic creates one topic with a batch of one.
+func createTopic(ctx context.Context, cl *kafka.Cluster, name topic.Name, spec topic.Spec) error {
+	return cl.CreateTopics(ctx, []command.Creation{{Name: name, Spec: spec}})[0]
+}
+
+// validateTopic validates one topic with a batch of one.
+func validateTopic(ctx context.Context, cl *kafka.Cluster, name topic.Name, spec topic.Spec) error {
+	return cl.ValidateTopics(ctx, []command.Creation{{Name: name, Spec: spec}})[0]
+}
+
+// deleteTopic deletes one topic with a batch of one.
+func deleteTopic(ctx context.Context, cl *kafka.Cluster, name topic.Name) error {
+	return cl.DeleteTopics(ctx, []topic.Name{name})[0]
+}
+
+// quickToGiveUp is c with short timeouts, for a cluster that is not there.
+func quickToGiveUp(c kafka.Config) kafka.Config {
+	c.DialTimeout, c.RequestTimeout = 200*time.Millisecond, time.Second
+	return c
 }
 
 func TestCreateAndDeleteAreIdempotent(t *testing.T) {
 	t.Parallel()
-	c := startBroker(t, 1)
+	_, c := kafkatest.Start(t)
 	cl, ctx := newCluster(t, c), context.Background()
 	name := topic.MustParseName("orders")
 	spec := topic.Spec{Partitions: 3, ReplicationFactor: 1, Configs: map[string]string{"retention.ms": "60000"}}
 	for range 2 {
-		if err := cl.CreateTopic(ctx, name, spec); err != nil {
+		if err := createTopic(ctx, cl, name, spec); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if p, r, ok := describe(t, c, "orders"); !ok || p != 3 || r != 1 {
+	if p, r, ok := kafkatest.Describe(t, c, "orders"); !ok || p != 3 || r != 1 {
 		t.Fatalf("in Kafka: exists %v, %d partitions, rf %d", ok, p, r)
 	}
-	err := cl.CreateTopic(ctx, name, topic.Spec{Partitions: 5, ReplicationFactor: 1})
+	err := createTopic(ctx, cl, name, topic.Spec{Partitions: 5, ReplicationFactor: 1})
 	var refused *command.ClusterRefusedError
 	if !errors.As(err, &refused) || !strings.Contains(err.Error(), "already exists in Kafka with 3 partitions") {
 		t.Fatalf("create with another spec: %v", err)
 	}
 	for range 2 {
-		if err := cl.DeleteTopic(ctx, name); err != nil {
+		if err := deleteTopic(ctx, cl, name); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, _, ok := describe(t, c, "orders"); ok {
+	if _, _, ok := kafkatest.Describe(t, c, "orders"); ok {
 		t.Fatal("the topic is still in Kafka")
 	}
 }
 
 func TestBrokerRefusalsArePermanent(t *testing.T) {
 	t.Parallel()
-	c := startBroker(t, 1)
+	_, c := kafkatest.Start(t)
 	cl, ctx := newCluster(t, c), context.Background()
-	err := cl.ValidateTopic(ctx, topic.MustParseName("replicated"), topic.Spec{Partitions: 1, ReplicationFactor: 3})
+	err := validateTopic(ctx, cl, topic.MustParseName("replicated"), topic.Spec{Partitions: 1, ReplicationFactor: 3})
 	var refused *command.ClusterRefusedError
-	if !errors.As(err, &refused) || !command.IsPermanent(err) {
-		t.Fatalf("rf 3 on one broker: %v, want a permanent refusal", err)
+	if !errors.As(err, &refused) || !command.IsPermanent(err) || !errors.Is(err, kerr.InvalidReplicationFactor) {
+		t.Fatalf("rf 3 on one broker: %v, want a permanent refusal with the broker's INVALID_REPLICATION_FACTOR", err)
 	}
-	if _, _, ok := describe(t, c, "replicated"); ok {
+	if _, _, ok := kafkatest.Describe(t, c, "replicated"); ok {
 		t.Fatal("validation created the topic")
 	}
-	if err := cl.ValidateTopic(ctx, topic.MustParseName("fine"), topic.Spec{Partitions: 1, ReplicationFactor: 1}); err != nil {
+	if err := validateTopic(ctx, cl, topic.MustParseName("fine"), topic.Spec{Partitions: 1, ReplicationFactor: 1}); err != nil {
 		t.Fatalf("validate a good spec: %v", err)
 	}
-	if _, _, ok := describe(t, c, "fine"); ok {
+	if _, _, ok := kafkatest.Describe(t, c, "fine"); ok {
 		t.Fatal("validation created the topic")
 	}
 }
 
 func TestReplicationAcrossBrokers(t *testing.T) {
 	t.Parallel()
-	c := startBroker(t, 3)
+	_, c := kafkatest.Start(t, kfake.NumBrokers(3))
 	cl, ctx := newCluster(t, c), context.Background()
 	if n, err := cl.Brokers(ctx); err != nil || n != 3 {
 		t.Fatalf("brokers: %d, %v", n, err)
 	}
-	if err := cl.CreateTopic(ctx, topic.MustParseName("replicated"), topic.Spec{Partitions: 2, ReplicationFactor: 3}); err != nil {
+	if err := createTopic(ctx, cl, topic.MustParseName("replicated"), topic.Spec{Partitions: 2, ReplicationFactor: 3}); err != nil {
 		t.Fatal(err)
 	}
-	if p, r, ok := describe(t, c, "replicated"); !ok || p != 2 || r != 3 {
+	if p, r, ok := kafkatest.Describe(t, c, "replicated"); !ok || p != 2 || r != 3 {
 		t.Fatalf("in Kafka: exists %v, %d partitions, rf %d", ok, p, r)
 	}
 }
 
 func TestUnreachableClusterIsRetriable(t *testing.T) {
 	t.Parallel()
-	cl := newCluster(t, kafka.Config{Brokers: []string{"127.0.0.1:1"}, ClientID: "t", Version: "2.8.0", DialTimeout: 200 * time.Millisecond, RequestTimeout: time.Second})
-	err := cl.CreateTopic(context.Background(), topic.MustParseName("x"), topic.Spec{Partitions: 1, ReplicationFactor: 1})
+	cl := newCluster(t, quickToGiveUp(kafkatest.Config("127.0.0.1:1")))
+	err := createTopic(context.Background(), cl, topic.MustParseName("x"), topic.Spec{Partitions: 1, ReplicationFactor: 1})
 	var unreachable *kafka.UnreachableError
 	if !errors.As(err, &unreachable) || !errors.Is(err, app.ErrUnavailable) || command.IsPermanent(err) || !strings.Contains(err.Error(), "Kafka at 127.0.0.1:1") {
 		t.Fatalf("got %v, want a retriable UnreachableError naming the broker, which is app.ErrUnavailable", err)
@@ -141,7 +144,7 @@ func TestAClusterThatStartsLaterIsFound(t *testing.T) {
 	}
 	addr := b.Addrs()[0]
 	b.Close()
-	c := kafka.Config{Brokers: []string{addr}, ClientID: "t", Version: "2.8.0", DialTimeout: 200 * time.Millisecond, RequestTimeout: time.Second}
+	c := quickToGiveUp(kafkatest.Config(addr))
 	cl, ctx := newCluster(t, c), context.Background()
 	if err := cl.Ping(ctx); err == nil {
 		t.Fatal("ping succeeded with the broker stopped")
@@ -156,13 +159,84 @@ func TestAClusterThatStartsLaterIsFound(t *testing.T) {
 	}
 }
 
+// TestTopicsAreReadAsKafkaHasThemNow: the cluster's view of its topics
+// is Kafka's now, not a cached one: a reconciliation reads Kafka after
+// MySQL so that a topic activated in between is not taken for missing.
+func TestTopicsAreReadAsKafkaHasThemNow(t *testing.T) {
+	t.Parallel()
+	_, c := kafkatest.Start(t)
+	cl, ctx := newCluster(t, c), context.Background()
+	read := func() (map[string]command.KafkaTopic, kafka.Inspection) {
+		t.Helper()
+		topics, err := cl.Topics(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := cl.Inspect(ctx, []string{"late"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return topics, in
+	}
+	if topics, in := read(); len(topics) != 0 || len(in.Topics) != 0 {
+		t.Fatalf("topics in an empty cluster: %v, %v", topics, in.Topics)
+	}
+	kafkatest.CreateTopics(t, c, 3, "late")
+	if topics, in := read(); topics["late"].Partitions != 3 || in.Topics["late"].Partitions != 3 {
+		t.Fatalf("a topic just created: %v, %v", topics, in.Topics)
+	}
+	kafkatest.DeleteTopics(t, c, "late")
+	if topics, in := read(); len(topics) != 0 || len(in.Topics) != 0 {
+		t.Fatalf("a topic just deleted: %v, %v", topics, in.Topics)
+	}
+}
+
+// TestKafkaVersionBoundsTheKgoClients: kafka.version is the newest
+// protocol version every client of kds speaks, franz-go's included.
+func TestKafkaVersionBoundsTheKgoClients(t *testing.T) {
+	t.Parallel()
+	for _, version := range []string{"2.4.0", ""} {
+		c, cfg := kafkatest.Start(t)
+		cfg.Version = version
+		want := kversion.FromString(cmp.Or(version, kafka.DefaultVersion))
+		var mu sync.Mutex
+		var newer []string
+		c.Control(func(req kmsg.Request) (kmsg.Response, error, bool) {
+			c.KeepControl()
+			if max, ok := want.LookupMaxKeyVersion(req.Key()); !ok || req.GetVersion() > max {
+				mu.Lock()
+				defer mu.Unlock()
+				newer = append(newer, fmt.Sprintf("%s v%d", kmsg.NameForKey(req.Key()), req.GetVersion()))
+			}
+			return nil, nil, false
+		})
+		cl, ctx := newCluster(t, cfg), context.Background()
+		if err := createTopic(ctx, cl, topic.MustParseName("versioned"), topic.Spec{Partitions: 1, ReplicationFactor: 1}); err != nil {
+			t.Fatal(err)
+		}
+		pub, err := kafka.NewBatchPublisher(cfg, "key")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pub.Publish("versioned", message.NewMessage(watermill.NewUUID(), []byte("v"))); err != nil {
+			t.Fatal(err)
+		}
+		pub.Close()
+		mu.Lock()
+		if len(newer) > 0 {
+			t.Errorf("kafka.version %q: requests newer than it: %v", version, newer)
+		}
+		mu.Unlock()
+	}
+}
+
 // TestCallsLeftByTheirContextDoNotRace: a call whose context ends returns
-// at once while its Sarama request goes on. When that request ends, its
-// result must go nowhere the caller has read; go test -race shows it.
+// at once with the context's error while its request goes on. When that
+// request ends, its result must go nowhere the caller has read; go test
+// -race shows it.
 func TestCallsLeftByTheirContextDoNotRace(t *testing.T) {
 	t.Parallel()
-	c := kfake.MustCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, topic.PoisonTopic))
-	defer c.Close()
+	c, cfg := kafkatest.Start(t, kfake.SeedTopics(1, topic.PoisonTopic))
 	// The first request after stall is set is answered 150 ms late.
 	var stall atomic.Bool
 	c.Control(func(kmsg.Request) (kmsg.Response, error, bool) {
@@ -172,7 +246,6 @@ func TestCallsLeftByTheirContextDoNotRace(t *testing.T) {
 		}
 		return nil, nil, false
 	})
-	cfg := kafka.Config{Brokers: c.ListenAddrs(), ClientID: "t", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second}
 	cl, offsets, poison := newCluster(t, cfg), kafka.NewOffsets(cfg), kafka.NewPoisonQueue(cfg, nil, newSigner(t, "k1:"+secret('a', 32)))
 	defer offsets.Close()
 	calls := []struct {

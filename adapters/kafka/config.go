@@ -1,5 +1,6 @@
-// Package kafka connects kds to Kafka through Sarama: the admin client the
-// topic manager uses, and Watermill publishers and subscribers.
+// Package kafka connects kds to Kafka: administration, offsets and bulk
+// content with franz-go (kadm and kgo), and Watermill's publishers and
+// subscribers through watermill-kafka (Sarama).
 package kafka
 
 import (
@@ -9,13 +10,21 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
+
+// DefaultVersion is the Kafka protocol version kds speaks unless told
+// otherwise: Kafka 4 dropped the versions older than 2.1, and 2.8 is
+// understood from Kafka 2.8 to 4.x.
+const DefaultVersion = "2.8.0"
 
 // Config says where Kafka is and how to talk to it.
 type Config struct {
 	Brokers  []string
 	ClientID string
-	// Version is the Kafka protocol version to speak, such as "2.8.0".
+	// Version is the Kafka protocol version to speak, such as "3.6.0";
+	// empty means DefaultVersion.
 	Version string
 	// DialTimeout bounds connecting to a broker.
 	DialTimeout time.Duration
@@ -41,14 +50,22 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("kafka.brokers entry %q is not host:port", b))
 		}
 	}
-	if _, err := sarama.ParseKafkaVersion(c.Version); err != nil {
+	if _, err := sarama.ParseKafkaVersion(c.version()); err != nil {
 		errs = append(errs, fmt.Errorf("kafka.version %q: %w", c.Version, err))
 	}
 	if c.DialTimeout <= 0 || c.RequestTimeout <= 0 {
 		errs = append(errs, errors.New("kafka.dial_timeout and kafka.request_timeout must be positive"))
 	}
-	errs = append(errs, c.TLS.validate(), c.SASL.validate(), c.Groups.validate(c.Version))
+	errs = append(errs, c.TLS.validate(), c.SASL.validate(), c.Groups.validate(c.version()))
 	return errors.Join(errs...)
+}
+
+// version is the protocol version to speak.
+func (c Config) version() string {
+	if c.Version == "" {
+		return DefaultVersion
+	}
+	return c.Version
 }
 
 // Where describes the cluster for error messages: the brokers, and how kds
@@ -72,7 +89,7 @@ func (c Config) Where() string {
 func (c Config) sarama() *sarama.Config {
 	sc := sarama.NewConfig()
 	sc.ClientID = c.ClientID
-	sc.Version, _ = sarama.ParseKafkaVersion(c.Version) // checked by Validate
+	sc.Version, _ = sarama.ParseKafkaVersion(c.version()) // checked by Validate
 	sc.Net.DialTimeout = c.DialTimeout
 	sc.Net.ReadTimeout = c.RequestTimeout + 5*time.Second
 	sc.Net.WriteTimeout = c.RequestTimeout
@@ -80,13 +97,19 @@ func (c Config) sarama() *sarama.Config {
 	sc.Metadata.AllowAutoTopicCreation = false
 	sc.Metadata.Retry.Max = 3
 	sc.Metadata.Retry.Backoff = 250 * time.Millisecond
-	sc.Admin.Timeout = c.RequestTimeout
-	sc.Admin.Retry.Max = 3
-	sc.Admin.Retry.Backoff = 200 * time.Millisecond
 	sc.Producer.Timeout = c.RequestTimeout
 	sc.Producer.RequiredAcks = sarama.WaitForAll
 	c.Groups.apply(sc)
-	c.TLS.apply(sc)
-	c.SASL.apply(sc)
+	c.secureSarama(sc)
 	return sc
+}
+
+// kgo returns the franz-go client options every kds client on kgo starts
+// from; kgo creates no topic unless told to.
+func (c Config) kgo() []kgo.Opt {
+	opts := []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.ClientID(c.ClientID), kgo.DialTimeout(c.DialTimeout)}
+	if v := kversion.FromString(c.version()); v != nil {
+		opts = append(opts, kgo.MaxVersions(v))
+	}
+	return append(opts, c.secureKgo()...)
 }

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 // TopicLayout is a topic's partitions and replication factor as the
@@ -22,41 +22,22 @@ type Inspection struct {
 	Topics map[string]TopicLayout
 }
 
-// Inspect counts the brokers and describes the named topics, creating
-// nothing.
+// Inspect counts the brokers and describes the named topics in one
+// metadata request, creating nothing.
 func (c *Cluster) Inspect(ctx context.Context, names []string) (Inspection, error) {
-	return withContext(ctx, func() (Inspection, error) {
-		_, admin, err := c.connect()
-		if err != nil {
-			return Inspection{}, err
-		}
-		brokers, err := c.brokerCount(admin)
-		if err != nil {
-			return Inspection{}, err
-		}
-		metas, err := admin.DescribeTopics(names)
-		if err != nil {
-			return Inspection{}, &UnreachableError{Where: c.config.Where(), Err: err}
-		}
-		in := Inspection{Brokers: brokers, Topics: make(map[string]TopicLayout, len(metas))}
-		for _, m := range metas {
-			switch {
-			case errors.Is(m.Err, sarama.ErrUnknownTopicOrPartition):
-				continue
-			case !errors.Is(m.Err, sarama.ErrNoError):
-				return Inspection{}, fmt.Errorf("describe topic %q: %w", m.Name, m.Err)
-			}
-			in.Topics[m.Name] = layoutOf(m)
-		}
-		return in, nil
-	})
-}
-
-// layoutOf reads a topic's layout from its metadata.
-func layoutOf(m *sarama.TopicMetadata) TopicLayout {
-	l := TopicLayout{Partitions: int32(len(m.Partitions))}
-	if len(m.Partitions) > 0 {
-		l.ReplicationFactor = int16(len(m.Partitions[0].Replicas))
+	m, err := c.metadata(ctx, names)
+	if err != nil {
+		return Inspection{}, err
 	}
-	return l
+	in := Inspection{Brokers: len(m.Brokers), Topics: make(map[string]TopicLayout, len(m.Topics))}
+	for name, t := range topicsIn(m) {
+		switch {
+		case errors.Is(t.err, kerr.UnknownTopicOrPartition):
+			continue
+		case t.err != nil:
+			return Inspection{}, fmt.Errorf("describe topic %q: %w", name, t.err)
+		}
+		in.Topics[name] = t.TopicLayout
+	}
+	return in, nil
 }

@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -12,6 +13,9 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // GroupConfig says how kds's consumers take part in consumer groups. A
@@ -79,14 +83,17 @@ func (g GroupConfig) apply(sc *sarama.Config) {
 // says so, which leave their group when they close.
 type Membership struct {
 	config Config
-	// leaver sends LeaveGroup requests; made on first use.
-	leaver *lazyClient
+	// client sends LeaveGroup requests; it connects on first use.
+	client *kgo.Client
+	err    error // why there is no client
 }
 
 // NewMembership returns the memberships of a process that talks to the
 // cluster c describes.
 func NewMembership(c Config) *Membership {
-	return &Membership{config: c, leaver: newLazyClient(c, c.sarama())}
+	m := &Membership{config: c}
+	m.client, m.err = kgo.NewClient(c.kgo()...)
+	return m
 }
 
 // Subscriber returns a Watermill subscriber in consumer group group.
@@ -120,43 +127,36 @@ func (m *Membership) claim(group string) (*InstanceClaim, error) {
 }
 
 // Close releases the connection LeaveGroup requests went through.
-func (m *Membership) Close() error { return m.leaver.close() }
+func (m *Membership) Close() error {
+	if m.client != nil {
+		m.client.Close()
+	}
+	return nil
+}
 
 // leave tells group's coordinator that instance leaves it now, so that its
 // partitions go to the other members at once. Sarama sends no LeaveGroup
 // for a static member that closes: the member keeps its partitions until
 // its session times out, unless a process with its instance id comes back.
+// A member the group no longer has has left already.
 func (m *Membership) leave(group, instance string) error {
-	client, err := m.leaver.get()
-	if err != nil {
-		return err
+	if m.err != nil {
+		return fmt.Errorf("leave group %s as %s: %w", group, instance, &UnreachableError{Where: m.config.Where(), Err: m.err})
 	}
-	coordinator, err := client.Coordinator(group)
-	if err != nil {
-		return fmt.Errorf("coordinator of group %s: %w", group, err)
+	ctx, cancel := context.WithTimeout(context.Background(), m.config.RequestTimeout)
+	defer cancel()
+	left, err := kadm.NewClient(m.client).LeaveGroup(ctx, kadm.LeaveGroup(group).InstanceIDs(instance))
+	if err == nil {
+		err = left.Error()
 	}
-	// Version 3 is the first that names members by instance id (Kafka 2.4).
-	resp, err := coordinator.LeaveGroup(&sarama.LeaveGroupRequest{Version: 3, GroupId: group,
-		Members: []sarama.MemberIdentity{{MemberId: "", GroupInstanceId: &instance}}})
-	if err != nil {
-		return fmt.Errorf("leave group %s as %s: %w", group, instance, err)
-	}
-	errs := []error{ignoreGone(resp.Err)}
-	for _, member := range resp.Members {
-		errs = append(errs, ignoreGone(member.Err))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("leave group %s as %s: %w", group, instance, err)
-	}
-	return nil
-}
-
-// ignoreGone is nil for success and for a member the group no longer has.
-func ignoreGone(err sarama.KError) error {
-	if err == sarama.ErrNoError || err == sarama.ErrUnknownMemberId {
+	var answered *kerr.Error
+	switch {
+	case err == nil, errors.Is(err, kerr.UnknownMemberID):
 		return nil
+	case !errors.As(err, &answered):
+		err = m.config.unreachable(ctx, err)
 	}
-	return err
+	return fmt.Errorf("leave group %s as %s: %w", group, instance, err)
 }
 
 // staticMember is a subscriber that leaves its group when it closes, and

@@ -11,12 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kds-io/kds/adapters/kafka"
-	"github.com/kds-io/kds/app/topic"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 )
 
 // TestMain lets the test binary stand in for a process that holds an
@@ -110,19 +110,27 @@ func (h instanceHolder) kill(t *testing.T) {
 	_ = h.cmd.Wait()
 }
 
+// produce writes one message named prefix-P to each partition P.
+func produce(t *testing.T, c kafka.Config, topicName string, partitions int, prefix string) {
+	t.Helper()
+	records := make([]*kgo.Record, partitions)
+	for i := range records {
+		records[i] = &kgo.Record{Topic: topicName, Partition: int32(i), Value: fmt.Appendf(nil, "%s-%d", prefix, i)}
+	}
+	kafkatest.Produce(t, c, records...)
+}
+
 // TestAStaticMemberThatClosesHandsItsPartitionsOverAtOnce: a static member
 // keeps its partitions when it goes, until its session times out, unless
 // it says it leaves. One that closes gracefully must say so: the other
 // member then reads every partition at once, not a session timeout later.
 func TestAStaticMemberThatClosesHandsItsPartitionsOverAtOnce(t *testing.T) {
 	t.Parallel()
-	c := startBroker(t, 1)
+	_, c := kafkatest.Start(t)
 	c.Groups = kafka.GroupConfig{StaticMembership: true, SessionTimeout: 30 * time.Second, HeartbeatInterval: time.Second, RebalanceTimeout: 5 * time.Second}
 	ctx := context.Background()
 	const partitions = 4
-	if err := newCluster(t, c).CreateTopic(ctx, topic.MustParseName("handover"), topic.Spec{Partitions: partitions, ReplicationFactor: 1}); err != nil {
-		t.Fatal(err)
-	}
+	kafkatest.CreateTopics(t, c, partitions, "handover")
 	member := func(instance string) (message.Subscriber, <-chan *message.Message) {
 		mc := c
 		mc.Groups.InstanceID = instance
@@ -208,23 +216,4 @@ func countPrefix(got map[string]bool, prefix string) int {
 		}
 	}
 	return n
-}
-
-// produce writes one message named prefix-P to each partition P.
-func produce(t *testing.T, c kafka.Config, topicName string, partitions int, prefix string) {
-	t.Helper()
-	sc := sarama.NewConfig()
-	sc.Version = sarama.V2_8_0_0
-	sc.Producer.Return.Successes = true
-	sc.Producer.Partitioner = sarama.NewManualPartitioner
-	p, err := sarama.NewSyncProducer(c.Brokers, sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	for i := range partitions {
-		if _, _, err := p.SendMessage(&sarama.ProducerMessage{Topic: topicName, Partition: int32(i), Value: sarama.StringEncoder(fmt.Sprintf("%s-%d", prefix, i))}); err != nil {
-			t.Fatal(err)
-		}
-	}
 }

@@ -7,9 +7,10 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/kds-io/kds/adapters/kafka"
-	"github.com/kds-io/kds/app/topic"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 )
 
 // TestProducedSumsHighWaterMarks writes known counts to topics spread over
@@ -18,14 +19,12 @@ import (
 // with fewer partitions.
 func TestProducedSumsHighWaterMarks(t *testing.T) {
 	t.Parallel()
-	c := startBroker(t, 2)
-	cl, ctx := newCluster(t, c), context.Background()
+	_, c := kafkatest.Start(t, kfake.NumBrokers(2))
+	ctx := context.Background()
 	want := map[string]int64{"wide": 500, "narrow": 7, "empty": 0}
 	parts := map[string]int32{"wide": 6, "narrow": 1, "empty": 2}
 	for name, p := range parts {
-		if err := cl.CreateTopic(ctx, topic.MustParseName(name), topic.Spec{Partitions: p, ReplicationFactor: 1}); err != nil {
-			t.Fatal(err)
-		}
+		kafkatest.CreateTopics(t, c, p, name)
 	}
 	write := func(name string, n int64) {
 		t.Helper()
@@ -64,12 +63,8 @@ func TestProducedSumsHighWaterMarks(t *testing.T) {
 
 	// Deleted and created again with one partition: the old partitions'
 	// marks must not linger.
-	if err := cl.DeleteTopic(ctx, topic.MustParseName("wide")); err != nil {
-		t.Fatal(err)
-	}
-	if err := cl.CreateTopic(ctx, topic.MustParseName("wide"), topic.Spec{Partitions: 1, ReplicationFactor: 1}); err != nil {
-		t.Fatal(err)
-	}
+	kafkatest.DeleteTopics(t, c, "wide")
+	kafkatest.CreateTopics(t, c, 1, "wide")
 	write("wide", 3)
 	// The first call may still see the old partitions and leave the topic
 	// out while it learns the new ones; the next one counts it.

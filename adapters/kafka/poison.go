@@ -2,16 +2,17 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
-	"time"
 
-	"github.com/IBM/sarama"
 	"github.com/ThreeDotsLabs/watermill"
 	wkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/topic"
@@ -83,11 +84,10 @@ func (q *PoisonQueue) Requeue(ctx context.Context, id string) (command.PoisonMes
 		// signed it may be on its way out.
 		msg := message.NewMessage(watermill.NewUUID(), r.Value)
 		for _, h := range r.Headers {
-			k := string(h.Key)
-			if k == wkafka.UUIDHeaderKey || strings.HasSuffix(k, "_poisoned") {
+			if h.Key == wkafka.UUIDHeaderKey || strings.HasSuffix(h.Key, "_poisoned") {
 				continue
 			}
-			msg.Metadata.Set(k, string(h.Value))
+			msg.Metadata.Set(h.Key, string(h.Value))
 		}
 		msg.Metadata.Set(q.signer.keyMetadata, string(r.Key))
 		q.signer.Sign(m.Topic, msg)
@@ -99,96 +99,83 @@ func (q *PoisonQueue) Requeue(ctx context.Context, id string) (command.PoisonMes
 	return command.PoisonMessage{}, &command.PoisonNotFoundError{ID: id}
 }
 
-// read returns the newest records of kds.poison, oldest first.
-func (q *PoisonQueue) read(ctx context.Context) ([]*sarama.ConsumerMessage, error) {
-	out, err := withContext(ctx, func() ([]*sarama.ConsumerMessage, error) {
-		sc := q.config.sarama()
-		// kds.poison's metadata only, not every topic's.
-		sc.Metadata.Full = false
-		client, err := sarama.NewClient(q.config.Brokers, sc)
-		if err != nil {
-			return nil, &UnreachableError{Where: q.config.Where(), Err: err}
+// read returns the newest records of kds.poison, oldest first, reading
+// each partition from up to maxPoisonListed records before its end, all
+// within the request timeout. It connects afresh each time and asks about
+// kds.poison only, not every topic in the cluster.
+func (q *PoisonQueue) read(ctx context.Context) ([]*kgo.Record, error) {
+	ctx, cancel := context.WithTimeout(ctx, q.config.RequestTimeout)
+	defer cancel()
+	client, err := kgo.NewClient(q.config.kgo()...)
+	if err != nil {
+		return nil, &UnreachableError{Where: q.config.Where(), Err: err}
+	}
+	defer client.Close()
+	admin := kadm.NewClient(client)
+	starts, err := admin.ListStartOffsets(ctx, topic.PoisonTopic)
+	if err != nil {
+		return nil, q.config.unreachable(ctx, err)
+	}
+	ends, err := admin.ListEndOffsets(ctx, topic.PoisonTopic)
+	if err != nil {
+		return nil, q.config.unreachable(ctx, err)
+	}
+	if err := errors.Join(starts.Error(), ends.Error()); err != nil {
+		return nil, fmt.Errorf("read %s: %w", topic.PoisonTopic, err)
+	}
+	from := map[int32]kgo.Offset{}
+	left := map[int32]int64{} // the end of each partition still to read
+	ends.Each(func(end kadm.ListedOffset) {
+		start, _ := starts.Lookup(end.Topic, end.Partition)
+		if first := max(start.Offset, end.Offset-maxPoisonListed); first < end.Offset {
+			from[end.Partition], left[end.Partition] = kgo.NewOffset().At(first), end.Offset
 		}
-		defer client.Close()
-		consumer, err := sarama.NewConsumerFromClient(client)
-		if err != nil {
-			return nil, err
-		}
-		defer consumer.Close()
-		partitions, err := client.Partitions(topic.PoisonTopic)
-		if err != nil {
+	})
+	client.AddConsumePartitions(map[string]map[int32]kgo.Offset{topic.PoisonTopic: from})
+	var out []*kgo.Record
+	for len(left) > 0 {
+		fetches := client.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("read %s: %w", topic.PoisonTopic, err)
 		}
-		var out []*sarama.ConsumerMessage
-		for _, p := range partitions {
-			records, err := readPartition(client, consumer, p)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, records...)
+		if err := fetches.Err(); err != nil {
+			return nil, fmt.Errorf("read %s: %w", topic.PoisonTopic, err)
 		}
-		return out, nil
-	})
-	sort.Slice(out, func(i, j int) bool { return out[i].Timestamp.Before(out[j].Timestamp) })
+		fetches.EachRecord(func(r *kgo.Record) {
+			end, ok := left[r.Partition]
+			if !ok || r.Offset >= end {
+				return
+			}
+			out = append(out, r)
+			if r.Offset >= end-1 {
+				delete(left, r.Partition)
+			}
+		})
+	}
+	slices.SortStableFunc(out, func(a, b *kgo.Record) int { return a.Timestamp.Compare(b.Timestamp) })
 	if len(out) > maxPoisonListed {
 		out = out[len(out)-maxPoisonListed:]
 	}
-	return out, err
-}
-
-// readPartition reads a partition's newest records up to its end.
-func readPartition(client sarama.Client, consumer sarama.Consumer, partition int32) ([]*sarama.ConsumerMessage, error) {
-	end, err := client.GetOffset(topic.PoisonTopic, partition, sarama.OffsetNewest)
-	if err != nil {
-		return nil, err
-	}
-	start, err := client.GetOffset(topic.PoisonTopic, partition, sarama.OffsetOldest)
-	if err != nil {
-		return nil, err
-	}
-	start = max(start, end-maxPoisonListed)
-	if start >= end {
-		return nil, nil
-	}
-	pc, err := consumer.ConsumePartition(topic.PoisonTopic, partition, start)
-	if err != nil {
-		return nil, err
-	}
-	defer pc.Close()
-	var out []*sarama.ConsumerMessage
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case m := <-pc.Messages():
-			out = append(out, m)
-			if m.Offset >= end-1 {
-				return out, nil
-			}
-		case err := <-pc.Errors():
-			return nil, err
-		case <-timeout:
-			return nil, fmt.Errorf("read %s partition %d: timed out", topic.PoisonTopic, partition)
-		}
-	}
+	return out, nil
 }
 
 // verify checks that kds wrote the message a poison record holds, as it
 // was on topic.
-func (q *PoisonQueue) verify(r *sarama.ConsumerMessage, topicName string) error {
+func (q *PoisonQueue) verify(r *kgo.Record, topicName string) error {
 	var signature string
 	for _, h := range r.Headers {
-		if string(h.Key) == SignatureHeader {
+		if h.Key == SignatureHeader {
 			signature = string(h.Value)
 		}
 	}
 	return q.signer.Check(topicName, string(r.Key), r.Value, signature)
 }
 
-func (q *PoisonQueue) poisonMessage(r *sarama.ConsumerMessage) command.PoisonMessage {
+func (q *PoisonQueue) poisonMessage(r *kgo.Record) command.PoisonMessage {
 	m := command.PoisonMessage{Key: string(r.Key), Payload: string(r.Value), At: r.Timestamp}
 	for _, h := range r.Headers {
 		v := string(h.Value)
-		switch string(h.Key) {
+		switch h.Key {
 		case wkafka.UUIDHeaderKey:
 			m.ID = v
 		case middleware.PoisonedTopicKey:

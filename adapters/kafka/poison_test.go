@@ -5,13 +5,13 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/topic"
 )
@@ -21,8 +21,7 @@ import (
 // cluster that may hold thousands.
 func TestPoisonListAsksAboutItsTopicOnly(t *testing.T) {
 	t.Parallel()
-	c := kfake.MustCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, topic.PoisonTopic, "orders", "payments"))
-	defer c.Close()
+	c, cfg := kafkatest.Start(t, kfake.SeedTopics(1, topic.PoisonTopic, "orders", "payments"))
 	var everyTopic atomic.Int32
 	c.ControlKey(int16(kmsg.Metadata), func(req kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
@@ -31,7 +30,7 @@ func TestPoisonListAsksAboutItsTopicOnly(t *testing.T) {
 		}
 		return nil, nil, false
 	})
-	poison := kafka.NewPoisonQueue(kafka.Config{Brokers: c.ListenAddrs(), ClientID: "t", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second}, nil, newSigner(t, "k1:"+secret('a', 32)))
+	poison := kafka.NewPoisonQueue(cfg, nil, newSigner(t, "k1:"+secret('a', 32)))
 	if _, err := poison.List(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -45,9 +44,7 @@ func TestPoisonListAsksAboutItsTopicOnly(t *testing.T) {
 // signed message, so it is never replayed.
 func TestRecordedMessagesAreListedAndNeverRequeued(t *testing.T) {
 	t.Parallel()
-	c := kfake.MustCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, topic.PoisonTopic, topic.CommandsTopic))
-	defer c.Close()
-	cfg := kafka.Config{Brokers: c.ListenAddrs(), ClientID: "t", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second}
+	_, cfg := kafkatest.Start(t, kfake.SeedTopics(1, topic.PoisonTopic, topic.CommandsTopic))
 	pub, err := kafka.NewPublisher(cfg, "partition_key", watermill.NopLogger{})
 	if err != nil {
 		t.Fatal(err)

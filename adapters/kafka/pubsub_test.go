@@ -10,16 +10,14 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/kds-io/kds/adapters/kafka"
-	"github.com/kds-io/kds/app/topic"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 )
 
 func TestMessagesWithOneKeyStayInOrder(t *testing.T) {
 	t.Parallel()
-	c := startBroker(t, 1)
+	_, c := kafkatest.Start(t)
 	ctx := context.Background()
-	if err := newCluster(t, c).CreateTopic(ctx, topic.MustParseName("ordered"), topic.Spec{Partitions: 8, ReplicationFactor: 1}); err != nil {
-		t.Fatal(err)
-	}
+	kafkatest.CreateTopics(t, c, 8, "ordered")
 	pub, err := kafka.NewPublisher(c, "partition_key", watermill.NopLogger{})
 	if err != nil {
 		t.Fatal(err)
@@ -65,10 +63,8 @@ func TestMessagesWithOneKeyStayInOrder(t *testing.T) {
 // as the poison middleware does, it keeps its key.
 func TestMessageReadAndPublishedAgainKeepsItsKey(t *testing.T) {
 	t.Parallel()
-	c := startBroker(t, 1)
-	if err := newCluster(t, c).EnsureTopics(context.Background(), []string{"first", "again"}, topic.Spec{Partitions: 4, ReplicationFactor: 1}); err != nil {
-		t.Fatal(err)
-	}
+	_, c := kafkatest.Start(t)
+	kafkatest.CreateTopics(t, c, 4, "first", "again")
 	pub, err := kafka.NewPublisher(c, "partition_key", watermill.NopLogger{})
 	if err != nil {
 		t.Fatal(err)

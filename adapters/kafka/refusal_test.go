@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/topic"
 )
@@ -23,9 +24,7 @@ import (
 // reason instead of failing the publish, and the small ones arrive.
 func TestWhatKafkaRefusesForGoodIsDiverted(t *testing.T) {
 	t.Parallel()
-	c := kfake.MustCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, topic.CommandsTopic), kfake.BrokerConfigs(map[string]string{"message.max.bytes": "2000"}))
-	defer c.Close()
-	cfg := kafka.Config{Brokers: c.ListenAddrs(), ClientID: "t", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second}
+	_, cfg := kafkatest.Start(t, kfake.SeedTopics(1, topic.CommandsTopic), kfake.BrokerConfigs(map[string]string{"message.max.bytes": "2000"}))
 	pub, err := kafka.NewPublisher(cfg, "partition_key", watermill.NopLogger{})
 	if err != nil {
 		t.Fatal(err)

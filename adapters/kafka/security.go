@@ -13,6 +13,9 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	kscram "github.com/twmb/franz-go/pkg/sasl/scram"
 	"github.com/xdg-go/scram"
 )
 
@@ -93,19 +96,19 @@ func loadCAFile(key, path string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// apply turns TLS on in sc. Validate has read the files already; should
-// they have become unreadable since, every connection fails with the
-// reason rather than going out without them.
-func (t TLSConfig) apply(sc *sarama.Config) {
+// config is the TLS every client of kds speaks, nil when it is off.
+// Validate has read the files already; should they have become unreadable
+// since, every connection fails with the reason rather than going out
+// without them.
+func (t TLSConfig) config() *tls.Config {
 	if !t.Enabled {
-		return
+		return nil
 	}
 	tc, err := t.load()
 	if err != nil {
-		tc = &tls.Config{MinVersion: tls.VersionTLS12, VerifyConnection: func(tls.ConnectionState) error { return err }}
+		return &tls.Config{MinVersion: tls.VersionTLS12, VerifyConnection: func(tls.ConnectionState) error { return err }}
 	}
-	sc.Net.TLS.Enable = true
-	sc.Net.TLS.Config = tc
+	return tc
 }
 
 // The SASL mechanisms kds speaks.
@@ -150,7 +153,15 @@ func (s SASLConfig) validate() error {
 	return errors.Join(errs...)
 }
 
-func (s SASLConfig) apply(sc *sarama.Config) {
+// secureSarama sets c's TLS and SASL in a Sarama configuration, and
+// secureKgo gives them as franz-go client options: the one place where
+// both clients learn them.
+func (c Config) secureSarama(sc *sarama.Config) {
+	if tc := c.TLS.config(); tc != nil {
+		sc.Net.TLS.Enable = true
+		sc.Net.TLS.Config = tc
+	}
+	s := c.SASL
 	if s.Mechanism == "" {
 		return
 	}
@@ -165,6 +176,23 @@ func (s SASLConfig) apply(sc *sarama.Config) {
 	case SASLScramSHA512:
 		sc.Net.SASL.SCRAMClientGeneratorFunc = func() sarama.SCRAMClient { return &scramClient{hash: scram.SHA512} }
 	}
+}
+
+func (c Config) secureKgo() []kgo.Opt {
+	var opts []kgo.Opt
+	if tc := c.TLS.config(); tc != nil {
+		opts = append(opts, kgo.DialTLSConfig(tc))
+	}
+	s := c.SASL
+	switch s.mechanism() {
+	case SASLPlain:
+		opts = append(opts, kgo.SASL(plain.Auth{User: s.Username, Pass: s.Password}.AsMechanism()))
+	case SASLScramSHA256:
+		opts = append(opts, kgo.SASL(kscram.Auth{User: s.Username, Pass: s.Password}.AsSha256Mechanism()))
+	case SASLScramSHA512:
+		opts = append(opts, kgo.SASL(kscram.Auth{User: s.Username, Pass: s.Password}.AsSha512Mechanism()))
+	}
+	return opts
 }
 
 // scramClient is Sarama's SCRAM client side, done by xdg-go/scram.

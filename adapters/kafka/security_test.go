@@ -22,6 +22,7 @@ import (
 
 	"github.com/kds-io/kds/adapters/embedded"
 	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 	"github.com/kds-io/kds/app/topic"
 )
 
@@ -34,7 +35,7 @@ func startSecureBroker(t *testing.T, users []embedded.SASLUser, tc *tls.Config) 
 		t.Fatal(err)
 	}
 	t.Cleanup(b.Close)
-	return kafka.Config{Brokers: b.Addrs(), ClientID: "kds-test", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 3 * time.Second}
+	return kafkatest.Config(b.Addrs()...)
 }
 
 // brokerCount connects with c as the topic manager does and counts the
@@ -58,7 +59,7 @@ func roundTrip(t *testing.T, c kafka.Config) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	name := topic.MustParseName("secured")
-	if err := newCluster(t, c).CreateTopic(ctx, name, topic.Spec{Partitions: 1, ReplicationFactor: 1}); err != nil {
+	if err := createTopic(ctx, newCluster(t, c), name, topic.Spec{Partitions: 1, ReplicationFactor: 1}); err != nil {
 		t.Fatalf("create topic: %v", err)
 	}
 	pub, err := kafka.NewPublisher(c, "key", watermill.NopLogger{})
@@ -310,7 +311,7 @@ func TestSecurityConfigErrorsNameTheKey(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			cfg := kafka.Config{Brokers: []string{"k:9092"}, Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: time.Second, TLS: c.tls, SASL: c.sasl}
+			cfg := kafka.Config{Brokers: []string{"k:9092"}, DialTimeout: time.Second, RequestTimeout: time.Second, TLS: c.tls, SASL: c.sasl}
 			err := cfg.Validate()
 			if err == nil {
 				t.Fatal("valid")

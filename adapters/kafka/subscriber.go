@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -9,6 +10,9 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	wkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Start says where a consumer begins when it has no committed offset.
@@ -62,71 +66,58 @@ func newSubscriber(c Config, group string, start Start, instance string, logger 
 // while no process of the consumer ran, to a partition it had read nothing
 // from before it stopped. Once every partition has an offset, a resumed
 // subscription continues exactly where it left off.
-func StartAtNewest(c Config, group, topicName string) error {
-	sc := c.sarama()
-	sc.Metadata.Full = false
-	client, err := sarama.NewClient(c.Brokers, sc)
+func StartAtNewest(ctx context.Context, c Config, group, topicName string) error {
+	ctx, cancel := context.WithTimeout(ctx, c.RequestTimeout)
+	defer cancel()
+	client, err := kgo.NewClient(c.kgo()...)
 	if err != nil {
 		return &UnreachableError{Where: c.Where(), Err: err}
 	}
 	defer client.Close()
-	partitions, err := client.Partitions(topicName)
+	admin := kadm.NewClient(client)
+	newest, err := admin.ListEndOffsets(ctx, topicName)
 	if err != nil {
-		return fmt.Errorf("partitions of %s: %w", topicName, err)
+		return c.unreachable(ctx, err)
 	}
-	coordinator, err := client.Coordinator(group)
-	if err != nil {
-		return fmt.Errorf("coordinator of group %s: %w", group, err)
+	if err := newest.Error(); err != nil {
+		return fmt.Errorf("newest offsets of %s: %w", topicName, err)
 	}
-	fetched, err := coordinator.FetchOffset(sarama.NewOffsetFetchRequest(sc.Version, group, map[string][]int32{topicName: partitions}))
-	if err != nil {
-		return fmt.Errorf("committed offsets of group %s: %w", group, err)
-	}
-	var missing []int32
+	committed, err := admin.FetchOffsets(ctx, group)
 	switch {
-	case errors.Is(fetched.Err, sarama.ErrGroupIDNotFound):
-		// A group nobody used yet (kfake says so; Kafka answers -1).
-		missing = partitions
-	case !errors.Is(fetched.Err, sarama.ErrNoError):
-		return fmt.Errorf("committed offsets of group %s: %w", group, fetched.Err)
-	default:
-		for _, p := range partitions {
-			b := fetched.GetBlock(topicName, p)
-			switch {
-			case b == nil || b.Offset < 0:
-				missing = append(missing, p)
-			case !errors.Is(b.Err, sarama.ErrNoError):
-				return fmt.Errorf("committed offset of group %s on %s/%d: %w", group, topicName, p, b.Err)
-			}
-		}
+	case errors.Is(err, kerr.GroupIDNotFound):
+		// A group nobody used yet (kfake says so; Kafka has no offsets).
+	case err != nil:
+		return fmt.Errorf("committed offsets of group %s: %w", group, c.unreachable(ctx, err))
 	}
-	if len(missing) == 0 {
-		return nil
-	}
-	// Version 2 is understood from Kafka 0.9 to 4; no member and no
-	// generation make it a commit from outside the group.
-	commit := &sarama.OffsetCommitRequest{Version: 2, ConsumerGroup: group, ConsumerGroupGeneration: -1, RetentionTime: -1}
-	for _, p := range missing {
-		newest, err := client.GetOffset(topicName, p, sarama.OffsetNewest)
-		if err != nil {
-			return fmt.Errorf("newest offset of %s/%d: %w", topicName, p, err)
-		}
-		commit.AddBlock(topicName, p, newest, 0, "")
-	}
-	committed, err := coordinator.CommitOffset(commit)
-	if err != nil {
-		return fmt.Errorf("commit the start of group %s: %w", group, err)
-	}
+	start := kadm.Offsets{}
 	var errs []error
-	for _, p := range missing {
-		switch kerr := committed.Errors[topicName][p]; kerr {
-		case sarama.ErrNoError:
-		case sarama.ErrIllegalGeneration, sarama.ErrUnknownMemberId, sarama.ErrRebalanceInProgress:
+	newest.Each(func(end kadm.ListedOffset) {
+		o, ok := committed.Lookup(topicName, end.Partition)
+		switch {
+		case ok && o.Err != nil:
+			errs = append(errs, fmt.Errorf("committed offset of group %s on %s/%d: %w", group, topicName, end.Partition, o.Err))
+		case !ok || o.At < 0:
+			start.Add(kadm.Offset{Topic: topicName, Partition: end.Partition, At: end.Offset, LeaderEpoch: -1})
+		}
+	})
+	if len(errs) > 0 || len(start) == 0 {
+		return errors.Join(errs...)
+	}
+	// Without a member or a generation, the commit comes from outside the
+	// group.
+	answers, err := admin.CommitOffsets(ctx, group, start)
+	if err != nil {
+		return fmt.Errorf("commit the start of group %s: %w", group, c.unreachable(ctx, err))
+	}
+	answers.Each(func(a kadm.OffsetResponse) {
+		switch {
+		case a.Err == nil:
+		case errors.Is(a.Err, kerr.IllegalGeneration), errors.Is(a.Err, kerr.UnknownMemberID), errors.Is(a.Err, kerr.RebalanceInProgress):
 			// The group has members: another process of the same
 			// consumer runs it and has positions of its own.
 		default:
-			errs = append(errs, fmt.Errorf("commit the start of group %s on %s/%d: %w", group, topicName, p, kerr))
+			errs = append(errs, fmt.Errorf("commit the start of group %s on %s/%d: %w", group, topicName, a.Partition, a.Err))
 		}
-	}
+	})
 	return errors.Join(errs...)
 }

@@ -11,8 +11,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 	"github.com/kds-io/kds/app/content"
-	"github.com/kds-io/kds/app/topic"
 )
 
 // TestTailFollowsATopicFromNow: Follow delivers, as content, every message
@@ -21,11 +21,9 @@ import (
 // ends the read.
 func TestTailFollowsATopicFromNow(t *testing.T) {
 	t.Parallel()
-	c := startBroker(t, 1)
+	_, c := kafkatest.Start(t)
 	ctx := context.Background()
-	if err := newCluster(t, c).CreateTopic(ctx, topic.MustParseName("followed"), topic.Spec{Partitions: 3, ReplicationFactor: 1}); err != nil {
-		t.Fatal(err)
-	}
+	kafkatest.CreateTopics(t, c, 3, "followed")
 	pub, err := kafka.NewPublisher(c, "partition_key", watermill.NopLogger{})
 	if err != nil {
 		t.Fatal(err)

@@ -9,12 +9,27 @@ import (
 // Activate creates an approved generation in Kafka and records it active,
 // unless the topic is no longer approved at that generation.
 func (m TopicManager) Activate(ctx context.Context, name string, generation int) error {
+	return m.activateAll(ctx, []target{{name, generation}})[0]
+}
+
+// activateAll activates each of targets, creating those still approved in
+// Kafka in one call; it returns one error per target.
+func (m TopicManager) activateAll(ctx context.Context, targets []target) []error {
 	return carryOut(ctx, m.topics, work{
-		cmdType:    ActivateTopicType,
-		topic:      name,
-		generation: generation,
-		from:       topic.Approved,
-		inKafka:    m.cluster.CreateTopic,
+		cmdType: ActivateTopicType,
+		from:    topic.Approved,
+		inKafka: func(ctx context.Context, due []*topic.Topic) []error {
+			return m.cluster.CreateTopics(ctx, creations(due))
+		},
 		transition: func(t *topic.Topic) error { return t.Activate(TopicManagerActor) },
-	})
+	}, targets)
+}
+
+// creations are the Kafka topics ts stand for.
+func creations(ts []*topic.Topic) []Creation {
+	out := make([]Creation, len(ts))
+	for i, t := range ts {
+		out[i] = Creation{Name: t.Name(), Spec: t.Spec()}
+	}
+	return out
 }

@@ -26,11 +26,11 @@ func (h ApplyHandler) Handle(ctx context.Context, cmd Command) error {
 	if err := cmd.validateShape(); err != nil {
 		return err
 	}
-	d, err := decisionFor(cmd.Type)
+	r, err := ruleFor(cmd.Type)
 	if err != nil {
 		return &MalformedError{Err: err}
 	}
-	err = h.topics.Update(ctx, cmd, d.decide(cmd, h.limits))
+	err = h.topics.Update(ctx, cmd, r.decide(cmd, h.limits))
 	if errors.Is(err, ErrAlreadyHandled) {
 		return nil
 	}

@@ -28,9 +28,9 @@ func (e *StaleGenerationError) Error() string {
 // longer due: the topic is gone, or at another generation or status.
 var errMovedOn = errors.New("the topic moved on since it was read")
 
-// due reads the topic again and returns it if it is still at generation
-// and status, or errMovedOn.
-func due(ctx context.Context, topics TopicRepository, name topic.Name, generation int, status topic.Status) (*topic.Topic, error) {
+// dueTopic reads the topic again and returns it if it is still at
+// generation and status, or errMovedOn.
+func dueTopic(ctx context.Context, topics TopicRepository, name topic.Name, generation int, status topic.Status) (*topic.Topic, error) {
 	t, err := topics.Get(ctx, name)
 	var notFound *topic.NotFoundError
 	if errors.As(err, &notFound) {
@@ -45,50 +45,94 @@ func due(ctx context.Context, topics TopicRepository, name topic.Name, generatio
 	return t, nil
 }
 
-// work is one thing the topic manager makes true in Kafka and then records.
+// work is what the topic manager makes true in Kafka and then records,
+// for topics an event is about.
 type work struct {
 	cmdType Type
-	topic   string
-	// generation is the generation the triggering event was about.
-	generation int
-	// from is the status the topic must still have for the work to be due.
-	from       topic.Status
-	inKafka    func(ctx context.Context, name topic.Name, spec topic.Spec) error
+	// from is the status a topic must still have for the work to be due.
+	from topic.Status
+	// inKafka does the Kafka side for every topic it is given, at once,
+	// and answers for each.
+	inKafka    func(ctx context.Context, due []*topic.Topic) []error
 	transition func(*topic.Topic) error
 }
 
-// carryOut does w unless it is done or no longer due, so that redelivered
-// and stale events are harmless: the Kafka side is idempotent, and the
-// record is an internal command whose id is fixed by type, topic and
-// generation. A broker refusal is recorded as the command's failure and
-// returned as a *FailedError.
-func carryOut(ctx context.Context, topics TopicRepository, w work) error {
-	name, err := topic.ParseName(w.topic)
-	if err != nil {
-		return &MalformedError{Err: err}
-	}
-	t, err := due(ctx, topics, name, w.generation, w.from)
-	if errors.Is(err, errMovedOn) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	cmd := internalCommand(w.cmdType, name, w.generation, TopicManagerActor)
-	if err := w.inKafka(ctx, name, t.Spec()); err != nil {
-		var refused *ClusterRefusedError
-		if !errors.As(err, &refused) {
-			return fmt.Errorf("%s %q in kafka: %w", w.cmdType, name, err)
+// target is a topic at the generation an event was about.
+type target struct {
+	topic      string
+	generation int
+}
+
+// carryOut does w for each target unless it is done or no longer due, so
+// that redelivered and stale events are harmless: the Kafka side is
+// idempotent, and the record is an internal command whose id is fixed by
+// type, topic and generation. The Kafka side of every target still due
+// goes to Kafka in one call. A broker refusal is recorded as the command's
+// failure and answered with a *FailedError. It returns one error per
+// target.
+func carryOut(ctx context.Context, topics TopicRepository, w work, targets []target) []error {
+	errs := make([]error, len(targets))
+	var due dueTopics
+	for i, tg := range targets {
+		name, err := topic.ParseName(tg.topic)
+		if err != nil {
+			errs[i] = &MalformedError{Err: err}
+			continue
 		}
-		failure := &FailedError{Err: err}
+		t, err := dueTopic(ctx, topics, name, tg.generation, w.from)
+		if errors.Is(err, errMovedOn) {
+			continue
+		}
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		due.add(i, t)
+	}
+	due.send(ctx, errs, w.inKafka, func(t *topic.Topic, inKafka error) error { return record(ctx, topics, w, t, inKafka) })
+	return errs
+}
+
+// dueTopics are the topics of a batch that are due for work, and their
+// places in the batch.
+type dueTopics struct {
+	topics []*topic.Topic
+	places []int
+}
+
+func (d *dueTopics) add(place int, t *topic.Topic) {
+	d.topics, d.places = append(d.topics, t), append(d.places, place)
+}
+
+// send hands every due topic to inKafka in one call, unless there is none,
+// and sets each one's place in errs to then of Kafka's answer for it.
+func (d dueTopics) send(ctx context.Context, errs []error, inKafka func(context.Context, []*topic.Topic) []error, then func(*topic.Topic, error) error) {
+	if len(d.topics) == 0 {
+		return
+	}
+	for j, err := range inKafka(ctx, d.topics) {
+		errs[d.places[j]] = then(d.topics[j], err)
+	}
+}
+
+// record records what w did to t in Kafka, which answered inKafka.
+func record(ctx context.Context, topics TopicRepository, w work, t *topic.Topic, inKafka error) error {
+	name, generation := t.Name(), t.Generation()
+	cmd := internalCommand(w.cmdType, name, generation, TopicManagerActor)
+	if inKafka != nil {
+		var refused *ClusterRefusedError
+		if !errors.As(inKafka, &refused) {
+			return fmt.Errorf("%s %q in kafka: %w", w.cmdType, name, inKafka)
+		}
+		failure := &FailedError{Err: inKafka}
 		return topics.Update(ctx, cmd, func(*topic.Topic) (*topic.Topic, error) { return nil, failure })
 	}
-	err = topics.Update(ctx, cmd, func(current *topic.Topic) (*topic.Topic, error) {
+	err := topics.Update(ctx, cmd, func(current *topic.Topic) (*topic.Topic, error) {
 		if current == nil {
-			return nil, &topic.NotFoundError{Topic: w.topic}
+			return nil, &topic.NotFoundError{Topic: name.String()}
 		}
-		if current.Generation() != w.generation {
-			return nil, &StaleGenerationError{Topic: w.topic, Current: current.Generation(), Requested: w.generation}
+		if current.Generation() != generation {
+			return nil, &StaleGenerationError{Topic: name.String(), Current: current.Generation(), Requested: generation}
 		}
 		return current, w.transition(current)
 	})

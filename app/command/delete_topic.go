@@ -10,19 +10,37 @@ import (
 // have detached, and records it deleted; nothing happens when the topic is
 // no longer inactive at that generation.
 func (m TopicManager) Delete(ctx context.Context, name string, generation int) error {
-	var note string
+	return m.deleteAll(ctx, []target{{name, generation}})[0]
+}
+
+// deleteAll deletes each of targets, those still inactive from Kafka in one
+// call once their consumers have detached; it returns one error per
+// target.
+func (m TopicManager) deleteAll(ctx context.Context, targets []target) []error {
+	var notes map[string]string // why a topic was deleted with consumers attached
 	return carryOut(ctx, m.topics, work{
-		cmdType:    DeleteTopicType,
-		topic:      name,
-		generation: generation,
-		from:       topic.Inactive,
-		inKafka: func(ctx context.Context, name topic.Name, _ topic.Spec) error {
-			var err error
-			if note, err = m.awaitDetached(ctx, name.String()); err != nil {
-				return err
+		cmdType: DeleteTopicType,
+		from:    topic.Inactive,
+		inKafka: func(ctx context.Context, due []*topic.Topic) []error {
+			names := make([]topic.Name, len(due))
+			for i, t := range due {
+				names[i] = t.Name()
 			}
-			return m.cluster.DeleteTopic(ctx, name)
+			var err error
+			if notes, err = m.awaitDetached(ctx, names); err != nil {
+				return failAll(len(due), err)
+			}
+			return m.cluster.DeleteTopics(ctx, names)
 		},
-		transition: func(t *topic.Topic) error { return t.MarkDeleted(TopicManagerActor, note) },
-	})
+		transition: func(t *topic.Topic) error { return t.MarkDeleted(TopicManagerActor, notes[t.Name().String()]) },
+	}, targets)
+}
+
+// failAll is err for each of n topics.
+func failAll(n int, err error) []error {
+	errs := make([]error, n)
+	for i := range errs {
+		errs[i] = err
+	}
+	return errs
 }

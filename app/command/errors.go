@@ -28,11 +28,15 @@ type ClusterRefusedError struct {
 	Op     string
 	Topic  string
 	Reason string
+	// Err is the broker's own error, when it gave one.
+	Err error
 }
 
 func (e *ClusterRefusedError) Error() string {
 	return fmt.Sprintf("kafka refused to %s topic %q: %s", e.Op, e.Topic, e.Reason)
 }
+
+func (e *ClusterRefusedError) Unwrap() error { return e.Err }
 
 // MalformedError is returned for a message that cannot be decoded.
 type MalformedError struct {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"sync"
 	"time"
 
 	"github.com/kds-io/kds/app/auth"
@@ -44,28 +43,25 @@ func NewIssueHandler(topics TopicRepository, queue Queue, cluster KafkaCluster, 
 	return IssueHandler{topics: topics, queue: queue, cluster: cluster, policy: policy}
 }
 
-// checkConcurrency bounds the checks of a batch under way at once: each
-// waits on MySQL and the broker, and the broker answers concurrent checks
-// together.
-const checkConcurrency = 16
-
 // Handle checks every issue and queues them all in one transaction, or
-// none: the error then joins the problem of each issue that has one.
+// none: the error then joins the problem of each issue that has one. The
+// broker is asked about every topic the batch requests in one call.
 func (h IssueHandler) Handle(ctx context.Context, by auth.Principal, issues ...Issue) ([]Command, error) {
 	cmds := make([]Command, len(issues))
 	errs := make([]error, len(issues))
-	sem := make(chan struct{}, checkConcurrency)
-	var wg sync.WaitGroup
+	var (
+		requested []Creation
+		which     []int // the index in issues of each of requested
+	)
 	for i, is := range issues {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			cmds[i], errs[i] = h.check(ctx, by, is, false)
-		}()
+		cmds[i], errs[i] = h.check(ctx, by, is)
+		if errs[i] == nil && cmds[i].Type == RequestTopicType {
+			requested, which = append(requested, creationOf(cmds[i])), append(which, i)
+		}
 	}
-	wg.Wait()
+	for j, err := range h.validateWithBroker(ctx, requested, false) {
+		errs[which[j]] = err
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -78,15 +74,26 @@ func (h IssueHandler) Handle(ctx context.Context, by auth.Principal, issues ...I
 // DryRun checks an issue as Handle would, asking the broker to validate a
 // requested topic without creating it, and queues nothing.
 func (h IssueHandler) DryRun(ctx context.Context, by auth.Principal, is Issue) (Command, error) {
-	return h.check(ctx, by, is, true)
+	cmd, err := h.check(ctx, by, is)
+	if err != nil || cmd.Type != RequestTopicType {
+		return cmd, err
+	}
+	return cmd, h.validateWithBroker(ctx, []Creation{creationOf(cmd)}, true)[0]
 }
 
-func (h IssueHandler) check(ctx context.Context, by auth.Principal, is Issue, dryRun bool) (Command, error) {
-	d, err := decisionFor(is.Type)
+// creationOf is the topic a checked request asks for.
+func creationOf(cmd Command) Creation {
+	return Creation{Name: topic.MustParseName(cmd.Topic), Spec: cmd.Spec()}
+}
+
+// check checks an issue against who asks and the current state, all but
+// the broker.
+func (h IssueHandler) check(ctx context.Context, by auth.Principal, is Issue) (Command, error) {
+	r, err := ruleFor(is.Type)
 	if err != nil {
 		return Command{}, err
 	}
-	if err := auth.Authorize(by, d.permission); err != nil {
+	if err := auth.Authorize(by, r.permission); err != nil {
 		return Command{}, err
 	}
 	name, err := topic.ParseName(is.Topic)
@@ -110,16 +117,13 @@ func (h IssueHandler) check(ctx context.Context, by auth.Principal, is Issue, dr
 	} else if err != nil {
 		return Command{}, fmt.Errorf("load topic %q: %w", is.Topic, err)
 	}
-	// The decision runs on a copy that is thrown away: only the lifecycle
+	// The rule runs on a copy that is thrown away: only the lifecycle
 	// handler's run, under a lock, counts.
-	if _, err := d.decide(cmd, h.policy.Limits)(current); err != nil {
+	if _, err := r.decide(cmd, h.policy.Limits)(current); err != nil {
 		return Command{}, err
 	}
 	if is.Type == RequestTopicType {
 		if err := h.refuseCollision(ctx, name); err != nil {
-			return Command{}, err
-		}
-		if err := h.validateWithBroker(ctx, name, cmd.Spec(), dryRun); err != nil {
 			return Command{}, err
 		}
 	}
@@ -169,19 +173,25 @@ func (h IssueHandler) refuseCollision(ctx context.Context, name topic.Name) erro
 // opinion; the check is a courtesy, the topic manager's creation decides.
 const brokerCheckTimeout = 3 * time.Second
 
-// validateWithBroker catches what only the broker knows, such as more
-// replicas than brokers or a bad config value. A broker that cannot be
-// reached fails a dry run, but not a real request: that waits in the queue
-// and the topic manager creates it once the broker is back.
-func (h IssueHandler) validateWithBroker(ctx context.Context, name topic.Name, spec topic.Spec, dryRun bool) error {
+// validateWithBroker catches what only the broker knows of requested
+// topics, such as more replicas than brokers or a bad config value, and
+// returns one error per topic. A broker that cannot be reached fails a dry
+// run, but not a real request: that waits in the queue and the topic
+// manager creates it once the broker is back.
+func (h IssueHandler) validateWithBroker(ctx context.Context, topics []Creation, dryRun bool) []error {
+	if len(topics) == 0 {
+		return nil
+	}
 	if !dryRun {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, brokerCheckTimeout)
 		defer cancel()
 	}
-	err := h.cluster.ValidateTopic(ctx, name, spec)
-	if err == nil || IsRefusal(err) || dryRun {
-		return err
+	errs := h.cluster.ValidateTopics(ctx, topics)
+	for i, err := range errs {
+		if !IsRefusal(err) && !dryRun {
+			errs[i] = nil
+		}
 	}
-	return nil
+	return errs
 }

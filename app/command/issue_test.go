@@ -155,6 +155,33 @@ func TestABatchIsAllOrNothing(t *testing.T) {
 	}
 }
 
+// TestABatchAsksTheBrokerOnce: the topics a batch requests are checked
+// with the broker in one call, whatever their number; the broker's
+// refusal of one of them refuses the batch and names that topic.
+func TestABatchAsksTheBrokerOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: "pending"})
+	issues := []command.Issue{{Type: command.ApproveTopicType, Topic: "pending"}}
+	for i := range 100 {
+		issues = append(issues, command.Issue{Type: command.RequestTopicType, Topic: fmt.Sprintf("t%03d", i)})
+	}
+	before := len(f.cluster.Batches("validate"))
+	if _, err := f.issue.Handle(context.Background(), admin, issues...); err != nil {
+		t.Fatal(err)
+	}
+	batches := f.cluster.Batches("validate")[before:]
+	if len(batches) != 1 || len(batches[0]) != 100 {
+		t.Fatalf("the broker was asked %d times (%v), want once about the 100 requested topics", len(batches), batches)
+	}
+
+	refused := append(issues[1:3:3], command.Issue{Type: command.RequestTopicType, Topic: "replicated", ReplicationFactor: 2})
+	_, err := f.issue.Handle(context.Background(), admin, refused...)
+	if !strings.Contains(err.Error(), `"replicated"`) || strings.Contains(err.Error(), `"t000"`) {
+		t.Fatalf("got %v, want the refusal of replicated only", err)
+	}
+}
+
 func TestRequestWhileKafkaIsDown(t *testing.T) {
 	t.Parallel()
 	f := newFixture()

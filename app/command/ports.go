@@ -50,21 +50,32 @@ type Queue interface {
 
 // KafkaCluster is the Kafka the topic manager keeps in line with MySQL.
 // Errors the broker will repeat whatever happens are *ClusterRefusedError.
+//
+// CreateTopics, DeleteTopics and ValidateTopics take any number of topics
+// and return one error per topic, in the order given, nil for each that
+// succeeded; how many requests that takes is the cluster's business, so
+// callers hand them every topic they have at once.
 type KafkaCluster interface {
-	// CreateTopic creates the topic; one that already exists with the same
+	// CreateTopics creates topics; one that already exists with the same
 	// partitions and replication factor counts as created.
-	CreateTopic(ctx context.Context, name topic.Name, spec topic.Spec) error
-	// DeleteTopic deletes the topic; one already gone counts as deleted.
-	DeleteTopic(ctx context.Context, name topic.Name) error
-	// ValidateTopic asks the broker whether it would create the topic,
-	// without creating it.
-	ValidateTopic(ctx context.Context, name topic.Name, spec topic.Spec) error
+	CreateTopics(ctx context.Context, topics []Creation) []error
+	// DeleteTopics deletes topics; one already gone counts as deleted.
+	DeleteTopics(ctx context.Context, names []topic.Name) []error
+	// ValidateTopics asks the broker whether it would create topics,
+	// without creating them.
+	ValidateTopics(ctx context.Context, topics []Creation) []error
 	// Topics describes every topic in the cluster, by name.
 	Topics(ctx context.Context) (map[string]KafkaTopic, error)
 	// AddPartitions grows a topic to count partitions.
 	AddPartitions(ctx context.Context, name topic.Name, count int32) error
 	// SetConfigs sets topic configs, leaving the others as they are.
 	SetConfigs(ctx context.Context, name topic.Name, configs map[string]string) error
+}
+
+// Creation is a topic to create, or to ask the broker about.
+type Creation struct {
+	Name topic.Name
+	Spec topic.Spec
 }
 
 // KafkaTopic is a topic as Kafka has it; Configs holds only what differs

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kds-io/kds/app/topic"
@@ -64,15 +63,13 @@ type ReconcileOptions struct {
 	ImportOrphans bool
 }
 
-// reconcileConcurrency bounds the repairs in flight; concurrent creations
-// and deletions share admin requests, so this is also the batch size.
-const reconcileConcurrency = 64
-
 // Reconcile compares every topic kds keeps with Kafka and repairs what it
 // can: approved topics missing from Kafka are created, active ones missing
 // are recreated, too few partitions are added, configs are set again,
 // inactive and deleted topics still in Kafka are deleted, and orphans are
 // reported or imported. kds's internal topics and Kafka's are left alone.
+// Repairs of one kind go to Kafka in one call, however many topics they
+// are about.
 func (m TopicManager) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconciliation, error) {
 	r := Reconciliation{StartedAt: time.Now().UTC(), Findings: []Finding{}}
 	// MySQL first: a topic that moves on in between is then seen in Kafka
@@ -88,42 +85,12 @@ func (m TopicManager) Reconcile(ctx context.Context, opts ReconcileOptions) (Rec
 	if err != nil {
 		return r, fmt.Errorf("list the topics in Kafka: %w", err)
 	}
-	var (
-		mu   sync.Mutex
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, reconcileConcurrency)
-		note = func(f Finding) {
-			mu.Lock()
-			defer mu.Unlock()
-			r.Findings = append(r.Findings, f)
-		}
-		// repair runs fix and notes f, its detail followed by what was
-		// done, or that the topic moved on and was left alone.
-		repair = func(f Finding, done string, fix func() error) {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				err := fix()
-				switch {
-				case errors.Is(err, errMovedOn):
-					done = "left alone, " + err.Error()
-				case err != nil:
-					f.Error = err.Error()
-				default:
-					f.Repaired = true
-				}
-				f.Detail += ": " + done
-				note(f)
-			}()
-		}
-	)
+	var p repairPlan
 	known := make(map[string]bool, len(stored))
 	for _, t := range stored {
 		known[t.Name().String()] = true
 		kt, present := inKafka[t.Name().String()]
-		m.reconcileOne(ctx, t, kt, present, note, repair)
+		m.plan(ctx, &p, t, kt, present)
 	}
 	r.Checked = len(stored) // and below, every topic only Kafka has
 	for _, name := range slices.Sorted(maps.Keys(inKafka)) {
@@ -137,12 +104,21 @@ func (m TopicManager) Reconcile(ctx context.Context, opts ReconcileOptions) (Rec
 		kt := inKafka[name]
 		f := Finding{Topic: name, Kind: Orphan, Detail: fmt.Sprintf("in Kafka (%d partitions, replication factor %d) but unknown to kds", kt.Partitions, kt.ReplicationFactor)}
 		if !opts.ImportOrphans {
-			note(f)
+			p.notes = append(p.notes, f)
 			continue
 		}
-		repair(f, "imported", func() error { return m.importOrphan(ctx, name, kt) })
+		p.fixes.add(f, "imported", func() error { return m.importOrphan(ctx, name, kt) })
 	}
-	wg.Wait()
+	r.Findings = append(r.Findings, p.notes...)
+	r.Findings = p.activations.settle(r.Findings, m.activateAll(ctx, p.activations.about))
+	r.Findings = p.deletions.settle(r.Findings, m.deleteAll(ctx, p.deletions.about))
+	r.Findings = p.strays.settle(r.Findings, m.deleteStrays(ctx, p.strays.about))
+	r.Findings = p.missing.settle(r.Findings, m.recreate(ctx, p.missing.about))
+	fixed := make([]error, len(p.fixes.about))
+	for i, fix := range p.fixes.about {
+		fixed[i] = fix()
+	}
+	r.Findings = p.fixes.settle(r.Findings, fixed)
 	slices.SortFunc(r.Findings, func(a, b Finding) int {
 		return cmp.Or(strings.Compare(a.Topic, b.Topic), strings.Compare(string(a.Kind), string(b.Kind)))
 	})
@@ -153,8 +129,52 @@ func (m TopicManager) Reconcile(ctx context.Context, opts ReconcileOptions) (Rec
 	return r, nil
 }
 
-// reconcileOne compares one of kds's topics with Kafka.
-func (m TopicManager) reconcileOne(ctx context.Context, t *topic.Topic, kt KafkaTopic, present bool, note func(Finding), repair func(Finding, string, func() error)) {
+// repairPlan is what a reconciliation found: findings to note as they are,
+// and repairs, gathered by kind.
+type repairPlan struct {
+	notes       []Finding
+	activations repairs[target]
+	deletions   repairs[target]
+	strays      repairs[*topic.Topic]
+	missing     repairs[*topic.Topic]
+	// fixes are the repairs done one topic at a time.
+	fixes repairs[func() error]
+}
+
+// repairs are findings of one kind, each with what its repair does once
+// done and what the repair is about.
+type repairs[T any] struct {
+	found []Finding
+	done  []string
+	about []T
+}
+
+func (r *repairs[T]) add(f Finding, done string, about T) {
+	r.found, r.done, r.about = append(r.found, f), append(r.done, done), append(r.about, about)
+}
+
+// settle appends to findings each finding with the outcome of its repair:
+// what was done, or that the topic moved on and was left alone, or the
+// error.
+func (r repairs[T]) settle(findings []Finding, errs []error) []Finding {
+	for i, f := range r.found {
+		done := r.done[i]
+		switch err := errs[i]; {
+		case errors.Is(err, errMovedOn):
+			done = "left alone, " + err.Error()
+		case err != nil:
+			f.Error = err.Error()
+		default:
+			f.Repaired = true
+		}
+		f.Detail += ": " + done
+		findings = append(findings, f)
+	}
+	return findings
+}
+
+// plan compares one of kds's topics with Kafka.
+func (m TopicManager) plan(ctx context.Context, p *repairPlan, t *topic.Topic, kt KafkaTopic, present bool) {
 	name, gen := t.Name().String(), t.Generation()
 	switch t.Status() {
 	case topic.Approved:
@@ -162,46 +182,80 @@ func (m TopicManager) reconcileOne(ctx context.Context, t *topic.Topic, kt Kafka
 		if present {
 			detail, done = "approved and in Kafka, but not recorded active", "recorded"
 		}
-		repair(Finding{Topic: name, Kind: Unactivated, Detail: detail}, done, func() error { return m.Activate(ctx, name, gen) })
+		p.activations.add(Finding{Topic: name, Kind: Unactivated, Detail: detail}, done, target{name, gen})
 	case topic.Inactive:
 		detail, done := "inactive but still in Kafka", "deleted"
 		if !present {
 			detail, done = "inactive and gone from Kafka, but not recorded deleted", "recorded"
 		}
-		repair(Finding{Topic: name, Kind: Undeleted, Detail: detail}, done, func() error { return m.Delete(ctx, name, gen) })
+		p.deletions.add(Finding{Topic: name, Kind: Undeleted, Detail: detail}, done, target{name, gen})
 	case topic.Deleted, topic.Rejected:
 		if present {
-			repair(Finding{Topic: name, Kind: Stray, Detail: fmt.Sprintf("%s but present in Kafka", t.Status())}, "deleted",
-				func() error {
-					if _, err := due(ctx, m.topics, t.Name(), gen, t.Status()); err != nil {
-						return err
-					}
-					return m.cluster.DeleteTopic(ctx, t.Name())
-				})
+			p.strays.add(Finding{Topic: name, Kind: Stray, Detail: fmt.Sprintf("%s but present in Kafka", t.Status())}, "deleted", t)
 		}
 	case topic.Active:
 		if !present {
-			repair(Finding{Topic: name, Kind: Missing, Detail: "active but missing from Kafka"}, "recreated",
-				m.repairActive(ctx, t, "recreated: it was missing from Kafka", func() error { return m.cluster.CreateTopic(ctx, t.Name(), t.Spec()) }))
+			p.missing.add(Finding{Topic: name, Kind: Missing, Detail: "active but missing from Kafka"}, "recreated", t)
 			return
 		}
-		m.compare(ctx, t, kt, note, repair)
+		m.compare(ctx, p, t, kt)
 	}
 }
 
+// deleteStrays deletes from Kafka, in one call, the topics of ts that are
+// still deleted or rejected at the generation they were read at.
+func (m TopicManager) deleteStrays(ctx context.Context, ts []*topic.Topic) []error {
+	return m.asRead(ctx, ts, func(ctx context.Context, due []*topic.Topic) []error {
+		names := make([]topic.Name, len(due))
+		for i, t := range due {
+			names[i] = t.Name()
+		}
+		return m.cluster.DeleteTopics(ctx, names)
+	}, nil)
+}
+
+// recreate creates in Kafka, in one call, the topics of ts that are still
+// active at the generation they were read at, and records each repair.
+func (m TopicManager) recreate(ctx context.Context, ts []*topic.Topic) []error {
+	return m.asRead(ctx, ts, func(ctx context.Context, due []*topic.Topic) []error {
+		return m.cluster.CreateTopics(ctx, creations(due))
+	}, func(t *topic.Topic) error { return m.recordRepair(ctx, t, "recreated: it was missing from Kafka") })
+}
+
+// asRead hands inKafka, in one call, the topics of ts still at the
+// generation and status they were read at, and then, for each that Kafka
+// took, runs after unless it is nil. It returns one error per topic,
+// errMovedOn for one that moved on.
+func (m TopicManager) asRead(ctx context.Context, ts []*topic.Topic, inKafka func(context.Context, []*topic.Topic) []error, after func(*topic.Topic) error) []error {
+	errs := make([]error, len(ts))
+	var due dueTopics
+	for i, t := range ts {
+		if _, errs[i] = dueTopic(ctx, m.topics, t.Name(), t.Generation(), t.Status()); errs[i] == nil {
+			due.add(i, t)
+		}
+	}
+	due.send(ctx, errs, inKafka, func(t *topic.Topic, err error) error {
+		if err != nil || after == nil {
+			return err
+		}
+		return after(t)
+	})
+	return errs
+}
+
 // compare checks an active topic's partitions, replication factor and
-// configs against Kafka, repairing what Kafka lets change.
-func (m TopicManager) compare(ctx context.Context, t *topic.Topic, kt KafkaTopic, note func(Finding), repair func(Finding, string, func() error)) {
+// configs against Kafka, planning to repair what Kafka lets change.
+func (m TopicManager) compare(ctx context.Context, p *repairPlan, t *topic.Topic, kt KafkaTopic) {
 	name, spec := t.Name().String(), t.Spec()
 	switch {
 	case kt.Partitions < spec.Partitions:
-		repair(Finding{Topic: name, Kind: Partitions, Detail: fmt.Sprintf("%d partitions in Kafka, %d approved", kt.Partitions, spec.Partitions)}, fmt.Sprintf("added %d", spec.Partitions-kt.Partitions),
+		p.fixes.add(Finding{Topic: name, Kind: Partitions, Detail: fmt.Sprintf("%d partitions in Kafka, %d approved", kt.Partitions, spec.Partitions)}, fmt.Sprintf("added %d", spec.Partitions-kt.Partitions),
 			m.repairActive(ctx, t, fmt.Sprintf("partitions grown from %d to %d", kt.Partitions, spec.Partitions), func() error { return m.cluster.AddPartitions(ctx, t.Name(), spec.Partitions) }))
 	case kt.Partitions > spec.Partitions:
-		note(Finding{Topic: name, Kind: Partitions, Detail: fmt.Sprintf("%d partitions in Kafka, %d approved: Kafka cannot remove partitions", kt.Partitions, spec.Partitions)})
+		p.notes = append(p.notes, Finding{Topic: name, Kind: Partitions, Detail: fmt.Sprintf("%d partitions in Kafka, %d approved: Kafka cannot remove partitions", kt.Partitions, spec.Partitions)})
 	}
 	if kt.ReplicationFactor != spec.ReplicationFactor {
-		note(Finding{Topic: name, Kind: ReplicationFactor, Detail: fmt.Sprintf("replication factor %d in Kafka, %d approved: reassign replicas to repair", kt.ReplicationFactor, spec.ReplicationFactor)})
+		p.notes = append(p.notes, Finding{Topic: name, Kind: ReplicationFactor, Detail: fmt.Sprintf("replication factor %d in Kafka, %d approved: reassign replicas to repair", kt.ReplicationFactor, spec.ReplicationFactor)})
 	}
 	differ := map[string]string{}
 	var what []string
@@ -213,7 +267,7 @@ func (m TopicManager) compare(ctx context.Context, t *topic.Topic, kt KafkaTopic
 	}
 	if len(differ) > 0 {
 		detail := "in Kafka " + strings.Join(what, "; ")
-		repair(Finding{Topic: name, Kind: Configs, Detail: detail}, "set again",
+		p.fixes.add(Finding{Topic: name, Kind: Configs, Detail: detail}, "set again",
 			m.repairActive(ctx, t, "configs set again: "+detail, func() error { return m.cluster.SetConfigs(ctx, t.Name(), differ) }))
 	}
 }
@@ -223,7 +277,7 @@ func (m TopicManager) compare(ctx context.Context, t *topic.Topic, kt KafkaTopic
 // generation, it touches nothing and returns errMovedOn.
 func (m TopicManager) repairActive(ctx context.Context, t *topic.Topic, detail string, fix func() error) func() error {
 	return func() error {
-		if _, err := due(ctx, m.topics, t.Name(), t.Generation(), topic.Active); err != nil {
+		if _, err := dueTopic(ctx, m.topics, t.Name(), t.Generation(), topic.Active); err != nil {
 			return err
 		}
 		if err := fix(); err != nil {

@@ -3,6 +3,7 @@ package command_test
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -135,6 +136,68 @@ func TestReconcileRepairsDriftAndConverges(t *testing.T) {
 	}
 	if recorded := f.log.All(); !reflect.DeepEqual(recorded, []command.Reconciliation{r, again}) {
 		t.Fatalf("recorded %+v, want both reconciliations as returned", recorded)
+	}
+}
+
+// TestReconcileSendsEachKindOfRepairToKafkaOnce: however many topics need
+// the same repair, Kafka is asked once: one creation for the approved
+// topics, one for the active ones missing, one deletion for the inactive
+// ones and one for the strays.
+func TestReconcileSendsEachKindOfRepairToKafkaOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	ctx := context.Background()
+	const n = 20
+	names := func(kind string) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("%s.%02d", kind, i)
+		}
+		return out
+	}
+	for _, name := range names("approved") {
+		f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: name})
+		f.run(t, admin, command.Issue{Type: command.ApproveTopicType, Topic: name})
+	}
+	for _, name := range names("vanished") {
+		f.activeTopic(t, name)
+		f.cluster.Put(name, nil)
+	}
+	for _, name := range names("lingering") {
+		f.activeTopic(t, name)
+		f.run(t, admin, command.Issue{Type: command.DeactivateTopicType, Topic: name})
+	}
+	for _, name := range names("refused") {
+		f.run(t, producer, command.Issue{Type: command.RequestTopicType, Topic: name})
+		f.run(t, admin, command.Issue{Type: command.RejectTopicType, Topic: name})
+		f.cluster.Put(name, &topic.Spec{Partitions: 1, ReplicationFactor: 1})
+	}
+	creates, deletes := len(f.cluster.Batches("create")), len(f.cluster.Batches("delete"))
+
+	r, err := f.manager().Reconcile(ctx, command.ReconcileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range r.Findings {
+		if !fd.Repaired {
+			t.Errorf("not repaired: %+v", fd)
+		}
+	}
+	if len(r.Findings) != 4*n {
+		t.Errorf("%d findings, want %d", len(r.Findings), 4*n)
+	}
+	sorted := func(batches [][]string) [][]string {
+		for _, b := range batches {
+			slices.Sort(b)
+		}
+		slices.SortFunc(batches, func(a, b []string) int { return strings.Compare(a[0], b[0]) })
+		return batches
+	}
+	if got, want := sorted(f.cluster.Batches("create")[creates:]), [][]string{names("approved"), names("vanished")}; !reflect.DeepEqual(got, want) {
+		t.Errorf("creations sent to Kafka %v, want %v", got, want)
+	}
+	if got, want := sorted(f.cluster.Batches("delete")[deletes:]), [][]string{names("lingering"), names("refused")}; !reflect.DeepEqual(got, want) {
+		t.Errorf("deletions sent to Kafka %v, want %v", got, want)
 	}
 }
 

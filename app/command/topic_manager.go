@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kds-io/kds/app/subscription"
+	"github.com/kds-io/kds/app/topic"
 )
 
 // TopicManager makes the lifecycle real in Kafka: it creates approved
@@ -31,30 +32,43 @@ func NewTopicManager(topics TopicRepository, cluster KafkaCluster, subs Subscrip
 // detachPoll is how often deletion looks again for consumers still attached.
 const detachPoll = 25 * time.Millisecond
 
-// awaitDetached waits until no live consumer process consumes the topic,
-// or the timeout passes; it describes the processes still attached then.
-// Deleting a topic does not end Kafka subscriptions to it, so consumers are
-// given the chance to leave first.
-func (m TopicManager) awaitDetached(ctx context.Context, name string) (string, error) {
+// awaitDetached waits until no live consumer process consumes any of
+// names, or the timeout passes; it describes, by topic, the processes
+// still attached then. Deleting a topic does not end Kafka subscriptions
+// to it, so consumers are given the chance to leave first.
+func (m TopicManager) awaitDetached(ctx context.Context, names []topic.Name) (map[string]string, error) {
 	deadline := time.Now().Add(m.detachTimeout)
+	waiting := make([]string, len(names))
+	for i, n := range names {
+		waiting[i] = n.String()
+	}
+	notes := map[string]string{}
 	for {
-		insts, err := m.subs.AttachedTo(ctx, name, time.Now().Add(-subscription.DeadAfter))
-		if err != nil {
-			return "", fmt.Errorf("look for consumers of %q: %w", name, err)
-		}
-		if len(insts) == 0 {
-			return "", nil
-		}
-		if time.Now().After(deadline) {
-			still := make([]string, len(insts))
-			for i, in := range insts {
-				still[i] = fmt.Sprintf("%s (%s pid %d)", in.ConsumerID, in.Host, in.PID)
+		var still []string
+		for _, name := range waiting {
+			insts, err := m.subs.AttachedTo(ctx, name, time.Now().Add(-subscription.DeadAfter))
+			if err != nil {
+				return nil, fmt.Errorf("look for consumers of %q: %w", name, err)
 			}
-			return fmt.Sprintf("consumers still attached after %s were cut off: %s", m.detachTimeout, strings.Join(still, ", ")), nil
+			if len(insts) == 0 {
+				continue
+			}
+			still = append(still, name)
+			if time.Now().After(deadline) {
+				who := make([]string, len(insts))
+				for i, in := range insts {
+					who[i] = fmt.Sprintf("%s (%s pid %d)", in.ConsumerID, in.Host, in.PID)
+				}
+				notes[name] = fmt.Sprintf("consumers still attached after %s were cut off: %s", m.detachTimeout, strings.Join(who, ", "))
+			}
 		}
+		if len(still) == 0 || time.Now().After(deadline) {
+			return notes, nil
+		}
+		waiting = still
 		select {
 		case <-ctx.Done():
-			return "", ctx.Err()
+			return nil, ctx.Err()
 		case <-time.After(detachPoll):
 		}
 	}

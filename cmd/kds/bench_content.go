@@ -28,10 +28,11 @@ import (
 // contentBench drives kds's own content path (the batching publisher and a
 // consumer process) against a running kds.
 type contentBench struct {
-	client *apiclient.Client
-	kc     kafka.Config
-	out    io.Writer
-	run    string
+	client   *apiclient.Client
+	kc       kafka.Config
+	out      io.Writer
+	warnings io.Writer
+	run      string
 }
 
 func newContentBench(cmd *cobra.Command, g *globals, kf kafkaFlags) (contentBench, error) {
@@ -43,7 +44,7 @@ func newContentBench(cmd *cobra.Command, g *globals, kf kafkaFlags) (contentBenc
 	if err != nil {
 		return contentBench{}, err
 	}
-	return contentBench{client: client, kc: kc, out: cmd.OutOrStdout(), run: time.Now().Format("150405")}, nil
+	return contentBench{client: client, kc: kc, out: cmd.OutOrStdout(), warnings: cmd.ErrOrStderr(), run: time.Now().Format("150405")}, nil
 }
 
 func newBenchLatencyCommand(g *globals) *cobra.Command {
@@ -163,7 +164,7 @@ func (b contentBench) consumerProcess(ctx context.Context, a *arrivals) (*consum
 	if err != nil {
 		return nil, err
 	}
-	return consumer.Start(ctx, b.client, b.kc, id, a)
+	return consumer.Start(ctx, b.client, b.kc, id, a, b.warnings)
 }
 
 func (b contentBench) latency(ctx context.Context, rate int, duration time.Duration, size int) error {

@@ -68,7 +68,7 @@ deactivated is dropped before it is deleted, with a notice.`,
 			}
 			out := newPrinter(cmd.OutOrStdout(), cmd.ErrOrStderr(), g.output == "json", count)
 			defer out.close()
-			proc, err := consumer.Start(ctx, client, kc, cid, out)
+			proc, err := consumer.Start(ctx, client, kc, cid, out, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}

@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
 	"github.com/chromedp/chromedp"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 )
 
 // dashboard is a kds dev's page in a browser.
@@ -270,10 +270,8 @@ func TestDashboardShowsWhatTheTopicManagerCouldNotDo(t *testing.T) {
 	requireChromium(t)
 	d := startDev(t, devOptions{})
 	d.request(t, "taken", "-p", "2")
-	admin := kafkaAdmin(t, d.KafkaAddrs...)
-	if err := admin.CreateTopic("taken", &sarama.TopicDetail{NumPartitions: 5, ReplicationFactor: 1}, false); err != nil {
-		t.Fatalf("create taken behind kds's back: %v", err)
-	}
+	kc := kafkatest.Config(d.KafkaAddrs...)
+	kafkatest.CreateTopics(t, kc, 5, "taken") // behind kds's back
 
 	p := openDashboard(t, d, 1280, 900)
 	p.signIn(d.AdminToken)
@@ -296,9 +294,7 @@ func TestDashboardShowsWhatTheTopicManagerCouldNotDo(t *testing.T) {
 	p.waitFor("the poison panel", `!document.getElementById("poison").hidden &&
 		document.querySelector('#poison-list li')?.textContent.includes("already exists in Kafka")`)
 	p.screenshot("dashboard-error.png")
-	if err := admin.DeleteTopic("taken"); err != nil {
-		t.Fatal(err)
-	}
+	kafkatest.DeleteTopics(t, kc, "taken")
 	p.do("requeue the approval", chromedp.Click(`#poison-list li button.requeue`))
 	p.waitFor("the requeued approval to take effect", `document.querySelector("#poison-list li button.requeue")?.textContent === "requeued"`)
 	p.waitRow("active", "taken")
@@ -435,10 +431,7 @@ func TestDashboardShowsDrift(t *testing.T) {
 	t.Parallel()
 	requireChromium(t)
 	d := startDev(t, devOptions{env: []string{"KDS_TOPIC_MANAGER_RECONCILE_INTERVAL=500ms"}})
-	admin := kafkaAdmin(t, d.KafkaAddrs...)
-	if err := admin.CreateTopic("legacy.orders", &sarama.TopicDetail{NumPartitions: 2, ReplicationFactor: 1}, false); err != nil {
-		t.Fatal(err)
-	}
+	kafkatest.CreateTopics(t, kafkatest.Config(d.KafkaAddrs...), 2, "legacy.orders")
 	eventually(t, "the orphan reported by kds topic drift", func() (bool, string) {
 		r := d.kds(t, "topic", "drift", "-o", "json")
 		return strings.Contains(r.Stdout, `"legacy.orders"`) && strings.Contains(r.Stdout, `"orphan"`), r.String()

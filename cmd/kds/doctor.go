@@ -238,7 +238,11 @@ func (d *doctor) checkKafka(ctx context.Context) {
 		d.add("kafka", checkSkipped, "no configuration file, no KDS_KAFKA_BROKERS, and no API to ask (KDS_API_URL and KDS_TOKEN)")
 		return
 	}
-	cluster := kafka.NewCluster(kc)
+	cluster, err := kafka.NewCluster(kc)
+	if err != nil {
+		d.add("kafka", checkFailed, err.Error())
+		return
+	}
 	defer cluster.Close()
 	in, err := cluster.Inspect(ctx, topic.InternalTopics)
 	if err != nil {

@@ -16,8 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+
 	"github.com/kds-io/kds/adapters/httpapi/apiclient"
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/query"
 	"github.com/kds-io/kds/app/topic"
@@ -72,14 +75,15 @@ type killer struct {
 	serve  *restartable
 	db     *sql.DB
 	kafka  string
+	admin  *kadm.Client
 	orders chan killOrder
 
 	kills     []killRecord
 	lastReady time.Time
 }
 
-func newKiller(serve *restartable, db *sql.DB, kafkaAddr string) *killer {
-	return &killer{serve: serve, db: db, kafka: kafkaAddr, orders: make(chan killOrder, 16), lastReady: time.Now()}
+func newKiller(t *testing.T, serve *restartable, db *sql.DB, kafkaAddr string) *killer {
+	return &killer{serve: serve, db: db, kafka: kafkaAddr, admin: kafkatest.Admin(t, kafkatest.Config(kafkaAddr)), orders: make(chan killOrder, 16), lastReady: time.Now()}
 }
 
 // run carries out orders until they stop coming; after a failure it
@@ -132,8 +136,8 @@ func (k *killer) strike(ctx context.Context, o killOrder) error {
 	// Frozen until the restarted process's members commit; counted after
 	// the restart, so that the API is down only as long as kds takes to
 	// start.
-	commands, cerr := groupBacklog(k.kafka, "kds-lifecycle", topic.CommandsTopic)
-	events, eerr := groupBacklog(k.kafka, "kds-topic-manager", topic.EventsTopic)
+	commands, cerr := groupBacklog(ctx, k.admin, "kds-lifecycle", topic.CommandsTopic)
+	events, eerr := groupBacklog(ctx, k.admin, "kds-topic-manager", topic.EventsTopic)
 	handled, herr := snapshotHandled(k.db)
 	if err := errors.Join(cerr, eerr, herr); err != nil {
 		return fmt.Errorf("what kds serve will be given again: %w", err)
@@ -143,10 +147,10 @@ func (k *killer) strike(ctx context.Context, o killOrder) error {
 	}
 	k.lastReady = time.Now()
 	rec.down = k.lastReady.Sub(killedAt)
-	if rec.commandsBeyond, rec.commandsHandled, err = commands.count(k.kafka, handled.commandHandled); err != nil {
+	if rec.commandsBeyond, rec.commandsHandled, err = commands.count(ctx, k.kafka, handled.commandHandled); err != nil {
 		return err
 	}
-	if rec.eventsBeyond, rec.eventsDone, err = events.count(k.kafka, handled.eventCarriedOut); err != nil {
+	if rec.eventsBeyond, rec.eventsDone, err = events.count(ctx, k.kafka, handled.eventCarriedOut); err != nil {
 		return err
 	}
 	k.kills = append(k.kills, rec)
@@ -178,7 +182,7 @@ func TestSIGKILLDuringTheLifecycleLosesNothing(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
-	k := newKiller(serve, db, kafkaAddr)
+	k := newKiller(t, serve, db, kafkaAddr)
 	killerDone := make(chan struct{})
 	go func() {
 		defer close(killerDone)
@@ -310,7 +314,7 @@ func TestTwoServeInstancesShareTheWork(t *testing.T) {
 	a.mustStart(t)
 	b := newServe(t, "kds serve B", cfgA.withHTTPAddr(t))
 	b.mustStart(t)
-	admin := kafkaAdmin(t, kafkaAddr)
+	admin := kafkatest.Admin(t, kafkatest.Config(kafkaAddr))
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	groups, err := waitGroupsSettled(ctx, admin, 2)
@@ -388,8 +392,8 @@ func TestTwoServeInstancesShareTheWork(t *testing.T) {
 	// Kill B once its groups have committed everything they handled, so
 	// that what follows is the survivor's work alone.
 	eventually(t, "nothing left uncommitted by the consumer groups", func() (bool, string) {
-		c, cerr := groupBacklog(kafkaAddr, "kds-lifecycle", topic.CommandsTopic)
-		e, eerr := groupBacklog(kafkaAddr, "kds-topic-manager", topic.EventsTopic)
+		c, cerr := groupBacklog(ctx, admin, "kds-lifecycle", topic.CommandsTopic)
+		e, eerr := groupBacklog(ctx, admin, "kds-topic-manager", topic.EventsTopic)
 		return cerr == nil && eerr == nil && len(c.ranges)+len(e.ranges) == 0, fmt.Sprint(c.ranges, e.ranges, cerr, eerr)
 	})
 	b.mustKill(t)

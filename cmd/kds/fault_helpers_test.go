@@ -28,7 +28,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiclient"
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
@@ -378,21 +379,6 @@ func mustCount(t *testing.T, db *sql.DB, query string, args ...any) int {
 // outboxLagQuery counts the outbox rows the forwarder has not delivered.
 const outboxLagQuery = "SELECT COALESCE(MAX(`offset`), 0) - COALESCE((SELECT offset_acked FROM watermill_offsets_kds_outbox WHERE consumer_group = 'kds-forwarder'), 0) FROM watermill_kds_outbox"
 
-// kafkaAdmin is a Sarama admin client of its own, shared with nothing in
-// kds, closed when the test ends.
-func kafkaAdmin(t *testing.T, addrs ...string) sarama.ClusterAdmin {
-	t.Helper()
-	cfg := sarama.NewConfig()
-	cfg.Version = sarama.V2_8_0_0
-	cfg.Admin.Timeout = 10 * time.Second
-	admin, err := sarama.NewClusterAdmin(addrs, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	return admin
-}
-
 // groupState is a consumer group as the broker describes it: its state and
 // each member's partitions of each topic.
 type groupState struct {
@@ -401,28 +387,26 @@ type groupState struct {
 }
 
 // describeGroups asks the broker about consumer groups.
-func describeGroups(admin sarama.ClusterAdmin, groups ...string) (map[string]groupState, error) {
-	descs, err := admin.DescribeConsumerGroups(groups)
+func describeGroups(ctx context.Context, admin *kadm.Client, groups ...string) (map[string]groupState, error) {
+	descs, err := admin.DescribeGroups(ctx, groups...)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]groupState{}
 	for _, d := range descs {
-		if !errors.Is(d.Err, sarama.ErrNoError) {
-			return nil, fmt.Errorf("group %s: %w", d.GroupId, d.Err)
+		if d.Err != nil {
+			return nil, fmt.Errorf("group %s: %w", d.Group, d.Err)
 		}
 		gs := groupState{State: d.State, Members: map[string]map[string][]int32{}}
-		for id, m := range d.Members {
-			a, err := m.GetMemberAssignment()
-			if err != nil {
-				return nil, fmt.Errorf("group %s member %s: %w", d.GroupId, id, err)
-			}
-			gs.Members[id] = map[string][]int32{}
-			if a != nil {
-				gs.Members[id] = a.Topics
+		for _, m := range d.Members {
+			gs.Members[m.MemberID] = map[string][]int32{}
+			if a, ok := m.Assigned.AsConsumer(); ok {
+				for _, t := range a.Topics {
+					gs.Members[m.MemberID][t.Topic] = t.Partitions
+				}
 			}
 		}
-		out[d.GroupId] = gs
+		out[d.Group] = gs
 	}
 	return out, nil
 }
@@ -434,9 +418,9 @@ var kdsGroups = []string{"kds-lifecycle", "kds-topic-manager"}
 // waitGroupsSettled waits until each of kds's consumer groups is stable
 // with exactly want members, every member assigned partitions; it returns
 // the groups as they are then.
-func waitGroupsSettled(ctx context.Context, admin sarama.ClusterAdmin, want int) (map[string]groupState, error) {
+func waitGroupsSettled(ctx context.Context, admin *kadm.Client, want int) (map[string]groupState, error) {
 	for {
-		gs, err := describeGroups(admin, kdsGroups...)
+		gs, err := describeGroups(ctx, admin, kdsGroups...)
 		if err == nil && settled(gs, want) {
 			return gs, nil
 		}
@@ -887,48 +871,44 @@ type backlog struct {
 
 // groupOffsets reads, for each partition of topicName, a consumer group's
 // committed offset (-1 for none), the oldest offset and the end.
-func groupOffsets(addr, group, topicName string) (map[int32][3]int64, error) {
-	client, err := newSaramaClient(addr)
+func groupOffsets(ctx context.Context, admin *kadm.Client, group, topicName string) (map[int32][3]int64, error) {
+	committed, err := admin.FetchOffsetsForTopics(ctx, group, topicName)
+	if err == nil {
+		err = committed.Error()
+	}
 	if err != nil {
 		return nil, err
 	}
-	defer client.Close()
-	admin, err := sarama.NewClusterAdminFromClient(client)
+	oldest, err := admin.ListStartOffsets(ctx, topicName)
+	if err == nil {
+		err = oldest.Error()
+	}
 	if err != nil {
 		return nil, err
 	}
-	partitions, err := client.Partitions(topicName)
-	if err != nil {
-		return nil, err
+	ends, err := admin.ListEndOffsets(ctx, topicName)
+	if err == nil {
+		err = ends.Error()
 	}
-	committed, err := admin.ListConsumerGroupOffsets(group, map[string][]int32{topicName: partitions})
 	if err != nil {
 		return nil, err
 	}
 	out := map[int32][3]int64{}
-	for _, p := range partitions {
-		oldest, err := client.GetOffset(topicName, p, sarama.OffsetOldest)
-		if err != nil {
-			return nil, err
-		}
-		end, err := client.GetOffset(topicName, p, sarama.OffsetNewest)
-		if err != nil {
-			return nil, err
-		}
+	for p, end := range ends[topicName] {
 		c := int64(-1)
-		if b := committed.GetBlock(topicName, p); b != nil && b.Offset >= 0 {
-			c = b.Offset
+		if o, ok := committed.Lookup(topicName, p); ok && o.At >= 0 {
+			c = o.At
 		}
-		out[p] = [3]int64{c, oldest, end}
+		out[p] = [3]int64{c, oldest[topicName][p].Offset, end.Offset}
 	}
 	return out, nil
 }
 
 // groupBacklog reads a group's backlog on topicName; with no process of
 // the group running, it stays as it is until a new member commits.
-func groupBacklog(addr, group, topicName string) (backlog, error) {
+func groupBacklog(ctx context.Context, admin *kadm.Client, group, topicName string) (backlog, error) {
 	b := backlog{topic: topicName, ranges: map[int32][2]int64{}}
-	offsets, err := groupOffsets(addr, group, topicName)
+	offsets, err := groupOffsets(ctx, admin, group, topicName)
 	if err != nil {
 		return b, err
 	}
@@ -944,50 +924,51 @@ func groupBacklog(addr, group, topicName string) (backlog, error) {
 	return b, nil
 }
 
-// count reads the backlog's messages and counts them, and those done says
-// were handled already: duplicates the handlers must acknowledge and skip.
-func (b backlog) count(addr string, done func(payload []byte) bool) (beyond, handled int, err error) {
-	client, err := newSaramaClient(addr)
+// count reads the backlog's messages from the brokers at addr and counts
+// them, and those done says were handled already: duplicates the handlers
+// must acknowledge and skip.
+func (b backlog) count(ctx context.Context, addr string, done func(payload []byte) bool) (beyond, handled int, err error) {
+	if len(b.ranges) == 0 {
+		return 0, 0, nil
+	}
+	from := map[int32]kgo.Offset{}
+	left := map[int32]int64{} // the next offset to read of each partition
+	for p, r := range b.ranges {
+		from[p], left[p] = kgo.NewOffset().At(r[0]), r[0]
+	}
+	client, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{b.topic: from}))
 	if err != nil {
 		return 0, 0, err
 	}
 	defer client.Close()
-	consumer, err := sarama.NewConsumerFromClient(client)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer consumer.Close()
-	for p, r := range b.ranges {
-		pc, err := consumer.ConsumePartition(b.topic, p, r[0])
-		if err != nil {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for len(left) > 0 {
+		fetches := client.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return 0, 0, fmt.Errorf("%s: not every message of the backlog %v arrived, still to read from %v: %w", b.topic, b.ranges, left, err)
+		}
+		if err := fetches.Err(); err != nil {
 			return 0, 0, err
 		}
-		for offset := r[0]; offset < r[1]; {
-			select {
-			case m := <-pc.Messages():
-				if m.Offset >= r[1] {
-					offset = m.Offset
-					continue
-				}
+		fetches.EachRecord(func(r *kgo.Record) {
+			next, ok := left[r.Partition]
+			if !ok || r.Offset < next {
+				return
+			}
+			end := b.ranges[r.Partition][1]
+			if r.Offset < end {
 				beyond++
-				if done(m.Value) {
+				if done(r.Value) {
 					handled++
 				}
-				offset = m.Offset + 1
-			case <-time.After(10 * time.Second):
-				pc.Close()
-				return 0, 0, fmt.Errorf("%s/%d: no message at offset %d of %d", b.topic, p, offset, r[1])
 			}
-		}
-		pc.Close()
+			if left[r.Partition] = r.Offset + 1; r.Offset+1 >= end {
+				delete(left, r.Partition)
+			}
+		})
 	}
 	return beyond, handled, nil
-}
-
-func newSaramaClient(addr string) (sarama.Client, error) {
-	cfg := sarama.NewConfig()
-	cfg.Version = sarama.V2_8_0_0
-	return sarama.NewClient([]string{addr}, cfg)
 }
 
 // handledSnapshot is what MySQL records as done at one moment: settled

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/query"
 	"github.com/kds-io/kds/app/topic"
@@ -53,6 +54,7 @@ func TestKafkaOutageQueuesCommandsUntilTheBrokerIsBack(t *testing.T) {
 	serve.mustStart(t)
 	cli := cliFor(t, serve.URL, cfg.token, kafkaAddr)
 	client := apiClient(t, serve.URL, cfg.token)
+	admin := kafkatest.Admin(t, kafkatest.Config(kafkaAddr))
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 
@@ -81,7 +83,7 @@ func TestKafkaOutageQueuesCommandsUntilTheBrokerIsBack(t *testing.T) {
 	var committed map[int32][3]int64
 	eventually(t, "the lifecycle's offsets committed", func() (bool, string) {
 		var err error
-		committed, err = groupOffsets(kafkaAddr, "kds-lifecycle", topic.CommandsTopic)
+		committed, err = groupOffsets(ctx, admin, "kds-lifecycle", topic.CommandsTopic)
 		for _, o := range committed {
 			if o[0] != o[2] {
 				return false, fmt.Sprint(committed)
@@ -135,7 +137,7 @@ func TestKafkaOutageQueuesCommandsUntilTheBrokerIsBack(t *testing.T) {
 	restartedAt := time.Now()
 	// The broker kept the lifecycle's committed offsets: it goes on where
 	// it stopped instead of reading kds.commands from the start.
-	after, err := groupOffsets(kafkaAddr, "kds-lifecycle", topic.CommandsTopic)
+	after, err := groupOffsets(ctx, admin, "kds-lifecycle", topic.CommandsTopic)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,12 +5,15 @@ package main_test
 // topic deleted there; and topics kds never heard of.
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 )
 
 // The parts of `kds poison list -o json` and `kds topic drift -o json` the
@@ -56,11 +59,9 @@ func TestPoisonedApprovalIsRequeuedOnceFixed(t *testing.T) {
 	t.Parallel()
 	kcat := requireKcat(t)
 	d := startDev(t, devOptions{})
-	admin := kafkaAdmin(t, d.KafkaAddrs...)
+	kc := kafkatest.Config(d.KafkaAddrs...)
 	d.request(t, "clash", "-p", "2")
-	if err := admin.CreateTopic("clash", &sarama.TopicDetail{NumPartitions: 5, ReplicationFactor: 1}, false); err != nil {
-		t.Fatalf("create clash behind kds's back: %v", err)
-	}
+	kafkatest.CreateTopics(t, kc, 5, "clash") // behind kds's back
 
 	const why = `kafka refused to create topic "clash": it already exists in Kafka with 5 partitions and replication factor 1, not 2 and 1`
 	r := d.kds(t, "topic", "approve", "clash")
@@ -111,9 +112,7 @@ func TestPoisonedApprovalIsRequeuedOnceFixed(t *testing.T) {
 		t.Fatalf("clash after a premature requeue: %+v", got)
 	}
 
-	if err := admin.DeleteTopic("clash"); err != nil {
-		t.Fatalf("delete the conflicting clash: %v", err)
-	}
+	kafkatest.DeleteTopics(t, kc, "clash")
 	eventually(t, "the conflicting clash gone from Kafka", func() (bool, string) {
 		topics, _ := kafkaTopics(t, kcat, d.KafkaAddrs)
 		_, ok := topics["clash"]
@@ -145,11 +144,9 @@ func TestReconciliationRepairsAndReportsDrift(t *testing.T) {
 	t.Run("repair and report", func(t *testing.T) {
 		t.Parallel()
 		d := startDev(t, devOptions{env: []string{"KDS_TOPIC_MANAGER_RECONCILE_INTERVAL=1s"}})
-		admin := kafkaAdmin(t, d.KafkaAddrs...)
+		kc := kafkatest.Config(d.KafkaAddrs...)
 		d.activeTopic(t, "steady", 3)
-		if err := admin.DeleteTopic("steady"); err != nil {
-			t.Fatalf("delete steady behind kds's back: %v", err)
-		}
+		kafkatest.DeleteTopics(t, kc, "steady") // behind kds's back
 		var seen driftDoc
 		eventually(t, "the repair reported by kds topic drift", func() (bool, string) {
 			var doc driftDoc
@@ -174,9 +171,7 @@ func TestReconciliationRepairsAndReportsDrift(t *testing.T) {
 			t.Errorf("steady after the repair: %+v", got)
 		}
 
-		if err := admin.CreateTopic("stranger", &sarama.TopicDetail{NumPartitions: 2, ReplicationFactor: 1}, false); err != nil {
-			t.Fatal(err)
-		}
+		kafkatest.CreateTopics(t, kc, 2, "stranger")
 		eventually(t, "the orphan reported", func() (bool, string) {
 			var doc driftDoc
 			decodeJSON(t, d.kds(t, "topic", "drift", "-o", "json"), &doc)
@@ -198,10 +193,10 @@ func TestReconciliationRepairsAndReportsDrift(t *testing.T) {
 	t.Run("import orphans", func(t *testing.T) {
 		t.Parallel()
 		d := startDev(t, devOptions{env: []string{"KDS_TOPIC_MANAGER_RECONCILE_INTERVAL=1s", "KDS_TOPIC_MANAGER_SYNC_ORPHANED_TOPICS=true"}})
-		admin := kafkaAdmin(t, d.KafkaAddrs...)
-		retention := "3600000"
-		if err := admin.CreateTopic("found", &sarama.TopicDetail{NumPartitions: 4, ReplicationFactor: 1, ConfigEntries: map[string]*string{"retention.ms": &retention}}, false); err != nil {
-			t.Fatal(err)
+		const retention = "3600000"
+		resp, err := kafkatest.Admin(t, kafkatest.Config(d.KafkaAddrs...)).CreateTopic(context.Background(), 4, 1, map[string]*string{"retention.ms": kadm.StringPtr(retention)}, "found")
+		if err != nil {
+			t.Fatalf("create found: %v (%s)", err, resp.ErrMessage)
 		}
 		eventually(t, "found imported as active", func() (bool, string) {
 			r := d.kds(t, "topic", "show", "found", "-o", "json")

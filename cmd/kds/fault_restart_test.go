@@ -20,9 +20,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiclient"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/topic"
 )
@@ -74,7 +75,7 @@ func crash(p *restartable, round int) (lastStart time.Time, kills int, err error
 // from each, not through kds.
 type lifecycleState struct {
 	db    *sql.DB
-	admin sarama.ClusterAdmin
+	admin *kadm.Client
 }
 
 // settled reports whether no command is queued, every topic in want has
@@ -98,7 +99,7 @@ func (s lifecycleState) settled(want map[string]topic.Status) (bool, string) {
 		}
 		stored[name] = topic.Status(status)
 	}
-	inKafka, err := s.admin.ListTopics()
+	inKafka, err := s.admin.ListTopics(context.Background())
 	if err != nil {
 		return false, err.Error()
 	}
@@ -252,7 +253,7 @@ func TestServeKilledAtAnyMomentLeavesNothingBehind(t *testing.T) {
 	cfg := newServeConfig(t, kafkaAddr)
 	serve := newServe(t, "kds serve", cfg)
 	serve.mustStart(t)
-	l := newLifecycleRounds(apiClient(t, serve.URL, cfg.token), lifecycleState{db: openDB(t, cfg.db), admin: kafkaAdmin(t, kafkaAddr)})
+	l := newLifecycleRounds(apiClient(t, serve.URL, cfg.token), lifecycleState{db: openDB(t, cfg.db), admin: kafkatest.Admin(t, kafkatest.Config(kafkaAddr))})
 	took, kills := l.crashRounds(t, serve, func(int) {})
 	l.check(t)
 	t.Logf("%d rounds, %d kills; everything accepted was done after the last restart in %s", len(took), kills, summary(took))
@@ -272,7 +273,7 @@ func TestOneOfTwoInstancesKilledAtAnyMoment(t *testing.T) {
 	survivor.mustStart(t)
 	victim := newServe(t, "kds serve (killed)", cfg.withHTTPAddr(t))
 	victim.mustStart(t)
-	l := newLifecycleRounds(apiClient(t, survivor.URL, cfg.token), lifecycleState{db: openDB(t, cfg.db), admin: kafkaAdmin(t, kafkaAddr)})
+	l := newLifecycleRounds(apiClient(t, survivor.URL, cfg.token), lifecycleState{db: openDB(t, cfg.db), admin: kafkatest.Admin(t, kafkatest.Config(kafkaAddr))})
 	took, kills := l.crashRounds(t, victim, func(round int) {
 		if !survivor.running() {
 			t.Fatalf("round %d: the survivor stopped", round)

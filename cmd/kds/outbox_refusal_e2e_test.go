@@ -5,13 +5,18 @@ package main_test
 // outbox that stops moving must be seen.
 
 import (
+	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
+	"github.com/kds-io/kds/app/topic"
 )
 
 // TestMessageKafkaRefusesDoesNotBlockTheOutbox makes kds.commands take no
@@ -22,8 +27,12 @@ import (
 func TestMessageKafkaRefusesDoesNotBlockTheOutbox(t *testing.T) {
 	t.Parallel()
 	d := startDev(t, devOptions{})
-	limit := "1000"
-	if err := kafkaAdmin(t, d.KafkaAddrs...).AlterConfig(sarama.TopicResource, "kds.commands", map[string]*string{"max.message.bytes": &limit}, false); err != nil {
+	set := []kadm.AlterConfig{{Name: "max.message.bytes", Value: kadm.StringPtr("1000")}}
+	resp, err := kafkatest.Admin(t, kafkatest.Config(d.KafkaAddrs...)).AlterTopicConfigs(context.Background(), set, topic.CommandsTopic)
+	for _, r := range resp {
+		err = cmp.Or(err, r.Err)
+	}
+	if err != nil {
 		t.Fatalf("set max.message.bytes of kds.commands: %v", err)
 	}
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
 	"sync"
 
 	"github.com/kds-io/kds/app/command"
@@ -190,8 +191,9 @@ func (q *Queue) Queued() []command.Command {
 
 // Cluster is an in-memory command.KafkaCluster.
 type Cluster struct {
-	mu     sync.Mutex
-	topics map[string]topic.Spec
+	mu      sync.Mutex
+	topics  map[string]topic.Spec
+	batches map[string][][]string
 	// Brokers is the number of brokers; replication factors above it are refused.
 	Brokers int16
 	// Down, when set, makes every call fail as an unreachable broker would.
@@ -206,55 +208,87 @@ type Cluster struct {
 var ErrClusterDown = errors.New("kafka: client has run out of available brokers")
 
 // NewCluster returns a cluster of one broker with no topics.
-func NewCluster() *Cluster { return &Cluster{topics: map[string]topic.Spec{}, Brokers: 1} }
+func NewCluster() *Cluster {
+	return &Cluster{topics: map[string]topic.Spec{}, batches: map[string][][]string{}, Brokers: 1}
+}
 
-// CreateTopic implements command.KafkaCluster.
-func (c *Cluster) CreateTopic(_ context.Context, name topic.Name, spec topic.Spec) error {
+// Batches returns the topics of each call to CreateTopics ("create"),
+// DeleteTopics ("delete") or ValidateTopics ("validate"), in order.
+func (c *Cluster) Batches(op string) [][]string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.Down {
-		return ErrClusterDown
-	}
-	if existing, ok := c.topics[name.String()]; ok {
-		if existing.Partitions == spec.Partitions && existing.ReplicationFactor == spec.ReplicationFactor {
-			return nil
+	return slices.Clone(c.batches[op])
+}
+
+// each records a call of op for names and answers each name with answer,
+// or with ErrClusterDown while the cluster is down.
+func (c *Cluster) each(op string, names []string, answer func(i int) error) []error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.batches[op] = append(c.batches[op], names)
+	errs := make([]error, len(names))
+	for i := range errs {
+		if c.Down {
+			errs[i] = ErrClusterDown
+		} else {
+			errs[i] = answer(i)
 		}
-		return &command.ClusterRefusedError{Op: "create", Topic: name.String(), Reason: "it exists with another spec"}
 	}
-	if err := c.refusal(name, spec); err != nil {
-		return err
-	}
-	c.topics[name.String()] = spec
-	return nil
+	return errs
 }
 
-// DeleteTopic implements command.KafkaCluster.
-func (c *Cluster) DeleteTopic(_ context.Context, name topic.Name) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.Down {
-		return ErrClusterDown
+func creationNames(topics []command.Creation) []string {
+	names := make([]string, len(topics))
+	for i, t := range topics {
+		names[i] = t.Name.String()
 	}
-	delete(c.topics, name.String())
-	return nil
+	return names
 }
 
-// ValidateTopic implements command.KafkaCluster.
-func (c *Cluster) ValidateTopic(_ context.Context, name topic.Name, spec topic.Spec) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.Down {
-		return ErrClusterDown
-	}
-	if _, ok := c.topics[name.String()]; ok {
-		return &command.ClusterRefusedError{Op: "create", Topic: name.String(), Reason: "topic already exists"}
-	}
-	return c.refusal(name, spec)
+// CreateTopics implements command.KafkaCluster.
+func (c *Cluster) CreateTopics(_ context.Context, topics []command.Creation) []error {
+	return c.each("create", creationNames(topics), func(i int) error {
+		name, spec := topics[i].Name.String(), topics[i].Spec
+		if existing, ok := c.topics[name]; ok {
+			if existing.Partitions == spec.Partitions && existing.ReplicationFactor == spec.ReplicationFactor {
+				return nil
+			}
+			return &command.ClusterRefusedError{Op: "create", Topic: name, Reason: "it exists with another spec"}
+		}
+		if err := c.refusal(name, spec); err != nil {
+			return err
+		}
+		c.topics[name] = spec
+		return nil
+	})
 }
 
-func (c *Cluster) refusal(name topic.Name, spec topic.Spec) error {
+// DeleteTopics implements command.KafkaCluster.
+func (c *Cluster) DeleteTopics(_ context.Context, names []topic.Name) []error {
+	list := make([]string, len(names))
+	for i, n := range names {
+		list[i] = n.String()
+	}
+	return c.each("delete", list, func(i int) error {
+		delete(c.topics, list[i])
+		return nil
+	})
+}
+
+// ValidateTopics implements command.KafkaCluster.
+func (c *Cluster) ValidateTopics(_ context.Context, topics []command.Creation) []error {
+	return c.each("validate", creationNames(topics), func(i int) error {
+		name := topics[i].Name.String()
+		if _, ok := c.topics[name]; ok {
+			return &command.ClusterRefusedError{Op: "create", Topic: name, Reason: "topic already exists"}
+		}
+		return c.refusal(name, topics[i].Spec)
+	})
+}
+
+func (c *Cluster) refusal(name string, spec topic.Spec) error {
 	if spec.ReplicationFactor > c.Brokers {
-		return &command.ClusterRefusedError{Op: "create", Topic: name.String(), Reason: "replication factor is larger than the number of brokers"}
+		return &command.ClusterRefusedError{Op: "create", Topic: name, Reason: "replication factor is larger than the number of brokers"}
 	}
 	return nil
 }

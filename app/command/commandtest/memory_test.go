@@ -16,3 +16,8 @@ func TestMemorySubscriptionsMeetTheContract(t *testing.T) {
 	t.Parallel()
 	commandtest.SubscriptionRepositoryContract(t, func(*testing.T) command.SubscriptionRepository { return commandtest.NewSubscriptions() })
 }
+
+func TestMemoryClusterMeetsTheContract(t *testing.T) {
+	t.Parallel()
+	commandtest.KafkaClusterContract(t, func(*testing.T) command.KafkaCluster { return commandtest.NewCluster() })
+}

@@ -8,6 +8,8 @@ package consumer
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -40,8 +42,10 @@ type Process struct {
 }
 
 // Start runs the router and resumes consumer id's subscriptions from their
-// committed offsets; what they read goes to sink.
-func Start(ctx context.Context, client *apiclient.Client, kc kafka.Config, id subscription.ConsumerID, sink handlers.Sink) (*Process, error) {
+// committed offsets; what they read goes to sink, and what the user should
+// hear of that they did not ask about, such as a malformed event, goes to
+// warnings as text.
+func Start(ctx context.Context, client *apiclient.Client, kc kafka.Config, id subscription.ConsumerID, sink handlers.Sink, warnings io.Writer) (*Process, error) {
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 5 * time.Second}, watermill.NopLogger{})
 	if err != nil {
 		return nil, err
@@ -60,7 +64,7 @@ func Start(ctx context.Context, client *apiclient.Client, kc kafka.Config, id su
 		p.members.Close()
 		return nil, err
 	}
-	handlers.AddConsumerEvents(router, events, p.consumer)
+	handlers.AddConsumerEvents(router, events, p.consumer, slog.New(slog.NewTextHandler(warnings, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	routerDone := make(chan error, 1)
 	go func() { routerDone <- router.Run(runCtx) }()
 	select {
@@ -84,11 +88,11 @@ func Start(ctx context.Context, client *apiclient.Client, kc kafka.Config, id su
 
 // subscriberFor makes each subscription's subscriber, in its own group.
 func subscriberFor(kc kafka.Config, members *kafka.Membership) handlers.SubscriberFactory {
-	return func(s subscription.Subscription) (message.Subscriber, error) {
+	return func(ctx context.Context, s subscription.Subscription) (message.Subscriber, error) {
 		start := kafka.FromNewest
 		if s.FromBeginning {
 			start = kafka.FromOldest
-		} else if err := kafka.StartAtNewest(kc, s.Group, s.Topic); err != nil {
+		} else if err := kafka.StartAtNewest(ctx, kc, s.Group, s.Topic); err != nil {
 			// Without it, messages sent before the group's first
 			// assignment, or while no process runs, could be skipped.
 			return nil, err

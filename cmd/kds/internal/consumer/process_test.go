@@ -3,6 +3,7 @@ package consumer_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"testing"
@@ -112,7 +113,7 @@ func TestAProcessDeliversItsSubscriptionsAndResumesThem(t *testing.T) {
 	id := subscription.ConsumerID("reader")
 
 	first := newSink()
-	p, err := consumer.Start(ctx, f.api, f.kc, id, first)
+	p, err := consumer.Start(ctx, f.api, f.kc, id, first, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func TestAProcessDeliversItsSubscriptionsAndResumesThem(t *testing.T) {
 
 	f.send(t, "proc-news", "three")
 	again := newSink()
-	p, err = consumer.Start(ctx, f.api, f.kc, id, again)
+	p, err = consumer.Start(ctx, f.api, f.kc, id, again, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func TestADeactivatedTopicIsDetachedWithANotice(t *testing.T) {
 	f := newFixture(t, "proc-going")
 	ctx := context.Background()
 	s := newSink()
-	p, err := consumer.Start(ctx, f.api, f.kc, "leaver", s)
+	p, err := consumer.Start(ctx, f.api, f.kc, "leaver", s, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package producer_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -168,5 +170,27 @@ func (s stopReader) Read(p []byte) (int, error) {
 		return r.n, r.err
 	case <-s.ctx.Done():
 		return 0, s.ctx.Err()
+	}
+}
+
+// refusingPublisher acknowledges some messages of each batch and says so
+// in an error wrapped on its way up.
+type refusingPublisher struct {
+	message.Publisher
+	acked int
+}
+
+func (p refusingPublisher) Publish(_ string, msgs ...*message.Message) error {
+	return fmt.Errorf("publish: %w", &kafka.PublishError{Acked: p.acked, Failed: len(msgs) - p.acked, Err: errors.New("broker gone")})
+}
+
+// TestAPartlyAcknowledgedBatchIsCountedThroughWrapping: the count of what
+// Kafka acknowledged is found in the error however it was wrapped.
+func TestAPartlyAcknowledgedBatchIsCountedThroughWrapping(t *testing.T) {
+	t.Parallel()
+	p := producer.New(refusingPublisher{acked: 3}, "orders", "ana", "")
+	res, err := p.Bulk(context.Background(), strings.NewReader("a\nb\nc\nd\n"), 4, 1, func(int64, int64) {})
+	if res.Sent != 3 || err == nil {
+		t.Fatalf("bulk: %d acknowledged, %v; want 3 and the error", res.Sent, err)
 	}
 }

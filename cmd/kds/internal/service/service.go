@@ -123,7 +123,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err e
 	if err := mysql.Migrate(startCtx, s.db, log); err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.MySQL.Where(), err)
 	}
-	s.cluster = kafka.NewCluster(cfg.Kafka)
+	if s.cluster, err = kafka.NewCluster(cfg.Kafka); err != nil {
+		return nil, err
+	}
 	s.members = kafka.NewMembership(cfg.Kafka)
 	if err := s.cluster.Ping(startCtx); err != nil {
 		return nil, err

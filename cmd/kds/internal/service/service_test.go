@@ -32,7 +32,10 @@ func TestAServiceCarriesATopicIntoKafka(t *testing.T) {
 		t.Fatal(err)
 	}
 	servicetest.WaitStatus(t, ctx, api, "svc-news", topic.Active)
-	cluster := kafka.NewCluster(cfg.Kafka)
+	cluster, err := kafka.NewCluster(cfg.Kafka)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer cluster.Close()
 	topics, err := cluster.Topics(ctx)
 	if err != nil {

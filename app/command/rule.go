@@ -11,17 +11,17 @@ import (
 // (nil when the name is new); see TopicRepository.Update.
 type change func(current *topic.Topic) (*topic.Topic, error)
 
-// decision is a command users may issue: who may issue it and what it
-// changes. The API checks a decision against the current state before it
-// queues the command, and the lifecycle handler applies the same decision
-// under a lock, so the two can only disagree when the topic moved in
-// between.
-type decision struct {
+// rule is how a command users may issue works: who may issue it and what
+// it changes. The API checks a command against the current state by its
+// rule before it queues the command, and the lifecycle handler applies the
+// same rule under a lock, so the two can only disagree when the topic
+// moved in between.
+type rule struct {
 	permission auth.Permission
 	decide     func(cmd Command, limits topic.Limits) change
 }
 
-var decisions = map[Type]decision{
+var rules = map[Type]rule{
 	RequestTopicType:    {auth.RequestTopics, requestTopic},
 	ApproveTopicType:    {auth.DecideTopics, approveTopic},
 	RejectTopicType:     {auth.DecideTopics, rejectTopic},
@@ -47,10 +47,10 @@ func (e *UnknownTypeError) Error() string {
 	return fmt.Sprintf("unknown command type %q (want RequestTopic, ApproveTopic, RejectTopic or DeactivateTopic)", e.Type)
 }
 
-func decisionFor(t Type) (decision, error) {
-	d, ok := decisions[t]
+func ruleFor(t Type) (rule, error) {
+	r, ok := rules[t]
 	if !ok {
-		return decision{}, &UnknownTypeError{Type: t}
+		return rule{}, &UnknownTypeError{Type: t}
 	}
-	return d, nil
+	return r, nil
 }
