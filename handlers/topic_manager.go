@@ -9,8 +9,8 @@ import (
 	"github.com/kds-io/kds/app/topic"
 )
 
-// TopicManager makes decisions real in Kafka: it creates approved topics
-// and deletes deactivated ones.
+// TopicManager makes decisions real in Kafka: it creates approved topics,
+// changes updated ones and deletes deactivated ones.
 type TopicManager struct {
 	manager command.TopicManager
 }
@@ -22,7 +22,8 @@ func AddTopicManager(r *message.Router, sub message.Subscriber, origin OriginVer
 	r.AddConsumerHandler(TopicManagerHandler, topic.EventsTopic, sub, h.Handle).AddMiddleware(verified(origin))
 }
 
-// Handle acts on approvals and deactivations and ignores other events.
+// Handle acts on approvals, updates and deactivations and ignores other
+// events.
 func (h TopicManager) Handle(msg *message.Message) error {
 	ev, err := decodeEvent(msg)
 	if err != nil {
@@ -31,6 +32,8 @@ func (h TopicManager) Handle(msg *message.Message) error {
 	switch ev.Type {
 	case topic.TopicApproved:
 		return h.manager.Activate(msg.Context(), ev.Topic, ev.Generation)
+	case topic.TopicUpdated:
+		return h.manager.UpdateInKafka(msg.Context(), ev.Topic, ev.Generation, ev.CommandID)
 	case topic.TopicDeactivated:
 		return h.manager.Delete(msg.Context(), ev.Topic, ev.Generation)
 	}

@@ -249,10 +249,13 @@ type route struct {
 func routes(t *testing.T, a *contentAPI) []route {
 	t.Helper()
 	ctx := context.Background()
-	pending, active, unsubscribed := uniqueName("routes-pending"), uniqueName("routes-active"), uniqueName("routes-unsubscribed")
+	pending, active, unsubscribed, updated := uniqueName("routes-pending"), uniqueName("routes-active"), uniqueName("routes-unsubscribed"), uniqueName("routes-updated")
 	requested := a.pending(t, pending)
 	a.activeTopic(t, active, 1)
 	a.activeTopic(t, unsubscribed, 1)
+	a.activeTopic(t, updated, 1)
+	var grown atomic.Int32 // each update adds a partition, so that each changes something
+	grown.Store(1)
 	now := time.Now().UTC()
 	if err := mysql.NewReconciliationLog(a.db).Record(ctx, command.Reconciliation{StartedAt: now, FinishedAt: now, Checked: 2}); err != nil {
 		t.Fatal(err)
@@ -311,6 +314,8 @@ func routes(t *testing.T, a *contentAPI) []route {
 			body: func() any { return apiv1.Decision{Reason: "not needed"} }, success: http.StatusAccepted, allowed: admins},
 		{name: "deactivate", method: http.MethodPost, path: fixed("/api/v1/topics/" + active + "/deactivate"),
 			success: http.StatusAccepted, allowed: admins},
+		{name: "update topic", method: http.MethodPut, path: fixed("/api/v1/topics/" + updated),
+			body: func() any { return apiv1.TopicUpdate{Partitions: grown.Add(1), ReplicationFactor: 1} }, success: http.StatusAccepted, allowed: admins},
 		{name: "batch approve", method: http.MethodPost, path: fixed("/api/v1/commands"),
 			body: func() any { return batch(command.ApproveTopicType, pending) }, success: http.StatusAccepted, allowed: admins},
 		{name: "batch deactivate", method: http.MethodPost, path: fixed("/api/v1/commands"),

@@ -282,8 +282,16 @@ func (c *Cluster) Topics(ctx context.Context) (map[string]command.KafkaTopic, er
 	return out, nil
 }
 
-// AddPartitions implements command.KafkaCluster.
+// AddPartitions implements command.KafkaCluster: a topic that has count
+// partitions already is left as it is; Kafka would refuse to "grow" it.
 func (c *Cluster) AddPartitions(ctx context.Context, name topic.Name, count int32) error {
+	m, err := c.metadata(ctx, []string{name.String()})
+	if err != nil {
+		return err
+	}
+	if tm, ok := topicsIn(m)[name.String()]; ok && tm.err == nil && tm.Partitions == count {
+		return nil
+	}
 	resp, err := c.admin.UpdatePartitions(ctx, int(count), name.String())
 	if err != nil {
 		return c.config.unreachable(ctx, err)
@@ -295,13 +303,34 @@ func (c *Cluster) AddPartitions(ctx context.Context, name topic.Name, count int3
 	return classify("add partitions to", name.String(), r.Err, r.ErrMessage)
 }
 
-// SetConfigs implements command.KafkaCluster.
-func (c *Cluster) SetConfigs(ctx context.Context, name topic.Name, configs map[string]string) error {
-	set := make([]kadm.AlterConfig, 0, len(configs))
-	for _, k := range slices.Sorted(maps.Keys(configs)) {
-		set = append(set, kadm.AlterConfig{Op: kadm.SetConfig, Name: k, Value: kadm.StringPtr(configs[k])})
+// ReplaceConfigs implements command.KafkaCluster, in two requests: the
+// topic's configs, then one incremental change that sets configs and
+// deletes every other config set on the topic itself.
+func (c *Cluster) ReplaceConfigs(ctx context.Context, name topic.Name, configs map[string]string) error {
+	described, err := c.admin.DescribeTopicConfigs(ctx, name.String())
+	if err != nil {
+		return c.config.unreachable(ctx, err)
 	}
-	resp, err := c.admin.AlterTopicConfigs(ctx, set, name.String())
+	rc, err := described.On(name.String(), nil)
+	if err != nil {
+		return fmt.Errorf("describe the configs of topic %q: %w", name, errNoAnswer)
+	}
+	if err := classify("describe the configs of", name.String(), rc.Err, rc.ErrMessage); err != nil {
+		return err
+	}
+	alter := make([]kadm.AlterConfig, 0, len(configs))
+	for _, k := range slices.Sorted(maps.Keys(configs)) {
+		alter = append(alter, kadm.AlterConfig{Op: kadm.SetConfig, Name: k, Value: kadm.StringPtr(configs[k])})
+	}
+	for _, cfg := range rc.Configs {
+		if _, keep := configs[cfg.Key]; !keep && cfg.Source == kmsg.ConfigSourceDynamicTopicConfig {
+			alter = append(alter, kadm.AlterConfig{Op: kadm.DeleteConfig, Name: cfg.Key})
+		}
+	}
+	if len(alter) == 0 {
+		return nil
+	}
+	resp, err := c.admin.AlterTopicConfigs(ctx, alter, name.String())
 	if err != nil {
 		return c.config.unreachable(ctx, err)
 	}

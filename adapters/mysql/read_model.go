@@ -23,7 +23,7 @@ func NewReadModel(db *sql.DB) *ReadModel { return &ReadModel{db: db} }
 
 // topicViewColumns include the error of a command that failed on the topic
 // since its last transition.
-const topicViewColumns = "name, status, generation, partitions, replication_factor, configs, requested_by, requested_at, updated_at, " +
+const topicViewColumns = "name, status, generation, partitions, replication_factor, configs, requested_by, owner, COALESCE(description, ''), requested_at, updated_at, " +
 	"COALESCE((SELECT c.error FROM commands c WHERE c.topic = topics.name AND c.status = 'failed' AND c.issued_at >= topics.updated_at " +
 	"ORDER BY c.issued_at DESC LIMIT 1), '')"
 
@@ -103,7 +103,7 @@ func scanTopicView(r rowScanner) (query.Topic, error) {
 		t       query.Topic
 		configs []byte
 	)
-	if err := r.Scan(&t.Name, &t.Status, &t.Generation, &t.Partitions, &t.ReplicationFactor, &configs, &t.RequestedBy, &t.RequestedAt, &t.UpdatedAt, &t.Error); err != nil {
+	if err := r.Scan(&t.Name, &t.Status, &t.Generation, &t.Partitions, &t.ReplicationFactor, &configs, &t.RequestedBy, &t.Owner, &t.Description, &t.RequestedAt, &t.UpdatedAt, &t.Error); err != nil {
 		return query.Topic{}, err
 	}
 	if err := json.Unmarshal(configs, &t.Configs); err != nil {

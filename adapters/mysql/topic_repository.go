@@ -24,7 +24,7 @@ func NewTopicRepository(db *sql.DB, outbox *Outbox) *TopicRepository {
 	return &TopicRepository{db: db, outbox: outbox}
 }
 
-const topicColumns = "name, generation, status, partitions, replication_factor, configs, requested_by"
+const topicColumns = "name, generation, status, partitions, replication_factor, configs, requested_by, owner, description"
 
 // Get implements command.TopicRepository.
 func (r *TopicRepository) Get(ctx context.Context, name topic.Name) (*topic.Topic, error) {
@@ -158,14 +158,15 @@ func (r *TopicRepository) save(ctx context.Context, tx *sql.Tx, isNew bool, t *t
 	if !t.Status().IsFinal() {
 		liveKey = t.Name().CollisionKey()
 	}
+	d := t.Details()
 	if isNew {
-		_, err = tx.ExecContext(ctx, "INSERT INTO topics ("+topicColumns+", requested_at, updated_at, live_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			t.Name().String(), t.Generation(), t.Status(), spec.Partitions, spec.ReplicationFactor, configs, t.RequestedBy(), now, now, liveKey)
+		_, err = tx.ExecContext(ctx, "INSERT INTO topics ("+topicColumns+", requested_at, updated_at, live_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			t.Name().String(), t.Generation(), t.Status(), spec.Partitions, spec.ReplicationFactor, configs, t.RequestedBy(), d.Owner, d.Description, now, now, liveKey)
 	} else {
 		// MySQL assigns left to right: requested_at still sees the old generation.
 		_, err = tx.ExecContext(ctx, "UPDATE topics SET requested_at = IF(generation = ?, requested_at, ?), generation = ?, status = ?, "+
-			"partitions = ?, replication_factor = ?, configs = ?, requested_by = ?, updated_at = ?, live_key = ? WHERE name = ?",
-			t.Generation(), now, t.Generation(), t.Status(), spec.Partitions, spec.ReplicationFactor, configs, t.RequestedBy(), now, liveKey, t.Name().String())
+			"partitions = ?, replication_factor = ?, configs = ?, requested_by = ?, owner = ?, description = ?, updated_at = ?, live_key = ? WHERE name = ?",
+			t.Generation(), now, t.Generation(), t.Status(), spec.Partitions, spec.ReplicationFactor, configs, t.RequestedBy(), d.Owner, d.Description, now, liveKey, t.Name().String())
 	}
 	if isMySQLError(err, errDuplicateKey) && liveKey != nil {
 		var existing string
@@ -243,8 +244,10 @@ func scanTopic(row rowScanner) (*topic.Topic, error) {
 		generation                int
 		spec                      topic.Spec
 		configs                   []byte
+		details                   topic.Details
+		description               sql.NullString
 	)
-	if err := row.Scan(&name, &generation, &status, &spec.Partitions, &spec.ReplicationFactor, &configs, &requestedBy); err != nil {
+	if err := row.Scan(&name, &generation, &status, &spec.Partitions, &spec.ReplicationFactor, &configs, &requestedBy, &details.Owner, &description); err != nil {
 		return nil, err
 	}
 	n, err := topic.ParseName(name)
@@ -258,7 +261,8 @@ func scanTopic(row rowScanner) (*topic.Topic, error) {
 	if err := json.Unmarshal(configs, &spec.Configs); err != nil {
 		return nil, fmt.Errorf("stored topic %q configs: %w", name, err)
 	}
-	return topic.UnmarshalFromDatabase(n, generation, st, spec, requestedBy), nil
+	details.Description = description.String
+	return topic.UnmarshalFromDatabase(n, generation, st, spec, details, requestedBy), nil
 }
 
 func nonNil(m map[string]string) map[string]string {

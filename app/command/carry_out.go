@@ -55,6 +55,10 @@ type work struct {
 	// and answers for each.
 	inKafka    func(ctx context.Context, due []*topic.Topic) []error
 	transition func(*topic.Topic) error
+	// about, when set, is the command the work follows: it tells apart
+	// internal commands of one type and generation, such as the Kafka side
+	// of two updates.
+	about string
 }
 
 // target is a topic at the generation an event was about.
@@ -118,7 +122,7 @@ func (d dueTopics) send(ctx context.Context, errs []error, inKafka func(context.
 // record records what w did to t in Kafka, which answered inKafka.
 func record(ctx context.Context, topics TopicRepository, w work, t *topic.Topic, inKafka error) error {
 	name, generation := t.Name(), t.Generation()
-	cmd := internalCommand(w.cmdType, name, generation, TopicManagerActor)
+	cmd := internalCommand(w.cmdType, name, generation, w.about, TopicManagerActor)
 	if inKafka != nil {
 		var refused *ClusterRefusedError
 		if !errors.As(inKafka, &refused) {

@@ -26,6 +26,11 @@ const (
 	DeleteTopicType     Type = "DeleteTopic"
 	RepairTopicType     Type = "RepairTopic"
 	ImportTopicType     Type = "ImportTopic"
+	// UpdateTopicType changes an active topic to the spec and details it
+	// carries; UpdateTopicInKafkaType records the topic manager making
+	// Kafka match.
+	UpdateTopicType        Type = "UpdateTopic"
+	UpdateTopicInKafkaType Type = "UpdateTopicInKafka"
 )
 
 // Status is where a command is in the command log.
@@ -57,10 +62,14 @@ type Command struct {
 	// Generation is the generation an internal command acts on.
 	Generation int `json:"generation,omitempty"`
 
-	// The requested spec, for RequestTopic.
+	// The spec asked for, by RequestTopic and UpdateTopic: all of it, for
+	// an update too.
 	Partitions        int32             `json:"partitions,omitempty"`
 	ReplicationFactor int16             `json:"replication_factor,omitempty"`
 	Configs           map[string]string `json:"configs,omitempty"`
+	// The details asked for, by RequestTopic and UpdateTopic.
+	Owner       string `json:"owner,omitempty"`
+	Description string `json:"description,omitempty"`
 }
 
 // MaxCommandBytes bounds a command as it travels on kds.commands, and so
@@ -72,9 +81,14 @@ const MaxCommandBytes = 64 << 10
 // command log.
 func (c Command) Encode() ([]byte, error) { return topic.MarshalMessage(c) }
 
-// Spec is the topic spec a RequestTopic asks for.
+// Spec is the topic spec a RequestTopic or UpdateTopic asks for.
 func (c Command) Spec() topic.Spec {
 	return topic.Spec{Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor, Configs: c.Configs}
+}
+
+// Details are the topic details a RequestTopic or UpdateTopic asks for.
+func (c Command) Details() topic.Details {
+	return topic.Details{Owner: c.Owner, Description: c.Description}
 }
 
 func newCommand(t Type, topicName, actor, reason string) Command {
@@ -85,10 +99,14 @@ func newCommand(t Type, topicName, actor, reason string) Command {
 var internalCommandSpace = uuid.MustParse("6f1d3c9e-4a52-4c55-9d7e-5b8f0b6f7a10")
 
 // internalCommand builds a command the topic manager records for a
-// generation; its id depends only on type, topic and generation, so a
-// redelivered event finds it already handled.
-func internalCommand(t Type, name topic.Name, generation int, actor string) Command {
+// generation, and for the command about when there may be several of one
+// type in a generation; its id depends only on those, so a redelivered
+// event finds it already handled.
+func internalCommand(t Type, name topic.Name, generation int, about, actor string) Command {
 	key := string(t) + "/" + name.String() + "/" + strconv.Itoa(generation)
+	if about != "" {
+		key += "/" + about
+	}
 	return Command{
 		Type:       t,
 		ID:         uuid.NewSHA1(internalCommandSpace, []byte(key)).String(),
@@ -97,4 +115,15 @@ func internalCommand(t Type, name topic.Name, generation int, actor string) Comm
 		IssuedAt:   time.Now().UTC(),
 		Generation: generation,
 	}
+}
+
+// KafkaUpdateID is the id of the internal command that records the topic
+// manager making Kafka match update, an UpdateTopic of topicName at
+// generation: a client waits on it to know the update reached Kafka.
+func KafkaUpdateID(topicName string, generation int, update string) (string, error) {
+	name, err := topic.ParseName(topicName)
+	if err != nil {
+		return "", err
+	}
+	return internalCommand(UpdateTopicInKafkaType, name, generation, update, "").ID, nil
 }

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,8 +19,10 @@ type Policy struct {
 	Limits                   topic.Limits
 }
 
-// Issue is what a caller asks for; the zero spec fields of a RequestTopic
-// take the policy's defaults.
+// Issue is what a caller asks for. The zero spec fields of a RequestTopic
+// take the policy's defaults, and its owner is the caller's name unless
+// given; an UpdateTopic gives the whole spec and details the topic is to
+// have.
 type Issue struct {
 	Type              Type
 	Topic             string
@@ -27,6 +30,8 @@ type Issue struct {
 	Partitions        int32
 	ReplicationFactor int16
 	Configs           map[string]string
+	Owner             string
+	Description       string
 }
 
 // IssueHandler turns what API callers ask for into queued commands, after
@@ -104,8 +109,14 @@ func (h IssueHandler) check(ctx context.Context, by auth.Principal, is Issue) (C
 		return Command{}, err
 	}
 	cmd := newCommand(is.Type, is.Topic, by.Name, is.Reason)
-	if is.Type == RequestTopicType {
+	switch is.Type {
+	case RequestTopicType:
 		h.fillSpec(&cmd, is)
+		cmd.Owner = cmp.Or(is.Owner, by.Name)
+		cmd.Description = is.Description
+	case UpdateTopicType:
+		cmd.Partitions, cmd.ReplicationFactor, cmd.Configs = is.Partitions, is.ReplicationFactor, maps.Clone(is.Configs)
+		cmd.Owner, cmd.Description = is.Owner, is.Description
 	}
 	if err := fits(cmd); err != nil {
 		return Command{}, err

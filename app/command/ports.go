@@ -66,10 +66,13 @@ type KafkaCluster interface {
 	ValidateTopics(ctx context.Context, topics []Creation) []error
 	// Topics describes every topic in the cluster, by name.
 	Topics(ctx context.Context) (map[string]KafkaTopic, error)
-	// AddPartitions grows a topic to count partitions.
+	// AddPartitions grows a topic to count partitions; one that has that
+	// many already is left as it is.
 	AddPartitions(ctx context.Context, name topic.Name, count int32) error
-	// SetConfigs sets topic configs, leaving the others as they are.
-	SetConfigs(ctx context.Context, name topic.Name, configs map[string]string) error
+	// ReplaceConfigs makes a topic's own configs exactly configs: it sets
+	// them, and returns every other config set on the topic itself to the
+	// broker's default.
+	ReplaceConfigs(ctx context.Context, name topic.Name, configs map[string]string) error
 }
 
 // Creation is a topic to create, or to ask the broker about.

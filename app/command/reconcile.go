@@ -268,7 +268,7 @@ func (m TopicManager) compare(ctx context.Context, p *repairPlan, t *topic.Topic
 	if len(differ) > 0 {
 		detail := "in Kafka " + strings.Join(what, "; ")
 		p.fixes.add(Finding{Topic: name, Kind: Configs, Detail: detail}, "set again",
-			m.repairActive(ctx, t, "configs set again: "+detail, func() error { return m.cluster.SetConfigs(ctx, t.Name(), differ) }))
+			m.repairActive(ctx, t, "configs set again: "+detail, func() error { return m.cluster.ReplaceConfigs(ctx, t.Name(), spec.Configs) }))
 	}
 }
 

@@ -11,8 +11,8 @@ func requestTopic(cmd Command, limits topic.Limits) change {
 			if err != nil {
 				return nil, err
 			}
-			return topic.New(name, cmd.Spec(), limits, cmd.Actor, cmd.Reason)
+			return topic.New(name, cmd.Spec(), cmd.Details(), limits, cmd.Actor, cmd.Reason)
 		}
-		return current, current.RequestAgain(cmd.Spec(), limits, cmd.Actor, cmd.Reason)
+		return current, current.RequestAgain(cmd.Spec(), cmd.Details(), limits, cmd.Actor, cmd.Reason)
 	}
 }

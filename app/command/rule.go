@@ -26,6 +26,7 @@ var rules = map[Type]rule{
 	ApproveTopicType:    {auth.DecideTopics, approveTopic},
 	RejectTopicType:     {auth.DecideTopics, rejectTopic},
 	DeactivateTopicType: {auth.DecideTopics, deactivateTopic},
+	UpdateTopicType:     {auth.DecideTopics, updateTopic},
 }
 
 // existing wraps a transition of a topic that must already exist.
@@ -44,7 +45,7 @@ type UnknownTypeError struct {
 }
 
 func (e *UnknownTypeError) Error() string {
-	return fmt.Sprintf("unknown command type %q (want RequestTopic, ApproveTopic, RejectTopic or DeactivateTopic)", e.Type)
+	return fmt.Sprintf("unknown command type %q (want RequestTopic, ApproveTopic, RejectTopic, DeactivateTopic or UpdateTopic)", e.Type)
 }
 
 func ruleFor(t Type) (rule, error) {

@@ -20,6 +20,10 @@ type Topic struct {
 	ReplicationFactor int16             `json:"replication_factor"`
 	Configs           map[string]string `json:"configs"`
 	RequestedBy       string            `json:"requested_by"`
+	// Owner and Description are who the topic belongs to and what it is
+	// for.
+	Owner       string `json:"owner,omitempty"`
+	Description string `json:"description,omitempty"`
 	// RequestedAt is when the current generation was requested.
 	RequestedAt time.Time `json:"requested_at"`
 	UpdatedAt   time.Time `json:"updated_at"`

@@ -17,6 +17,8 @@ const (
 	// Import starts the record of a topic found in Kafka that kds did not
 	// know, as active.
 	Import Action = "import"
+	// Update changes an active topic's partitions, configs or details.
+	Update Action = "update"
 )
 
 // move says where an action may start and where it leads.
@@ -29,6 +31,7 @@ var moves = map[Action]move{
 	Deactivate: {Active, Inactive},
 	Delete:     {Inactive, Deleted},
 	Repair:     {Active, Active},
+	Update:     {Active, Active},
 }
 
 // pastTense names the action as done, for messages.
@@ -41,6 +44,7 @@ var pastTense = map[Action]string{
 	Delete:     "deleted",
 	Repair:     "repaired",
 	Import:     "imported",
+	Update:     "updated",
 }
 
 // rank orders statuses along the lifecycle so that messages can say

@@ -65,6 +65,29 @@ func (e *CollisionError) Error() string {
 	return fmt.Sprintf("topic %q collides with existing topic %q: Kafka treats '.' and '_' as the same in metric names", e.Topic, e.Existing)
 }
 
+// UnchangeableError refuses a change Kafka cannot make to a topic, such
+// as fewer partitions.
+type UnchangeableError struct {
+	Topic string
+	Err   error
+}
+
+func (e *UnchangeableError) Error() string {
+	return fmt.Sprintf("cannot update topic %q: %v", e.Topic, e.Err)
+}
+
+func (e *UnchangeableError) Unwrap() error { return e.Err }
+
+// UnchangedError refuses an update that changes nothing: the topic is
+// already as asked.
+type UnchangedError struct {
+	Topic string
+}
+
+func (e *UnchangedError) Error() string {
+	return fmt.Sprintf("topic %q is already as asked: nothing to update", e.Topic)
+}
+
 // NotFoundError is returned for a topic kds does not know.
 type NotFoundError struct {
 	Topic string
@@ -83,9 +106,12 @@ func IsRefusal(err error) bool {
 		exists    *AlreadyExistsError
 		collision *CollisionError
 		notFound  *NotFoundError
+		fixed     *UnchangeableError
+		unchanged *UnchangedError
 	)
 	return errors.As(err, &name) || errors.As(err, &spec) || errors.As(err, &illegal) ||
-		errors.As(err, &exists) || errors.As(err, &collision) || errors.As(err, &notFound)
+		errors.As(err, &exists) || errors.As(err, &collision) || errors.As(err, &notFound) ||
+		errors.As(err, &fixed) || errors.As(err, &unchanged)
 }
 
 func truncate(s string, n int) string {

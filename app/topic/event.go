@@ -22,6 +22,9 @@ const (
 	TopicDriftRepaired EventType = "TopicDriftRepaired"
 	// TopicImported tells that a topic found in Kafka is now kept by kds.
 	TopicImported EventType = "TopicImported"
+	// TopicUpdated tells that an active topic was changed; the topic
+	// manager makes Kafka match.
+	TopicUpdated EventType = "TopicUpdated"
 	// SubscriptionChanged tells that a consumer subscribed to a topic or
 	// unsubscribed from it.
 	SubscriptionChanged EventType = "SubscriptionChanged"
@@ -40,6 +43,7 @@ var eventTypes = map[Action]EventType{
 	Delete:     TopicDeleted,
 	Repair:     TopicDriftRepaired,
 	Import:     TopicImported,
+	Update:     TopicUpdated,
 }
 
 // Action is the lifecycle action a transition event reports; false for

@@ -68,6 +68,45 @@ func (s Spec) Validate(l Limits) error {
 	return nil
 }
 
+// CanBecome says why Kafka cannot change a topic of spec s into one of
+// spec to, or nil when it can: partitions may grow, configs may change,
+// nothing else.
+func (s Spec) CanBecome(to Spec) error {
+	var errs []error
+	if to.Partitions < s.Partitions {
+		errs = append(errs, fmt.Errorf("it has %d partitions and Kafka cannot take partitions away (%d asked)", s.Partitions, to.Partitions))
+	}
+	if to.ReplicationFactor != s.ReplicationFactor {
+		errs = append(errs, fmt.Errorf("its replication factor is %d and kds does not change a topic's replication factor (%d asked)", s.ReplicationFactor, to.ReplicationFactor))
+	}
+	return errors.Join(errs...)
+}
+
+// Changes describes what changes from s to to, one item per change; none
+// when they are Equal.
+func (s Spec) Changes(to Spec) []string {
+	var out []string
+	if s.Partitions != to.Partitions {
+		out = append(out, fmt.Sprintf("partitions %d → %d", s.Partitions, to.Partitions))
+	}
+	if s.ReplicationFactor != to.ReplicationFactor {
+		out = append(out, fmt.Sprintf("replication factor %d → %d", s.ReplicationFactor, to.ReplicationFactor))
+	}
+	for _, k := range slices.Sorted(maps.Keys(to.Configs)) {
+		if old, ok := s.Configs[k]; !ok {
+			out = append(out, fmt.Sprintf("set %s=%s", k, to.Configs[k]))
+		} else if old != to.Configs[k] {
+			out = append(out, fmt.Sprintf("set %s=%s (was %s)", k, to.Configs[k], old))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.Configs)) {
+		if _, ok := to.Configs[k]; !ok {
+			out = append(out, "unset "+k)
+		}
+	}
+	return out
+}
+
 // Equal reports whether two specs describe the same topic.
 func (s Spec) Equal(o Spec) bool {
 	return s.Partitions == o.Partitions && s.ReplicationFactor == o.ReplicationFactor && maps.Equal(s.Configs, o.Configs)

@@ -2,6 +2,11 @@
 // aggregate with a method per transition.
 package topic
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Topic is the current generation of a named topic. A generation ends when
 // the topic is rejected or deleted; the name may then be requested again,
 // starting the next generation.
@@ -10,22 +15,30 @@ type Topic struct {
 	generation  int
 	status      Status
 	spec        Spec
+	details     Details
 	requestedBy string
 
 	transitions []Transition
 }
 
 // New starts the first generation of a topic: pending approval.
-func New(name Name, spec Spec, limits Limits, actor, reason string) (*Topic, error) {
+func New(name Name, spec Spec, details Details, limits Limits, actor, reason string) (*Topic, error) {
 	if name.IsZero() {
 		return nil, &InvalidNameError{Reason: "it is empty"}
 	}
-	if err := spec.Validate(limits); err != nil {
+	if err := validate(spec, details, limits); err != nil {
 		return nil, err
 	}
 	t := &Topic{name: name}
-	t.begin(spec, actor, reason)
+	t.begin(spec, details, actor, reason)
 	return t, nil
+}
+
+func validate(spec Spec, details Details, limits Limits) error {
+	if err := spec.Validate(limits); err != nil {
+		return err
+	}
+	return details.Validate()
 }
 
 // NewImported starts keeping a topic that exists in Kafka but was unknown to
@@ -40,29 +53,63 @@ func NewImported(name Name, spec Spec, actor, reason string) (*Topic, error) {
 }
 
 // UnmarshalFromDatabase rebuilds a stored topic; it is for repositories only.
-func UnmarshalFromDatabase(name Name, generation int, status Status, spec Spec, requestedBy string) *Topic {
-	return &Topic{name: name, generation: generation, status: status, spec: spec.clone(), requestedBy: requestedBy}
+func UnmarshalFromDatabase(name Name, generation int, status Status, spec Spec, details Details, requestedBy string) *Topic {
+	return &Topic{name: name, generation: generation, status: status, spec: spec.clone(), details: details, requestedBy: requestedBy}
 }
 
 // RequestAgain starts the next generation of a rejected or deleted topic.
-func (t *Topic) RequestAgain(spec Spec, limits Limits, actor, reason string) error {
+func (t *Topic) RequestAgain(spec Spec, details Details, limits Limits, actor, reason string) error {
 	if !t.status.IsFinal() {
 		return &AlreadyExistsError{Topic: t.name.String(), Status: t.status}
 	}
-	if err := spec.Validate(limits); err != nil {
+	if err := validate(spec, details, limits); err != nil {
 		return err
 	}
-	t.begin(spec, actor, reason)
+	t.begin(spec, details, actor, reason)
 	return nil
 }
 
-func (t *Topic) begin(spec Spec, actor, reason string) {
+func (t *Topic) begin(spec Spec, details Details, actor, reason string) {
 	from := t.status
 	t.generation++
 	t.status = Pending
 	t.spec = spec.clone()
+	t.details = details
 	t.requestedBy = actor
 	t.record(Request, from, actor, reason)
+}
+
+// Update changes an active topic to spec and details, as far as Kafka can
+// change a topic: more partitions and other configs, never fewer
+// partitions or another replication factor. The topic manager then makes
+// Kafka match. reason, when empty, says what changed.
+func (t *Topic) Update(spec Spec, details Details, limits Limits, actor, reason string) error {
+	if t.status != Active {
+		return &IllegalTransitionError{Topic: t.name.String(), From: t.status, Action: Update}
+	}
+	if err := validate(spec, details, limits); err != nil {
+		return err
+	}
+	if err := t.spec.CanBecome(spec); err != nil {
+		return &UnchangeableError{Topic: t.name.String(), Err: err}
+	}
+	changes := t.spec.Changes(spec)
+	if t.details.Owner != details.Owner {
+		changes = append(changes, fmt.Sprintf("owner %q → %q", t.details.Owner, details.Owner))
+	}
+	if t.details.Description != details.Description {
+		changes = append(changes, "description")
+	}
+	if len(changes) == 0 {
+		return &UnchangedError{Topic: t.name.String()}
+	}
+	if reason == "" {
+		reason = strings.Join(changes, "; ")
+	}
+	t.spec = spec.clone()
+	t.details = details
+	t.record(Update, Active, actor, reason)
+	return nil
 }
 
 // Approve lets a pending topic be created in Kafka.
@@ -122,6 +169,9 @@ func (t *Topic) Status() Status { return t.status }
 
 // Spec is what the topic looks like in Kafka.
 func (t *Topic) Spec() Spec { return t.spec.clone() }
+
+// Details are who owns the topic and what it is for.
+func (t *Topic) Details() Details { return t.details }
 
 // RequestedBy is who requested the current generation.
 func (t *Topic) RequestedBy() string { return t.requestedBy }

@@ -14,7 +14,7 @@ var spec = topic.Spec{Partitions: 3, ReplicationFactor: 1, Configs: map[string]s
 // topicIn builds a topic that has reached status st the way the lifecycle gets there.
 func topicIn(t *testing.T, st topic.Status) *topic.Topic {
 	t.Helper()
-	tp, err := topic.New(topic.MustParseName("news_updates"), spec, topic.Limits{}, "alice", "")
+	tp, err := topic.New(topic.MustParseName("news_updates"), spec, topic.Details{}, topic.Limits{}, "alice", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func topicIn(t *testing.T, st topic.Status) *topic.Topic {
 	if tp.Status() != st {
 		t.Fatalf("setup reached %s, want %s", tp.Status(), st)
 	}
-	return topic.UnmarshalFromDatabase(tp.Name(), tp.Generation(), tp.Status(), tp.Spec(), tp.RequestedBy())
+	return topic.UnmarshalFromDatabase(tp.Name(), tp.Generation(), tp.Status(), tp.Spec(), tp.Details(), tp.RequestedBy())
 }
 
 func TestEveryStatusTimesEveryAction(t *testing.T) {
@@ -46,13 +46,20 @@ func TestEveryStatusTimesEveryAction(t *testing.T) {
 		topic.Activate:   func(tp *topic.Topic) error { return tp.Activate("tm") },
 		topic.Deactivate: func(tp *topic.Topic) error { return tp.Deactivate("root", "done") },
 		topic.Delete:     func(tp *topic.Topic) error { return tp.MarkDeleted("tm", "") },
-		topic.Request:    func(tp *topic.Topic) error { return tp.RequestAgain(spec, topic.Limits{}, "bob", "again") },
-		topic.Repair:     func(tp *topic.Topic) error { return tp.RecordRepair("tm", "recreated after it went missing") },
+		topic.Request: func(tp *topic.Topic) error {
+			return tp.RequestAgain(spec, topic.Details{}, topic.Limits{}, "bob", "again")
+		},
+		topic.Repair: func(tp *topic.Topic) error { return tp.RecordRepair("tm", "recreated after it went missing") },
+		topic.Update: func(tp *topic.Topic) error {
+			grown := tp.Spec()
+			grown.Partitions++
+			return tp.Update(grown, tp.Details(), topic.Limits{}, "root", "")
+		},
 	}
 	legal := map[topic.Status]map[topic.Action]topic.Status{
 		topic.Pending:  {topic.Approve: topic.Approved, topic.Reject: topic.Rejected},
 		topic.Approved: {topic.Activate: topic.Active},
-		topic.Active:   {topic.Deactivate: topic.Inactive, topic.Repair: topic.Active},
+		topic.Active:   {topic.Deactivate: topic.Inactive, topic.Repair: topic.Active, topic.Update: topic.Active},
 		topic.Inactive: {topic.Delete: topic.Deleted},
 		topic.Deleted:  {topic.Request: topic.Pending},
 		topic.Rejected: {topic.Request: topic.Pending},
@@ -124,7 +131,7 @@ func TestIllegalTransitionMessages(t *testing.T) {
 
 func TestRequestAgainWhileLiveIsAlreadyExists(t *testing.T) {
 	t.Parallel()
-	err := topicIn(t, topic.Active).RequestAgain(spec, topic.Limits{}, "bob", "")
+	err := topicIn(t, topic.Active).RequestAgain(spec, topic.Details{}, topic.Limits{}, "bob", "")
 	var exists *topic.AlreadyExistsError
 	if !errors.As(err, &exists) || exists.Status != topic.Active {
 		t.Fatalf("got %v, want AlreadyExistsError for an active topic", err)
@@ -133,7 +140,7 @@ func TestRequestAgainWhileLiveIsAlreadyExists(t *testing.T) {
 
 func TestNewRecordsTheRequest(t *testing.T) {
 	t.Parallel()
-	tp, err := topic.New(topic.MustParseName("orders"), spec, topic.Limits{}, "alice", "for the shop")
+	tp, err := topic.New(topic.MustParseName("orders"), spec, topic.Details{}, topic.Limits{}, "alice", "for the shop")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +157,7 @@ func TestNewRecordsTheRequest(t *testing.T) {
 func TestSpecIsCopiedNotShared(t *testing.T) {
 	t.Parallel()
 	configs := map[string]string{"retention.ms": "1"}
-	tp, err := topic.New(topic.MustParseName("orders"), topic.Spec{Partitions: 1, ReplicationFactor: 1, Configs: configs}, topic.Limits{}, "a", "")
+	tp, err := topic.New(topic.MustParseName("orders"), topic.Spec{Partitions: 1, ReplicationFactor: 1, Configs: configs}, topic.Details{}, topic.Limits{}, "a", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +170,7 @@ func TestSpecIsCopiedNotShared(t *testing.T) {
 
 func TestNewRefusesAnInvalidSpec(t *testing.T) {
 	t.Parallel()
-	_, err := topic.New(topic.MustParseName("orders"), topic.Spec{Partitions: 0, ReplicationFactor: 9}, topic.Limits{MaxReplicationFactor: 3}, "a", "")
+	_, err := topic.New(topic.MustParseName("orders"), topic.Spec{Partitions: 0, ReplicationFactor: 9}, topic.Details{}, topic.Limits{MaxReplicationFactor: 3}, "a", "")
 	var invalid *topic.InvalidSpecError
 	if !errors.As(err, &invalid) {
 		t.Fatalf("got %v, want InvalidSpecError", err)
@@ -258,5 +265,56 @@ func TestEveryTransitionEventNamesItsAction(t *testing.T) {
 	}
 	if _, ok := topic.CommandRejected.Action(); ok {
 		t.Error("CommandRejected reports a transition")
+	}
+}
+
+// TestUpdateChangesWhatKafkaCan: an active topic takes more partitions,
+// other configs and other details, with a transition that says what
+// changed; fewer partitions, another replication factor and no change at
+// all are refused, and change nothing.
+func TestUpdateChangesWhatKafkaCan(t *testing.T) {
+	t.Parallel()
+	tp := topicIn(t, topic.Active)
+	before := tp.Spec()
+	to := topic.Spec{Partitions: before.Partitions + 2, ReplicationFactor: before.ReplicationFactor, Configs: map[string]string{"cleanup.policy": "compact"}}
+	if err := tp.Update(to, topic.Details{Owner: "newsroom", Description: "breaking news"}, topic.Limits{}, "root", ""); err != nil {
+		t.Fatal(err)
+	}
+	trs := tp.Transitions()
+	last := trs[len(trs)-1]
+	if last.Action != topic.Update || last.From != topic.Active || last.To != topic.Active || last.EventType() != topic.TopicUpdated ||
+		!last.Spec.Equal(to) || last.Reason != fmt.Sprintf("partitions %d → %d; set cleanup.policy=compact; unset retention.ms; owner \"\" → \"newsroom\"; description", before.Partitions, to.Partitions) {
+		t.Fatalf("transition %+v", last)
+	}
+	if tp.Details().Owner != "newsroom" || !tp.Spec().Equal(to) {
+		t.Fatalf("after the update: %+v %+v", tp.Spec(), tp.Details())
+	}
+	for _, c := range []struct {
+		spec topic.Spec
+		says string
+	}{
+		{topic.Spec{Partitions: 1, ReplicationFactor: to.ReplicationFactor}, "Kafka cannot take partitions away"},
+		{topic.Spec{Partitions: to.Partitions, ReplicationFactor: to.ReplicationFactor + 1, Configs: to.Configs}, "does not change a topic's replication factor"},
+		{to, "is already as asked"},
+	} {
+		err := tp.Update(c.spec, tp.Details(), topic.Limits{}, "root", "")
+		if err == nil || !strings.Contains(err.Error(), c.says) || !topic.IsRefusal(err) {
+			t.Errorf("update to %+v: %v, want a refusal saying %q", c.spec, err, c.says)
+		}
+	}
+	if !tp.Spec().Equal(to) || len(tp.Transitions()) != len(trs) {
+		t.Errorf("a refused update changed the topic: %+v", tp.Spec())
+	}
+}
+
+func TestDetailsAreValidated(t *testing.T) {
+	t.Parallel()
+	for _, d := range []topic.Details{{Owner: "two words"}, {Owner: strings.Repeat("o", 65)}, {Description: "a\x1b[2Jb"}, {Description: strings.Repeat("d", topic.MaxDescriptionLength+1)}} {
+		if _, err := topic.New(topic.MustParseName("described"), spec, d, topic.Limits{}, "a", ""); err == nil {
+			t.Errorf("details %+q accepted", d)
+		}
+	}
+	if _, err := topic.New(topic.MustParseName("described"), spec, topic.Details{Owner: "team.news@example", Description: "two\nlines"}, topic.Limits{}, "a", ""); err != nil {
+		t.Error(err)
 	}
 }

@@ -220,6 +220,17 @@ func (c *Client) Decide(ctx context.Context, name, action, reason string) (query
 	return r.Command, err
 }
 
+// UpdateTopic changes an active topic to what u says.
+func (c *Client) UpdateTopic(ctx context.Context, name string, u apiv1.TopicUpdate) (query.Command, error) {
+	var r apiv1.CommandResponse
+	seg, err := segment(name)
+	if err != nil {
+		return r.Command, err
+	}
+	err = c.do(ctx, http.MethodPut, "/api/v1/topics/"+seg, nil, u, &r)
+	return r.Command, err
+}
+
 // Batch issues several commands: all are queued, or none.
 func (c *Client) Batch(ctx context.Context, req apiv1.BatchRequest) ([]query.Command, error) {
 	var r apiv1.BatchResponse

@@ -12,9 +12,25 @@ type TopicRequest struct {
 	Partitions        int32             `json:"partitions,omitempty"`
 	ReplicationFactor int16             `json:"replication_factor,omitempty"`
 	Configs           map[string]string `json:"configs,omitempty"`
-	Reason            string            `json:"reason,omitempty"`
+	// Owner is who the topic belongs to (the caller's name when empty) and
+	// Description what it is for.
+	Owner       string `json:"owner,omitempty"`
+	Description string `json:"description,omitempty"`
+	Reason      string `json:"reason,omitempty"`
 	// DryRun checks the request, the broker included, and queues nothing.
 	DryRun bool `json:"dry_run,omitempty"`
+}
+
+// TopicUpdate is what an active topic is to become: the whole spec and
+// details, not a difference. Kafka can add partitions and change configs;
+// fewer partitions and another replication factor are refused.
+type TopicUpdate struct {
+	Partitions        int32             `json:"partitions"`
+	ReplicationFactor int16             `json:"replication_factor"`
+	Configs           map[string]string `json:"configs,omitempty"`
+	Owner             string            `json:"owner,omitempty"`
+	Description       string            `json:"description,omitempty"`
+	Reason            string            `json:"reason,omitempty"`
 }
 
 // Decision carries the reason for an approve, reject or deactivate.
@@ -41,6 +57,8 @@ type BatchCommand struct {
 	Partitions        int32             `json:"partitions,omitempty"`
 	ReplicationFactor int16             `json:"replication_factor,omitempty"`
 	Configs           map[string]string `json:"configs,omitempty"`
+	Owner             string            `json:"owner,omitempty"`
+	Description       string            `json:"description,omitempty"`
 }
 
 // BatchResponse lists the queued commands in the order asked.

@@ -67,6 +67,7 @@ func (api *API) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/topics", api.auth.Require(api.listTopics))
 	mux.HandleFunc("POST /api/v1/topics", api.auth.Require(api.requestTopic))
 	mux.HandleFunc("GET /api/v1/topics/{name}", api.auth.Require(api.showTopic))
+	mux.HandleFunc("PUT /api/v1/topics/{name}", api.auth.Require(api.updateTopic))
 	mux.HandleFunc("GET /api/v1/topics/{name}/history", api.auth.Require(api.topicHistory))
 	mux.HandleFunc("POST /api/v1/topics/{name}/{action}", api.auth.Require(api.decideTopic))
 	mux.HandleFunc("POST /api/v1/commands", api.auth.Require(api.issueCommands))

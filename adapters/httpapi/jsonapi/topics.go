@@ -86,7 +86,7 @@ func (api *API) requestTopic(w http.ResponseWriter, r *http.Request, p auth.Prin
 		return
 	}
 	is := command.Issue{Type: command.RequestTopicType, Topic: req.Name, Reason: req.Reason,
-		Partitions: req.Partitions, ReplicationFactor: req.ReplicationFactor, Configs: req.Configs}
+		Partitions: req.Partitions, ReplicationFactor: req.ReplicationFactor, Configs: req.Configs, Owner: req.Owner, Description: req.Description}
 	if req.DryRun {
 		cmd, err := api.app.Commands.Issue.DryRun(r.Context(), p, is)
 		if err != nil {
@@ -97,6 +97,17 @@ func (api *API) requestTopic(w http.ResponseWriter, r *http.Request, p auth.Prin
 		return
 	}
 	api.issue(w, r, p, is)
+}
+
+// updateTopic changes an active topic to the spec and details asked.
+func (api *API) updateTopic(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	var u apiv1.TopicUpdate
+	if err := httpjson.Decode(r, &u); err != nil {
+		httpjson.WriteError(w, r, api.log, err)
+		return
+	}
+	api.issue(w, r, p, command.Issue{Type: command.UpdateTopicType, Topic: r.PathValue("name"), Reason: u.Reason,
+		Partitions: u.Partitions, ReplicationFactor: u.ReplicationFactor, Configs: u.Configs, Owner: u.Owner, Description: u.Description})
 }
 
 var decisionTypes = map[string]command.Type{

@@ -101,16 +101,21 @@ func KafkaClusterContract(t *testing.T, newCluster func(t *testing.T) command.Ka
 		t.Parallel()
 		cl, ctx := newCluster(t), context.Background()
 		name := topic.MustParseName("drifting")
-		wantAll(t, "create", cl.CreateTopics(ctx, []command.Creation{creation("drifting", 2, map[string]string{"retention.ms": "60000"})}), nil)
-		if err := cl.AddPartitions(ctx, name, 5); err != nil {
-			t.Fatal(err)
+		wantAll(t, "create", cl.CreateTopics(ctx, []command.Creation{creation("drifting", 2, map[string]string{"retention.ms": "60000", "segment.ms": "3600000"})}), nil)
+		for range 2 { // growing to the count it has already changes nothing
+			if err := cl.AddPartitions(ctx, name, 5); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if err := cl.SetConfigs(ctx, name, map[string]string{"retention.ms": "120000", "cleanup.policy": "compact"}); err != nil {
+		if err := cl.ReplaceConfigs(ctx, name, map[string]string{"retention.ms": "120000", "cleanup.policy": "compact"}); err != nil {
 			t.Fatal(err)
 		}
 		got := topics(t, cl)["drifting"]
 		if got.Partitions != 5 || got.ReplicationFactor != 1 || got.Configs["retention.ms"] != "120000" || got.Configs["cleanup.policy"] != "compact" {
 			t.Fatalf("described %+v", got)
+		}
+		if _, ok := got.Configs["segment.ms"]; ok {
+			t.Fatalf("a config left out stayed set: %+v", got.Configs)
 		}
 		if err := cl.AddPartitions(ctx, name, 3); !isRefused(err) {
 			t.Fatalf("shrinking a topic's partitions: %v, want a refusal", err)

@@ -33,6 +33,28 @@ func TopicRepositoryContract(t *testing.T, newRepo func(t *testing.T) command.To
 		}
 	})
 
+	t.Run("an update is stored with its details", func(t *testing.T) {
+		t.Parallel()
+		repo, ctx := newRepo(t), context.Background()
+		mustUpdate(t, repo, cmd("described"), create("described", oneSpec))
+		for _, move := range []func(*topic.Topic) error{
+			func(tp *topic.Topic) error { return tp.Approve("root", "") },
+			func(tp *topic.Topic) error { return tp.Activate("tm") },
+		} {
+			mustUpdate(t, repo, cmd("described"), transition(move))
+		}
+		grown := topic.Spec{Partitions: 4, ReplicationFactor: 1, Configs: map[string]string{"cleanup.policy": "compact"}}
+		details := topic.Details{Owner: "newsroom", Description: "what the newsroom publishes"}
+		mustUpdate(t, repo, cmd("described"), transition(func(tp *topic.Topic) error { return tp.Update(grown, details, topic.Limits{}, "root", "") }))
+		got, err := repo.Get(ctx, topic.MustParseName("described"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status() != topic.Active || !got.Spec().Equal(grown) || got.Details() != details {
+			t.Fatalf("read back %s spec %+v details %+v", got.Status(), got.Spec(), got.Details())
+		}
+	})
+
 	t.Run("unknown topic is not found", func(t *testing.T) {
 		t.Parallel()
 		_, err := newRepo(t).Get(context.Background(), topic.MustParseName("nothing_here"))
@@ -210,9 +232,9 @@ func cmd(name string) command.Command {
 func create(name string, spec topic.Spec) func(*topic.Topic) (*topic.Topic, error) {
 	return func(cur *topic.Topic) (*topic.Topic, error) {
 		if cur != nil {
-			return cur, cur.RequestAgain(spec, topic.Limits{}, "alice", "")
+			return cur, cur.RequestAgain(spec, topic.Details{}, topic.Limits{}, "alice", "")
 		}
-		return topic.New(topic.MustParseName(name), spec, topic.Limits{}, "alice", "")
+		return topic.New(topic.MustParseName(name), spec, topic.Details{}, topic.Limits{}, "alice", "")
 	}
 }
 

@@ -133,7 +133,7 @@ func (r *Topics) Events() []topic.Event {
 
 // copyOf drops pending transitions, as a reload from storage would.
 func copyOf(t *topic.Topic) *topic.Topic {
-	return topic.UnmarshalFromDatabase(t.Name(), t.Generation(), t.Status(), t.Spec(), t.RequestedBy())
+	return topic.UnmarshalFromDatabase(t.Name(), t.Generation(), t.Status(), t.Spec(), t.Details(), t.RequestedBy())
 }
 
 // Queue is an in-memory command.Queue.
@@ -323,19 +323,15 @@ func (c *Cluster) AddPartitions(_ context.Context, name topic.Name, count int32)
 	return nil
 }
 
-// SetConfigs implements command.KafkaCluster.
-func (c *Cluster) SetConfigs(_ context.Context, name topic.Name, configs map[string]string) error {
+// ReplaceConfigs implements command.KafkaCluster.
+func (c *Cluster) ReplaceConfigs(_ context.Context, name topic.Name, configs map[string]string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s, ok := c.topics[name.String()]
 	if !ok {
 		return &command.ClusterRefusedError{Op: "configure", Topic: name.String(), Reason: "no such topic"}
 	}
-	s.Configs = maps.Clone(s.Configs)
-	if s.Configs == nil {
-		s.Configs = map[string]string{}
-	}
-	maps.Copy(s.Configs, configs)
+	s.Configs = maps.Clone(configs)
 	c.topics[name.String()] = s
 	return nil
 }

@@ -34,6 +34,8 @@ func Status(err error) int {
 		illegal     *topic.IllegalTransitionError
 		exists      *topic.AlreadyExistsError
 		collision   *topic.CollisionError
+		fixed       *topic.UnchangeableError
+		unchanged   *topic.UnchangedError
 		stale       *command.StaleGenerationError
 		refused     *command.ClusterRefusedError
 		forbidden   *auth.ForbiddenError
@@ -64,7 +66,7 @@ func Status(err error) int {
 		errors.As(err, &noPoison):
 		return http.StatusNotFound
 	case errors.As(err, &illegal), errors.As(err, &exists), errors.Is(err, auth.ErrTokenNameTaken), errors.As(err, &collision), errors.As(err, &stale), errors.As(err, &inactive),
-		errors.As(err, &notKds):
+		errors.As(err, &notKds), errors.As(err, &fixed), errors.As(err, &unchanged):
 		return http.StatusConflict
 	case errors.As(err, &refused):
 		return http.StatusUnprocessableEntity

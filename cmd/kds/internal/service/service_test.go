@@ -72,3 +72,53 @@ func TestRolesRunWhereTheyAreGiven(t *testing.T) {
 		t.Fatalf("once the other roles run the request is %+v, %v; want it applied", c, err)
 	}
 }
+
+// TestAnUpdateReachesKafka: an admin's update of an active topic grows its
+// partitions and replaces its configs in Kafka, and the command that
+// records the topic manager doing so says when it is done.
+func TestAnUpdateReachesKafka(t *testing.T) {
+	t.Parallel()
+	cfg := servicetest.Config(t, service.AllRoles...)
+	api := servicetest.Client(t, servicetest.Run(t, cfg))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := api.RequestTopic(ctx, apiv1.TopicRequest{Name: "svc-grown", Partitions: 2, Configs: map[string]string{"retention.ms": "60000", "segment.ms": "3600000"}}); err != nil {
+		t.Fatal(err)
+	}
+	servicetest.WaitStatus(t, ctx, api, "svc-grown", topic.Pending)
+	if _, err := api.Decide(ctx, "svc-grown", "approve", ""); err != nil {
+		t.Fatal(err)
+	}
+	servicetest.WaitStatus(t, ctx, api, "svc-grown", topic.Active)
+
+	update, err := api.UpdateTopic(ctx, "svc-grown", apiv1.TopicUpdate{Partitions: 5, ReplicationFactor: 1,
+		Configs: map[string]string{"retention.ms": "120000"}, Owner: "newsroom", Reason: "more readers"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := api.Command(ctx, update.ID, 10*time.Second); err != nil || c.Status != command.Applied {
+		t.Fatalf("the update is %+v, %v", c, err)
+	}
+	id, err := command.KafkaUpdateID("svc-grown", 1, update.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	servicetest.WaitCommand(t, ctx, api, id, command.Applied)
+	cluster, err := kafka.NewCluster(cfg.Kafka)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	topics, err := cluster.Topics(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := topics["svc-grown"]
+	if _, stale := got.Configs["segment.ms"]; got.Partitions != 5 || got.Configs["retention.ms"] != "120000" || stale {
+		t.Fatalf("Kafka has svc-grown as %+v", got)
+	}
+	shown, err := api.Topic(ctx, "svc-grown")
+	if err != nil || shown.Partitions != 5 || shown.Owner != "newsroom" {
+		t.Fatalf("the API shows %+v, %v", shown, err)
+	}
+}

@@ -133,3 +133,25 @@ func ActiveTopic(t *testing.T, api *apiclient.Client, name string) {
 	}
 	WaitStatus(t, ctx, api, name, topic.Active)
 }
+
+// WaitCommand waits until command id exists and has status st; the topic
+// manager's internal commands appear only once it has acted.
+func WaitCommand(t *testing.T, ctx context.Context, api *apiclient.Client, id string, st command.Status) {
+	t.Helper()
+	for {
+		c, err := api.Command(ctx, id, 0)
+		var apiErr *apiclient.APIError
+		switch {
+		case err == nil && c.Status == st:
+			return
+		case err == nil && c.Status.IsSettled():
+			t.Fatalf("command %s is %s (%s), want %s", id, c.Status, c.Error, st)
+		case err != nil && !(errors.As(err, &apiErr) && apiErr.Status == 404):
+			t.Fatalf("command %s: %v", id, err)
+		case ctx.Err() != nil:
+			t.Fatalf("command %s did not become %s", id, st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
