@@ -6,8 +6,6 @@ import (
 	"maps"
 	"regexp"
 	"slices"
-	"strconv"
-	"strings"
 )
 
 // Spec is what a topic looks like in Kafka.
@@ -23,6 +21,10 @@ type Spec struct {
 type Limits struct {
 	MaxPartitions        int32
 	MaxReplicationFactor int16
+	// KafkaVersion is the Kafka version kds speaks (kafka.version): configs
+	// are checked against that version's topic configs, or against those
+	// of any version when it is empty.
+	KafkaVersion string
 }
 
 var configKeyPattern = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*$`)
@@ -57,7 +59,7 @@ func (s Spec) Validate(l Limits) error {
 		problems = append(problems, fmt.Errorf("at most %d configs, got %d", MaxConfigs, len(s.Configs)))
 	} else {
 		for _, k := range slices.Sorted(maps.Keys(s.Configs)) {
-			if err := validateConfig(k, s.Configs[k]); err != nil {
+			if err := validateConfig(k, s.Configs[k], parseKafkaVersion(l.KafkaVersion)); err != nil {
 				problems = append(problems, err)
 			}
 		}
@@ -117,18 +119,7 @@ func (s Spec) clone() Spec {
 	return s
 }
 
-// integerConfigs are Kafka topic configs whose value is a whole number,
-// with the least value Kafka accepts. Brokers check values too, but not
-// every Kafka-protocol broker does, and refusing at request time is kinder
-// than failing at creation.
-var integerConfigs = map[string]int64{
-	"retention.ms": -1, "retention.bytes": -1, "segment.bytes": 14, "segment.ms": 1,
-	"max.message.bytes": 0, "min.insync.replicas": 1, "delete.retention.ms": 0,
-	"min.compaction.lag.ms": 0, "max.compaction.lag.ms": 1, "flush.messages": 1, "flush.ms": 0,
-	"segment.index.bytes": 4, "file.delete.delay.ms": 0, "local.retention.ms": -2, "local.retention.bytes": -2,
-}
-
-func validateConfig(k, v string) error {
+func validateConfig(k, v string, version kafkaVersion) error {
 	if len(k) > MaxConfigKeyLength {
 		return fmt.Errorf("config key of %d bytes, at most %d are allowed", len(k), MaxConfigKeyLength)
 	}
@@ -138,18 +129,5 @@ func validateConfig(k, v string) error {
 	if len(v) > MaxConfigValueLength {
 		return fmt.Errorf("config %s has a value of %d bytes, at most %d are allowed", k, len(v), MaxConfigValueLength)
 	}
-	if least, ok := integerConfigs[k]; ok {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < least {
-			return fmt.Errorf("config %s=%q: want a whole number of at least %d", k, v, least)
-		}
-	}
-	if k == "cleanup.policy" {
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "delete" && p != "compact" {
-				return fmt.Errorf("config cleanup.policy=%q: want delete, compact or both", v)
-			}
-		}
-	}
-	return nil
+	return checkKafkaConfig(k, v, version)
 }

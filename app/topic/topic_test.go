@@ -223,12 +223,41 @@ func TestSpecBoundsItsConfigs(t *testing.T) {
 			t.Errorf("the error lists every config: %.300s…", err)
 		}
 	}
-	most := map[string]string{}
-	for i := range topic.MaxConfigs {
-		most[fmt.Sprintf("x.config.%d", i)] = strings.Repeat("v", topic.MaxConfigValueLength)
-	}
-	if err := (topic.Spec{Partitions: 1, ReplicationFactor: 1, Configs: most}).Validate(topic.Limits{}); err != nil {
-		t.Errorf("the most configs allowed: %v", err)
+}
+
+// TestConfigsAreKafkasTopicConfigs: a config must be one of Kafka's topic
+// configs, for the Kafka version kds speaks, with a value Kafka takes; the
+// refusal says why, and suggests the config meant.
+func TestConfigsAreKafkasTopicConfigs(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		configs map[string]string
+		version string
+		says    string // empty: accepted
+	}{
+		{map[string]string{"retention.ms": "604800000", "cleanup.policy": "compact,delete", "min.cleanable.dirty.ratio": "0.2",
+			"compression.type": "zstd", "unclean.leader.election.enable": "false", "message.timestamp.type": "LogAppendTime"}, "2.8.0", ""},
+		{map[string]string{"retention.msec": "1"}, "", "config retention.msec is not a Kafka topic config (did you mean retention.ms?)"},
+		{map[string]string{"log.retention.ms": "1"}, "", "it is a broker config; the topic's is retention.ms"},
+		{map[string]string{"made.up": "1"}, "", "config made.up is not a Kafka topic config"},
+		{map[string]string{"retention.ms": "-2"}, "", `config retention.ms="-2": want a whole number of at least -1`},
+		{map[string]string{"retention.ms": "1h"}, "", `config retention.ms="1h": want a whole number`},
+		{map[string]string{"min.cleanable.dirty.ratio": "1.5"}, "", `want a number from 0 to 1`},
+		{map[string]string{"cleanup.policy": "forever"}, "", `want compact or delete, or several of them separated by commas`},
+		{map[string]string{"compression.type": "brotli"}, "", `want one of uncompressed, zstd, lz4, snappy, gzip, producer`},
+		{map[string]string{"preallocate": "yes"}, "", `want true or false`},
+		{map[string]string{"local.retention.ms": "1000"}, "2.8.0", "config local.retention.ms is a topic config from Kafka 3.6 on, and kafka.version is 2.8"},
+		{map[string]string{"local.retention.ms": "1000"}, "3.7.0", ""},
+		{map[string]string{"message.format.version": "2.8"}, "4.0.0", "config message.format.version is no topic config since Kafka 4.0"},
+		{map[string]string{"compression.zstd.level": "3"}, "", ""},
+	} {
+		err := topic.Spec{Partitions: 1, ReplicationFactor: 1, Configs: c.configs}.Validate(topic.Limits{KafkaVersion: c.version})
+		switch {
+		case c.says == "" && err != nil:
+			t.Errorf("%v on Kafka %q: %v", c.configs, c.version, err)
+		case c.says != "" && (err == nil || !strings.Contains(err.Error(), c.says)):
+			t.Errorf("%v on Kafka %q: %v, want an error saying %q", c.configs, c.version, err, c.says)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -383,7 +384,8 @@ func (c Config) service() (service.Config, error) {
 		Policy: command.Policy{
 			DefaultPartitions:        c.Topics.DefaultPartitions,
 			DefaultReplicationFactor: c.Topics.DefaultReplicationFactor,
-			Limits:                   topic.Limits{MaxPartitions: c.Topics.MaxPartitions, MaxReplicationFactor: c.Topics.MaxReplicationFactor},
+			Limits: topic.Limits{MaxPartitions: c.Topics.MaxPartitions, MaxReplicationFactor: c.Topics.MaxReplicationFactor,
+				KafkaVersion: cmp.Or(c.Kafka.Version, kafka.DefaultVersion)},
 		},
 		BootstrapAdminToken: c.Auth.BootstrapAdminToken,
 		Signer:              signer,
