@@ -2,6 +2,7 @@ package topic
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -204,3 +205,7 @@ func distance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// KafkaConfigNames are the names of Kafka's topic configs kds knows, in
+// every version, sorted.
+func KafkaConfigNames() []string { return slices.Sorted(maps.Keys(kafkaTopicConfigs)) }

@@ -154,4 +154,3 @@ func WaitCommand(t *testing.T, ctx context.Context, api *apiclient.Client, id st
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-

@@ -1,0 +1,129 @@
+package declaration_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kds-io/kds/app/declaration"
+	"github.com/kds-io/kds/app/query"
+	"github.com/kds-io/kds/app/topic"
+)
+
+func declared(name string, partitions int32, configs map[string]string, owner string) declaration.Topic {
+	return declaration.Topic{Name: name, Spec: topic.Spec{Partitions: partitions, ReplicationFactor: 1, Configs: configs},
+		Details: topic.Details{Owner: owner}, Source: declaration.Source{File: "topics.yaml", Line: 3}}
+}
+
+func stored(name string, st topic.Status, partitions int32, configs map[string]string, owner string) query.Topic {
+	return query.Topic{Name: name, Status: st, Partitions: partitions, ReplicationFactor: 1, Configs: configs, Owner: owner}
+}
+
+// TestAPlanSaysWhatEachTopicNeeds: new and ended topics are requested,
+// active ones updated where they differ and kept where they do not,
+// changes Kafka cannot make and topics on their way elsewhere refused
+// with the reason, and, with prune only, the owner's undeclared topics
+// ended.
+func TestAPlanSaysWhatEachTopicNeeds(t *testing.T) {
+	t.Parallel()
+	retention := map[string]string{"retention.ms": "60000"}
+	d := declaration.Declaration{Topics: []declaration.Topic{
+		declared("new", 3, nil, "news"),
+		declared("ended", 1, nil, "news"),
+		declared("same", 2, retention, "news"),
+		declared("grown", 4, map[string]string{"retention.ms": "120000"}, "news"),
+		declared("shrunk", 1, nil, "news"),
+		declared("waiting", 1, nil, "news"),
+		declared("waiting-other", 2, nil, "news"),
+		declared("leaving", 1, nil, "news"),
+	}}
+	current := []query.Topic{
+		stored("ended", topic.Deleted, 1, nil, "news"),
+		stored("same", topic.Active, 2, retention, "news"),
+		stored("grown", topic.Active, 2, retention, "news"),
+		stored("shrunk", topic.Active, 3, nil, "news"),
+		stored("waiting", topic.Pending, 1, nil, "news"),
+		stored("waiting-other", topic.Approved, 1, nil, "news"),
+		stored("leaving", topic.Inactive, 1, nil, "news"),
+		stored("undeclared", topic.Active, 1, nil, "news"),
+		stored("undeclared-pending", topic.Pending, 1, nil, "news"),
+		stored("someone-elses", topic.Active, 1, nil, "sports"),
+		stored("nobodys", topic.Active, 1, nil, ""),
+	}
+	want := map[string]declaration.Action{
+		"new": declaration.Request, "ended": declaration.Request, "same": declaration.Keep, "grown": declaration.Update,
+		"shrunk": declaration.Refuse, "waiting": declaration.Keep, "waiting-other": declaration.Refuse, "leaving": declaration.Refuse,
+	}
+	check := func(p declaration.Plan, want map[string]declaration.Action) {
+		t.Helper()
+		got := map[string]declaration.Action{}
+		for _, c := range p.Changes {
+			got[c.Topic] = c.Action
+		}
+		if len(got) != len(want) {
+			t.Errorf("planned %v, want %v", got, want)
+		}
+		for name, a := range want {
+			if got[name] != a {
+				t.Errorf("%s: %s, want %s", name, got[name], a)
+			}
+		}
+	}
+	plan := declaration.Compare(d, current, declaration.Options{})
+	check(plan, want)
+	for _, c := range plan.Changes {
+		switch c.Topic {
+		case "grown":
+			if strings.Join(c.What, "; ") != "partitions 2 → 4; set retention.ms=120000 (was 60000)" {
+				t.Errorf("grown: %q", c.What)
+			}
+		case "shrunk":
+			if !strings.Contains(c.Reason, "Kafka cannot take partitions away") {
+				t.Errorf("shrunk: %q", c.Reason)
+			}
+		}
+		if c.Source != "topics.yaml:3" {
+			t.Errorf("%s declared at %q", c.Topic, c.Source)
+		}
+	}
+	if plan.Pending() != 3 || len(plan.Refused()) != 3 {
+		t.Errorf("%d pending and %d refused changes, want 3 and 3", plan.Pending(), len(plan.Refused()))
+	}
+
+	want["undeclared"], want["undeclared-pending"] = declaration.Deactivate, declaration.Reject
+	check(declaration.Compare(d, current, declaration.Options{Prune: true}), want)
+}
+
+// TestAPlanOfWhatIsThereChangesNothing: a declaration of the topics as they
+// are plans nothing, so that applying it twice changes nothing.
+func TestAPlanOfWhatIsThereChangesNothing(t *testing.T) {
+	t.Parallel()
+	current := []query.Topic{stored("a", topic.Active, 3, map[string]string{"cleanup.policy": "compact"}, "team"), stored("b", topic.Pending, 1, nil, "team")}
+	d := declaration.Declaration{Topics: []declaration.Topic{declared("a", 3, map[string]string{"cleanup.policy": "compact"}, "team"), declared("b", 1, nil, "team")}}
+	if p := declaration.Compare(d, current, declaration.Options{Prune: true}); p.Pending() != 0 || len(p.Refused()) != 0 {
+		t.Fatalf("plan %+v", p)
+	}
+}
+
+// TestDeclarationProblemsSayWhere: every problem of a declaration is
+// reported at once, with the file and line of the topic.
+func TestDeclarationProblemsSayWhere(t *testing.T) {
+	t.Parallel()
+	d := declaration.Declaration{Topics: []declaration.Topic{
+		{Name: "kds.mine", Spec: topic.Spec{Partitions: 1, ReplicationFactor: 1}, Source: declaration.Source{File: "a.yaml", Line: 2}},
+		{Name: "ok", Spec: topic.Spec{Partitions: 0, ReplicationFactor: 1}, Source: declaration.Source{File: "a.yaml", Line: 5}},
+		{Name: "twice", Spec: topic.Spec{Partitions: 1, ReplicationFactor: 1}, Source: declaration.Source{File: "a.yaml", Line: 9}},
+		{Name: "twice", Spec: topic.Spec{Partitions: 1, ReplicationFactor: 1}, Source: declaration.Source{File: "b.yaml", Line: 1}},
+		{Name: "typo", Spec: topic.Spec{Partitions: 1, ReplicationFactor: 1, Configs: map[string]string{"retention.msec": "1"}}, Source: declaration.Source{File: "b.yaml", Line: 4}},
+	}}
+	err := d.Validate(topic.Limits{})
+	for _, want := range []string{
+		`a.yaml:2: invalid topic name "kds.mine"`,
+		"a.yaml:5: topic ok: invalid topic spec: partitions must be at least 1, got 0",
+		"b.yaml:1: topic twice is declared again (first at a.yaml:9)",
+		"b.yaml:4: topic typo: invalid topic spec: config retention.msec is not a Kafka topic config (did you mean retention.ms?)",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("problems %v, want one saying %q", err, want)
+		}
+	}
+}
