@@ -41,7 +41,7 @@ const (
 	ReadTopics Permission = "read-topics"
 	// RequestTopics lets a caller ask for a new topic.
 	RequestTopics Permission = "request-topics"
-	// DecideTopics covers approve, reject and deactivate.
+	// DecideTopics covers approve, reject, update and deactivate.
 	DecideTopics Permission = "decide-topics"
 	// ManageTokens covers creating, listing and revoking API tokens.
 	ManageTokens Permission = "manage-tokens"
@@ -98,7 +98,7 @@ func (e *ForbiddenError) Error() string {
 var describe = map[Permission]string{
 	ReadTopics:    "read topics",
 	RequestTopics: "request topics",
-	DecideTopics:  "approve, reject or deactivate topics (admins only)",
+	DecideTopics:  "approve, reject, update or deactivate topics (admins only)",
 	ManageTokens:  "manage API tokens (admins only)",
 	ConsumeTopics: "subscribe to topics (consumers and admins)",
 	ReachKafka:    "learn where Kafka is (producers, consumers and admins)",

@@ -1,6 +1,7 @@
 package declaration
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -84,9 +85,10 @@ func Compare(d Declaration, current []query.Topic, opts Options) Plan {
 	var p Plan
 	declared := map[string]bool{}
 	for i := range d.Topics {
-		want := &d.Topics[i]
+		have, known := byName[d.Topics[i].Name]
+		want := keepUndeclared(d.Topics[i], have)
 		declared[want.Name] = true
-		c := compare(want, byName[want.Name], byName[want.Name].Name != "")
+		c := compare(want, have, known)
 		c.Declared, c.Source = want, want.Source.String()
 		p.Changes = append(p.Changes, c)
 	}
@@ -107,6 +109,17 @@ func Compare(d Declaration, current []query.Topic, opts Options) Plan {
 	}
 	slices.SortFunc(p.Changes, func(a, b Change) int { return strings.Compare(a.Topic, b.Topic) })
 	return p
+}
+
+// keepUndeclared is want with the owner and description have has where
+// want declares none: a declaration changes only what it says.
+func keepUndeclared(want Topic, have query.Topic) *Topic {
+	if have.Status.IsFinal() {
+		return &want
+	}
+	want.Details.Owner = cmp.Or(want.Details.Owner, have.Owner)
+	want.Details.Description = cmp.Or(want.Details.Description, have.Description)
+	return &want
 }
 
 // compare plans one declared topic, given what kds has of it.
@@ -152,4 +165,19 @@ func compare(want *Topic, have query.Topic, known bool) Change {
 		c.Action, c.Reason = Refuse, "it is being deleted; apply again once it is deleted to request it anew"
 	}
 	return c
+}
+
+// ReachedBy reports whether have, the topic as kds has it now, is where
+// the change leads, as when another apply of the same declaration made
+// the change first.
+func (c Change) ReachedBy(have query.Topic) bool {
+	switch c.Action {
+	case Request, Update:
+		return c.Declared != nil && have.Name == c.Topic && compare(keepUndeclared(*c.Declared, have), have, true).Action == Keep
+	case Deactivate:
+		return have.Status == topic.Inactive || have.Status == topic.Deleted
+	case Reject:
+		return have.Status == topic.Rejected
+	}
+	return false
 }

@@ -127,3 +127,68 @@ func TestDeclarationProblemsSayWhere(t *testing.T) {
 		}
 	}
 }
+
+// TestAChangeIsReachedOnlyWhereItLeads: a change another apply made first
+// counts as made only when the topic is where this change leads.
+func TestAChangeIsReachedOnlyWhereItLeads(t *testing.T) {
+	t.Parallel()
+	d := declaration.Declaration{Topics: []declaration.Topic{declared("orders", 3, nil, "shop")}}
+	request := declaration.Compare(d, nil, declaration.Options{}).Changes[0]
+	update := declaration.Compare(d, []query.Topic{stored("orders", topic.Active, 2, nil, "shop")}, declaration.Options{}).Changes[0]
+	prune := declaration.Compare(declaration.Declaration{Topics: []declaration.Topic{declared("other", 1, nil, "shop")}},
+		[]query.Topic{stored("orders", topic.Active, 1, nil, "shop"), stored("late", topic.Pending, 1, nil, "shop")},
+		declaration.Options{Prune: true}).Changes
+	deactivate, reject := prune[1], prune[0]
+	if request.Action != declaration.Request || update.Action != declaration.Update ||
+		deactivate.Action != declaration.Deactivate || reject.Action != declaration.Reject {
+		t.Fatalf("changes: %v %v %v %v", request.Action, update.Action, deactivate.Action, reject.Action)
+	}
+	cases := []struct {
+		change declaration.Change
+		have   query.Topic
+		want   bool
+	}{
+		{request, stored("orders", topic.Pending, 3, nil, "shop"), true},
+		{request, stored("orders", topic.Active, 3, nil, "shop"), true},
+		{request, stored("orders", topic.Pending, 2, nil, "shop"), false},
+		{request, stored("orders", topic.Rejected, 3, nil, "shop"), false},
+		{request, query.Topic{}, false},
+		{update, stored("orders", topic.Active, 3, nil, "shop"), true},
+		{update, stored("orders", topic.Active, 3, nil, "other-owner"), false},
+		{update, stored("orders", topic.Inactive, 3, nil, "shop"), false},
+		{deactivate, stored("orders", topic.Inactive, 1, nil, "shop"), true},
+		{deactivate, stored("orders", topic.Deleted, 1, nil, "shop"), true},
+		{deactivate, stored("orders", topic.Active, 1, nil, "shop"), false},
+		{reject, stored("late", topic.Rejected, 1, nil, "shop"), true},
+		{reject, stored("late", topic.Approved, 1, nil, "shop"), false},
+	}
+	for _, c := range cases {
+		if got := c.change.ReachedBy(c.have); got != c.want {
+			t.Errorf("%s of %s reached by %s %s (%d partitions, owner %s) = %v, want %v",
+				c.change.Action, c.change.Topic, c.have.Status, c.have.Name, c.have.Partitions, c.have.Owner, got, c.want)
+		}
+	}
+}
+
+// TestADeclarationChangesOnlyWhatItSays: a topic declared without owner or
+// description keeps the ones it has; declared ones replace them.
+func TestADeclarationChangesOnlyWhatItSays(t *testing.T) {
+	t.Parallel()
+	have := stored("orders", topic.Active, 3, nil, "shop")
+	have.Description = "Every order"
+	silent := declared("orders", 3, nil, "")
+	if c := declaration.Compare(declaration.Declaration{Topics: []declaration.Topic{silent}}, []query.Topic{have}, declaration.Options{}).Changes[0]; c.Action != declaration.Keep {
+		t.Errorf("a declaration silent on owner and description: %s %v, want none", c.Action, c.What)
+	}
+	pending := stored("orders", topic.Pending, 3, nil, "admin")
+	request := declaration.Compare(declaration.Declaration{Topics: []declaration.Topic{silent}}, nil, declaration.Options{}).Changes[0]
+	if !request.ReachedBy(pending) {
+		t.Error("a request silent on the owner is not reached by the topic requested with the requester as owner")
+	}
+	said := silent
+	said.Details = topic.Details{Owner: "warehouse", Description: "Orders to ship"}
+	c := declaration.Compare(declaration.Declaration{Topics: []declaration.Topic{said}}, []query.Topic{have}, declaration.Options{}).Changes[0]
+	if c.Action != declaration.Update || strings.Join(c.What, "; ") != `owner "shop" → "warehouse"; description` {
+		t.Errorf("a declaration of another owner and description: %s %q", c.Action, c.What)
+	}
+}

@@ -179,6 +179,9 @@ func (t declaredTopic) withDefaults(d topicDefaults) (declaration.Topic, error) 
 	if t.Name == "" {
 		return out, errors.New("a topic without a name")
 	}
+	if _, err := topic.ParseName(t.Name); err != nil {
+		return out, err
+	}
 	if out.Spec.Partitions == 0 {
 		out.Spec.Partitions = d.Partitions
 	}

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kds-io/kds/adapters/mysql"
 	"github.com/kds-io/kds/adapters/mysql/mysqltest"
 )
 
@@ -135,6 +136,8 @@ type devServer struct {
 	AdminToken string
 	// KafkaAddrs are the embedded brokers, as kds dev printed them.
 	KafkaAddrs []string
+	// DB is kds dev's own database, for tests that check what it stored.
+	DB mysql.Config
 
 	workDir string
 	cmd     *exec.Cmd
@@ -186,6 +189,7 @@ func startDev(t *testing.T, o devOptions) *devServer {
 	}
 	d := &devServer{
 		AdminToken: newAdminToken(),
+		DB:         db,
 		workDir:    t.TempDir(),
 		stdout:     newLockedBuffer(),
 		stderr:     newLockedBuffer(),

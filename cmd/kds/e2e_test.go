@@ -198,7 +198,7 @@ func TestTokensAndRoles(t *testing.T) {
 	if got := d.show(t, "clicks"); got.Status != "pending" || got.RequestedBy != "alice" {
 		t.Fatalf("the producer's topic: %+v", got)
 	}
-	wantFailure(t, d.kdsAs(t, producer.Token, "topic", "approve", "clicks"), 1, `producer "alice" may not approve, reject or deactivate topics (admins only)`)
+	wantFailure(t, d.kdsAs(t, producer.Token, "topic", "approve", "clicks"), 1, `producer "alice" may not approve, reject, update or deactivate topics (admins only)`)
 	wantFailure(t, d.kdsAs(t, producer.Token, "token", "list"), 1, "admins only")
 
 	// A viewer reads, and nothing more.

@@ -22,9 +22,15 @@ func main() {
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kds:", visibleLines(err.Error()))
-		var usage *usageError
-		if errors.As(err, &usage) {
+		var (
+			usage   *usageError
+			pending *changesPendingError
+		)
+		switch {
+		case errors.As(err, &usage):
 			os.Exit(2)
+		case errors.As(err, &pending):
+			os.Exit(3)
 		}
 		os.Exit(1)
 	}

@@ -73,6 +73,9 @@ func newRootCommand() *cobra.Command {
 		newProduceCommand(g),
 		newSubscriptionsCommand(g),
 		newPoisonCommand(g),
+		newPlanCommand(g),
+		newApplyCommand(g),
+		newExportCommand(g),
 	)
 	return root
 }
