@@ -17,7 +17,7 @@ func newBenchCommand(g *globals) *cobra.Command {
 through its API with an admin token, and print what they measured.
 docs/BENCHMARKS.md records results.`,
 	}
-	cmd.AddCommand(newBenchLifecycleCommand(g), newBenchLatencyCommand(g), newBenchSubscribeCommand(g))
+	cmd.AddCommand(newBenchLifecycleCommand(g), newBenchLatencyCommand(g), newBenchSubscribeCommand(g), newBenchApplyCommand(g))
 	return cmd
 }
 

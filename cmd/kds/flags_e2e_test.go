@@ -22,6 +22,8 @@ func TestFlagMistakesAreUsageErrorsBeforeAnyRequest(t *testing.T) {
 		{[]string{"bench", "latency", "--duration", "0s"}, "--duration"},
 		{[]string{"bench", "lifecycle", "--topics", "-1"}, "--topics"},
 		{[]string{"bench", "subscribe", "--topics", "0"}, "--topics"},
+		{[]string{"bench", "apply", "--topics", "1"}, "--topics"},
+		{[]string{"bench", "apply", "--rounds", "0"}, "--rounds"},
 		{[]string{"consume", "--id", "c1", "--topics", "news", "--count", "-1"}, "--count"},
 		{[]string{"consume", "--id", "c1", "--count", "3"}, "--count"},
 	} {
