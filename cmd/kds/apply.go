@@ -220,7 +220,7 @@ func (a *applier) approveRequested(ctx context.Context, todo []*applied, deadlin
 		reqs []*applied
 		cmds []apiv1.BatchCommand
 	)
-	a.each(todo, func(t *applied) {
+	concurrently(todo, 64, func(t *applied) {
 		if t.Action == declaration.Request && t.Error == "" {
 			a.settle(ctx, t, false, deadline)
 		}
@@ -253,7 +253,7 @@ func (a *applier) settle(ctx context.Context, t *applied, approving bool, deadli
 
 // await waits for each change's outcome, many at once.
 func (a *applier) await(ctx context.Context, todo []*applied, deadline time.Time) {
-	a.each(todo, func(t *applied) {
+	concurrently(todo, 64, func(t *applied) {
 		if t.Error != "" {
 			return
 		}
@@ -330,22 +330,6 @@ func awaitInternalCommand(ctx context.Context, client *apiclient.Client, id stri
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-}
-
-// each runs fn for every change, 64 at once.
-func (a *applier) each(todo []*applied, fn func(*applied)) {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 64)
-	for _, t := range todo {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			fn(t)
-		}()
-	}
-	wg.Wait()
 }
 
 func (a *applier) say(format string, args ...any) {

@@ -219,25 +219,16 @@ func (b *applyBench) kafkaAlone(ctx context.Context, kdsNames []string) error {
 
 func (b *applyBench) replaceConfigs(ctx context.Context, names []topic.Name) error {
 	var (
-		wg   sync.WaitGroup
 		mu   sync.Mutex
 		errs []error
 	)
-	sem := make(chan struct{}, 64)
-	for _, n := range names {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if err := b.cluster.ReplaceConfigs(ctx, n, map[string]string{"retention.ms": "3600000"}); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
+	concurrently(names, 64, func(n topic.Name) {
+		if err := b.cluster.ReplaceConfigs(ctx, n, map[string]string{"retention.ms": "3600000"}); err != nil {
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
+		}
+	})
 	return errors.Join(errs...)
 }
 
