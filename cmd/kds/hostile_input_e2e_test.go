@@ -74,7 +74,7 @@ func TestHostileInputChangesNothing(t *testing.T) {
 		{[]string{"-r", "2"}, 1, "replication factor 2 is more than the 1 broker(s) in the cluster"},
 		{[]string{"-c", "retention.ms=-5"}, 1, `config retention.ms="-5": want a whole number`},
 		{[]string{"-c", "retention ms=1"}, 1, `config key "retention ms" is not a Kafka topic config name`},
-		{[]string{"-c", "cleanup.policy=delete;compact"}, 1, "want delete, compact or both"},
+		{[]string{"-c", "cleanup.policy=delete;compact"}, 1, "want compact or delete, or several of them separated by commas"},
 		{[]string{"-c", "retention.ms=" + strings.Repeat("9", 2000)}, 1, "at most 1024 are allowed"},
 	}
 	for i, n := range numbers {
@@ -105,7 +105,7 @@ func TestHostileInputChangesNothing(t *testing.T) {
 		{"malformed JSON", "POST", "/api/v1/topics", `{"name":"half`, 400, "malformed JSON"},
 		{"no body", "POST", "/api/v1/topics", "", 400, "the request body is empty"},
 		{"two JSON values", "POST", "/api/v1/topics", `{"name":"one"}{"name":"two"}`, 400, "more than one JSON value"},
-		{"an unknown field", "POST", "/api/v1/topics", `{"name":"extra","owner":"root"}`, 400, `unknown field "owner"`},
+		{"an unknown field", "POST", "/api/v1/topics", `{"name":"extra","actor":"root"}`, 400, `unknown field "actor"`},
 		{"a number as a string", "POST", "/api/v1/topics", `{"name":"typed","partitions":"3"}`, 400, "malformed JSON"},
 		{"partitions past int32", "POST", "/api/v1/topics", `{"name":"wide","partitions":4294967296}`, 400, "malformed JSON"},
 		{"a fractional replication factor", "POST", "/api/v1/topics", `{"name":"half","replication_factor":1.5}`, 400, "malformed JSON"},
