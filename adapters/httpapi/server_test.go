@@ -285,6 +285,8 @@ func routes(t *testing.T, a *contentAPI) []route {
 		{name: "show consumer", method: http.MethodGet, path: fixed("/api/v1/consumers/reader"), success: http.StatusOK, allowed: everyone},
 		{name: "event stream", method: http.MethodGet, path: fixed("/api/v1/events"), success: http.StatusOK, allowed: everyone},
 		{name: "live messages", method: http.MethodGet, path: fixed("/api/v1/topics/" + active + "/messages"), success: http.StatusOK, allowed: everyone},
+		{name: "usage", method: http.MethodGet, path: fixed("/api/v1/usage"), success: http.StatusOK, allowed: everyone},
+		{name: "topic usage", method: http.MethodGet, path: fixed("/api/v1/topics/" + active + "/usage"), success: http.StatusOK, allowed: everyone},
 		{name: "metrics", method: http.MethodGet, path: fixed("/metrics"), success: http.StatusOK, allowed: everyone},
 		{name: "request topic", method: http.MethodPost, path: fixed("/api/v1/topics"),
 			body: func() any { return apiv1.TopicRequest{Name: uniqueName("routes-req")} }, success: http.StatusAccepted, allowed: requesters},

@@ -193,6 +193,24 @@ func (c *Client) WaitTopic(ctx context.Context, name string, while topic.Status,
 	return t, c.do(ctx, http.MethodGet, "/api/v1/topics/"+seg, q, nil, &t)
 }
 
+// Usage is what every active topic holds and how far behind every live
+// subscription is, as the API read them last.
+func (c *Client) Usage(ctx context.Context) (apiv1.UsageReport, error) {
+	var u apiv1.UsageReport
+	return u, c.do(ctx, http.MethodGet, "/api/v1/usage", nil, nil, &u)
+}
+
+// TopicUsage is what an active topic holds, how far behind its
+// subscriptions are, and the last hour of readings.
+func (c *Client) TopicUsage(ctx context.Context, name string) (apiv1.TopicUsageReport, error) {
+	var u apiv1.TopicUsageReport
+	seg, err := segment(name)
+	if err != nil {
+		return u, err
+	}
+	return u, c.do(ctx, http.MethodGet, "/api/v1/topics/"+seg+"/usage", nil, nil, &u)
+}
+
 // History lists a topic's transitions across generations.
 func (c *Client) History(ctx context.Context, name string) ([]query.Transition, error) {
 	var h []query.Transition
