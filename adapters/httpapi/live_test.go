@@ -56,7 +56,7 @@ func newContentAPI(t *testing.T, opts ...httpapi.Option) *contentAPI {
 	offsets, usage := kafka.NewOffsets(kc), kafka.NewUsage(kc)
 	t.Cleanup(func() { offsets.Close(); usage.Close() })
 	w := a.serve(t, append([]httpapi.Option{httpapi.WithContent(kafka.NewTail(kc, watermill.NopLogger{}), offsets), httpapi.WithMetrics(prometheus.NewRegistry()),
-		httpapi.WithUsage(usage), httpapi.WithUsageInterval(200 * time.Millisecond)}, opts...)...)
+		httpapi.WithUsage(usage), httpapi.WithUsageInterval(200 * time.Millisecond), httpapi.WithBrowser(kafka.NewBrowser(kc))}, opts...)...)
 	// Streams still open end before the test server waits for them.
 	t.Cleanup(w.server.EndStreams)
 	return &contentAPI{webAPI: w, kafka: kc}

@@ -110,3 +110,9 @@ func WithUsageInterval(d time.Duration) Option {
 		}
 	}
 }
+
+// WithBrowser serves pages of the active topics' messages, GET
+// /api/v1/topics/{name}/records, read by browser. Without it none are.
+func WithBrowser(browser content.Browser) Option {
+	return func(s *Server) { s.browser = browser }
+}

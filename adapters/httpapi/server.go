@@ -63,6 +63,7 @@ type Server struct {
 	produced      content.ProducedCounter
 	rateInterval  time.Duration
 	usage         content.UsageReader
+	browser       content.Browser
 	usageInterval time.Duration
 }
 
@@ -93,6 +94,9 @@ func NewServer(a app.Application, events *Broadcaster, checks []Check, log *slog
 	jsonapi.New(a, s.authn, events, live.NewConsumption(active, s.registry, log), s.kafkaBrokers, s.registry, log).Routes(s.mux)
 	dashboard.New(s.authn, events, rates, s.keepAlive, s.closing, s.registry, log).Routes(s.mux)
 	live.NewMessages(a.Queries, s.authn, events, s.follow, s.keepAlive, s.closing, s.registry, log).Routes(s.mux)
+	if s.browser != nil {
+		live.BrowseRoutes(s.mux, a.Queries, s.authn, s.browser, log)
+	}
 	if s.usage != nil {
 		usage := live.NewUsage(s.usage, active, a.Queries, s.usageInterval, s.registry, log.With("component", "usage"))
 		usage.UsageRoutes(s.mux, s.authn, log)

@@ -287,6 +287,7 @@ func routes(t *testing.T, a *contentAPI) []route {
 		{name: "live messages", method: http.MethodGet, path: fixed("/api/v1/topics/" + active + "/messages"), success: http.StatusOK, allowed: everyone},
 		{name: "usage", method: http.MethodGet, path: fixed("/api/v1/usage"), success: http.StatusOK, allowed: everyone},
 		{name: "topic usage", method: http.MethodGet, path: fixed("/api/v1/topics/" + active + "/usage"), success: http.StatusOK, allowed: everyone},
+		{name: "browse records", method: http.MethodGet, path: fixed("/api/v1/topics/" + active + "/records"), success: http.StatusOK, allowed: everyone},
 		{name: "metrics", method: http.MethodGet, path: fixed("/metrics"), success: http.StatusOK, allowed: everyone},
 		{name: "request topic", method: http.MethodPost, path: fixed("/api/v1/topics"),
 			body: func() any { return apiv1.TopicRequest{Name: uniqueName("routes-req")} }, success: http.StatusAccepted, allowed: requesters},

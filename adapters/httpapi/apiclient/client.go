@@ -17,6 +17,7 @@ import (
 
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/app/command"
+	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/query"
 	"github.com/kds-io/kds/app/subscription"
 	"github.com/kds-io/kds/app/topic"
@@ -209,6 +210,18 @@ func (c *Client) TopicUsage(ctx context.Context, name string) (apiv1.TopicUsageR
 		return u, err
 	}
 	return u, c.do(ctx, http.MethodGet, "/api/v1/topics/"+seg+"/usage", nil, nil, &u)
+}
+
+// Records reads a page of an active topic's messages; q holds the
+// parameters of GET /api/v1/topics/{name}/records (offset, from,
+// partition, key, grep, limit).
+func (c *Client) Records(ctx context.Context, name string, q url.Values) (content.Page, error) {
+	var p content.Page
+	seg, err := segment(name)
+	if err != nil {
+		return p, err
+	}
+	return p, c.do(ctx, http.MethodGet, "/api/v1/topics/"+seg+"/records", q, nil, &p)
 }
 
 // History lists a topic's transitions across generations.

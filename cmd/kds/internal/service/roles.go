@@ -129,7 +129,7 @@ func (s *Service) addAPI(a app.Application, wlog watermill.LoggerAdapter) error 
 	s.usage = kafka.NewUsage(s.cfg.Kafka)
 	api := httpapi.NewServer(a, events, s.readinessChecks(), s.log, append(s.cfg.API, httpapi.WithKafkaBrokers(advertised),
 		httpapi.WithMetrics(s.metrics), httpapi.WithContent(kafka.NewTail(s.cfg.Kafka, liveLog), s.offsets),
-		httpapi.WithUsage(s.usage))...)
+		httpapi.WithUsage(s.usage), httpapi.WithBrowser(kafka.NewBrowser(s.cfg.Kafka)))...)
 	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	s.http.RegisterOnShutdown(api.EndStreams)
 	return nil
