@@ -9,6 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kds-io/kds/app/content"
 )
@@ -27,8 +28,9 @@ type topicPartition struct {
 // DescribeGroups per coordinator and an OffsetFetch per group (one per
 // coordinator on Kafka 3.0 and later). Nothing joins a group or commits.
 type Usage struct {
-	offsets *Offsets
-	times   *recordTimes
+	offsets  *Offsets
+	times    *recordTimes
+	requests *requestCount
 
 	mu      sync.Mutex
 	leaders map[topicPartition]int32 // as the latest TopicUsage found them
@@ -37,12 +39,17 @@ type Usage struct {
 // NewUsage reads the usage of the cluster c describes; should its client
 // not be made, every call says why.
 func NewUsage(c Config) *Usage {
-	u := &Usage{offsets: NewOffsets(c)}
-	if u.offsets.err == nil {
+	u := &Usage{offsets: &Offsets{config: c}, requests: &requestCount{}}
+	if u.offsets.client, u.offsets.err = kgo.NewClient(append(c.kgo(), kgo.WithHooks(u.requests))...); u.offsets.err == nil {
+		u.offsets.admin = kadm.NewClient(u.offsets.client)
 		u.times = newRecordTimes(u.offsets.client)
 	}
 	return u
 }
+
+// Requests counts the requests the usage readings sent to Kafka since
+// the start, by request name (ListOffsets, Fetch, ...).
+func (u *Usage) Requests() map[string]uint64 { return u.requests.snapshot() }
 
 // Close releases the connections.
 func (u *Usage) Close() error { return u.offsets.Close() }

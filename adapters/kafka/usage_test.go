@@ -77,6 +77,16 @@ func TestUsageReadsOffsetsSizesAndTimes(t *testing.T) {
 		t.Errorf("empty: %+v", e)
 	}
 
+	// A reading of a topic nothing was written to since asks Kafka for no
+	// message's time again.
+	fetches := u.Requests()["Fetch"]
+	if _, err := u.TopicUsage(ctx, []string{"wide", "empty"}); err != nil {
+		t.Fatal(err)
+	}
+	if again := u.Requests(); fetches == 0 || again["Fetch"] != fetches || again["ListOffsets"] < 4 {
+		t.Errorf("requests after a second reading of unchanged topics: %v, first reading %d fetches", again, fetches)
+	}
+
 	// A newer record moves the last message time on.
 	produceAt(t, c, "wide", 2, t0.Add(40*time.Minute))
 	if got, err = u.TopicUsage(ctx, []string{"wide"}); err != nil {
