@@ -406,7 +406,7 @@ function renderPending() {
     reason.addEventListener('input', () => { reject.disabled = state.busy || reason.value.trim() === ''; });
     return h('li', { className: 'pending-item', dataset: { topic: name } },
       h('button', { type: 'button', className: 'link', on: { click: () => select(name) } }, name),
-      h('span', { className: 'muted' }, ' by ', t ? t.requested_by : '?', t ? ' · ' + t.partitions + ' partitions' : ''), ' ',
+      h('span', { className: 'muted' }, ' by ', t ? t.requested_by : '?', t ? ' · ' + t.partitions + (t.partitions === 1 ? ' partition' : ' partitions') : ''), ' ',
       h('button', { type: 'button', className: 'primary pending-approve', disabled: state.busy, on: { click: () => decideInQueue(name, 'approve') } }, 'Approve'),
       reason, reject);
   }));

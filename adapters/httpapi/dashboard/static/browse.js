@@ -68,7 +68,7 @@ export class Browser {
       this.list.replaceChildren(...page.records.map(record));
       this.next.hidden = page.at_end;
       this.status.dataset.state = 'done';
-      setText(this.status, page.records.length + ' messages of ' + page.scanned + ' read' + (page.at_end ? ', up to the newest.' : '; more after ' + page.next + '.'));
+      setText(this.status, page.records.length + (page.records.length === 1 ? ' message' : ' messages') + ' of ' + page.scanned + ' read' + (page.at_end ? ', up to the newest.' : '; more after ' + page.next + '.'));
     } catch (err) {
       if (gen !== this.generation) return;
       this.status.dataset.state = 'error';
