@@ -127,17 +127,20 @@ func fillForScale(t *testing.T, d *devServer, topics, subscriptions int) {
 		if _, err := client.Batch(ctx, batch); err != nil {
 			t.Fatalf("%s %d topics: %v", typ, topics, err)
 		}
-		if typ == "RequestTopic" {
-			eventually(t, "every topic pending", func() (bool, string) {
-				ts, err := client.Topics(ctx, topic.Pending)
-				return err == nil && len(ts) == topics, fmt.Sprint(len(ts), err)
-			})
+		want := topic.Pending
+		if typ == "ApproveTopic" {
+			want = topic.Active
+		}
+		for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(time.Second) {
+			ts, err := client.Topics(ctx, want)
+			if err == nil && len(ts) == topics {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of %d topics %s: %v", len(ts), topics, want, err)
+			}
 		}
 	}
-	eventually(t, "every topic active", func() (bool, string) {
-		ts, err := client.Topics(ctx, topic.Active)
-		return err == nil && len(ts) == topics, fmt.Sprint(len(ts), err)
-	})
 	producer, err := kgo.NewClient(kgo.SeedBrokers(d.KafkaAddrs...))
 	if err != nil {
 		t.Fatal(err)
