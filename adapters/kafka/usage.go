@@ -60,6 +60,9 @@ func (u *Usage) TopicUsage(ctx context.Context, topics []string) (map[string]con
 	if o.err != nil {
 		return nil, &UnreachableError{Where: o.config.Where(), Err: o.err}
 	}
+	if len(topics) == 0 {
+		return map[string]content.TopicUsage{}, nil // kadm would list every topic
+	}
 	at := time.Now().UTC()
 	starts, err := o.list(ctx, o.admin.ListStartOffsets, topics)
 	if err != nil {
