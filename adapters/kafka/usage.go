@@ -28,9 +28,12 @@ type topicPartition struct {
 // DescribeGroups per coordinator and an OffsetFetch per group (one per
 // coordinator on Kafka 3.0 and later). Nothing joins a group or commits.
 type Usage struct {
-	offsets  *Offsets
-	times    *recordTimes
-	requests *requestCount
+	offsets *Offsets
+	// newest and unread keep the times of the partitions' newest
+	// messages and of the groups' oldest unread ones apart, each what its
+	// latest reading asked for.
+	newest, unread *recordTimes
+	requests       *requestCount
 
 	mu      sync.Mutex
 	leaders map[topicPartition]int32 // as the latest TopicUsage found them
@@ -42,7 +45,7 @@ func NewUsage(c Config) *Usage {
 	u := &Usage{offsets: &Offsets{config: c}, requests: &requestCount{}}
 	if u.offsets.client, u.offsets.err = kgo.NewClient(append(c.kgo(), kgo.WithHooks(u.requests))...); u.offsets.err == nil {
 		u.offsets.admin = kadm.NewClient(u.offsets.client)
-		u.times = newRecordTimes(u.offsets.client)
+		u.newest, u.unread = newRecordTimes(u.offsets.client), newRecordTimes(u.offsets.client)
 	}
 	return u
 }
@@ -91,7 +94,7 @@ func (u *Usage) TopicUsage(ctx context.Context, topics []string) (map[string]con
 			newest = append(newest, partitionOffset{tp.topic, tp.partition, end - 1})
 		}
 	}
-	written := u.times.times(ctx, newest, leaders)
+	written := u.newest.times(ctx, newest, leaders)
 	out := make(map[string]content.TopicUsage, len(parts))
 	for name, ps := range parts {
 		for i := range ps {
@@ -195,7 +198,7 @@ func (u *Usage) GroupProgress(ctx context.Context, reads []content.GroupRead, us
 	u.mu.Lock()
 	leaders := u.leaders
 	u.mu.Unlock()
-	times := u.times.times(ctx, unread, leaders)
+	times := u.unread.times(ctx, unread, leaders)
 	for _, gp := range out {
 		for _, part := range usage[gp.Topic].Partitions {
 			if c, ok := gp.Committed[part.Partition]; ok {

@@ -146,4 +146,16 @@ func TestUsageReadsGroupProgress(t *testing.T) {
 	if n := progress[1]; n.State != "Dead" || len(n.Committed) != 0 {
 		t.Errorf("group never committed: %+v", n)
 	}
+
+	// Another reading of the same finds every time it needs kept.
+	fetches := u.Requests()["Fetch"]
+	if usage, err = u.TopicUsage(ctx, []string{"orders"}); err != nil {
+		t.Fatal(err)
+	}
+	if progress, err = u.GroupProgress(ctx, reads, usage); err != nil {
+		t.Fatal(err)
+	}
+	if again := u.Requests()["Fetch"]; fetches == 0 || again != fetches || !progress[0].UnreadSince[0].Equal(t0.Add(2*time.Minute)) {
+		t.Errorf("a second reading of nothing new: %d fetches after %d, unread since %v", again, fetches, progress[0].UnreadSince)
+	}
 }
