@@ -38,6 +38,7 @@ type Config struct {
 	Security     SecurityConfig     `mapstructure:"security"`
 	Log          LogConfig          `mapstructure:"log"`
 	Client       ClientConfig       `mapstructure:"client"`
+	Dev          DevConfig          `mapstructure:"dev"`
 
 	// file is the configuration file loaded, if any.
 	file string
@@ -158,6 +159,11 @@ type HandlersConfig struct {
 type ClientConfig struct {
 	APIURL string `mapstructure:"api_url"`
 	Token  string `mapstructure:"token"`
+}
+
+// DevConfig is the dev section: what only kds dev reads.
+type DevConfig struct {
+	StateDir string `mapstructure:"state_dir"`
 }
 
 // SecurityConfig is the security section.
