@@ -55,6 +55,12 @@ type KafkaConfig struct {
 	TLS            KafkaTLSConfig       `mapstructure:"tls"`
 	SASL           KafkaSASLConfig      `mapstructure:"sasl"`
 	ConsumerGroups ConsumerGroupsConfig `mapstructure:"consumer_groups"`
+	Producer       KafkaProducerConfig  `mapstructure:"producer"`
+}
+
+// KafkaProducerConfig is kafka.producer.
+type KafkaProducerConfig struct {
+	Compression string `mapstructure:"compression"`
 }
 
 // ConsumerGroupsConfig is kafka.consumer_groups.
@@ -351,7 +357,7 @@ func (c Config) kafka() kafka.Config {
 		TLS: kafka.TLSConfig{Enabled: k.TLS.Enabled, CAFile: k.TLS.CAFile, CertFile: k.TLS.CertFile, KeyFile: k.TLS.KeyFile,
 			InsecureSkipVerify: k.TLS.InsecureSkipVerify},
 		SASL:   kafka.SASLConfig{Mechanism: k.SASL.Mechanism, Username: k.SASL.Username, Password: k.SASL.Password},
-		Groups: k.ConsumerGroups.kafka()}
+		Groups: k.ConsumerGroups.kafka(), Compression: k.Producer.Compression}
 }
 
 func (g ConsumerGroupsConfig) kafka() kafka.GroupConfig {
