@@ -17,7 +17,8 @@ import (
 // commands and events, a SASL password), each in a file of its own
 // readable only by its owner. MySQL keeps its database as it is.
 type devState struct {
-	dir string
+	dir   string
+	fresh bool
 	// kept names what this start found from an earlier one.
 	kept []string
 }
@@ -65,7 +66,7 @@ func openDevState(dir string, fresh bool) (*devState, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
-	return &devState{dir: dir}, nil
+	return &devState{dir: dir, fresh: fresh}, nil
 }
 
 // kafkaDir is where the embedded broker keeps its data.
@@ -143,7 +144,10 @@ func (s *devState) countKafka(ctx context.Context, c kafka.Config) error {
 
 // keptSummary says what this start found from an earlier one.
 func (s *devState) keptSummary() string {
-	if len(s.kept) == 0 {
+	switch {
+	case len(s.kept) == 0 && s.fresh:
+		return "nothing (--fresh)"
+	case len(s.kept) == 0:
 		return "nothing (a new state directory)"
 	}
 	if len(s.kept) == 1 {

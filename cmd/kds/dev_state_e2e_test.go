@@ -58,7 +58,7 @@ func TestDevKeepsItsStateAcrossRestarts(t *testing.T) {
 
 	oldToken := d.AdminToken
 	d.restart(t, "--fresh")
-	wantKept(t, d, "nothing (a new state directory)")
+	wantKept(t, d, "nothing (--fresh)")
 	if d.AdminToken == oldToken {
 		t.Fatal("kds dev --fresh kept the admin token")
 	}
