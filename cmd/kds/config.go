@@ -38,6 +38,7 @@ type Config struct {
 	Security     SecurityConfig     `mapstructure:"security"`
 	Log          LogConfig          `mapstructure:"log"`
 	Client       ClientConfig       `mapstructure:"client"`
+	Dev          DevConfig          `mapstructure:"dev"`
 
 	// file is the configuration file loaded, if any.
 	file string
@@ -54,6 +55,12 @@ type KafkaConfig struct {
 	TLS            KafkaTLSConfig       `mapstructure:"tls"`
 	SASL           KafkaSASLConfig      `mapstructure:"sasl"`
 	ConsumerGroups ConsumerGroupsConfig `mapstructure:"consumer_groups"`
+	Producer       KafkaProducerConfig  `mapstructure:"producer"`
+}
+
+// KafkaProducerConfig is kafka.producer.
+type KafkaProducerConfig struct {
+	Compression string `mapstructure:"compression"`
 }
 
 // ConsumerGroupsConfig is kafka.consumer_groups.
@@ -158,6 +165,11 @@ type HandlersConfig struct {
 type ClientConfig struct {
 	APIURL string `mapstructure:"api_url"`
 	Token  string `mapstructure:"token"`
+}
+
+// DevConfig is the dev section: what only kds dev reads.
+type DevConfig struct {
+	StateDir string `mapstructure:"state_dir"`
 }
 
 // SecurityConfig is the security section.
@@ -345,7 +357,7 @@ func (c Config) kafka() kafka.Config {
 		TLS: kafka.TLSConfig{Enabled: k.TLS.Enabled, CAFile: k.TLS.CAFile, CertFile: k.TLS.CertFile, KeyFile: k.TLS.KeyFile,
 			InsecureSkipVerify: k.TLS.InsecureSkipVerify},
 		SASL:   kafka.SASLConfig{Mechanism: k.SASL.Mechanism, Username: k.SASL.Username, Password: k.SASL.Password},
-		Groups: k.ConsumerGroups.kafka()}
+		Groups: k.ConsumerGroups.kafka(), Compression: k.Producer.Compression}
 }
 
 func (g ConsumerGroupsConfig) kafka() kafka.GroupConfig {
