@@ -576,16 +576,16 @@ func TestConsumeOnATerminal(t *testing.T) {
 
 	// The prompt comes after each answer, on the terminal, and never in
 	// the messages written to the file.
-	term.waitStdout(t, "consumer typist ready; type help for commands\r\n> ")
+	term.waitScreen(t, "consumer typist ready; type help for commands\n> ")
 	term.writeLine(t, "subscribe tty")
-	term.waitStdout(t, "> subscribe tty\r\n✓ subscribed to tty\r\n> ")
+	term.waitScreen(t, "> subscribe tty\n✓ subscribed to tty\n> ")
 	wantLines(t, d.mustKds(t, "send", "tty", "typed"), "sent 1 message to tty")
 	eventually(t, "the message in "+out, func() (bool, string) {
 		b, _ := os.ReadFile(out)
 		return strings.Contains(string(b), "typed"), string(b)
 	})
 	term.writeLine(t, "subscribed")
-	term.waitStdout(t, "> subscribed\r\nsubscribed to: tty\r\n> ")
+	term.waitScreen(t, "> subscribed\nsubscribed to: tty\n> ")
 	term.quit(t, "quit")
 
 	b, err := os.ReadFile(out)
