@@ -183,6 +183,10 @@ func (m adminMenu) decide(ctx context.Context, d decision, prompt string, askRea
 			return err
 		}
 	}
+	if err := d.checkReason(reason); err != nil {
+		fmt.Fprintf(m.out, "Nothing changed: %v.\n", err)
+		return nil
+	}
 	return decide(ctx, m.client, m.out, d, names, reason, m.wait, false)
 }
 

@@ -28,11 +28,14 @@ type decision struct {
 	effectDone string
 	// destroys says the decision ends in deleting data, so it is confirmed.
 	destroys bool
+	// needsReason says the decision is made only with a reason: a
+	// rejection's requester is told why.
+	needsReason bool
 }
 
 var (
 	approval     = decision{action: "approve", done: "approved", effect: topic.Approved, effectDone: "active in Kafka"}
-	rejection    = decision{action: "reject", done: "rejected"}
+	rejection    = decision{action: "reject", done: "rejected", needsReason: true}
 	deactivation = decision{action: "deactivate", done: "deactivated", effect: topic.Inactive, effectDone: "deleted from Kafka", destroys: true}
 )
 
@@ -49,6 +52,9 @@ func newDecisionCommand(g *globals, d decision, short string) *cobra.Command {
 		Short: short,
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, names []string) error {
+			if err := d.checkReason(reason); err != nil {
+				return &usageError{msg: "--reason: " + err.Error()}
+			}
 			client, err := g.client()
 			if err != nil {
 				return err
@@ -62,12 +68,24 @@ func newDecisionCommand(g *globals, d decision, short string) *cobra.Command {
 			return decide(cmd.Context(), client, cmd.OutOrStdout(), d, names, reason, w, g.output == "json")
 		},
 	}
-	cmd.Flags().StringVar(&reason, "reason", "", "why, for the audit trail")
+	if d.needsReason {
+		cmd.Flags().StringVar(&reason, "reason", "", "why, for the requester and the audit trail (required)")
+	} else {
+		cmd.Flags().StringVar(&reason, "reason", "", "why, for the audit trail")
+	}
 	if d.destroys {
 		cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (needed when not on a terminal)")
 	}
 	w.register(cmd)
 	return cmd
+}
+
+// checkReason refuses a decision that needs a reason without one.
+func (d decision) checkReason(reason string) error {
+	if d.needsReason && strings.TrimSpace(reason) == "" {
+		return fmt.Errorf("a reason is required to %s: the requester is told why", d.action)
+	}
+	return nil
 }
 
 // outcome is what became of one topic.

@@ -8,6 +8,8 @@ package main_test
 import (
 	"cmp"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"regexp"
 	"slices"
@@ -121,6 +123,8 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 	d.request(t, "a.b")
 
 	unreachable := "http://127.0.0.1:" + strconv.Itoa(closedPort(t))
+	notKds := httptest.NewServer(http.NotFoundHandler())
+	defer notKds.Close()
 	tests := []struct {
 		name  string
 		token string // the admin's when empty
@@ -145,6 +149,16 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 			want: "replication factor 3 is more than the 1 broker(s) in the cluster"},
 		{name: "too many partitions", args: []string{"topic", "request", "wide", "-p", "5000"}, code: 1,
 			want: "partitions must be at most 1000, got 5000"},
+		{name: "zero partitions", args: []string{"topic", "request", "none", "-p", "0"}, code: 2,
+			want: "--partitions must be at least 1, got 0"},
+		{name: "negative replication factor", args: []string{"topic", "request", "none", "-r", "-1"}, code: 2,
+			want: "--replication-factor must be at least 1, got -1"},
+		{name: "reject without a reason", args: []string{"topic", "reject", "a.b"}, code: 2,
+			want: "--reason: a reason is required to reject: the requester is told why"},
+		{name: "reject with a blank reason", args: []string{"topic", "reject", "a.b", "--reason", " "}, code: 2,
+			want: "--reason: a reason is required to reject: the requester is told why"},
+		{name: "not the kds API", url: notKds.URL, args: []string{"topic", "list"}, code: 1,
+			want: "GET /api/v1/topics: the server at " + notKds.URL + " answered 404 Not Found, not as the kds API answers (is KDS_API_URL right?)"},
 		{name: "bad config value", args: []string{"topic", "request", "cfg", "-c", "retention.ms=abc"}, code: 1,
 			want: `config retention.ms="abc": want a whole number`},
 		{name: "config without value", args: []string{"topic", "request", "cfg", "-c", "retention.ms"}, code: 2,
@@ -307,6 +321,7 @@ func TestAdminMenuFromStdin(t *testing.T) {
 	answers := strings.Join([]string{
 		"1",          // pending topics
 		"2", "t1 t2", // approve two at once
+		"3", "t4", "", // reject without a reason: refused
 		"3", "t3", "not needed", // reject with a reason
 		"4", "t2", "no", // deactivate, not confirmed
 		"4", "t1", "yes", "end of life", // deactivate, confirmed, with a reason
@@ -321,6 +336,7 @@ func TestAdminMenuFromStdin(t *testing.T) {
 		"t1: approved", "t2: approved",
 		"t1: active in Kafka (3 partitions, replication factor 1)", "t2: active in Kafka (3 partitions, replication factor 1)",
 		"t3: rejected",
+		"Nothing changed: a reason is required to reject: the requester is told why.",
 		"Not confirmed; nothing changed.",
 		"t1: deactivated", "t1: deleted from Kafka",
 	} {
