@@ -44,6 +44,9 @@ JSON object per message with -o json, until interrupted. A topic that is
 deactivated is dropped before it is deleted, with a notice.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if id == "" {
+				return &usageError{msg: "--id is required: the consumer's id, under which kds keeps its subscriptions (kds consume --id ID)"}
+			}
 			cid, err := subscription.ParseConsumerID(id)
 			if err != nil {
 				return &usageError{msg: "--id: " + err.Error()}

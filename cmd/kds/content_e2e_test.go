@@ -84,6 +84,19 @@ func deref(s *string) string {
 	return *s
 }
 
+// TestSendCountsInWords: kds send reading one line says "1 message".
+func TestSendCountsInWords(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{})
+	d.activeTopic(t, "counted", 1)
+	for lines, want := range map[string]string{"one\n": "sent 1 message (3 bytes) to counted in ", "one\ntwo\n": "sent 2 messages (6 bytes) to counted in "} {
+		r := d.kdsWithInput(t, lines, "send", "counted")
+		if r.Code != 0 || !strings.HasPrefix(r.Stdout, want) {
+			t.Errorf("want stdout starting %q\n%s", want, r)
+		}
+	}
+}
+
 func TestConsumeShowsWhatOtherClientsProduce(t *testing.T) {
 	t.Parallel()
 	kcat := requireKcat(t)

@@ -159,6 +159,8 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 			want: "--reason: a reason is required to reject: the requester is told why"},
 		{name: "not the kds API", url: notKds.URL, args: []string{"topic", "list"}, code: 1,
 			want: "GET /api/v1/topics: the server at " + notKds.URL + " answered 404 Not Found, not as the kds API answers (is KDS_API_URL right?)"},
+		{name: "consume without an id", args: []string{"consume", "--topics", "a.b"}, code: 2,
+			want: "--id is required: the consumer's id"},
 		{name: "bad config value", args: []string{"topic", "request", "cfg", "-c", "retention.ms=abc"}, code: 1,
 			want: `config retention.ms="abc": want a whole number`},
 		{name: "config without value", args: []string{"topic", "request", "cfg", "-c", "retention.ms"}, code: 2,
@@ -242,9 +244,15 @@ func TestTokensAndRoles(t *testing.T) {
 		}
 		revoked[tok.ID] = tok.RevokedAt != nil
 	}
-	if want := map[string]bool{producer.ID: true, viewerID: false}; !reflect.DeepEqual(revoked, want) {
+	// The bootstrap admin token this kds dev was given is listed too, and
+	// only the configuration can take it away.
+	if want := map[string]bool{"bootstrap": false, producer.ID: true, viewerID: false}; !reflect.DeepEqual(revoked, want) {
 		t.Fatalf("token list: revoked %v, want %v", revoked, want)
 	}
+	if !regexp.MustCompile(`(?m)^bootstrap\s+admin\s+admin\s.*active \(bootstrap admin token, from the server's configuration\)$`).MatchString(d.mustKds(t, "token", "list").Stdout) {
+		t.Errorf("token list does not show the bootstrap admin token in use:\n%s", d.mustKds(t, "token", "list").Stdout)
+	}
+	wantFailure(t, d.kds(t, "token", "revoke", "bootstrap"), 1, "the bootstrap admin token is set in the server's configuration")
 }
 
 func TestDryRunAndNoWait(t *testing.T) {
