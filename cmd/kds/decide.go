@@ -88,12 +88,23 @@ func (d decision) checkReason(reason string) error {
 	return nil
 }
 
-// outcome is what became of one topic.
+// outcome is what became of one topic. -o json of topic request, approve,
+// reject and deactivate prints a list of them, one per topic named: the
+// command's fields (id, type, topic, status, ...), the topic's state once
+// the command took effect, and the error that stopped it. "command"
+// repeats the command's fields, as approve printed them before, for the
+// scripts written then.
 type outcome struct {
-	Topic   string         `json:"topic"`
-	Command *query.Command `json:"command,omitempty"`
-	State   *query.Topic   `json:"state,omitempty"`
-	Error   string         `json:"error,omitempty"`
+	*query.Command
+	Topic           string         `json:"topic"`
+	State           *query.Topic   `json:"state,omitempty"`
+	Error           string         `json:"error,omitempty"`
+	CommandAsBefore *query.Command `json:"command,omitempty"`
+}
+
+// newOutcome is the outcome of cmd for topic name.
+func newOutcome(name string, cmd *query.Command) outcome {
+	return outcome{Command: cmd, Topic: name, CommandAsBefore: cmd}
 }
 
 // decide issues d for every name and waits for the outcomes, printing a
@@ -161,14 +172,14 @@ func decideOne(ctx context.Context, client *apiclient.Client, d decision, name, 
 	if err != nil {
 		return o, err
 	}
-	o.Command = &cmd
+	o = newOutcome(name, &cmd)
 	if w.noWait {
 		say("%s: %s queued (command %s)", name, d.action, cmd.ID)
 		return o, nil
 	}
 	deadline := time.Now().Add(w.wait)
 	settled, err := awaitCommand(ctx, client, cmd, deadline)
-	o.Command = &settled
+	o = newOutcome(name, &settled)
 	if err != nil {
 		return o, err
 	}

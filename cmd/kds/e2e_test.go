@@ -56,8 +56,12 @@ func TestTopicLifecycleAcrossGenerations(t *testing.T) {
 		return !ok, fmt.Sprint(topics)
 	})
 
-	var again commandDoc
-	decodeJSON(t, d.kds(t, "topic", "request", "orders", "-p", "2", "-o", "json"), &again)
+	var requested []commandDoc
+	decodeJSON(t, d.kds(t, "topic", "request", "orders", "-p", "2", "-o", "json"), &requested)
+	if len(requested) != 1 {
+		t.Fatalf("second request printed %d outcomes, want 1", len(requested))
+	}
+	again := requested[0]
 	if again.Type != "RequestTopic" || again.Status != "applied" || again.CommandID == "" {
 		t.Fatalf("second request: %+v", again)
 	}
@@ -255,6 +259,31 @@ func TestTokensAndRoles(t *testing.T) {
 	wantFailure(t, d.kds(t, "token", "revoke", "bootstrap"), 1, "the bootstrap admin token is set in the server's configuration")
 }
 
+// TestRequestAndDecisionsPrintOneJSONShape: -o json of topic request and of
+// approve is the same: a list of outcomes, one per topic, each with the
+// command's fields, the topic's state once the command took effect, and
+// "command" as approve printed it before.
+func TestRequestAndDecisionsPrintOneJSONShape(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{})
+	type outcomeDoc struct {
+		commandDoc
+		State   *topicDoc   `json:"state"`
+		Command *commandDoc `json:"command"`
+	}
+	var requested, approved []outcomeDoc
+	decodeJSON(t, d.kds(t, "topic", "request", "shaped", "-o", "json"), &requested)
+	decodeJSON(t, d.kds(t, "topic", "approve", "shaped", "-o", "json"), &approved)
+	if len(requested) != 1 || requested[0].Type != "RequestTopic" || requested[0].Status != "applied" || requested[0].Topic != "shaped" ||
+		requested[0].Command == nil || requested[0].Command.CommandID != requested[0].CommandID {
+		t.Fatalf("request -o json: %+v, want one outcome of the applied RequestTopic", requested)
+	}
+	if len(approved) != 1 || approved[0].Type != "ApproveTopic" || approved[0].Status != "applied" || approved[0].Topic != "shaped" ||
+		approved[0].Command == nil || approved[0].Command.Status != "applied" || approved[0].State == nil || approved[0].State.Status != "active" {
+		t.Fatalf("approve -o json: %+v, want one outcome of the applied ApproveTopic, the topic active", approved)
+	}
+}
+
 func TestDryRunAndNoWait(t *testing.T) {
 	t.Parallel()
 	kcat := requireKcat(t)
@@ -272,8 +301,12 @@ func TestDryRunAndNoWait(t *testing.T) {
 		t.Fatalf("Kafka has user topics after dry runs: %v", userTopics(topics))
 	}
 
-	var queued commandDoc
-	decodeJSON(t, d.kds(t, "topic", "request", "later", "--no-wait", "-o", "json"), &queued)
+	var queuedList []commandDoc
+	decodeJSON(t, d.kds(t, "topic", "request", "later", "--no-wait", "-o", "json"), &queuedList)
+	if len(queuedList) != 1 {
+		t.Fatalf("request --no-wait printed %d outcomes, want 1", len(queuedList))
+	}
+	queued := queuedList[0]
 	if queued.Status != "queued" || queued.Type != "RequestTopic" || queued.Topic != "later" || queued.CommandID == "" {
 		t.Fatalf("--no-wait returned %+v, want the queued command", queued)
 	}

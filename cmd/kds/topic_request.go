@@ -42,7 +42,7 @@ func newTopicRequestCommand(g *globals) *cobra.Command {
 			c := resp.Command
 			switch {
 			case g.output == "json" && (req.DryRun || w.noWait):
-				return printJSON(out, c)
+				return printJSON(out, []outcome{newOutcome(req.Name, &c)})
 			case req.DryRun:
 				fmt.Fprintf(out, "%s: valid request (%s); nothing was created\n", req.Name, describeSpec(c))
 				return nil
@@ -55,7 +55,7 @@ func newTopicRequestCommand(g *globals) *cobra.Command {
 				return fmt.Errorf("%s: %w", req.Name, err)
 			}
 			if g.output == "json" {
-				return printJSON(out, settled)
+				return printJSON(out, []outcome{newOutcome(req.Name, &settled)})
 			}
 			fmt.Fprintf(out, "%s: requested, pending approval (%s)\n", req.Name, describeSpec(settled))
 			return nil
