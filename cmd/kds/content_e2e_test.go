@@ -75,6 +75,31 @@ func TestSendIsReadByKcat(t *testing.T) {
 		}
 	}
 	wantExactly(t, "kcat", values, "greetings", append([]string{"hello", "from alice"}, bulk...))
+	wantHeadersDocumented(t, recs)
+}
+
+// wantHeadersDocumented fails unless README's Content section names every
+// header of recs: what kds writes with each message is a contract for
+// other clients.
+func wantHeadersDocumented(t *testing.T, recs []kcatRecord) {
+	t.Helper()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "\n## Content\n")
+	section, _, _ = strings.Cut(section, "\n## ")
+	names := map[string]bool{}
+	for _, r := range recs {
+		for i := 0; i < len(r.Headers); i += 2 {
+			names[r.Headers[i]] = true
+		}
+	}
+	for name := range names {
+		if !strings.Contains(section, "`"+name+"`") {
+			t.Errorf("record header %q is not named in README.md's Content section", name)
+		}
+	}
 }
 
 func deref(s *string) string {
