@@ -40,7 +40,9 @@ On a terminal it prompts "> " and edits lines with history (up and
 down); Ctrl-C cancels the line or the command under way, Ctrl-D quits.
 
 With --topics it subscribes to those topics and prints what arrives, one
-JSON object per message with -o json, until interrupted. A topic that is
+JSON object per message with -o json, until interrupted (or --count
+messages). Its subscriptions stay, so the next run resumes where this one
+stopped; kds unsubscribe --id ID TOPIC... ends them. A topic that is
 deactivated is dropped before it is deleted, with a notice.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
