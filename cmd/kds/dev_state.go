@@ -138,7 +138,7 @@ func (s *devState) countKafka(ctx context.Context, c kafka.Config) error {
 	for _, n := range produced {
 		messages += n
 	}
-	s.kept = append(s.kept, fmt.Sprintf("%s with %s in Kafka", quantity(len(names), "topic"), quantity(int(messages), "message")))
+	s.kept = append(s.kept, fmt.Sprintf("%s with %s in Kafka", quantity(len(names), "topic"), quantity(messages, "message")))
 	return nil
 }
 
@@ -154,12 +154,4 @@ func (s *devState) keptSummary() string {
 		return s.kept[0]
 	}
 	return strings.Join(s.kept[:len(s.kept)-1], ", ") + " and " + s.kept[len(s.kept)-1]
-}
-
-// quantity is n thing, or things.
-func quantity(n int, thing string) string {
-	if n == 1 {
-		return "1 " + thing
-	}
-	return fmt.Sprintf("%d %ss", n, thing)
 }

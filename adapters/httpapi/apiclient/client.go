@@ -126,7 +126,10 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	if resp.StatusCode >= 300 {
 		var eb apiv1.ErrorBody
 		if err := json.NewDecoder(resp.Body).Decode(&eb); err != nil || eb.Error == "" {
-			return &APIError{Status: resp.StatusCode, Message: fmt.Sprintf("%s %s: %s", method, path, resp.Status)}
+			// Not an error of kds's API: most likely KDS_API_URL names
+			// another server, so say which.
+			return &APIError{Status: resp.StatusCode, Message: fmt.Sprintf(
+				"%s %s: the server at %s answered %s, not as the kds API answers (is KDS_API_URL right?)", method, path, c.URL(), resp.Status)}
 		}
 		return &APIError{Status: resp.StatusCode, Message: eb.Error, Problems: eb.Problems}
 	}
@@ -134,7 +137,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		return nil
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("%s %s: unreadable answer: %w", method, path, err)
+		return fmt.Errorf("%s %s: the server at %s gave an answer that is not the kds API's (is KDS_API_URL right?): %w", method, path, c.URL(), err)
 	}
 	return nil
 }
