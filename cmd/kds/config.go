@@ -118,6 +118,7 @@ type ServerConfig struct {
 	AdvertisedKafkaBrokers []string      `mapstructure:"advertised_kafka_brokers"`
 	SecureCookies          bool          `mapstructure:"secure_cookies"`
 	AllowedHosts           []string      `mapstructure:"allowed_hosts"`
+	UsageInterval          time.Duration `mapstructure:"usage_interval"`
 }
 
 // AuthConfig is the auth section.
@@ -315,6 +316,9 @@ func (c Config) Validate() error {
 	if c.Server.HTTPAddr == "" {
 		errs = append(errs, errors.New("server.http_addr is empty"))
 	}
+	if c.Server.UsageInterval <= 0 {
+		errs = append(errs, errors.New("server.usage_interval must be positive"))
+	}
 	for _, h := range c.Server.AllowedHosts {
 		if strings.ContainsAny(h, ":/ ") {
 			errs = append(errs, fmt.Errorf("server.allowed_hosts: %q: want a host name, without scheme or port", h))
@@ -402,6 +406,7 @@ func (c Config) service() (service.Config, error) {
 		BootstrapAdminToken: c.Auth.BootstrapAdminToken,
 		Signer:              signer,
 		API: []httpapi.Option{httpapi.WithAuthLimit(c.authLimit()), httpapi.WithSecureCookies(c.Server.SecureCookies),
+			httpapi.WithUsageInterval(c.Server.UsageInterval),
 			httpapi.WithAllowedHosts(c.Server.AllowedHosts), httpapi.WithMetricsToken(c.Auth.MetricsToken)},
 	}, nil
 }
