@@ -40,6 +40,9 @@ var AllRoles = []string{RoleAPI, RoleLifecycle, RoleTopicManager, RoleForwarder}
 // application is the use cases, on MySQL and Kafka.
 func (s *Service) application() app.Application {
 	repo := mysql.NewTopicRepository(s.db, s.outbox)
+	// What the lifecycle and the topic manager store, arriving together on
+	// several partitions, shares transactions.
+	grouped := command.NewGroupCommit(repo)
 	queue := mysql.NewCommandQueue(s.db, s.outbox)
 	subs := mysql.NewSubscriptionRepository(s.db, s.outbox)
 	poison := kafka.NewPoisonQueue(s.cfg.Kafka, s.publisher, s.cfg.Signer)
@@ -47,8 +50,8 @@ func (s *Service) application() app.Application {
 	return app.Application{
 		Commands: app.Commands{
 			Issue:         command.NewIssueHandler(repo, queue, s.cluster, s.cfg.Policy),
-			Apply:         command.NewApplyHandler(repo, s.cfg.Policy.Limits),
-			TopicManager:  command.NewTopicManager(repo, s.cluster, subs, mysql.NewReconciliationLog(s.db), s.cfg.TopicManager.DetachTimeout),
+			Apply:         command.NewApplyHandler(grouped, s.cfg.Policy.Limits),
+			TopicManager:  command.NewTopicManager(grouped, s.cluster, subs, mysql.NewReconciliationLog(s.db), s.cfg.TopicManager.DetachTimeout),
 			Subscriptions: command.NewSubscriptions(repo, subs),
 			Poison:        command.NewPoison(poison),
 			Undeliverable: command.NewUndeliverableHandler(queue, poison),
