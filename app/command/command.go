@@ -31,6 +31,9 @@ const (
 	// Kafka match.
 	UpdateTopicType        Type = "UpdateTopic"
 	UpdateTopicInKafkaType Type = "UpdateTopicInKafka"
+	// RecordAccessType records ACLs granted or revoked in Kafka for a
+	// topic.
+	RecordAccessType Type = "RecordAccess"
 )
 
 // Status is where a command is in the command log.

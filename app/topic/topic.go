@@ -129,6 +129,19 @@ func (t *Topic) Deactivate(actor, reason string) error { return t.apply(Deactiva
 // detail says what had drifted.
 func (t *Topic) RecordRepair(actor, detail string) error { return t.apply(Repair, actor, detail) }
 
+// RecordAccess records ACLs granted or revoked in Kafka for the topic;
+// detail says which, to whom. Grants start at approval and end before
+// deletion, so an approved, active or inactive topic takes it.
+func (t *Topic) RecordAccess(actor, detail string) error {
+	switch t.status {
+	case Approved, Active, Inactive:
+	default:
+		return &IllegalTransitionError{Topic: t.name.String(), From: t.status, Action: Access}
+	}
+	t.record(Access, t.status, actor, detail)
+	return nil
+}
+
 // MarkDeleted records that an inactive topic is gone from Kafka, ending its
 // generation; reason notes anything worth knowing, such as consumers that
 // were cut off.
