@@ -2,10 +2,7 @@
 // aggregate with a method per transition.
 package topic
 
-import (
-	"fmt"
-	"strings"
-)
+import "strings"
 
 // Topic is the current generation of a named topic. A generation ends when
 // the topic is rejected or deleted; the name may then be requested again,
@@ -93,13 +90,7 @@ func (t *Topic) Update(spec Spec, details Details, limits Limits, actor, reason 
 	if err := t.spec.CanBecome(spec); err != nil {
 		return &UnchangeableError{Topic: t.name.String(), Err: err}
 	}
-	changes := t.spec.Changes(spec)
-	if t.details.Owner != details.Owner {
-		changes = append(changes, fmt.Sprintf("owner %q → %q", t.details.Owner, details.Owner))
-	}
-	if t.details.Description != details.Description {
-		changes = append(changes, "description")
-	}
+	changes := append(t.spec.Changes(spec), t.details.Changes(details)...)
 	if len(changes) == 0 {
 		return &UnchangedError{Topic: t.name.String()}
 	}
