@@ -60,6 +60,9 @@ new random one.`,
 			if broker.SASL, saslMadeUp, err = devSASL(&cfg, kafkaSASL); err != nil {
 				return err
 			}
+			if broker.ACLs, err = devACLs(&cfg, kafkaSASL != ""); err != nil {
+				return err
+			}
 			if err := mysql.CreateDatabase(ctx, cfg.mysql()); err != nil {
 				return err
 			}
@@ -98,7 +101,7 @@ new random one.`,
 	f.StringVar(&httpAddr, "http-addr", "", "API address (default server.http_addr, 127.0.0.1:8080)")
 	f.StringVar(&adminToken, "admin-token", "", "admin token to accept; other users of this machine see it in the process list, so prefer $KDS_BOOTSTRAP_ADMIN_TOKEN or --admin-token-file (default: a new random one, printed)")
 	f.StringVar(&adminTokenFile, "admin-token-file", "", "file holding the admin token to accept")
-	f.StringVar(&kafkaSASL, "kafka-sasl", "", "make the embedded broker require SASL: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (default kafka.sasl.mechanism), as kafka.sasl.username (default kds) with kafka.sasl.password (default: a new random one, printed)")
+	f.StringVar(&kafkaSASL, "kafka-sasl", "", "make the embedded broker require SASL: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (default kafka.sasl.mechanism), as kafka.sasl.username (default kds) with kafka.sasl.password (default: a new random one, printed), and enforce the ACLs kds keeps (kafka.manage_acls): clients log in with their own credentials from kds")
 	return cmd
 }
 

@@ -24,6 +24,7 @@ return once queued) and exit non-zero when a command is refused or fails.`,
 		newTopicDeactivateCommand(g),
 		newTopicListCommand(g),
 		newTopicShowCommand(g),
+		newTopicUpdateCommand(g),
 		newTopicHistoryCommand(g),
 		newTopicDriftCommand(g),
 	)

@@ -1,12 +1,20 @@
 package main
 
 import (
+	"cmp"
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/kds-io/kds/adapters/httpapi/apiclient"
+	"github.com/kds-io/kds/app/access"
 )
 
 func newTopicShowCommand(g *globals) *cobra.Command {
@@ -35,6 +43,16 @@ func newTopicShowCommand(g *globals) *cobra.Command {
 			for _, k := range slices.Sorted(maps.Keys(t.Configs)) {
 				fmt.Fprintf(out, "config:             %s=%s\n", visible(k), visible(t.Configs[k]))
 			}
+			fmt.Fprintf(out, "owner:              %s\n", visible(t.Owner))
+			if len(t.Producers) > 0 {
+				fmt.Fprintf(out, "producers:          %s\n", visible(strings.Join(t.Producers, ", ")))
+			}
+			if len(t.Consumers) > 0 {
+				fmt.Fprintf(out, "consumers:          %s\n", visible(strings.Join(t.Consumers, ", ")))
+			}
+			if err := printAccess(cmd.Context(), out, client, t.Name); err != nil {
+				return err
+			}
 			fmt.Fprintf(out, "requested by:       %s at %s\n", visible(t.RequestedBy), t.RequestedAt.Format(time.RFC3339))
 			fmt.Fprintf(out, "last change:        %s\n", t.UpdatedAt.Format(time.RFC3339))
 			if t.Error != "" {
@@ -43,4 +61,32 @@ func newTopicShowCommand(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// printAccess lists who may write and who may read topic in Kafka, where
+// kds manages Kafka's ACLs; elsewhere it prints nothing.
+func printAccess(ctx context.Context, out io.Writer, client *apiclient.Client, topic string) error {
+	grants, err := client.Access(ctx)
+	var apiErr *apiclient.APIError
+	if errors.As(err, &apiErr) && apiErr.Status == 404 {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	writers, readers := whoMay(grants[topic], access.Write), whoMay(grants[topic], access.Read)
+	fmt.Fprintf(out, "may write (Kafka):  %s\n", visible(cmp.Or(strings.Join(writers, ", "), "nobody")))
+	fmt.Fprintf(out, "may read (Kafka):   %s\n", visible(cmp.Or(strings.Join(readers, ", "), "nobody")))
+	return nil
+}
+
+// whoMay are the principals granted op on a topic itself.
+func whoMay(grants []access.Grant, op access.Operation) []string {
+	var out []string
+	for _, g := range grants {
+		if g.Resource == access.TopicResource && g.Operation == op && !slices.Contains(out, g.Principal) {
+			out = append(out, g.Principal)
+		}
+	}
+	return out
 }
