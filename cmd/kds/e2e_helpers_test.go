@@ -155,6 +155,8 @@ type devOptions struct {
 	// KDS_BOOTSTRAP_ADMIN_TOKEN when empty, "file" in --admin-token-file,
 	// "flag" in --admin-token.
 	token string
+	// args are more of kds dev's flags.
+	args []string
 }
 
 // What kds dev prints once it is ready.
@@ -209,7 +211,7 @@ func startDev(t *testing.T, o devOptions) *devServer {
 	case "flag":
 		args = append(args, "--admin-token", d.AdminToken)
 	}
-	d.cmd = exec.Command(kdsBinary, args...)
+	d.cmd = exec.Command(kdsBinary, append(args, o.args...)...)
 	d.cmd.Dir = d.workDir
 	env := append(tokenEnv,
 		"KDS_MYSQL_HOST="+db.Host,
