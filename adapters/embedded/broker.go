@@ -31,6 +31,9 @@ type Config struct {
 	SASL []SASLUser
 	// TLS, when set, makes the brokers speak TLS only.
 	TLS *tls.Config
+	// ACLs makes the brokers enforce ACLs on every user but the SASL
+	// users above, who may do anything.
+	ACLs bool
 }
 
 // SASLUser is a user the brokers accept, with every permission.
@@ -99,6 +102,12 @@ func Start(c Config) (*Broker, error) {
 			}
 			opts = append(opts, kfake.Superuser(mechanism, u.Username, u.Password))
 		}
+	}
+	if c.ACLs {
+		if len(c.SASL) == 0 {
+			return nil, errors.New("an embedded broker enforces ACLs only with SASL users, who administer them")
+		}
+		opts = append(opts, kfake.EnableACLs())
 	}
 	if c.TLS != nil {
 		opts = append(opts, kfake.TLS(c.TLS))

@@ -61,3 +61,29 @@ func lockName(database, name string) string {
 	sum := sha256.Sum256([]byte(scoped))
 	return "kds/" + hex.EncodeToString(sum[:])[:maxLockName-len("kds/")]
 }
+
+// NamedLock is a MySQL named lock that processes take turns with
+// (access.Lock).
+type NamedLock struct {
+	db   *sql.DB
+	name string
+	wait time.Duration
+}
+
+// NewNamedLock is the lock name in db; Hold waits up to wait for it.
+func NewNamedLock(db *sql.DB, name string, wait time.Duration) NamedLock {
+	return NamedLock{db: db, name: name, wait: wait}
+}
+
+// Hold runs f while holding the lock.
+func (l NamedLock) Hold(ctx context.Context, f func() error) error {
+	release, ok, err := namedLock(ctx, l.db, l.name, l.wait)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("lock %s: another process held it for %s", l.name, l.wait)
+	}
+	defer release()
+	return f()
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/kds-io/kds/adapters/httpapi/authn"
 	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/adapters/mysql"
+	"github.com/kds-io/kds/app/access"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/topic"
 	"github.com/kds-io/kds/cmd/kds/internal/service"
@@ -54,6 +55,8 @@ type KafkaConfig struct {
 	InternalTopics InternalTopicsConfig `mapstructure:"internal_topics"`
 	TLS            KafkaTLSConfig       `mapstructure:"tls"`
 	SASL           KafkaSASLConfig      `mapstructure:"sasl"`
+	ManageACLs     bool                 `mapstructure:"manage_acls"`
+	ACLPrincipals  []string             `mapstructure:"acl_principals"`
 	ConsumerGroups ConsumerGroupsConfig `mapstructure:"consumer_groups"`
 	Producer       KafkaProducerConfig  `mapstructure:"producer"`
 }
@@ -229,6 +232,7 @@ func loadConfig(path string) (Config, error) {
 	}
 	// "host1:9092, host2:9092" in an environment variable means two brokers.
 	c.Kafka.Brokers = trimAll(c.Kafka.Brokers)
+	c.Kafka.ACLPrincipals = trimAll(c.Kafka.ACLPrincipals)
 	c.Server.Roles = trimAll(c.Server.Roles)
 	c.Security.MessageKeys = trimAll(c.Security.MessageKeys)
 	c.Server.AllowedHosts = trimAll(c.Server.AllowedHosts)
@@ -342,6 +346,9 @@ func (c Config) Validate() error {
 	if c.Handlers.MaxRetries < 0 || c.Handlers.InitialInterval <= 0 || c.Handlers.MaxInterval <= 0 || c.Handlers.Timeout <= 0 {
 		errs = append(errs, errors.New("handlers.max_retries must not be negative, and the intervals and timeout must be positive"))
 	}
+	if _, err := access.ParsePrincipals(c.Kafka.ACLPrincipals); err != nil {
+		errs = append(errs, err)
+	}
 	if _, err := kafka.ParseMessageKeys(c.Security.MessageKeys); err != nil {
 		errs = append(errs, err)
 	}
@@ -383,6 +390,10 @@ func (c Config) service() (service.Config, error) {
 	if err != nil {
 		return service.Config{}, err
 	}
+	acls, err := c.access()
+	if err != nil {
+		return service.Config{}, err
+	}
 	return service.Config{
 		Kafka:                  c.kafka(),
 		InternalTopics:         topic.Spec{Partitions: c.Kafka.InternalTopics.Partitions, ReplicationFactor: c.Kafka.InternalTopics.ReplicationFactor},
@@ -405,10 +416,34 @@ func (c Config) service() (service.Config, error) {
 		},
 		BootstrapAdminToken: c.Auth.BootstrapAdminToken,
 		Signer:              signer,
+		Access:              acls,
 		API: []httpapi.Option{httpapi.WithAuthLimit(c.authLimit()), httpapi.WithSecureCookies(c.Server.SecureCookies),
 			httpapi.WithUsageInterval(c.Server.UsageInterval),
 			httpapi.WithAllowedHosts(c.Server.AllowedHosts), httpapi.WithMetricsToken(c.Auth.MetricsToken)},
 	}, nil
+}
+
+// access is how kds keeps Kafka's ACLs, with kafka.manage_acls; nil
+// without. SCRAM passwords are derived from the signing message key, so
+// every kds serve of an installation derives the same.
+func (c Config) access() (*access.KeeperConfig, error) {
+	if !c.Kafka.ManageACLs {
+		return nil, nil
+	}
+	principals, err := access.ParsePrincipals(c.Kafka.ACLPrincipals)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := kafka.ParseMessageKeys(c.Security.MessageKeys)
+	if err != nil || len(keys) == 0 {
+		return nil, errors.New("kafka.manage_acls needs security.message_keys: SCRAM passwords are derived from the first key")
+	}
+	mechanism := kafka.SASLScramSHA512
+	if strings.EqualFold(c.Kafka.SASL.Mechanism, kafka.SASLScramSHA256) {
+		mechanism = kafka.SASLScramSHA256
+	}
+	k := access.KeeperConfig{Principals: principals, Secret: keys[0].Secret, Mechanism: mechanism, ServiceUser: c.Kafka.SASL.Username}
+	return &k, k.Validate()
 }
 
 func (c Config) authLimit() authn.Limit {

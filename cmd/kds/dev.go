@@ -83,6 +83,9 @@ empty.`,
 			if broker.SASL, saslMadeUp, err = devSASL(&cfg, kafkaSASL, state); err != nil {
 				return err
 			}
+			if broker.ACLs, err = devACLs(&cfg, kafkaSASL != ""); err != nil {
+				return err
+			}
 			broker.DataDir = cmp.Or(broker.DataDir, state.kafkaDir())
 			b, err := embedded.Start(broker)
 			if err != nil {
@@ -126,7 +129,7 @@ empty.`,
 	f.StringVar(&httpAddr, "http-addr", "", "API address (default server.http_addr, 127.0.0.1:8080)")
 	f.StringVar(&adminToken, "admin-token", "", "admin token to accept; other users of this machine see it in the process list, so prefer $KDS_BOOTSTRAP_ADMIN_TOKEN or --admin-token-file (default: the one kept in the state directory, else a new random one, printed)")
 	f.StringVar(&adminTokenFile, "admin-token-file", "", "file holding the admin token to accept")
-	f.StringVar(&kafkaSASL, "kafka-sasl", "", "make the embedded broker require SASL: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (default kafka.sasl.mechanism), as kafka.sasl.username (default kds) with kafka.sasl.password (default: one made up at the first start, kept in the state directory and printed)")
+	f.StringVar(&kafkaSASL, "kafka-sasl", "", "make the embedded broker require SASL: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (default kafka.sasl.mechanism), as kafka.sasl.username (default kds) with kafka.sasl.password (default: one made up at the first start, kept in the state directory and printed), and enforce the ACLs kds keeps (kafka.manage_acls): clients log in with their own credentials from kds")
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 
@@ -45,11 +46,31 @@ func devSASL(cfg *Config, flagMechanism string, state *devState) (users []embedd
 	return []embedded.SASLUser{{Mechanism: k.Mechanism, Username: k.Username, Password: k.Password}}, madeUp, nil
 }
 
+// devACLs turns kafka.manage_acls on for --kafka-sasl, and says whether
+// the embedded broker enforces ACLs: whenever kds manages them, which
+// needs SASL users to tell clients apart.
+func devACLs(cfg *Config, flagSASL bool) (bool, error) {
+	if flagSASL {
+		cfg.Kafka.ManageACLs = true
+	}
+	if cfg.Kafka.ManageACLs && cfg.Kafka.SASL.Mechanism == "" {
+		return false, errors.New("kafka.manage_acls in kds dev needs SASL, to tell clients apart: add --kafka-sasl SCRAM-SHA-512")
+	}
+	return cfg.Kafka.ManageACLs, nil
+}
+
 // printDevSASL tells how clients authenticate to kds dev's broker; the
 // password only when kds dev made it up, since whoever configured it knows it.
 func printDevSASL(out io.Writer, cfg Config, madeUp bool) {
 	s := cfg.Kafka.SASL
 	if s.Mechanism == "" {
+		return
+	}
+	if cfg.Kafka.ManageACLs {
+		fmt.Fprintf(out, "Kafka enforces the ACLs kds keeps: kds send, produce and consume log in with their token's own credentials (GET /api/v1/kafka/credentials).\n")
+		if madeUp {
+			fmt.Fprintf(out, "  kds's own Kafka user, which may do anything (not for clients): %s %s, password %s\n", s.Mechanism, s.Username, s.Password)
+		}
 		return
 	}
 	if madeUp {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/app/access"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/query"
@@ -348,6 +349,20 @@ func (c *Client) RequeuePoison(ctx context.Context, id string) (command.PoisonMe
 func (c *Client) Cluster(ctx context.Context) (apiv1.Cluster, error) {
 	var cl apiv1.Cluster
 	return cl, c.do(ctx, http.MethodGet, "/api/v1/cluster", nil, nil, &cl)
+}
+
+// KafkaCredentials are the caller's own Kafka login, where kds manages
+// Kafka's credentials (Cluster's ManagedCredentials).
+func (c *Client) KafkaCredentials(ctx context.Context) (access.Credentials, error) {
+	var cr access.Credentials
+	return cr, c.do(ctx, http.MethodGet, "/api/v1/kafka/credentials", nil, nil, &cr)
+}
+
+// Access lists who may write and read each topic, as kds decided, where
+// kds manages Kafka's ACLs.
+func (c *Client) Access(ctx context.Context) (map[string][]access.Grant, error) {
+	var a map[string][]access.Grant
+	return a, c.do(ctx, http.MethodGet, "/api/v1/access", nil, nil, &a)
 }
 
 // Consumers lists consumers with their subscriptions and processes.
