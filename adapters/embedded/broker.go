@@ -1,6 +1,7 @@
 // Package embedded runs an in-process cluster that speaks the Kafka
 // protocol (franz-go's kfake), for kds dev, kds broker and tests. It keeps
-// its data in memory unless given a directory.
+// its data in memory unless given a directory, and its SASL users are
+// always those it is started with.
 package embedded
 
 import (
@@ -8,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -28,6 +31,9 @@ type Config struct {
 	SASL []SASLUser
 	// TLS, when set, makes the brokers speak TLS only.
 	TLS *tls.Config
+	// ACLs makes the brokers enforce ACLs on every user but the SASL
+	// users above, who may do anything.
+	ACLs bool
 }
 
 // SASLUser is a user the brokers accept, with every permission.
@@ -38,6 +44,9 @@ type SASLUser struct {
 	Username  string
 	Password  string
 }
+
+// kfakeSASLFile is where kfake saves its SASL users in its data directory.
+const kfakeSASLFile = "sasl.json"
 
 // Broker is a running embedded cluster.
 type Broker struct {
@@ -73,6 +82,12 @@ func Start(c Config) (*Broker, error) {
 		}),
 	}
 	if c.DataDir != "" {
+		// kfake loads the SASL users it saved over those it is started
+		// with (TestKfakeKeepsTheUsersOfItsDataDir); kds makes no users
+		// but these, so a password changed between two starts must win.
+		if err := os.Remove(filepath.Join(c.DataDir, kfakeSASLFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("embedded broker data directory: %w", err)
+		}
 		opts = append(opts, kfake.DataDir(c.DataDir))
 	}
 	if len(c.SASL) > 0 {
@@ -87,6 +102,12 @@ func Start(c Config) (*Broker, error) {
 			}
 			opts = append(opts, kfake.Superuser(mechanism, u.Username, u.Password))
 		}
+	}
+	if c.ACLs {
+		if len(c.SASL) == 0 {
+			return nil, errors.New("an embedded broker enforces ACLs only with SASL users, who administer them")
+		}
+		opts = append(opts, kfake.EnableACLs())
 	}
 	if c.TLS != nil {
 		opts = append(opts, kfake.TLS(c.TLS))

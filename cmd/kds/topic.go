@@ -25,6 +25,7 @@ return once queued) and exit non-zero when a command is refused or fails.`,
 		newTopicListCommand(g),
 		newTopicShowCommand(g),
 		newTopicReadCommand(g),
+		newTopicUpdateCommand(g),
 		newTopicHistoryCommand(g),
 		newTopicDriftCommand(g),
 	)

@@ -57,8 +57,8 @@ func TestScaleOfTheUsageReadings(t *testing.T) {
 		}
 		reqs = append(reqs, total)
 	}
-	t.Logf("CPU of kds dev reading every 10s: %s cores; reading once an hour: %s cores", spread(cpuReading), spread(cpuIdle))
-	t.Logf("Kafka requests/s of the readings: %s (last window by request: %v)", spread(reqs), perRequest)
+	t.Logf("CPU of kds dev reading every 10s: %s cores; reading once an hour: %s cores", medianRange(cpuReading), medianRange(cpuIdle))
+	t.Logf("Kafka requests/s of the readings: %s (last window by request: %v)", medianRange(reqs), perRequest)
 
 	// One reading, in this process, speaking Kafka 2.8 (kds's default) and
 	// 3.7 (OffsetFetch of many groups at once), against kadm asking the
@@ -105,7 +105,7 @@ func TestScaleOfTheUsageReadings(t *testing.T) {
 		}))
 	}
 	t.Logf("one reading of %d topics and %d groups (7 each, interleaved): kds on 2.8 %s ms, requests %v; kds on 3.7 %s ms, requests %v; kadm ListEndOffsets + Lag %s ms",
-		len(names), len(reads), spread(ours), usage.Requests(), spread(ours37), usage37.Requests(), spread(plain))
+		len(names), len(reads), medianRange(ours), usage.Requests(), medianRange(ours37), usage37.Requests(), medianRange(plain))
 
 	// The dashboard, opened again and again with everything in it.
 	p := openDashboard(t, reading, 1280, 900)
@@ -118,7 +118,7 @@ func TestScaleOfTheUsageReadings(t *testing.T) {
 		p.waitFor("the page full", `document.querySelector('#feed li') !== null && document.querySelector('#subs-list .badge.lag') !== null`)
 		full = append(full, eval[float64](p.browser, `performance.now()`))
 	}
-	t.Logf("dashboard with %d topics: topics listed after %s ms, feed and lag after %s ms", topics, spread(listed), spread(full))
+	t.Logf("dashboard with %d topics: topics listed after %s ms, feed and lag after %s ms", topics, medianRange(listed), medianRange(full))
 	p.checkClean()
 }
 
@@ -238,8 +238,8 @@ func cpuSeconds(t *testing.T, pid int) float64 {
 	return (utime + stime) / 100 // USER_HZ
 }
 
-// spread is the median of xs and their range.
-func spread(xs []float64) string {
+// medianRange is the median of xs and their range.
+func medianRange(xs []float64) string {
 	s := slices.Sorted(slices.Values(xs))
 	return fmt.Sprintf("%.3g (%.3g-%.3g)", s[len(s)/2], s[0], s[len(s)-1])
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/app/access"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/query"
@@ -127,7 +128,10 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	if resp.StatusCode >= 300 {
 		var eb apiv1.ErrorBody
 		if err := json.NewDecoder(resp.Body).Decode(&eb); err != nil || eb.Error == "" {
-			return &APIError{Status: resp.StatusCode, Message: fmt.Sprintf("%s %s: %s", method, path, resp.Status)}
+			// Not an error of kds's API: most likely KDS_API_URL names
+			// another server, so say which.
+			return &APIError{Status: resp.StatusCode, Message: fmt.Sprintf(
+				"%s %s: the server at %s answered %s, not as the kds API answers (is KDS_API_URL right?)", method, path, c.URL(), resp.Status)}
 		}
 		return &APIError{Status: resp.StatusCode, Message: eb.Error, Problems: eb.Problems}
 	}
@@ -135,7 +139,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		return nil
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("%s %s: unreadable answer: %w", method, path, err)
+		return fmt.Errorf("%s %s: the server at %s gave an answer that is not the kds API's (is KDS_API_URL right?): %w", method, path, c.URL(), err)
 	}
 	return nil
 }
@@ -345,6 +349,20 @@ func (c *Client) RequeuePoison(ctx context.Context, id string) (command.PoisonMe
 func (c *Client) Cluster(ctx context.Context) (apiv1.Cluster, error) {
 	var cl apiv1.Cluster
 	return cl, c.do(ctx, http.MethodGet, "/api/v1/cluster", nil, nil, &cl)
+}
+
+// KafkaCredentials are the caller's own Kafka login, where kds manages
+// Kafka's credentials (Cluster's ManagedCredentials).
+func (c *Client) KafkaCredentials(ctx context.Context) (access.Credentials, error) {
+	var cr access.Credentials
+	return cr, c.do(ctx, http.MethodGet, "/api/v1/kafka/credentials", nil, nil, &cr)
+}
+
+// Access lists who may write and read each topic, as kds decided, where
+// kds manages Kafka's ACLs.
+func (c *Client) Access(ctx context.Context) (map[string][]access.Grant, error) {
+	var a map[string][]access.Grant
+	return a, c.do(ctx, http.MethodGet, "/api/v1/access", nil, nil, &a)
 }
 
 // Consumers lists consumers with their subscriptions and processes.

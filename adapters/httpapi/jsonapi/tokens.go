@@ -9,7 +9,7 @@ import (
 )
 
 func viewToken(t auth.Token) apiv1.TokenView {
-	return apiv1.TokenView{ID: t.ID, Name: t.Name, Role: t.Role, Consumers: t.Consumers, CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt, RevokedAt: t.RevokedAt, LastUsed: t.LastUsed}
+	return apiv1.TokenView{ID: t.ID, Name: t.Name, Role: t.Role, Consumers: t.Consumers, CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt, RevokedAt: t.RevokedAt, LastUsed: t.LastUsed, Bootstrap: t.Bootstrap}
 }
 
 func (api *API) createToken(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -24,6 +24,11 @@ func (api *API) createToken(w http.ResponseWriter, r *http.Request, p auth.Princ
 	}
 	raw, tok, err := api.app.Tokens.Create(r.Context(), p, req.Name, req.Role, req.Consumers...)
 	if err != nil {
+		httpjson.WriteError(w, r, api.log, err)
+		return
+	}
+	// A topic that names the token's holder grants them access now.
+	if err := api.convergeAccess(r.Context(), p); err != nil {
 		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
@@ -47,6 +52,12 @@ func (api *API) listTokens(w http.ResponseWriter, r *http.Request, p auth.Princi
 
 func (api *API) revokeToken(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	if err := api.app.Tokens.Revoke(r.Context(), p, r.PathValue("id")); err != nil {
+		httpjson.WriteError(w, r, api.log, err)
+		return
+	}
+	// The holder loses every grant and their SCRAM user before this
+	// answers; revoking again converges again.
+	if err := api.convergeAccess(r.Context(), p); err != nil {
 		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
