@@ -20,13 +20,18 @@ type TopicManager struct {
 	// detachTimeout bounds how long deletion waits for consumers to let go
 	// of a deactivated topic.
 	detachTimeout time.Duration
+	// activations and deletions carry out together the events that arrive
+	// together: one request to Kafka and one transaction for them all.
+	activations, deletions *coalescer[target]
 }
 
 // NewTopicManager changes cluster and records it in topics; before it
 // deletes a topic it waits up to detachTimeout for the consumers in subs to
 // detach from it. Reconciliations are kept in log.
 func NewTopicManager(topics TopicRepository, cluster KafkaCluster, subs SubscriptionRepository, log ReconciliationLog, detachTimeout time.Duration) TopicManager {
-	return TopicManager{topics: topics, cluster: cluster, subs: subs, log: log, detachTimeout: detachTimeout}
+	m := TopicManager{topics: topics, cluster: cluster, subs: subs, log: log, detachTimeout: detachTimeout}
+	m.activations, m.deletions = newCoalescer(m.activateAll), newCoalescer(m.deleteAll)
+	return m
 }
 
 // detachPoll is how often deletion looks again for consumers still attached.
