@@ -171,6 +171,12 @@ func TestKafkaACLsFollowKdsDecisions(t *testing.T) {
 	// Who may write and read, as kds topic show lists it.
 	show := d.mustKds(t, "topic", "show", "orders")
 	wantLines(t, show, "may write (Kafka):  User:kds-alice, User:kds-bob", "may read (Kafka):   User:kds-dave")
+	// And as the dashboard shows it.
+	page := openDashboard(t, d, 1280, 900)
+	page.signIn(d.AdminToken)
+	page.selectTopic("active", "orders")
+	page.waitFor("who may write and read orders", `(() => { const t = document.querySelector("#detail .facts").textContent;
+		return t.includes("may write (Kafka)User:kds-alice, User:kds-bob") && t.includes("may read (Kafka)User:kds-dave") && t.includes("producersbob"); })()`)
 
 	// Drift: an ACL kds did not decide for a principal it manages is
 	// deleted; one of a principal it does not manage stays, reported.
