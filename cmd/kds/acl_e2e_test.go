@@ -21,7 +21,7 @@ import (
 // login kds hands the token:
 //
 //	who                       write orders  read orders       write other  read other
-//	alice (owner, producer)   yes           no                no           no
+//	alice (owner, producer)   yes           no                once named   no
 //	bob (named producer)      yes, until    no                no           no
 //	                          revoked
 //	mallory (producer)        no            no                no           no
@@ -137,6 +137,12 @@ func TestKafkaACLsFollowKdsDecisions(t *testing.T) {
 		if !c.ok {
 			wantFailure(t, r, 1, `no WRITE on topic "`+c.topic+`"`, "kds topic update "+c.topic+" --producer", "kds-"+c.who)
 		}
+	}
+
+	// What the refusal says to ask for, granted: alice writes other.
+	d.mustKds(t, "topic", "update", "other", "--producer", "alice", "--reason", "alice publishes here too")
+	if r := d.kdsAs(t, alice, "send", "other", "from alice"); r.Code != 0 {
+		t.Fatalf("alice, named a producer of other\n%s", r)
 	}
 
 	// Reading: the named consumer through kds consume, the others not.
