@@ -1,6 +1,7 @@
 // Package embedded runs an in-process cluster that speaks the Kafka
 // protocol (franz-go's kfake), for kds dev, kds broker and tests. It keeps
-// its data in memory unless given a directory.
+// its data in memory unless given a directory, and its SASL users are
+// always those it is started with.
 package embedded
 
 import (
@@ -8,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -41,6 +44,9 @@ type SASLUser struct {
 	Username  string
 	Password  string
 }
+
+// kfakeSASLFile is where kfake saves its SASL users in its data directory.
+const kfakeSASLFile = "sasl.json"
 
 // Broker is a running embedded cluster.
 type Broker struct {
@@ -76,6 +82,12 @@ func Start(c Config) (*Broker, error) {
 		}),
 	}
 	if c.DataDir != "" {
+		// kfake loads the SASL users it saved over those it is started
+		// with (TestKfakeKeepsTheUsersOfItsDataDir); kds makes no users
+		// but these, so a password changed between two starts must win.
+		if err := os.Remove(filepath.Join(c.DataDir, kfakeSASLFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("embedded broker data directory: %w", err)
+		}
 		opts = append(opts, kfake.DataDir(c.DataDir))
 	}
 	if len(c.SASL) > 0 {

@@ -74,6 +74,9 @@ func (e *MessageTooLargeError) Error() string {
 func NewBatchPublisher(c Config, keyField string) (*BatchPublisher, error) {
 	opts := append(c.kgo(),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
+		// kgo compresses with snappy unless told, which not every client
+		// reads as installed.
+		kgo.ProducerBatchCompression(c.kgoCompression()),
 		kgo.ProducerBatchMaxBytes(maxMessageBytes+64*1024),
 		kgo.MaxBufferedRecords(100_000),
 		kgo.ProduceRequestTimeout(c.RequestTimeout),

@@ -268,12 +268,12 @@ func (m TopicManager) asRead(ctx context.Context, ts []*topic.Topic, inKafka fun
 			due.add(i, t)
 		}
 	}
-	due.send(ctx, errs, inKafka, func(t *topic.Topic, err error) error {
-		if err != nil || after == nil {
-			return err
+	for j, err := range due.send(ctx, inKafka) {
+		if err == nil && after != nil {
+			err = after(due.topics[j])
 		}
-		return after(t)
-	})
+		errs[due.places[j]] = err
+	}
 	return errs
 }
 

@@ -38,5 +38,5 @@ func (m TopicManager) UpdateInKafka(ctx context.Context, name string, generation
 		cmdType:    UpdateTopicInKafkaType,
 		transition: func(*topic.Topic) error { return nil },
 		about:      updateID,
-	}, t, inKafka)
+	}, []*topic.Topic{t}, []error{inKafka})[0]
 }

@@ -39,6 +39,7 @@ type Config struct {
 	Security     SecurityConfig     `mapstructure:"security"`
 	Log          LogConfig          `mapstructure:"log"`
 	Client       ClientConfig       `mapstructure:"client"`
+	Dev          DevConfig          `mapstructure:"dev"`
 
 	// file is the configuration file loaded, if any.
 	file string
@@ -57,6 +58,12 @@ type KafkaConfig struct {
 	ManageACLs     bool                 `mapstructure:"manage_acls"`
 	ACLPrincipals  []string             `mapstructure:"acl_principals"`
 	ConsumerGroups ConsumerGroupsConfig `mapstructure:"consumer_groups"`
+	Producer       KafkaProducerConfig  `mapstructure:"producer"`
+}
+
+// KafkaProducerConfig is kafka.producer.
+type KafkaProducerConfig struct {
+	Compression string `mapstructure:"compression"`
 }
 
 // ConsumerGroupsConfig is kafka.consumer_groups.
@@ -114,6 +121,7 @@ type ServerConfig struct {
 	AdvertisedKafkaBrokers []string      `mapstructure:"advertised_kafka_brokers"`
 	SecureCookies          bool          `mapstructure:"secure_cookies"`
 	AllowedHosts           []string      `mapstructure:"allowed_hosts"`
+	UsageInterval          time.Duration `mapstructure:"usage_interval"`
 }
 
 // AuthConfig is the auth section.
@@ -161,6 +169,11 @@ type HandlersConfig struct {
 type ClientConfig struct {
 	APIURL string `mapstructure:"api_url"`
 	Token  string `mapstructure:"token"`
+}
+
+// DevConfig is the dev section: what only kds dev reads.
+type DevConfig struct {
+	StateDir string `mapstructure:"state_dir"`
 }
 
 // SecurityConfig is the security section.
@@ -307,6 +320,9 @@ func (c Config) Validate() error {
 	if c.Server.HTTPAddr == "" {
 		errs = append(errs, errors.New("server.http_addr is empty"))
 	}
+	if c.Server.UsageInterval <= 0 {
+		errs = append(errs, errors.New("server.usage_interval must be positive"))
+	}
 	for _, h := range c.Server.AllowedHosts {
 		if strings.ContainsAny(h, ":/ ") {
 			errs = append(errs, fmt.Errorf("server.allowed_hosts: %q: want a host name, without scheme or port", h))
@@ -352,7 +368,7 @@ func (c Config) kafka() kafka.Config {
 		TLS: kafka.TLSConfig{Enabled: k.TLS.Enabled, CAFile: k.TLS.CAFile, CertFile: k.TLS.CertFile, KeyFile: k.TLS.KeyFile,
 			InsecureSkipVerify: k.TLS.InsecureSkipVerify},
 		SASL:   kafka.SASLConfig{Mechanism: k.SASL.Mechanism, Username: k.SASL.Username, Password: k.SASL.Password},
-		Groups: k.ConsumerGroups.kafka()}
+		Groups: k.ConsumerGroups.kafka(), Compression: k.Producer.Compression}
 }
 
 func (g ConsumerGroupsConfig) kafka() kafka.GroupConfig {
@@ -402,6 +418,7 @@ func (c Config) service() (service.Config, error) {
 		Signer:              signer,
 		Access:              acls,
 		API: []httpapi.Option{httpapi.WithAuthLimit(c.authLimit()), httpapi.WithSecureCookies(c.Server.SecureCookies),
+			httpapi.WithUsageInterval(c.Server.UsageInterval),
 			httpapi.WithAllowedHosts(c.Server.AllowedHosts), httpapi.WithMetricsToken(c.Auth.MetricsToken)},
 	}, nil
 }

@@ -13,9 +13,9 @@ import (
 // devSASL makes kds dev's embedded broker require SASL when --kafka-sasl
 // or kafka.sasl.mechanism names a mechanism: the broker accepts the
 // configured user (default "kds") and every kds client authenticates as
-// it. Without a configured password it makes one up, which kds dev prints
-// as it prints its admin token.
-func devSASL(cfg *Config, flagMechanism string) (users []embedded.SASLUser, madeUp bool, err error) {
+// it. Without a configured password it makes one up, kept in the state
+// directory, which kds dev prints as it prints its admin token.
+func devSASL(cfg *Config, flagMechanism string, state *devState) (users []embedded.SASLUser, madeUp bool, err error) {
 	s := &cfg.Kafka.SASL
 	if flagMechanism != "" {
 		s.Mechanism = flagMechanism
@@ -27,11 +27,17 @@ func devSASL(cfg *Config, flagMechanism string) (users []embedded.SASLUser, made
 		s.Username = "kds"
 	}
 	if s.Password == "" {
-		b := make([]byte, 18)
-		if _, err := rand.Read(b); err != nil {
+		s.Password, err = state.secret(devStateSASLPassword, "the Kafka SASL password", func() (string, error) {
+			b := make([]byte, 18)
+			if _, err := rand.Read(b); err != nil {
+				return "", err
+			}
+			return base64.RawURLEncoding.EncodeToString(b), nil
+		})
+		if err != nil {
 			return nil, false, err
 		}
-		s.Password, madeUp = base64.RawURLEncoding.EncodeToString(b), true
+		madeUp = true
 	}
 	if err := cfg.kafka().Validate(); err != nil {
 		return nil, false, err

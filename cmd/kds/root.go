@@ -72,6 +72,7 @@ func newRootCommand() *cobra.Command {
 		newConsumeCommand(g),
 		newProduceCommand(g),
 		newSubscriptionsCommand(g),
+		newUnsubscribeCommand(g),
 		newPoisonCommand(g),
 		newPlanCommand(g),
 		newApplyCommand(g),

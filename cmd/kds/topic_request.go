@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,9 @@ func newTopicRequestCommand(g *globals) *cobra.Command {
 				return err
 			}
 			req.Name = args[0]
+			if err := explicitFlagsAtLeastOne(cmd, "partitions", "replication-factor"); err != nil {
+				return err
+			}
 			if req.Configs, err = parseConfigs(configs); err != nil {
 				return err
 			}
@@ -38,7 +42,7 @@ func newTopicRequestCommand(g *globals) *cobra.Command {
 			c := resp.Command
 			switch {
 			case g.output == "json" && (req.DryRun || w.noWait):
-				return printJSON(out, c)
+				return printJSON(out, []outcome{newOutcome(req.Name, &c)})
 			case req.DryRun:
 				fmt.Fprintf(out, "%s: valid request (%s); nothing was created\n", req.Name, describeSpec(c))
 				return nil
@@ -51,7 +55,7 @@ func newTopicRequestCommand(g *globals) *cobra.Command {
 				return fmt.Errorf("%s: %w", req.Name, err)
 			}
 			if g.output == "json" {
-				return printJSON(out, settled)
+				return printJSON(out, []outcome{newOutcome(req.Name, &settled)})
 			}
 			fmt.Fprintf(out, "%s: requested, pending approval (%s)\n", req.Name, describeSpec(settled))
 			return nil
@@ -95,4 +99,24 @@ func describeSpec(c query.Command) string {
 		s += fmt.Sprintf(", %s=%s", visible(k), visible(v))
 	}
 	return s
+}
+
+// explicitFlagsAtLeastOne refuses 0 or less for each of the named flags
+// that was given: left out, the server's default applies; given, it is
+// what the user asked for and must make sense.
+func explicitFlagsAtLeastOne(cmd *cobra.Command, names ...string) error {
+	for _, name := range names {
+		f := cmd.Flags().Lookup(name)
+		if !f.Changed {
+			continue
+		}
+		n, err := strconv.ParseInt(f.Value.String(), 10, 64)
+		if err != nil {
+			return err
+		}
+		if err := flagAtLeast("--"+name, n, 1); err != nil {
+			return err
+		}
+	}
+	return nil
 }

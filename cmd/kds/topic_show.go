@@ -14,7 +14,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiclient"
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/app/access"
+	"github.com/kds-io/kds/app/topic"
 )
 
 func newTopicShowCommand(g *globals) *cobra.Command {
@@ -32,8 +34,17 @@ func newTopicShowCommand(g *globals) *cobra.Command {
 				return err
 			}
 			out := cmd.OutOrStdout()
+			shown := topicWithUsage{Topic: t}
+			var usageErr error
+			if t.Status == topic.Active {
+				u, err := client.TopicUsage(cmd.Context(), t.Name)
+				if err == nil {
+					shown.Usage = &u
+				}
+				usageErr = err
+			}
 			if g.output == "json" {
-				return printJSON(out, t)
+				return printJSON(out, shown)
 			}
 			fmt.Fprintf(out, "name:               %s\n", visible(t.Name))
 			fmt.Fprintf(out, "status:             %s\n", t.Status)
@@ -58,14 +69,35 @@ func newTopicShowCommand(g *globals) *cobra.Command {
 			if t.Error != "" {
 				fmt.Fprintf(out, "error:              %s\n", visible(t.Error))
 			}
+			switch {
+			case usageErr != nil:
+				fmt.Fprintf(out, "usage:              unknown: %s\n", visible(usageErr.Error()))
+			case shown.Usage != nil:
+				printTopicUsage(out, *shown.Usage)
+			}
 			return nil
 		},
 	}
 }
 
+// printTopicUsage writes what an active topic holds, per partition, and
+// how far behind its subscriptions are.
+func printTopicUsage(out io.Writer, u apiv1.TopicUsageReport) {
+	fmt.Fprintf(out, "messages:           %d kept, %d written, %.1f/s\n", u.Messages, u.Produced, u.Rate)
+	fmt.Fprintf(out, "size:               %s\n", byteSize(u.Bytes))
+	fmt.Fprintf(out, "last message:       %s\n", lastMessage(u.LastMessageAt))
+	for _, p := range u.Partitions {
+		fmt.Fprintf(out, "partition %-8d  offsets %d-%d, %d messages, %s, last %s\n",
+			p.Partition, p.Earliest, p.Latest, p.Kept(), byteSize(p.Bytes), lastMessage(p.LastMessageAt))
+	}
+	for _, l := range u.Subscriptions {
+		fmt.Fprintf(out, "subscription:       %s lag %s, %d members, %s\n", visible(l.Consumer), lagText(l.Lag), l.Members, visible(l.State))
+	}
+}
+
 // printAccess lists who may write and who may read topic in Kafka, where
 // kds manages Kafka's ACLs; elsewhere it prints nothing.
-func printAccess(ctx context.Context, out io.Writer, client *apiclient.Client, topic string) error {
+func printAccess(ctx context.Context, out io.Writer, client *apiclient.Client, name string) error {
 	grants, err := client.Access(ctx)
 	var apiErr *apiclient.APIError
 	if errors.As(err, &apiErr) && apiErr.Status == 404 {
@@ -74,7 +106,7 @@ func printAccess(ctx context.Context, out io.Writer, client *apiclient.Client, t
 	if err != nil {
 		return err
 	}
-	writers, readers := whoMay(grants[topic], access.Write), whoMay(grants[topic], access.Read)
+	writers, readers := whoMay(grants[name], access.Write), whoMay(grants[name], access.Read)
 	fmt.Fprintf(out, "may write (Kafka):  %s\n", visible(cmp.Or(strings.Join(writers, ", "), "nobody")))
 	fmt.Fprintf(out, "may read (Kafka):   %s\n", visible(cmp.Or(strings.Join(readers, ", "), "nobody")))
 	return nil

@@ -9,7 +9,7 @@ import (
 )
 
 func viewToken(t auth.Token) apiv1.TokenView {
-	return apiv1.TokenView{ID: t.ID, Name: t.Name, Role: t.Role, Consumers: t.Consumers, CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt, RevokedAt: t.RevokedAt, LastUsed: t.LastUsed}
+	return apiv1.TokenView{ID: t.ID, Name: t.Name, Role: t.Role, Consumers: t.Consumers, CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt, RevokedAt: t.RevokedAt, LastUsed: t.LastUsed, Bootstrap: t.Bootstrap}
 }
 
 func (api *API) createToken(w http.ResponseWriter, r *http.Request, p auth.Principal) {

@@ -71,7 +71,7 @@ func Status(err error) int {
 	case errors.As(err, &notFound), errors.As(err, &cmdNotFound), errors.Is(err, auth.ErrTokenNotFound), errors.As(err, &unsubbed), errors.As(err, &noDrift),
 		errors.As(err, &noPoison), errors.Is(err, ErrACLsNotManaged):
 		return http.StatusNotFound
-	case errors.As(err, &illegal), errors.As(err, &exists), errors.Is(err, auth.ErrTokenNameTaken), errors.As(err, &collision), errors.As(err, &stale), errors.As(err, &inactive),
+	case errors.As(err, &illegal), errors.As(err, &exists), errors.Is(err, auth.ErrTokenNameTaken), errors.Is(err, auth.ErrBootstrapTokenConfigured), errors.As(err, &collision), errors.As(err, &stale), errors.As(err, &inactive),
 		errors.As(err, &notKds), errors.As(err, &fixed), errors.As(err, &unchanged), errors.As(err, &mapped), errors.Is(err, access.ErrNoStoredToken):
 		return http.StatusConflict
 	case errors.As(err, &refused):

@@ -48,6 +48,9 @@ const (
 // application is the use cases, on MySQL and Kafka.
 func (s *Service) application() (app.Application, error) {
 	repo := mysql.NewTopicRepository(s.db, s.outbox)
+	// What the lifecycle and the topic manager store, arriving together on
+	// several partitions, shares transactions.
+	grouped := command.NewGroupCommit(repo)
 	queue := mysql.NewCommandQueue(s.db, s.outbox)
 	subs := mysql.NewSubscriptionRepository(s.db, s.outbox)
 	poison := kafka.NewPoisonQueue(s.cfg.Kafka, s.publisher, s.cfg.Signer)
@@ -55,8 +58,8 @@ func (s *Service) application() (app.Application, error) {
 	a := app.Application{
 		Commands: app.Commands{
 			Issue:         command.NewIssueHandler(repo, queue, s.cluster, s.cfg.Policy),
-			Apply:         command.NewApplyHandler(repo, s.cfg.Policy.Limits),
-			TopicManager:  command.NewTopicManager(repo, s.cluster, subs, mysql.NewReconciliationLog(s.db), s.cfg.TopicManager.DetachTimeout),
+			Apply:         command.NewApplyHandler(grouped, s.cfg.Policy.Limits),
+			TopicManager:  command.NewTopicManager(grouped, s.cluster, subs, mysql.NewReconciliationLog(s.db), s.cfg.TopicManager.DetachTimeout),
 			Subscriptions: command.NewSubscriptions(repo, subs),
 			Poison:        command.NewPoison(poison),
 			Undeliverable: command.NewUndeliverableHandler(queue, poison),
@@ -146,8 +149,10 @@ func (s *Service) addAPI(a app.Application, wlog watermill.LoggerAdapter) error 
 	}
 	liveLog := watermill.NewSlogLoggerWithLevelMapping(s.log.With("component", "live-messages"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 	s.offsets = kafka.NewOffsets(s.cfg.Kafka)
+	s.usage = kafka.NewUsage(s.cfg.Kafka)
 	api := httpapi.NewServer(a, events, s.readinessChecks(), s.log, append(s.cfg.API, httpapi.WithKafkaBrokers(advertised),
-		httpapi.WithMetrics(s.metrics), httpapi.WithContent(kafka.NewTail(s.cfg.Kafka, liveLog), s.offsets))...)
+		httpapi.WithMetrics(s.metrics), httpapi.WithContent(kafka.NewTail(s.cfg.Kafka, liveLog), s.offsets),
+		httpapi.WithUsage(s.usage), httpapi.WithBrowser(kafka.NewBrowser(s.cfg.Kafka)))...)
 	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	s.http.RegisterOnShutdown(api.EndStreams)
 	return nil

@@ -104,6 +104,9 @@ type Service struct {
 	// offsets reads the topics' newest offsets for the message rates, in
 	// the api role.
 	offsets *kafka.Offsets
+	// usage reads what topics hold and how far subscriptions are behind,
+	// for the API; nil without the api role.
+	usage *kafka.Usage
 }
 
 // Start connects to MySQL and Kafka, saying which one failed and where,
@@ -222,6 +225,9 @@ func (s *Service) close() {
 	}
 	if s.members != nil {
 		s.members.Close()
+	}
+	if s.usage != nil {
+		s.usage.Close()
 	}
 	if s.offsets != nil {
 		s.offsets.Close()
