@@ -99,7 +99,9 @@ func (k *Keeper) converge(ctx context.Context, actor string) (Changes, error) {
 	ch.Unmanaged = unsupported
 	managed := map[Grant]bool{}
 	for _, g := range have {
-		if k.principals.Manages(g.Principal) {
+		// kds's own user may have a name kds would manage; its rights are
+		// the operator's.
+		if k.principals.Manages(g.Principal) && g.Principal != "User:"+k.service {
 			managed[g] = true
 			continue
 		}

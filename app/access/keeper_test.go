@@ -89,7 +89,8 @@ func TestConvergeGrantsRevokesAndLeavesOthersAlone(t *testing.T) {
 	t.Parallel()
 	foreign := access.Grant{Principal: "User:someone", Resource: access.TopicResource, Name: "orders", Pattern: access.Literal, Operation: access.Read}
 	handmade := topicGrant("User:kds-mallory", "orders", access.Write)
-	k := &fakeKafka{acls: map[access.Grant]bool{foreign: true, handmade: true}, users: map[string]string{"kds-gone": "x", "kds-service": "y", "other": "z"}}
+	own := topicGrant("User:kds-service", "orders", access.Read)
+	k := &fakeKafka{acls: map[access.Grant]bool{foreign: true, handmade: true, own: true}, users: map[string]string{"kds-gone": "x", "kds-service": "y", "other": "z"}}
 	s := &fakeState{access.State{
 		Topics: []access.Topic{{Name: "orders", Generation: 1, Status: topic.Active, Owner: "alice"}},
 		Tokens: []access.Token{{ID: "1", Name: "alice", Role: auth.Producer}},
@@ -105,6 +106,9 @@ func TestConvergeGrantsRevokesAndLeavesOthersAlone(t *testing.T) {
 	}
 	if k.acls[handmade] {
 		t.Error("an ACL of a managed principal kds never decided stays")
+	}
+	if !k.acls[own] {
+		t.Error("kds's own user lost a right the operator gave it")
 	}
 	if !k.acls[foreign] || !slices.Contains(ch.Unmanaged, foreign.String()) {
 		t.Errorf("an unmanaged ACL was touched or not reported: %v", ch.Unmanaged)
