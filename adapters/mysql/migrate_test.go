@@ -84,7 +84,7 @@ func TestMigrationEndsSubscriptionsOfDeletedGenerations(t *testing.T) {
 			"('gone', 1, 'deleted', 1, 1, '{}', 'a', NOW(), NOW()), ('again', 2, 'active', 1, 1, '{}', 'a', NOW(), NOW()), ('live', 1, 'active', 1, 1, '{}', 'a', NOW(), NOW())",
 		"INSERT INTO subscriptions (consumer_id, topic, generation, consumer_group, from_beginning, created_by, created_at) VALUES " +
 			"('c1', 'gone', 1, 'g1', FALSE, 'a', NOW()), ('c1', 'again', 1, 'g2', FALSE, 'a', NOW()), ('c2', 'again', 2, 'g3', FALSE, 'a', NOW()), ('c1', 'live', 1, 'g4', FALSE, 'a', NOW())",
-		"DELETE FROM schema_migrations WHERE version_id = 8",
+		"DELETE FROM schema_migrations WHERE version_id = 11",
 	} {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)

@@ -19,23 +19,26 @@ func TestDevTakesTheSASLMechanismInAnyCase(t *testing.T) {
 }
 
 // TestDevKeepsTheSASLPasswordItMadeUp: the SASL password kds dev makes up
-// is kept with its state, so the export line of the first start still
-// lets clients in after a restart.
+// for its own Kafka user is kept with its state, and after a restart the
+// clients, which log in with their tokens' own credentials, still get in.
 func TestDevKeepsTheSASLPasswordItMadeUp(t *testing.T) {
 	t.Parallel()
-	saslLine := regexp.MustCompile(`export (KDS_KAFKA_SASL_MECHANISM=\S+) (KDS_KAFKA_SASL_USERNAME=\S+) (KDS_KAFKA_SASL_PASSWORD=\S+)\n`)
+	ownUser := regexp.MustCompile(`kds's own Kafka user.*: SCRAM-SHA-512 kds, password (\S+)\n`)
 	d := startDev(t, devOptions{args: []string{"--kafka-sasl", "SCRAM-SHA-512"}})
-	first := saslLine.FindStringSubmatch(d.stdout.String())
+	first := ownUser.FindStringSubmatch(d.stdout.String())
 	if first == nil {
-		t.Fatalf("kds dev did not print the SASL settings:\n%s", d.stdout)
+		t.Fatalf("kds dev did not print its own Kafka user:\n%s", d.stdout)
 	}
-	d.activeTopic(t, "sasl_kept", 1)
+	writer := d.createToken(t, "writer", "producer")
+	if r := d.kdsAs(t, writer, "topic", "request", "sasl_kept", "-p", "1"); r.Code != 0 {
+		t.Fatalf("request as a producer\n%s", r)
+	}
+	d.mustKds(t, "topic", "approve", "sasl_kept")
 	d.restart(t)
-	if again := saslLine.FindStringSubmatch(d.stdout.String()); again == nil || again[3] != first[3] {
-		t.Fatalf("after a restart kds dev printed %q, want the password of its first start, %q", again, first[3])
+	if again := ownUser.FindStringSubmatch(d.stdout.String()); again == nil || again[1] != first[1] {
+		t.Fatalf("after a restart kds dev printed %q, want the password of its first start, %q", again, first[1])
 	}
-	r := runKds(t, t.TempDir(), append([]string{"KDS_API_URL=" + d.APIURL, "KDS_TOKEN=" + d.AdminToken}, first[1:]...), "", "send", "sasl_kept", "hello")
-	if r.Code != 0 {
-		t.Fatalf("send over SASL with the first start's password\n%s", r)
+	if r := d.kdsAs(t, writer, "send", "sasl_kept", "hello"); r.Code != 0 {
+		t.Fatalf("send after a restart\n%s", r)
 	}
 }
