@@ -167,3 +167,27 @@ func TestCredentialsAreTheCallersOwn(t *testing.T) {
 		t.Errorf("the bootstrap admin got credentials: %v", err)
 	}
 }
+
+// TestConvergeAfterADecision: the decision and the convergence it calls
+// for are one step, recorded as the decider's; a decision that fails
+// converges nothing.
+func TestConvergeAfterADecision(t *testing.T) {
+	t.Parallel()
+	k := &fakeKafka{acls: map[access.Grant]bool{}, users: map[string]string{}}
+	s := &fakeState{}
+	a := &fakeAudit{}
+	keeper := newKeeper(t, s, k, a)
+	refused := errors.New("not subscribed")
+	if _, err := keeper.ConvergeAfter(context.Background(), "carol", func() error {
+		s.s = access.State{Topics: []access.Topic{{Name: "orders", Generation: 1, Status: topic.Active, Owner: "alice"}}, Tokens: []access.Token{{ID: "1", Name: "alice", Role: auth.Producer}}}
+		return refused
+	}); !errors.Is(err, refused) || len(k.acls) != 0 {
+		t.Fatalf("a failed decision: %v, ACLs %v", err, k.acls)
+	}
+	if _, err := keeper.ConvergeAfter(context.Background(), "carol", func() error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.records) != 1 || !strings.HasPrefix(a.records[0], "orders by carol: granted") {
+		t.Fatalf("audit %q", a.records)
+	}
+}
