@@ -131,6 +131,12 @@ func Start(c Config) (*Broker, error) {
 			return nil, err
 		}
 	}
+	if len(c.SASL) > 0 {
+		if err := advertiseSaslHandshakeV0(cluster, c.TLS); err != nil {
+			cluster.Close()
+			return nil, err
+		}
+	}
 	return &Broker{cluster: cluster}, nil
 }
 
