@@ -63,7 +63,11 @@ func (q *CommandQueue) Fail(ctx context.Context, cmd command.Command, reason str
 		if err != nil {
 			return fmt.Errorf("lock command %s: %w", cmd.ID, err)
 		}
-		return settle(ctx, tx, q.outbox, cmd, command.Failed, reason, time.Now().UTC())
+		var w changeWrites
+		if err := w.settle(cmd, command.Failed, reason, time.Now().UTC()); err != nil {
+			return err
+		}
+		return w.write(ctx, tx, q.outbox)
 	})
 	if err != nil {
 		return err

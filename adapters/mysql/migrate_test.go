@@ -65,7 +65,7 @@ func TestOpenSaysWhereItFailed(t *testing.T) {
 	}
 }
 
-// TestMigrationEndsSubscriptionsOfDeletedGenerations: migration 8 ends the
+// TestMigrationEndsSubscriptionsOfDeletedGenerations: migration 11 ends the
 // subscriptions that generations deleted before the topic manager ended
 // them left behind, and keeps the live ones.
 func TestMigrationEndsSubscriptionsOfDeletedGenerations(t *testing.T) {
@@ -84,7 +84,7 @@ func TestMigrationEndsSubscriptionsOfDeletedGenerations(t *testing.T) {
 			"('gone', 1, 'deleted', 1, 1, '{}', 'a', NOW(), NOW()), ('again', 2, 'active', 1, 1, '{}', 'a', NOW(), NOW()), ('live', 1, 'active', 1, 1, '{}', 'a', NOW(), NOW())",
 		"INSERT INTO subscriptions (consumer_id, topic, generation, consumer_group, from_beginning, created_by, created_at) VALUES " +
 			"('c1', 'gone', 1, 'g1', FALSE, 'a', NOW()), ('c1', 'again', 1, 'g2', FALSE, 'a', NOW()), ('c2', 'again', 2, 'g3', FALSE, 'a', NOW()), ('c1', 'live', 1, 'g4', FALSE, 'a', NOW())",
-		"DELETE FROM schema_migrations WHERE version_id = 8",
+		"DELETE FROM schema_migrations WHERE version_id = 11",
 	} {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
@@ -107,6 +107,6 @@ func TestMigrationEndsSubscriptionsOfDeletedGenerations(t *testing.T) {
 		left = append(left, s)
 	}
 	if strings.Join(left, " ") != "c1/live c2/again" {
-		t.Fatalf("subscriptions after migration 8: %v, want c1/live c2/again", left)
+		t.Fatalf("subscriptions after migration 11: %v, want c1/live c2/again", left)
 	}
 }

@@ -93,7 +93,9 @@ func carryOut(ctx context.Context, topics TopicRepository, w work, targets []tar
 		}
 		due.add(i, t)
 	}
-	due.send(ctx, errs, w.inKafka, func(t *topic.Topic, inKafka error) error { return record(ctx, topics, w, t, inKafka) })
+	for j, err := range record(ctx, topics, w, due.topics, due.send(ctx, w.inKafka)) {
+		errs[due.places[j]] = err
+	}
 	return errs
 }
 
@@ -109,39 +111,55 @@ func (d *dueTopics) add(place int, t *topic.Topic) {
 }
 
 // send hands every due topic to inKafka in one call, unless there is none,
-// and sets each one's place in errs to then of Kafka's answer for it.
-func (d dueTopics) send(ctx context.Context, errs []error, inKafka func(context.Context, []*topic.Topic) []error, then func(*topic.Topic, error) error) {
+// and returns Kafka's answer for each.
+func (d dueTopics) send(ctx context.Context, inKafka func(context.Context, []*topic.Topic) []error) []error {
 	if len(d.topics) == 0 {
-		return
-	}
-	for j, err := range inKafka(ctx, d.topics) {
-		errs[d.places[j]] = then(d.topics[j], err)
-	}
-}
-
-// record records what w did to t in Kafka, which answered inKafka.
-func record(ctx context.Context, topics TopicRepository, w work, t *topic.Topic, inKafka error) error {
-	name, generation := t.Name(), t.Generation()
-	cmd := internalCommand(w.cmdType, name, generation, w.about, TopicManagerActor)
-	if inKafka != nil {
-		var refused *ClusterRefusedError
-		if !errors.As(inKafka, &refused) {
-			return fmt.Errorf("%s %q in kafka: %w", w.cmdType, name, inKafka)
-		}
-		failure := &FailedError{Err: inKafka}
-		return topics.Update(ctx, cmd, func(*topic.Topic) (*topic.Topic, error) { return nil, failure })
-	}
-	err := topics.Update(ctx, cmd, func(current *topic.Topic) (*topic.Topic, error) {
-		if current == nil {
-			return nil, &topic.NotFoundError{Topic: name.String()}
-		}
-		if current.Generation() != generation {
-			return nil, &StaleGenerationError{Topic: name.String(), Current: current.Generation(), Requested: generation}
-		}
-		return current, w.transition(current)
-	})
-	if errors.Is(err, ErrAlreadyHandled) || IsRefusal(err) {
 		return nil
 	}
-	return err
+	return inKafka(ctx, d.topics)
+}
+
+// record records, in one UpdateAll, what w did in Kafka to each of ts,
+// for which Kafka answered inKafka[i]; it returns one error per topic.
+func record(ctx context.Context, topics TopicRepository, w work, ts []*topic.Topic, inKafka []error) []error {
+	errs := make([]error, len(ts))
+	changes := make([]Change, 0, len(ts))
+	var places []int
+	// refused are the places of the changes that record Kafka's refusal.
+	refused := map[int]bool{}
+	for i, t := range ts {
+		name, generation := t.Name(), t.Generation()
+		cmd := internalCommand(w.cmdType, name, generation, w.about, TopicManagerActor)
+		var refusal *ClusterRefusedError
+		switch {
+		case inKafka[i] == nil:
+			changes = append(changes, Change{Command: cmd, Apply: func(current *topic.Topic) (*topic.Topic, error) {
+				if current == nil {
+					return nil, &topic.NotFoundError{Topic: name.String()}
+				}
+				if current.Generation() != generation {
+					return nil, &StaleGenerationError{Topic: name.String(), Current: current.Generation(), Requested: generation}
+				}
+				return current, w.transition(current)
+			}})
+		case errors.As(inKafka[i], &refusal):
+			failure := &FailedError{Err: inKafka[i]}
+			refused[len(changes)] = true
+			changes = append(changes, Change{Command: cmd, Apply: func(*topic.Topic) (*topic.Topic, error) { return nil, failure }})
+		default:
+			errs[i] = fmt.Errorf("%s %q in kafka: %w", w.cmdType, name, inKafka[i])
+			continue
+		}
+		places = append(places, i)
+	}
+	if len(changes) == 0 {
+		return errs
+	}
+	for j, err := range topics.UpdateAll(ctx, changes) {
+		if !refused[j] && (errors.Is(err, ErrAlreadyHandled) || IsRefusal(err)) {
+			err = nil
+		}
+		errs[places[j]] = err
+	}
+	return errs
 }

@@ -27,6 +27,11 @@ func (m TopicManager) deleteAll(ctx context.Context, targets []target) []error {
 			for i, t := range due {
 				names[i] = t.Name()
 			}
+			// Nobody reads or writes a deactivated topic, whether or not
+			// its consumers let go in time.
+			if err := m.convergeAccess(ctx); err != nil {
+				return failAll(len(due), err)
+			}
 			var err error
 			if notes, err = m.awaitDetached(ctx, names); err != nil {
 				return failAll(len(due), err)

@@ -25,11 +25,25 @@ type TopicRepository interface {
 	// the error is returned. A command applied or rejected before is not
 	// run again: Update returns ErrAlreadyHandled.
 	Update(ctx context.Context, cmd Command, change func(current *topic.Topic) (*topic.Topic, error)) error
+	// UpdateAll is Update for each of changes, in order, each change seeing
+	// the topic as the ones before it left it; it returns one error per
+	// change, the one Update would. They are stored together, in one
+	// transaction where they can be: a change whose error is neither a
+	// refusal nor a *FailedError, or a store that fails, leaves every other
+	// change as if each had been made alone.
+	UpdateAll(ctx context.Context, changes []Change) []error
 
 	// LiveCollision returns the name of the live (not rejected or deleted)
 	// topic whose name differs from name only by '.' versus '_', or "" when
 	// there is none. The topic named name itself does not count.
 	LiveCollision(ctx context.Context, name topic.Name) (string, error)
+}
+
+// Change is a command and what it does to the current generation of its
+// topic, as Update takes them.
+type Change struct {
+	Command Command
+	Apply   func(current *topic.Topic) (*topic.Topic, error)
 }
 
 // ReconciliationLog keeps what reconciliations found.

@@ -19,11 +19,33 @@ import (
 type Subscriptions struct {
 	topics TopicRepository
 	subs   SubscriptionRepository
+	// access, when set, grants and revokes the consumers' Kafka ACLs.
+	access AccessKeeper
 }
 
 // NewSubscriptions checks topics and stores subscriptions in subs.
 func NewSubscriptions(topics TopicRepository, subs SubscriptionRepository) Subscriptions {
 	return Subscriptions{topics: topics, subs: subs}
+}
+
+// WithAccess makes subscribing grant the consumer's tokens READ in Kafka,
+// and unsubscribing revoke it, before either returns.
+func (s Subscriptions) WithAccess(k AccessKeeper) Subscriptions {
+	s.access = k
+	return s
+}
+
+// convergeAccess brings Kafka's ACLs in line with a subscription change by
+// actor, when kds manages them; a caller that sees it fail may repeat the
+// change, which converges again.
+func (s Subscriptions) convergeAccess(ctx context.Context, actor string) error {
+	if s.access == nil {
+		return nil
+	}
+	if _, err := s.access.Converge(ctx, actor); err != nil {
+		return fmt.Errorf("converge Kafka's ACLs: %w", err)
+	}
+	return nil
 }
 
 // NotSubscribedError is returned when unsubscribing from a topic the
@@ -59,7 +81,7 @@ func (s Subscriptions) Subscribe(ctx context.Context, by auth.Principal, consume
 	if t.Status() != topic.Active {
 		return subscription.Subscription{}, false, &content.NotActiveError{Topic: topicName, Status: t.Status()}
 	}
-	return s.subs.Subscribe(ctx, subscription.Subscription{
+	stored, created, err := s.subs.Subscribe(ctx, subscription.Subscription{
 		ConsumerID:    id,
 		Topic:         topicName,
 		Generation:    t.Generation(),
@@ -68,6 +90,10 @@ func (s Subscriptions) Subscribe(ctx context.Context, by auth.Principal, consume
 		CreatedBy:     by.Name,
 		CreatedAt:     time.Now().UTC(),
 	})
+	if err != nil {
+		return stored, created, err
+	}
+	return stored, created, s.convergeAccess(ctx, by.Name)
 }
 
 // groupFor names a new subscription's consumer group. The random suffix
@@ -101,7 +127,10 @@ func (s Subscriptions) Unsubscribe(ctx context.Context, by auth.Principal, consu
 	if err != nil {
 		return err
 	}
-	return s.subs.Unsubscribe(ctx, id, topicName, by.Name)
+	if err := s.subs.Unsubscribe(ctx, id, topicName, by.Name); err != nil {
+		return err
+	}
+	return s.convergeAccess(ctx, by.Name)
 }
 
 // Report records a heartbeat of one of a consumer's processes.

@@ -20,6 +20,8 @@ type TopicManager struct {
 	// detachTimeout bounds how long deletion waits for consumers to let go
 	// of a deactivated topic.
 	detachTimeout time.Duration
+	// access, when set, makes Kafka's ACLs follow the lifecycle.
+	access AccessKeeper
 }
 
 // NewTopicManager changes cluster and records it in topics; before it
@@ -27,6 +29,25 @@ type TopicManager struct {
 // detach from it. Reconciliations are kept in log.
 func NewTopicManager(topics TopicRepository, cluster KafkaCluster, subs SubscriptionRepository, log ReconciliationLog, detachTimeout time.Duration) TopicManager {
 	return TopicManager{topics: topics, cluster: cluster, subs: subs, log: log, detachTimeout: detachTimeout}
+}
+
+// WithAccess makes the topic manager grant a topic's ACLs before it
+// creates the topic, and revoke them before it deletes it.
+func (m TopicManager) WithAccess(k AccessKeeper) TopicManager {
+	m.access = k
+	return m
+}
+
+// convergeAccess brings Kafka's ACLs in line with kds, when it manages
+// them.
+func (m TopicManager) convergeAccess(ctx context.Context) error {
+	if m.access == nil {
+		return nil
+	}
+	if _, err := m.access.Converge(ctx, TopicManagerActor); err != nil {
+		return fmt.Errorf("converge Kafka's ACLs: %w", err)
+	}
+	return nil
 }
 
 // detachPoll is how often deletion looks again for consumers still attached.

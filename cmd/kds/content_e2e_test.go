@@ -607,7 +607,7 @@ func TestSendAndSubscribeRefusals(t *testing.T) {
 
 func TestSubscriptionsShowConsumersAndTheirProcesses(t *testing.T) {
 	t.Parallel()
-	d := startDev(t, devOptions{})
+	d := startDev(t, devOptions{env: []string{"KDS_SERVER_USAGE_INTERVAL=200ms"}})
 	d.activeTopic(t, "feed", 1)
 	c := d.start(t, "consume", "--id", "viewer1", "--topics", "feed", "-o", "json")
 	c.waitStderr(t, "✓ subscribed to feed")
@@ -615,7 +615,7 @@ func TestSubscriptionsShowConsumersAndTheirProcesses(t *testing.T) {
 
 	host, _ := os.Hostname()
 	alive := fmt.Sprintf("1 alive (%s:%d)", host, c.pid())
-	row := regexp.MustCompile(`(?m)^viewer1\s+feed\s+live\s+` + regexp.QuoteMeta(alive) + `\s+\S+`)
+	row := regexp.MustCompile(`(?m)^viewer1\s+feed\s+live\s+(0|-)\s+(\w+, [01] members|-)\s+` + regexp.QuoteMeta(alive) + `\s+\S+`)
 	r := d.mustKds(t, "subscriptions")
 	if !row.MatchString(r.Stdout) {
 		t.Errorf("kds subscriptions has no row %v\n%s", row, r)
@@ -630,10 +630,44 @@ func TestSubscriptionsShowConsumersAndTheirProcesses(t *testing.T) {
 	}
 
 	// A process that stops says goodbye: no wait for its heartbeat to age.
+	// What is sent meanwhile is its subscription's lag, with the age of
+	// the oldest message, in a group without members.
 	c.interrupt(t)
-	row = regexp.MustCompile(`(?m)^viewer1\s+feed\s+live\s+none alive\s+\S+`)
-	if r := d.mustKds(t, "subscriptions"); !row.MatchString(r.Stdout) {
-		t.Errorf("kds subscriptions has no row %v after the consumer stopped\n%s", row, r)
+	d.kdsWithInput(t, "a\nb\nc\n", "send", "feed")
+	row = regexp.MustCompile(`(?m)^viewer1\s+feed\s+live\s+3 \(\d+s\)\s+Empty, 0 members\s+none alive\s+\S+`)
+	deadline := time.Now().Add(10 * time.Second)
+	for r := d.mustKds(t, "subscriptions"); !row.MatchString(r.Stdout); r = d.mustKds(t, "subscriptions") {
+		if time.Now().After(deadline) {
+			t.Fatalf("kds subscriptions has no row %v after the consumer stopped\n%s", row, r)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	show := d.mustKds(t, "topic", "show", "feed")
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^messages:\s+3 kept, 3 written, [\d.]+/s$`),
+		regexp.MustCompile(`(?m)^size:\s+\d+ B$`),
+		regexp.MustCompile(`(?m)^last message:\s+\d+s ago$`),
+		regexp.MustCompile(`(?m)^partition 0\s+offsets 0-3, 3 messages, \d+ B, last \d+s ago$`),
+		regexp.MustCompile(`(?m)^subscription:\s+viewer1 lag 3 \(\d+s\), 0 members, Empty$`),
+	} {
+		if !want.MatchString(show.Stdout) {
+			t.Errorf("kds topic show feed has no line %v:\n%s", want, show.Stdout)
+		}
+	}
+	if list := d.mustKds(t, "topic", "list"); !regexp.MustCompile(`(?m)^feed\s+active\s+1\s+1\s+1\s+3\s+\d+ B\s+\d+s ago\s+`).MatchString(list.Stdout) {
+		t.Errorf("kds topic list has no row of feed with 3 messages:\n%s", list.Stdout)
+	}
+	var lagged []struct {
+		ID  string `json:"id"`
+		Lag []struct {
+			Topic   string  `json:"topic"`
+			Total   int64   `json:"total"`
+			Seconds float64 `json:"seconds"`
+		} `json:"lag"`
+	}
+	decodeJSON(t, d.kds(t, "subscriptions", "-o", "json"), &lagged)
+	if len(lagged) != 1 || len(lagged[0].Lag) != 1 || lagged[0].Lag[0].Total != 3 || lagged[0].Lag[0].Seconds <= 0 {
+		t.Errorf("kds subscriptions -o json: %+v, want viewer1 behind by 3 messages", lagged)
 	}
 	if menu := d.kdsWithInput(t, "6\n7\n", "admin"); !row.MatchString(menu.Stdout) {
 		t.Errorf("admin option 6 has no row %v after the consumer stopped\n%s", row, menu)

@@ -66,6 +66,8 @@ func newTopicRequestCommand(g *globals) *cobra.Command {
 	f.Int16VarP(&req.ReplicationFactor, "replication-factor", "r", 0, "replication factor (default topics.default_replication_factor on the server)")
 	f.StringArrayVarP(&configs, "topic-config", "c", nil, "Kafka topic config as key=value, such as retention.ms=86400000 (repeatable)")
 	f.StringVar(&req.Reason, "reason", "", "what the topic is for")
+	f.StringArrayVar(&req.Producers, "producer", nil, "a token name that may write to the topic besides its owner, from approval on (repeatable)")
+	f.StringArrayVar(&req.Consumers, "consumer", nil, "a consumer id that may read the topic once it is active (repeatable)")
 	f.BoolVar(&req.DryRun, "dry-run", false, "check the request with kds and the broker without creating anything")
 	w.register(cmd)
 	return cmd

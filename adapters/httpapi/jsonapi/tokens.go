@@ -27,6 +27,11 @@ func (api *API) createToken(w http.ResponseWriter, r *http.Request, p auth.Princ
 		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
+	// A topic that names the token's holder grants them access now.
+	if err := api.convergeAccess(r.Context(), p); err != nil {
+		httpjson.WriteError(w, r, api.log, err)
+		return
+	}
 	v := viewToken(tok)
 	v.Secret = raw
 	httpjson.Write(w, http.StatusCreated, v)
@@ -47,6 +52,12 @@ func (api *API) listTokens(w http.ResponseWriter, r *http.Request, p auth.Princi
 
 func (api *API) revokeToken(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	if err := api.app.Tokens.Revoke(r.Context(), p, r.PathValue("id")); err != nil {
+		httpjson.WriteError(w, r, api.log, err)
+		return
+	}
+	// The holder loses every grant and their SCRAM user before this
+	// answers; revoking again converges again.
+	if err := api.convergeAccess(r.Context(), p); err != nil {
 		httpjson.WriteError(w, r, api.log, err)
 		return
 	}

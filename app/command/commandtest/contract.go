@@ -44,13 +44,13 @@ func TopicRepositoryContract(t *testing.T, newRepo func(t *testing.T) command.To
 			mustUpdate(t, repo, cmd("described"), transition(move))
 		}
 		grown := topic.Spec{Partitions: 4, ReplicationFactor: 1, Configs: map[string]string{"cleanup.policy": "compact"}}
-		details := topic.Details{Owner: "newsroom", Description: "what the newsroom publishes"}
+		details := topic.Details{Owner: "newsroom", Description: "what the newsroom publishes", Producers: []string{"wire", "desk"}, Consumers: []string{"archive"}}
 		mustUpdate(t, repo, cmd("described"), transition(func(tp *topic.Topic) error { return tp.Update(grown, details, topic.Limits{}, "root", "") }))
 		got, err := repo.Get(ctx, topic.MustParseName("described"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Status() != topic.Active || !got.Spec().Equal(grown) || got.Details() != details {
+		if got.Status() != topic.Active || !got.Spec().Equal(grown) || !got.Details().Equal(details) {
 			t.Fatalf("read back %s spec %+v details %+v", got.Status(), got.Spec(), got.Details())
 		}
 	})
@@ -218,6 +218,80 @@ func TopicRepositoryContract(t *testing.T, newRepo func(t *testing.T) command.To
 		if wins.Load() != 1 || refusals.Load() != 15 {
 			t.Fatalf("%d wins and %d refusals, want 1 and 15", wins.Load(), refusals.Load())
 		}
+	})
+
+	t.Run("changes made together run in order, each once", func(t *testing.T) {
+		t.Parallel()
+		repo, ctx := newRepo(t), context.Background()
+		requestB := cmd("batch-b")
+		approve := func(tp *topic.Topic) error { return tp.Approve("root", "") }
+		changes := []command.Change{
+			{Command: cmd("batch-a"), Apply: create("batch-a", oneSpec)},
+			// sees batch-a as the change before it left it
+			{Command: cmd("batch-a"), Apply: transition(approve)},
+			{Command: requestB, Apply: create("batch-b", oneSpec)},
+			// refused: recorded, and its neighbours still made
+			{Command: cmd("batch-ghost"), Apply: func(*topic.Topic) (*topic.Topic, error) { return nil, &topic.NotFoundError{Topic: "batch-ghost"} }},
+			{Command: cmd("batch-a"), Apply: transition(approve)},
+			{Command: cmd("batch-c"), Apply: create("batch-c", oneSpec)},
+			// the same command again, as a redelivery brings it
+			{Command: requestB, Apply: create("batch-b", oneSpec)},
+		}
+		errs := repo.UpdateAll(ctx, changes)
+		var (
+			notFound *topic.NotFoundError
+			illegal  *topic.IllegalTransitionError
+		)
+		if len(errs) != len(changes) || errs[0] != nil || errs[1] != nil || errs[2] != nil || !errors.As(errs[3], &notFound) || !errors.As(errs[4], &illegal) ||
+			errs[5] != nil || !errors.Is(errs[6], command.ErrAlreadyHandled) {
+			t.Fatalf("outcomes %v", errs)
+		}
+		assertStatus(t, repo, "batch-a", topic.Approved)
+		assertStatus(t, repo, "batch-b", topic.Pending)
+		assertStatus(t, repo, "batch-c", topic.Pending)
+		// Made again, as after a crash before the acknowledgement: every
+		// change was applied or refused, so none runs again.
+		for i, err := range repo.UpdateAll(ctx, changes) {
+			if !errors.Is(err, command.ErrAlreadyHandled) {
+				t.Errorf("change %d made again: %v, want ErrAlreadyHandled", i, err)
+			}
+		}
+	})
+
+	t.Run("a change that fails among others fails alone", func(t *testing.T) {
+		t.Parallel()
+		repo, ctx := newRepo(t), context.Background()
+		boom := errors.New("connection reset")
+		broken := cmd("lone-broken")
+		errs := repo.UpdateAll(ctx, []command.Change{
+			{Command: cmd("lone-before"), Apply: create("lone-before", oneSpec)},
+			{Command: broken, Apply: func(*topic.Topic) (*topic.Topic, error) { return nil, boom }},
+			{Command: cmd("lone-after"), Apply: create("lone-after", oneSpec)},
+		})
+		if errs[0] != nil || !errors.Is(errs[1], boom) || errs[2] != nil {
+			t.Fatalf("outcomes %v, want only the broken change to fail", errs)
+		}
+		assertStatus(t, repo, "lone-before", topic.Pending)
+		assertStatus(t, repo, "lone-after", topic.Pending)
+		if _, err := repo.Get(ctx, topic.MustParseName("lone-broken")); err == nil {
+			t.Fatal("the broken change stored its topic")
+		}
+		mustUpdate(t, repo, broken, create("lone-broken", oneSpec))
+	})
+
+	t.Run("names that collide in one batch: the second is refused", func(t *testing.T) {
+		t.Parallel()
+		repo, ctx := newRepo(t), context.Background()
+		errs := repo.UpdateAll(ctx, []command.Change{
+			{Command: cmd("batch.io"), Apply: create("batch.io", oneSpec)},
+			{Command: cmd("batch_io"), Apply: create("batch_io", oneSpec)},
+			{Command: cmd("batch-io"), Apply: create("batch-io", oneSpec)},
+		})
+		var collision *topic.CollisionError
+		if errs[0] != nil || !errors.As(errs[1], &collision) || collision.Existing != "batch.io" || errs[2] != nil {
+			t.Fatalf("outcomes %v", errs)
+		}
+		assertStatus(t, repo, "batch-io", topic.Pending)
 	})
 }
 

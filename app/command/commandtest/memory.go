@@ -96,6 +96,15 @@ func (r *Topics) Update(_ context.Context, cmd command.Command, change func(*top
 	return nil
 }
 
+// UpdateAll implements command.TopicRepository, one change after another.
+func (r *Topics) UpdateAll(ctx context.Context, changes []command.Change) []error {
+	errs := make([]error, len(changes))
+	for i, c := range changes {
+		errs[i] = r.Update(ctx, c.Command, c.Apply)
+	}
+	return errs
+}
+
 // LiveCollision implements command.TopicRepository.
 func (r *Topics) LiveCollision(_ context.Context, name topic.Name) (string, error) {
 	r.mu.Lock()
