@@ -7,6 +7,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 )
 
@@ -47,4 +48,44 @@ func pingAs(addrs []string, password string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return client.Ping(ctx)
+}
+
+// TestKfakeAdvertisesNoSaslHandshakeV0 pins what the embedded broker works
+// around: kfake advertises SaslHandshake from version 1 only, where Kafka
+// advertises 0 to 1, and librdkafka 2.0 (kcat) then takes it for a broker
+// without SASL handshakes.
+func TestKfakeAdvertisesNoSaslHandshakeV0(t *testing.T) {
+	t.Parallel()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.EnableSASL(), kfake.Superuser("PLAIN", "kds", "pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if min := saslHandshakeMin(t, c.ListenAddrs()); min != 1 {
+		t.Fatalf("kfake advertises SaslHandshake from version %d: the embedded broker need no longer advertise version 0 itself", min)
+	}
+}
+
+// saslHandshakeMin is the lowest SaslHandshake version the brokers at
+// addrs advertise.
+func saslHandshakeMin(t *testing.T, addrs []string) int16 {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := kmsg.NewPtrApiVersionsRequest().RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range resp.ApiKeys {
+		if k.ApiKey == kmsg.SASLHandshake.Int16() {
+			return k.MinVersion
+		}
+	}
+	t.Fatal("no SaslHandshake advertised")
+	return 0
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/kds-io/kds/adapters/embedded"
@@ -189,28 +188,4 @@ func TestKfakeAnnouncesFixedScramIterations(t *testing.T) {
 			t.Errorf("%d iterations: log in error %v, want a login %v", tc.iterations, err, tc.logsIn)
 		}
 	}
-}
-
-// TestKfakeAdvertisesNoSaslHandshakeV0 pins why kcat and python3-kafka
-// cannot log in to kfake with SASL: kfake advertises SaslHandshake from
-// version 1 only, where Kafka advertises 0 to 1. librdkafka 2.0 (kcat)
-// takes a broker without version 0 for one without SASL, and kafka-python
-// 2.0 always sends version 0, which kfake answers by closing the
-// connection.
-func TestKfakeAdvertisesNoSaslHandshakeV0(t *testing.T) {
-	t.Parallel()
-	c, _ := startACLBroker(t)
-	resp, err := kmsg.NewPtrApiVersionsRequest().RequestWith(context.Background(), userClient(t, c, "kds", "kds-secret"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range resp.ApiKeys {
-		if k.ApiKey == kmsg.SASLHandshake.Int16() {
-			if k.MinVersion != 1 {
-				t.Fatalf("kfake advertises SaslHandshake %d to %d: kcat and python3-kafka may log in now; check them against kds's ACLs", k.MinVersion, k.MaxVersion)
-			}
-			return
-		}
-	}
-	t.Fatal("kfake advertises no SaslHandshake")
 }

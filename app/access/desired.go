@@ -78,9 +78,11 @@ func Desired(s State, p Principals) map[Grant]string {
 				want[Grant{Principal: principal, Resource: TopicResource, Name: t.Name, Pattern: Literal, Operation: op}] = t.Name
 			}
 		}
+		// Named consumers, like named producers, from approval on: one
+		// approval provisions the topic and its access together.
+		readers[t.Name] = append(readers[t.Name], t.Consumers...)
 		if t.Status == topic.Active {
 			active[t.Name] = t.Generation
-			readers[t.Name] = append(readers[t.Name], t.Consumers...)
 		}
 	}
 	for _, sub := range s.Subscriptions {

@@ -38,9 +38,9 @@ func TestDesiredFollowsTheLifecycle(t *testing.T) {
 	}{
 		{name: "pending grants nothing", status: topic.Pending,
 			notWants: []access.Grant{topicGrant("User:kds-alice", "orders", access.Write)}},
-		{name: "approved lets its producers write before it exists", status: topic.Approved,
-			want:     []access.Grant{topicGrant("User:kds-alice", "orders", access.Write), topicGrant("User:CN=bob", "orders", access.Write), topicGrant("User:CN=bob", "orders", access.Describe)},
-			notWants: []access.Grant{topicGrant("User:kds-carol", "orders", access.Read)}},
+		{name: "approved provisions its named producers and consumers before it exists", status: topic.Approved,
+			want: []access.Grant{topicGrant("User:kds-alice", "orders", access.Write), topicGrant("User:CN=bob", "orders", access.Write),
+				topicGrant("User:CN=bob", "orders", access.Describe), topicGrant("User:kds-carol", "orders", access.Read), groupGrant("User:kds-carol", "billing", "orders")}},
 		{name: "active: named consumers read, with their groups", status: topic.Active,
 			want: []access.Grant{topicGrant("User:kds-alice", "orders", access.Write), topicGrant("User:kds-carol", "orders", access.Read), groupGrant("User:kds-carol", "billing", "orders")}},
 		{name: "inactive grants nothing", status: topic.Inactive,

@@ -74,10 +74,21 @@ type Changes struct {
 // longer live, and records each topic's grants and revocations as done by
 // actor.
 func (k *Keeper) Converge(ctx context.Context, actor string) (Changes, error) {
+	return k.ConvergeAfter(ctx, actor, func() error { return nil })
+}
+
+// ConvergeAfter makes a decision with change, then converges, holding the
+// lock throughout: no other convergence, such as a reconciliation's, sees
+// the decision first and records its grants and revocations as its own.
+// change's error is returned as it is, and nothing converges then.
+func (k *Keeper) ConvergeAfter(ctx context.Context, actor string, change func() error) (Changes, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	var ch Changes
 	err := k.lock.Hold(ctx, func() error {
+		if err := change(); err != nil {
+			return err
+		}
 		var err error
 		ch, err = k.converge(ctx, actor)
 		return err
@@ -99,7 +110,9 @@ func (k *Keeper) converge(ctx context.Context, actor string) (Changes, error) {
 	ch.Unmanaged = unsupported
 	managed := map[Grant]bool{}
 	for _, g := range have {
-		if k.principals.Manages(g.Principal) {
+		// kds's own user may have a name kds would manage; its rights are
+		// the operator's.
+		if k.principals.Manages(g.Principal) && g.Principal != "User:"+k.service {
 			managed[g] = true
 			continue
 		}

@@ -89,7 +89,8 @@ func TestConvergeGrantsRevokesAndLeavesOthersAlone(t *testing.T) {
 	t.Parallel()
 	foreign := access.Grant{Principal: "User:someone", Resource: access.TopicResource, Name: "orders", Pattern: access.Literal, Operation: access.Read}
 	handmade := topicGrant("User:kds-mallory", "orders", access.Write)
-	k := &fakeKafka{acls: map[access.Grant]bool{foreign: true, handmade: true}, users: map[string]string{"kds-gone": "x", "kds-service": "y", "other": "z"}}
+	own := topicGrant("User:kds-service", "orders", access.Read)
+	k := &fakeKafka{acls: map[access.Grant]bool{foreign: true, handmade: true, own: true}, users: map[string]string{"kds-gone": "x", "kds-service": "y", "other": "z"}}
 	s := &fakeState{access.State{
 		Topics: []access.Topic{{Name: "orders", Generation: 1, Status: topic.Active, Owner: "alice"}},
 		Tokens: []access.Token{{ID: "1", Name: "alice", Role: auth.Producer}},
@@ -105,6 +106,9 @@ func TestConvergeGrantsRevokesAndLeavesOthersAlone(t *testing.T) {
 	}
 	if k.acls[handmade] {
 		t.Error("an ACL of a managed principal kds never decided stays")
+	}
+	if !k.acls[own] {
+		t.Error("kds's own user lost a right the operator gave it")
 	}
 	if !k.acls[foreign] || !slices.Contains(ch.Unmanaged, foreign.String()) {
 		t.Errorf("an unmanaged ACL was touched or not reported: %v", ch.Unmanaged)
@@ -161,5 +165,29 @@ func TestCredentialsAreTheCallersOwn(t *testing.T) {
 	}
 	if _, err := keeper.Credentials(ctx, auth.Principal{Name: auth.BootstrapAdminName, Role: auth.Admin}); !errors.Is(err, access.ErrNoStoredToken) {
 		t.Errorf("the bootstrap admin got credentials: %v", err)
+	}
+}
+
+// TestConvergeAfterADecision: the decision and the convergence it calls
+// for are one step, recorded as the decider's; a decision that fails
+// converges nothing.
+func TestConvergeAfterADecision(t *testing.T) {
+	t.Parallel()
+	k := &fakeKafka{acls: map[access.Grant]bool{}, users: map[string]string{}}
+	s := &fakeState{}
+	a := &fakeAudit{}
+	keeper := newKeeper(t, s, k, a)
+	refused := errors.New("not subscribed")
+	if _, err := keeper.ConvergeAfter(context.Background(), "carol", func() error {
+		s.s = access.State{Topics: []access.Topic{{Name: "orders", Generation: 1, Status: topic.Active, Owner: "alice"}}, Tokens: []access.Token{{ID: "1", Name: "alice", Role: auth.Producer}}}
+		return refused
+	}); !errors.Is(err, refused) || len(k.acls) != 0 {
+		t.Fatalf("a failed decision: %v, ACLs %v", err, k.acls)
+	}
+	if _, err := keeper.ConvergeAfter(context.Background(), "carol", func() error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.records) != 1 || !strings.HasPrefix(a.records[0], "orders by carol: granted") {
+		t.Fatalf("audit %q", a.records)
 	}
 }

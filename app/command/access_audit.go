@@ -11,9 +11,16 @@ import (
 // AccessKeeper makes Kafka's ACLs follow kds's decisions; actor is who
 // caused the convergence, recorded with each grant and revocation. The
 // topic manager converges before it creates an approved topic and before
-// it deletes a deactivated one; subscriptions after they change.
+// it deletes a deactivated one.
 type AccessKeeper interface {
 	Converge(ctx context.Context, actor string) (access.Changes, error)
+}
+
+// AccessDecisions converge Kafka's ACLs with the decision that calls for
+// it: subscriptions change and converge under one lock, so that the grants
+// and revocations are recorded as the subscriber's.
+type AccessDecisions interface {
+	ConvergeAfter(ctx context.Context, actor string, change func() error) (access.Changes, error)
 }
 
 // AccessAudit records grants and revocations in topics' histories

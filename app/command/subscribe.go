@@ -20,7 +20,7 @@ type Subscriptions struct {
 	topics TopicRepository
 	subs   SubscriptionRepository
 	// access, when set, grants and revokes the consumers' Kafka ACLs.
-	access AccessKeeper
+	access AccessDecisions
 }
 
 // NewSubscriptions checks topics and stores subscriptions in subs.
@@ -30,22 +30,20 @@ func NewSubscriptions(topics TopicRepository, subs SubscriptionRepository) Subsc
 
 // WithAccess makes subscribing grant the consumer's tokens READ in Kafka,
 // and unsubscribing revoke it, before either returns.
-func (s Subscriptions) WithAccess(k AccessKeeper) Subscriptions {
+func (s Subscriptions) WithAccess(k AccessDecisions) Subscriptions {
 	s.access = k
 	return s
 }
 
-// convergeAccess brings Kafka's ACLs in line with a subscription change by
-// actor, when kds manages them; a caller that sees it fail may repeat the
-// change, which converges again.
-func (s Subscriptions) convergeAccess(ctx context.Context, actor string) error {
+// decide makes a subscription change by actor and, when kds manages
+// Kafka's ACLs, brings them in line before it returns; a caller that sees
+// the convergence fail may repeat the change, which converges again.
+func (s Subscriptions) decide(ctx context.Context, actor string, change func() error) error {
 	if s.access == nil {
-		return nil
+		return change()
 	}
-	if _, err := s.access.Converge(ctx, actor); err != nil {
-		return fmt.Errorf("converge Kafka's ACLs: %w", err)
-	}
-	return nil
+	_, err := s.access.ConvergeAfter(ctx, actor, change)
+	return err
 }
 
 // NotSubscribedError is returned when unsubscribing from a topic the
@@ -81,19 +79,24 @@ func (s Subscriptions) Subscribe(ctx context.Context, by auth.Principal, consume
 	if t.Status() != topic.Active {
 		return subscription.Subscription{}, false, &content.NotActiveError{Topic: topicName, Status: t.Status()}
 	}
-	stored, created, err := s.subs.Subscribe(ctx, subscription.Subscription{
-		ConsumerID:    id,
-		Topic:         topicName,
-		Generation:    t.Generation(),
-		Group:         groupFor(id, topicName),
-		FromBeginning: fromBeginning,
-		CreatedBy:     by.Name,
-		CreatedAt:     time.Now().UTC(),
+	var (
+		stored  subscription.Subscription
+		created bool
+	)
+	err = s.decide(ctx, by.Name, func() error {
+		var err error
+		stored, created, err = s.subs.Subscribe(ctx, subscription.Subscription{
+			ConsumerID:    id,
+			Topic:         topicName,
+			Generation:    t.Generation(),
+			Group:         groupFor(id, topicName),
+			FromBeginning: fromBeginning,
+			CreatedBy:     by.Name,
+			CreatedAt:     time.Now().UTC(),
+		})
+		return err
 	})
-	if err != nil {
-		return stored, created, err
-	}
-	return stored, created, s.convergeAccess(ctx, by.Name)
+	return stored, created, err
 }
 
 // groupFor names a new subscription's consumer group. The random suffix
@@ -127,10 +130,7 @@ func (s Subscriptions) Unsubscribe(ctx context.Context, by auth.Principal, consu
 	if err != nil {
 		return err
 	}
-	if err := s.subs.Unsubscribe(ctx, id, topicName, by.Name); err != nil {
-		return err
-	}
-	return s.convergeAccess(ctx, by.Name)
+	return s.decide(ctx, by.Name, func() error { return s.subs.Unsubscribe(ctx, id, topicName, by.Name) })
 }
 
 // Report records a heartbeat of one of a consumer's processes.

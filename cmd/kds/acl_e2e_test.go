@@ -3,6 +3,7 @@ package main_test
 import (
 	"context"
 	"errors"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -14,14 +15,16 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiclient"
+	"github.com/kds-io/kds/app/access"
 )
 
 // The who-can-do-what matrix of TestKafkaACLsFollowKdsDecisions, on a
 // broker that enforces ACLs (kds dev --kafka-sasl), each checked with the
-// login kds hands the token:
+// login kds hands the token, through kds send and consume, a plain
+// franz-go client and kcat:
 //
 //	who                       write orders  read orders       write other  read other
-//	alice (owner, producer)   yes           no                no           no
+//	alice (owner, producer)   yes           no                once named   no
 //	bob (named producer)      yes, until    no                no           no
 //	                          revoked
 //	mallory (producer)        no            no                no           no
@@ -31,9 +34,8 @@ import (
 //	anyone, orders inactive   no            no
 const aclPassword = "Dev-Acl-Pa55word"
 
-// kafkaLogin is a plain franz-go client logged in with the Kafka
-// credentials kds hands token.
-func (d *devServer) kafkaLogin(t *testing.T, token string, opts ...kgo.Opt) *kgo.Client {
+// credentials are the Kafka credentials kds hands token.
+func (d *devServer) credentials(t *testing.T, token string) access.Credentials {
 	t.Helper()
 	api, err := apiclient.New(d.APIURL, token)
 	if err != nil {
@@ -48,7 +50,34 @@ func (d *devServer) kafkaLogin(t *testing.T, token string, opts ...kgo.Opt) *kgo
 	if cr.Mechanism != "SCRAM-SHA-512" || !strings.HasPrefix(cr.Username, "kds-") {
 		t.Fatalf("credentials %s as %s", cr.Mechanism, cr.Username)
 	}
+	return cr
+}
+
+// kafkaLogin is a plain franz-go client logged in with the Kafka
+// credentials kds hands token.
+func (d *devServer) kafkaLogin(t *testing.T, token string, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	cr := d.credentials(t, token)
 	return loginAs(t, d.KafkaAddrs, cr.Username, cr.Password, opts...)
+}
+
+// kcatAs runs kcat with the Kafka credentials kds hands token; a
+// producer's standard input is one line.
+func (d *devServer) kcatAs(t *testing.T, kcat, token string, args ...string) (string, error) {
+	t.Helper()
+	return kcatLogin(t, kcat, d.KafkaAddrs, d.credentials(t, token), args...)
+}
+
+// kcatLogin runs kcat logged in as cr and returns what it printed.
+func kcatLogin(t *testing.T, kcat string, brokers []string, cr access.Credentials, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, kcat, append([]string{"-b", strings.Join(brokers, ","), "-X", "security.protocol=SASL_PLAINTEXT",
+		"-X", "sasl.mechanisms=" + cr.Mechanism, "-X", "sasl.username=" + cr.Username, "-X", "sasl.password=" + cr.Password, "-m", "5"}, args...)...)
+	cmd.Stdin = strings.NewReader("from kcat\n")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }
 
 func loginAs(t *testing.T, brokers []string, user, password string, opts ...kgo.Opt) *kgo.Client {
@@ -139,6 +168,27 @@ func TestKafkaACLsFollowKdsDecisions(t *testing.T) {
 		}
 	}
 
+	// What the refusal says to ask for, granted: alice writes other.
+	d.mustKds(t, "topic", "update", "other", "--producer", "alice", "--reason", "alice publishes here too")
+	if r := d.kdsAs(t, alice, "send", "other", "from alice"); r.Code != 0 {
+		t.Fatalf("alice, named a producer of other\n%s", r)
+	}
+
+	// kcat, with the login kds hands each token, sees the same rules.
+	kcat := requireKcat(t)
+	if out, err := d.kcatAs(t, kcat, alice, "-P", "-t", "orders"); err != nil {
+		t.Errorf("kcat as alice writes orders: %v\n%s", err, out)
+	}
+	if out, err := d.kcatAs(t, kcat, mallory, "-P", "-t", "orders"); err == nil || !strings.Contains(out, "Topic authorization failed") {
+		t.Errorf("kcat as mallory writes orders: %v\n%s", err, out)
+	}
+	if out, err := d.kcatAs(t, kcat, dave, "-C", "-t", "orders", "-o", "beginning", "-e", "-q"); err != nil || !strings.Contains(out, "from bob") {
+		t.Errorf("kcat as dave reads orders: %v\n%s", err, out)
+	}
+	if out, err := d.kcatAs(t, kcat, carol, "-C", "-t", "orders", "-o", "beginning", "-e", "-q"); err == nil || !strings.Contains(out, "authorization failed") {
+		t.Errorf("kcat as carol reads orders before subscribing: %v\n%s", err, out)
+	}
+
 	// Reading: the named consumer through kds consume, the others not.
 	r := d.kdsAs(t, dave, "consume", "--id", "dave", "--topics", "orders", "--from-beginning", "--count", "2", "-o", "json")
 	if r.Code != 0 || strings.Count(r.Stdout, `"topic":"orders"`) != 2 {
@@ -171,6 +221,13 @@ func TestKafkaACLsFollowKdsDecisions(t *testing.T) {
 	// Who may write and read, as kds topic show lists it.
 	show := d.mustKds(t, "topic", "show", "orders")
 	wantLines(t, show, "may write (Kafka):  User:kds-alice, User:kds-bob", "may read (Kafka):   User:kds-dave")
+	// And as the dashboard shows it.
+	page := openDashboard(t, d, 1280, 900)
+	page.signIn(d.AdminToken)
+	page.selectTopic("active", "orders")
+	page.waitFor("who may write and read orders", `(() => { const t = document.querySelector("#detail .facts").textContent;
+		return t.includes("may write (Kafka)User:kds-alice, User:kds-bob") && t.includes("may read (Kafka)User:kds-dave") && t.includes("producersbob"); })()`)
+	page.screenshot("acl-topic-detail.png")
 
 	// Drift: an ACL kds did not decide for a principal it manages is
 	// deleted; one of a principal it does not manage stays, reported.
@@ -193,6 +250,7 @@ func TestKafkaACLsFollowKdsDecisions(t *testing.T) {
 	// Revoking a token cuts its open connection before the revocation
 	// returns, and its login is gone.
 	bobClient := d.kafkaLogin(t, bob)
+	bobLogin := d.credentials(t, bob)
 	if err := writeOne(bobClient, "orders"); err != nil {
 		t.Fatal(err)
 	}
@@ -200,6 +258,9 @@ func TestKafkaACLsFollowKdsDecisions(t *testing.T) {
 	d.mustKds(t, "token", "revoke", tokenID(bob))
 	if err := writeOne(bobClient, "orders"); !refusedACL(err) {
 		t.Fatalf("bob writes after revocation: %v", err)
+	}
+	if out, err := kcatLogin(t, kcat, d.KafkaAddrs, bobLogin, "-L"); err == nil {
+		t.Fatalf("kcat logs in as bob after revocation\n%s", out)
 	}
 	t.Logf("revocation → bob refused: %s", time.Since(start))
 
@@ -224,7 +285,7 @@ func TestKafkaACLsFollowKdsDecisions(t *testing.T) {
 	joined := strings.Join(access, "\n")
 	for _, want := range []string{
 		"topic-manager: granted DESCRIBE on topic orders to User:kds-alice; granted WRITE on topic orders to User:kds-alice; granted DESCRIBE on topic orders to User:kds-bob",
-		"topic-manager: granted READ on group prefixed kds-consumer.dave.orders. to User:kds-dave",
+		"topic-manager: granted DESCRIBE on topic orders to User:kds-alice; granted WRITE on topic orders to User:kds-alice; granted DESCRIBE on topic orders to User:kds-bob; granted WRITE on topic orders to User:kds-bob; granted READ on group prefixed kds-consumer.dave.orders. to User:kds-dave",
 		"carol: granted READ on group prefixed kds-consumer.carol.orders. to User:kds-carol",
 		"carol: revoked READ on group prefixed kds-consumer.carol.orders. to User:kds-carol",
 		"admin: revoked DESCRIBE on topic orders to User:kds-bob",

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -83,18 +84,32 @@ deactivated is dropped before it is deleted, with a notice.`,
 				return err
 			}
 			defer proc.Close()
+			// A refused token ends the session: what it consumed would
+			// go unseen by kds.
+			ctx, stop := context.WithCancel(ctx)
+			defer stop()
+			go func() {
+				select {
+				case <-proc.Refused():
+					stop()
+				case <-ctx.Done():
+				}
+			}()
 			c := consoleSession{client: client, proc: proc, out: out, fromBeginning: fromBeginning}
 			if len(topics) > 0 {
 				if err := c.subscribe(ctx, trimAll(topics), true); err != nil {
-					return err
+					return cmp.Or(proc.Err(), err)
 				}
 				select {
 				case <-ctx.Done():
 				case <-out.reached:
 				}
-				return nil
+				return proc.Err()
 			}
-			return c.run(ctx, ed)
+			if err := c.run(ctx, ed); err != nil {
+				return err
+			}
+			return proc.Err()
 		},
 	}
 	cmd.Flags().StringVar(&id, "id", "", "consumer id; processes with the same id share its subscriptions")

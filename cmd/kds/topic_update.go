@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/app/command"
 )
 
 func newTopicUpdateCommand(g *globals) *cobra.Command {
@@ -49,8 +50,17 @@ owner) or consumers (consumer ids that may read), keeping everything else.
 				return err
 			}
 			if !w.noWait {
-				if c, err = awaitCommand(ctx, client, c, time.Now().Add(w.wait)); err != nil {
+				// Applied in kds, then carried out in Kafka: its ACLs too.
+				deadline := time.Now().Add(w.wait)
+				if c, err = awaitCommand(ctx, client, c, deadline); err != nil {
 					return fmt.Errorf("%s: %w", name, err)
+				}
+				id, err := command.KafkaUpdateID(name, t.Generation, c.ID)
+				if err != nil {
+					return err
+				}
+				if err := awaitInternalCommand(ctx, client, id, deadline); err != nil {
+					return fmt.Errorf("%s: updated in kds, not in Kafka: %w", name, err)
 				}
 			}
 			if g.output == "json" {

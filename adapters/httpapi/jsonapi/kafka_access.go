@@ -45,12 +45,12 @@ func (api *API) listAccess(w http.ResponseWriter, r *http.Request, p auth.Princi
 	httpjson.Write(w, http.StatusOK, grants)
 }
 
-// convergeAccess brings Kafka's ACLs in line after a change by p, when kds
-// manages them.
-func (api *API) convergeAccess(ctx context.Context, p auth.Principal) error {
+// decideAccess makes a change by p and, when kds manages Kafka's ACLs,
+// brings them in line before it returns.
+func (api *API) decideAccess(ctx context.Context, p auth.Principal, change func() error) error {
 	if api.app.Access == nil {
-		return nil
+		return change()
 	}
-	_, err := api.app.Access.Converge(ctx, p.Name)
+	_, err := api.app.Access.ConvergeAfter(ctx, p.Name, change)
 	return err
 }

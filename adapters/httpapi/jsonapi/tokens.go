@@ -22,13 +22,17 @@ func (api *API) createToken(w http.ResponseWriter, r *http.Request, p auth.Princ
 		httpjson.WriteError(w, r, api.log, httpjson.BadRequest(err.Error()))
 		return
 	}
-	raw, tok, err := api.app.Tokens.Create(r.Context(), p, req.Name, req.Role, req.Consumers...)
-	if err != nil {
-		httpjson.WriteError(w, r, api.log, err)
-		return
-	}
+	var (
+		raw string
+		tok auth.Token
+	)
 	// A topic that names the token's holder grants them access now.
-	if err := api.convergeAccess(r.Context(), p); err != nil {
+	err := api.decideAccess(r.Context(), p, func() error {
+		var err error
+		raw, tok, err = api.app.Tokens.Create(r.Context(), p, req.Name, req.Role, req.Consumers...)
+		return err
+	})
+	if err != nil {
 		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
@@ -51,13 +55,9 @@ func (api *API) listTokens(w http.ResponseWriter, r *http.Request, p auth.Princi
 }
 
 func (api *API) revokeToken(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	if err := api.app.Tokens.Revoke(r.Context(), p, r.PathValue("id")); err != nil {
-		httpjson.WriteError(w, r, api.log, err)
-		return
-	}
 	// The holder loses every grant and their SCRAM user before this
-	// answers; revoking again converges again.
-	if err := api.convergeAccess(r.Context(), p); err != nil {
+	// answers.
+	if err := api.decideAccess(r.Context(), p, func() error { return api.app.Tokens.Revoke(r.Context(), p, r.PathValue("id")) }); err != nil {
 		httpjson.WriteError(w, r, api.log, err)
 		return
 	}

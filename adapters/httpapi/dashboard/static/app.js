@@ -36,6 +36,7 @@ const state = {
   who: null,
   selected: null,
   history: null,
+  access: null,
   historyFor: null,
   notice: null, // {topic, text, kind}
   draft: { topic: null, reason: '' }, // a rejection reason being typed
@@ -152,10 +153,19 @@ async function refreshTopic(name, gen) {
 }
 
 async function loadHistory(name, gen) {
-  const h = await api.history(name);
+  const [h, grants] = await Promise.all([api.history(name), api.access()]);
   if (gen !== state.generation || state.selected !== name) return;
   state.history = h;
   state.historyFor = name;
+  state.access = grants ? (grants[name] || []) : null;
+}
+
+// whoMay lists the principals granted op on the topic itself, or null
+// where kds does not keep Kafka's ACLs.
+function whoMay(op) {
+  if (!state.access) return null;
+  const who = [...new Set(state.access.filter((g) => g.resource === 'topic' && g.operation === op).map((g) => g.principal))];
+  return who.length ? who.join(', ') : 'nobody';
 }
 
 // failed handles an error from a read: a lost session shows the sign-in.
@@ -289,7 +299,7 @@ function renderDetail() {
   const name = state.selected;
   if (!name) return;
   const t = view.get(name);
-  const key = JSON.stringify([name, t, state.historyFor === name ? state.history : null, state.notice, state.busy, state.who && state.who.role,
+  const key = JSON.stringify([name, t, state.historyFor === name ? [state.history, state.access] : null, state.notice, state.busy, state.who && state.who.role,
     usage.topics.get(name), state.usageFor === name ? state.topicUsage : null]);
   if (key === state.detailKey) return;
   state.detailKey = key;
@@ -319,7 +329,11 @@ function drawDetail(el, t) {
     h('dl', { className: 'facts' },
       fact('partitions', t.partitions),
       fact('replication factor', t.replication_factor),
-      fact('owner', t.requested_by),
+      fact('owner', t.owner || t.requested_by),
+      t.producers ? fact('producers', t.producers.join(', ')) : null,
+      t.consumers ? fact('consumers', t.consumers.join(', ')) : null,
+      state.historyFor === name && whoMay('WRITE') ? fact('may write (Kafka)', whoMay('WRITE')) : null,
+      state.historyFor === name && whoMay('READ') ? fact('may read (Kafka)', whoMay('READ')) : null,
       fact('requested', when(t.requested_at)),
       fact('updated', when(t.updated_at)),
       fact('configs', configs.length ? h('ul', { className: 'configs' }, configs.map(([k, v]) => h('li', null, h('code', null, k + '=' + v)))) : 'defaults')),

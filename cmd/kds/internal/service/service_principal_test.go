@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -96,6 +97,25 @@ func TestTheServicePrincipalNeedsNoMoreThanItsRights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if cr.Username != "kds-alice" {
+		t.Fatalf("alice got the credentials of %s", cr.Username)
+	}
+	wantStatus(t, "the bootstrap admin's credentials", 409, func() error { _, err := api.KafkaCredentials(ctx); return err })
+	viewerTok, err := api.CreateToken(ctx, apiv1.TokenRequest{Name: "val", Role: auth.Viewer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewer, err := apiclient.New(svc.APIURL(), viewerTok.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, "a viewer's credentials", 403, func() error { _, err := viewer.KafkaCredentials(ctx); return err })
+	if cl, err := alice.Cluster(ctx); err != nil || !cl.ManagedCredentials {
+		t.Fatalf("cluster %+v, %v: want managed credentials", cl, err)
+	}
+	if grants, err := viewer.Access(ctx); err != nil || len(grants["orders"]) != 2 {
+		t.Fatalf("who may do what with orders, as a viewer reads it: %+v, %v", grants, err)
+	}
 	writer := login(t, b.Addrs(), cr.Username, cr.Password)
 	if err := produce(ctx, writer, "orders"); err != nil {
 		t.Fatalf("the owner cannot write: %v", err)
@@ -149,5 +169,14 @@ func grantServiceRights(t *testing.T, root *kgo.Client) {
 		if err := kerr.ErrorForCode(r.ErrorCode); err != nil {
 			t.Fatalf("grant kds its rights: %v", err)
 		}
+	}
+}
+
+// wantStatus fails unless call answers an API error with status.
+func wantStatus(t *testing.T, what string, status int, call func() error) {
+	t.Helper()
+	var apiErr *apiclient.APIError
+	if err := call(); !errors.As(err, &apiErr) || apiErr.Status != status {
+		t.Fatalf("%s: %v, want %d", what, err, status)
 	}
 }
