@@ -28,8 +28,8 @@ type partitionLeaders struct {
 
 // Usage implements content.UsageReader with kadm: a reading of any number
 // of topics is one ListOffsets request per broker for the oldest offsets
-// and one for the newest, one DescribeLogDirs per broker, the metadata
-// kgo keeps, and a Fetch per leader for the timestamps of the partitions
+// and one for the newest, one DescribeLogDirs per broker, a Metadata
+// request for the partitions' leaders, and a Fetch per leader for the timestamps of the partitions
 // written to since the previous reading; a reading of groups is one
 // DescribeGroups per coordinator and an OffsetFetch per group (one per
 // coordinator on Kafka 3.0 and later). Nothing joins a group or commits.

@@ -144,7 +144,7 @@ func (u *Usage) Topic(ctx context.Context, name string) (apiv1.TopicUsageReport,
 			return apiv1.TopicUsageReport{}, err
 		}
 		t = read[name]
-		t.Topic = name
+		t.Topic, t.Partitions = name, httpjson.NonNil(t.Partitions)
 	}
 	out := apiv1.TopicUsageReport{TopicUsage: t, Subscriptions: []apiv1.SubscriptionLag{}, History: httpjson.NonNil(history)}
 	for _, l := range report.Subscriptions {
