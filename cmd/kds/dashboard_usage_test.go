@@ -57,13 +57,15 @@ func TestDashboardStartsFullAndShowsUsage(t *testing.T) {
 	p.selectTopic("active", "orders")
 	p.waitFor("what orders holds", `document.getElementById("usage-messages")?.textContent === "41 kept, 41 written" && document.querySelectorAll("#usage table.partitions tbody tr").length === 2 && document.getElementById("usage-last") !== null`)
 	p.waitFor("the lag of slow in the details", `document.querySelector('#usage li.lag[data-consumer="slow"][data-behind="true"]')?.textContent.includes("behind by 40")`)
+	d.kdsWithInput(t, "late 1\nlate 2\nlate 3\nlate 4\nlate 5\n", "send", "orders")
+	p.waitFor("the details following the lag", `document.querySelector('#usage li.lag[data-consumer="slow"]')?.textContent.includes("behind by 45")`)
 	p.waitFor("charts of the last readings", `document.querySelectorAll("#usage figure.hour").length === 2 && Number(document.querySelector("#usage figure.hour").dataset.peak) >= 0`)
 	if lines := eval[[]string](p.browser, `[...document.querySelectorAll("#history > li")].map(li => li.querySelector(".action").textContent + " by " + li.querySelector(".actor").textContent.replace("by ", "") + (li.querySelector(".command-id") ? " with a command id" : ""))`); !slices.Equal(lines, []string{"activate by topic-manager", "approve by admin", "request by admin"}) {
 		t.Errorf("the history of orders reads %q, want who did what, without command ids", lines)
 	}
 
 	p.do("browse orders", chromedp.Click(chromedp.ID("browse-topic-button")))
-	p.waitFor("the newest messages of orders", `document.querySelectorAll("#browse-list li.record").length === 41 && document.getElementById("browse-status").dataset.state === "done"`)
+	p.waitFor("the newest messages of orders", `document.querySelectorAll("#browse-list li.record").length === 46 && document.getElementById("browse-status").dataset.state === "done"`)
 	pretty := eval[string](p.browser, `document.querySelector('#browse-list pre.record-value[data-json="true"]')?.textContent || ""`)
 	if pretty != "{\n  \"a\": 1,\n  \"items\": [\n    \"x\",\n    \"y\"\n  ]\n}" {
 		t.Errorf("the JSON message reads %q, want it pretty-printed", pretty)

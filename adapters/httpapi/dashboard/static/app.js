@@ -71,6 +71,7 @@ const usage = new Usage({
       state.seeded = true;
       rates.seed(u.history, u.interval);
     }
+    if (state.selected && state.usageFor === state.selected) loadTopicUsage(state.selected);
     renderDetail();
   },
   onError: failed,
@@ -380,9 +381,13 @@ function lagText(l) {
   return 'behind by ' + count(l.total) + (l.seconds ? ' (' + Math.round(l.seconds) + 's)' : '');
 }
 
+// loadTopicUsage reads a topic's usage with its subscriptions and history,
+// when it is selected and after each new reading.
 async function loadTopicUsage(name) {
-  state.usageFor = name;
-  state.topicUsage = null;
+  if (state.usageFor !== name) {
+    state.usageFor = name;
+    state.topicUsage = null;
+  }
   const gen = state.generation;
   try {
     const u = await api.topicUsage(name);
