@@ -48,9 +48,10 @@ func newRecordTimes(client *kgo.Client) *recordTimes {
 // times returns when each message of want was written, leaving out those
 // that could not be read (a leader that moved, a broker that did not
 // answer, an offset past the end); they are asked again at the next call.
-// leaders names each partition's leader. It forgets the messages it was
+// leaders names each partition's leader, and the topics' ids, which Fetch
+// names topics by from Kafka 3.1 on. It forgets the messages it was
 // not asked for, so that what it keeps is what the latest reading needs.
-func (r *recordTimes) times(ctx context.Context, want []partitionOffset, leaders map[topicPartition]int32) map[partitionOffset]time.Time {
+func (r *recordTimes) times(ctx context.Context, want []partitionOffset, leaders partitionLeaders) map[partitionOffset]time.Time {
 	out := make(map[partitionOffset]time.Time, len(want))
 	byLeader := map[int32][]partitionOffset{}
 	r.mu.Lock()
@@ -59,7 +60,7 @@ func (r *recordTimes) times(ctx context.Context, want []partitionOffset, leaders
 			out[po] = at
 			continue
 		}
-		if leader, ok := leaders[topicPartition{po.topic, po.partition}]; ok && leader >= 0 {
+		if leader, ok := leaders.leaders[topicPartition{po.topic, po.partition}]; ok && leader >= 0 {
 			byLeader[leader] = append(byLeader[leader], po)
 		}
 	}
@@ -72,7 +73,7 @@ func (r *recordTimes) times(ctx context.Context, want []partitionOffset, leaders
 	)
 	for leader, pos := range byLeader {
 		wg.Go(func() {
-			got := r.fetch(ctx, leader, pos)
+			got := r.fetch(ctx, leader, pos, leaders.ids)
 			mu.Lock()
 			defer mu.Unlock()
 			for po, at := range got {
@@ -97,7 +98,7 @@ func (r *recordTimes) times(ctx context.Context, want []partitionOffset, leaders
 }
 
 // fetch asks leader for the batches that hold pos.
-func (r *recordTimes) fetch(ctx context.Context, leader int32, pos []partitionOffset) map[partitionOffset]time.Time {
+func (r *recordTimes) fetch(ctx context.Context, leader int32, pos []partitionOffset, ids map[string][16]byte) map[partitionOffset]time.Time {
 	req := kmsg.NewPtrFetchRequest()
 	req.ReplicaID = -1
 	req.MaxWaitMillis = 0
@@ -112,7 +113,7 @@ func (r *recordTimes) fetch(ctx context.Context, leader int32, pos []partitionOf
 			i = len(req.Topics)
 			topics[po.topic] = i
 			t := kmsg.NewFetchRequestTopic()
-			t.Topic = po.topic
+			t.Topic, t.TopicID = po.topic, ids[po.topic]
 			req.Topics = append(req.Topics, t)
 		}
 		p := kmsg.NewFetchRequestTopicPartition()
@@ -126,15 +127,23 @@ func (r *recordTimes) fetch(ctx context.Context, leader int32, pos []partitionOf
 	if err != nil {
 		return nil
 	}
+	names := make(map[[16]byte]string, len(ids))
+	for name, id := range ids {
+		names[id] = name
+	}
 	out := map[partitionOffset]time.Time{}
 	for _, t := range resp.Topics {
+		name := t.Topic
+		if name == "" {
+			name = names[t.TopicID]
+		}
 		for _, p := range t.Partitions {
-			offset, ok := asked[topicPartition{t.Topic, p.Partition}]
+			offset, ok := asked[topicPartition{name, p.Partition}]
 			if !ok || kerr.ErrorForCode(p.ErrorCode) != nil {
 				continue
 			}
 			if at, ok := batchTime(p.RecordBatches, offset); ok {
-				out[partitionOffset{t.Topic, p.Partition, offset}] = at
+				out[partitionOffset{name, p.Partition, offset}] = at
 			}
 		}
 	}

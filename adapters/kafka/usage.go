@@ -20,10 +20,16 @@ type topicPartition struct {
 	partition int32
 }
 
+// partitionLeaders is where the partitions of topics lead, and the topics' ids.
+type partitionLeaders struct {
+	leaders map[topicPartition]int32
+	ids     map[string][16]byte
+}
+
 // Usage implements content.UsageReader with kadm: a reading of any number
 // of topics is one ListOffsets request per broker for the oldest offsets
-// and one for the newest, one DescribeLogDirs per broker, the metadata
-// kgo keeps, and a Fetch per leader for the timestamps of the partitions
+// and one for the newest, one DescribeLogDirs per broker, a Metadata
+// request for the partitions' leaders, and a Fetch per leader for the timestamps of the partitions
 // written to since the previous reading; a reading of groups is one
 // DescribeGroups per coordinator and an OffsetFetch per group (one per
 // coordinator on Kafka 3.0 and later). Nothing joins a group or commits.
@@ -36,7 +42,7 @@ type Usage struct {
 	requests       *requestCount
 
 	mu      sync.Mutex
-	leaders map[topicPartition]int32 // as the latest TopicUsage found them
+	leaders partitionLeaders // as the latest TopicUsage found it
 }
 
 // NewUsage reads the usage of the cluster c describes; should its client
@@ -136,21 +142,22 @@ func (u *Usage) sizes(ctx context.Context, ends map[topicPartition]int64) map[to
 	return out
 }
 
-// readLeaders reads each partition's leader and keeps them for
-// GroupProgress.
-func (u *Usage) readLeaders(ctx context.Context, topics []string) map[topicPartition]int32 {
-	leaders := map[topicPartition]int32{}
+// readLeaders reads each partition's leader and each topic's id, and keeps
+// them for GroupProgress.
+func (u *Usage) readLeaders(ctx context.Context, topics []string) partitionLeaders {
+	l := partitionLeaders{leaders: map[topicPartition]int32{}, ids: map[string][16]byte{}}
 	if m, err := u.offsets.admin.Metadata(ctx, topics...); err == nil {
 		for _, t := range m.Topics {
+			l.ids[t.Topic] = t.ID
 			for _, p := range t.Partitions {
-				leaders[topicPartition{p.Topic, p.Partition}] = p.Leader
+				l.leaders[topicPartition{p.Topic, p.Partition}] = p.Leader
 			}
 		}
 	}
 	u.mu.Lock()
-	u.leaders = leaders
+	u.leaders = l
 	u.mu.Unlock()
-	return leaders
+	return l
 }
 
 // GroupProgress implements content.UsageReader.

@@ -159,3 +159,37 @@ func TestUsageReadsGroupProgress(t *testing.T) {
 		t.Errorf("a second reading of nothing new: %d fetches after %d, unread since %v", again, fetches, progress[0].UnreadSince)
 	}
 }
+
+// TestUsageReadsTimesOnEveryVersion reads message times speaking Kafka 2.8
+// and 3.7, whose Fetch names topics by id instead of by name.
+func TestUsageReadsTimesOnEveryVersion(t *testing.T) {
+	t.Parallel()
+	_, c := kafkatest.Start(t)
+	ctx := context.Background()
+	kafkatest.CreateTopics(t, c, 1, "versions")
+	t0 := time.Now().UTC().Truncate(time.Millisecond).Add(-time.Hour)
+	produceAt(t, c, "versions", 0, t0)
+	produceAt(t, c, "versions", 0, t0.Add(time.Minute))
+	commit := kadm.Offsets{}
+	commit.Add(kadm.Offset{Topic: "versions", Partition: 0, At: 0, LeaderEpoch: -1})
+	if _, err := kafkatest.Admin(t, c).CommitOffsets(ctx, "g", commit); err != nil {
+		t.Fatal(err)
+	}
+	for _, version := range []string{"2.8.0", "3.7.0"} {
+		vc := c
+		vc.Version = version
+		u := kafka.NewUsage(vc)
+		usage, err := u.TopicUsage(ctx, []string{"versions"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		progress, err := u.GroupProgress(ctx, []content.GroupRead{{Group: "g", Topic: "versions"}}, usage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last := usage["versions"].LastMessageAt; !last.Equal(t0.Add(time.Minute)) || len(progress) != 1 || !progress[0].UnreadSince[0].Equal(t0) {
+			t.Errorf("Kafka %s: last message at %v, progress %+v", version, last, progress)
+		}
+		u.Close()
+	}
+}

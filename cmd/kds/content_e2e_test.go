@@ -645,16 +645,16 @@ func TestSubscriptionsShowConsumersAndTheirProcesses(t *testing.T) {
 	show := d.mustKds(t, "topic", "show", "feed")
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`(?m)^messages:\s+3 kept, 3 written, [\d.]+/s$`),
-		regexp.MustCompile(`(?m)^size:\s+\d+ B$`),
+		regexp.MustCompile(`(?m)^size:\s+[\d.]+ (B|KiB)$`),
 		regexp.MustCompile(`(?m)^last message:\s+\d+s ago$`),
-		regexp.MustCompile(`(?m)^partition 0\s+offsets 0-3, 3 messages, \d+ B, last \d+s ago$`),
+		regexp.MustCompile(`(?m)^partition 0\s+offsets 0-3, 3 messages, [\d.]+ (B|KiB), last \d+s ago$`),
 		regexp.MustCompile(`(?m)^subscription:\s+viewer1 lag 3 \(\d+s\), 0 members, Empty$`),
 	} {
 		if !want.MatchString(show.Stdout) {
 			t.Errorf("kds topic show feed has no line %v:\n%s", want, show.Stdout)
 		}
 	}
-	if list := d.mustKds(t, "topic", "list"); !regexp.MustCompile(`(?m)^feed\s+active\s+1\s+1\s+1\s+3\s+\d+ B\s+\d+s ago\s+`).MatchString(list.Stdout) {
+	if list := d.mustKds(t, "topic", "list"); !regexp.MustCompile(`(?m)^feed\s+active\s+1\s+1\s+1\s+3\s+[\d.]+ (B|KiB)\s+\d+s ago\s+`).MatchString(list.Stdout) {
 		t.Errorf("kds topic list has no row of feed with 3 messages:\n%s", list.Stdout)
 	}
 	var lagged []struct {

@@ -144,7 +144,7 @@ func (u *Usage) Topic(ctx context.Context, name string) (apiv1.TopicUsageReport,
 			return apiv1.TopicUsageReport{}, err
 		}
 		t = read[name]
-		t.Topic = name
+		t.Topic, t.Partitions = name, httpjson.NonNil(t.Partitions)
 	}
 	out := apiv1.TopicUsageReport{TopicUsage: t, Subscriptions: []apiv1.SubscriptionLag{}, History: httpjson.NonNil(history)}
 	for _, l := range report.Subscriptions {
@@ -204,40 +204,41 @@ func (u *Usage) read(ctx context.Context) error {
 }
 
 // keep makes a reading the latest: each topic's rate since the previous
-// reading, and a point of its history.
+// reading that had it, and a point of its history. A topic a reading
+// missed (a partition that did not answer) keeps its history, and its
+// next rate spans the gap.
 func (u *Usage) keep(now time.Time, topics map[string]content.TopicUsage, lags []apiv1.SubscriptionLag) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	prev, cur := content.Reading{At: u.latest.ReadAt, Produced: map[string]int64{}}, content.Reading{At: now, Produced: map[string]int64{}}
-	for name, t := range u.byTopic {
-		prev.Produced[name] = t.Produced
-	}
-	for name, t := range topics {
-		cur.Produced[name] = t.Produced
-	}
-	list := make([]content.TopicUsage, 0, len(topics))
-	for _, r := range content.Rates(prev, cur) {
-		t := topics[r.Topic]
-		t.Rate = r.Rate
-		topics[r.Topic] = t
-		list = append(list, t)
-	}
 	worst := map[string]apiv1.UsagePoint{}
 	for _, l := range lags {
 		w := worst[l.Topic]
 		w.Lag, w.LagSeconds = max(w.Lag, l.Total), max(w.LagSeconds, l.Seconds)
 		worst[l.Topic] = w
 	}
-	history := make(map[string][]apiv1.UsagePoint, len(topics))
+	list := make([]content.TopicUsage, 0, len(topics))
 	for name, t := range topics {
-		h := u.history[name]
+		if before, ok := u.byTopic[name]; ok {
+			t.Rate = content.Rate(before.Produced, t.Produced, now.Sub(before.ReadAt).Seconds())
+		}
+		u.byTopic[name] = t
+		topics[name] = t
+		list = append(list, t)
+		p := worst[name]
+		p.At, p.Rate, p.Messages = now, t.Rate, t.Messages
+		u.history[name] = append(u.history[name], p)
+	}
+	slices.SortFunc(list, func(a, b content.TopicUsage) int { return strings.Compare(a.Topic, b.Topic) })
+	for name, h := range u.history {
 		for len(h) > 0 && now.Sub(h[0].At) > usageHistory {
 			h = h[1:]
 		}
-		p := worst[name]
-		p.At, p.Rate, p.Messages = now, t.Rate, t.Messages
-		history[name] = append(h, p)
+		if len(h) == 0 {
+			delete(u.history, name)
+			delete(u.byTopic, name)
+			continue
+		}
+		u.history[name] = h
 	}
-	u.byTopic, u.history = topics, history
 	u.latest = apiv1.UsageReport{ReadAt: now, Interval: u.interval.Seconds(), Topics: list, Subscriptions: lags}
 }

@@ -58,7 +58,9 @@ export class RatesView {
   // messages in it), so that a page just opened shows the last minutes
   // too: a point of the chart is the mean of the readings within it, or
   // the reading that spans it. A topic the stream has charted already
-  // keeps its own points, after the seeded ones.
+  // gets, where the two overlap, the larger of the two rates: the
+  // stream's first reading has none yet, and the slots of the two are not
+  // aligned.
   seed(history, interval) {
     const now = Date.now();
     const slot = this.interval * 1000;
@@ -75,7 +77,11 @@ export class RatesView {
       }
       const charted = this.series.get(name);
       if (charted) {
-        charted.points = s.points.slice(0, Math.max(0, s.points.length - charted.points.length)).concat(charted.points).slice(-POINTS);
+        const merged = [];
+        for (let k = Math.max(s.points.length, charted.points.length); k >= 1; k--) {
+          merged.push(Math.max(s.points[s.points.length - k] || 0, charted.points[charted.points.length - k] || 0));
+        }
+        charted.points = merged.slice(-POINTS);
       } else if (s.points.length) {
         this.series.set(name, s);
       }

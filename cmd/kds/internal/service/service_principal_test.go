@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/kds-io/kds/adapters/embedded"
+	"github.com/kds-io/kds/adapters/httpapi"
 	"github.com/kds-io/kds/adapters/httpapi/apiclient"
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/adapters/kafka"
@@ -73,6 +74,7 @@ func TestTheServicePrincipalNeedsNoMoreThanItsRights(t *testing.T) {
 	cfg := servicetest.Config(t, service.AllRoles...)
 	cfg.Kafka.Brokers = b.Addrs()
 	cfg.Kafka.SASL = kafka.SASLConfig{Mechanism: kafka.SASLScramSHA512, Username: "kds", Password: "kds-pw"}
+	cfg.API = append(cfg.API, httpapi.WithUsageInterval(100*time.Millisecond))
 	cfg.Access = &access.KeeperConfig{Secret: []byte(strings.Repeat("k", 32)), Mechanism: kafka.SASLScramSHA512, ServiceUser: "kds"}
 	svc := servicetest.Run(t, cfg)
 	api := servicetest.Client(t, svc)
@@ -119,6 +121,17 @@ func TestTheServicePrincipalNeedsNoMoreThanItsRights(t *testing.T) {
 	writer := login(t, b.Addrs(), cr.Username, cr.Password)
 	if err := produce(ctx, writer, "orders"); err != nil {
 		t.Fatalf("the owner cannot write: %v", err)
+	}
+	// The usage readings (offsets, sizes, the newest message's time, a
+	// subscription's group and lag) need no more rights either.
+	if _, err := api.Subscribe(ctx, "reader", "orders", false); err != nil {
+		t.Fatal(err)
+	}
+	for usage, err := api.TopicUsage(ctx, "orders"); usage.Messages == 0 || usage.Bytes <= 0 || usage.LastMessageAt.IsZero() || len(usage.Subscriptions) != 1; usage, err = api.TopicUsage(ctx, "orders") {
+		if err != nil || ctx.Err() != nil {
+			t.Fatalf("what orders holds, read with the service's rights: %+v, %v", usage, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	if _, err := api.Decide(ctx, "orders", "deactivate", ""); err != nil {
 		t.Fatal(err)
