@@ -3,7 +3,9 @@ package main_test
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -32,6 +34,9 @@ import (
 //	carol (consumer)          no            once subscribed,  no           no
 //	                                        until unsubscribed
 //	root (admin)              no            once subscribed   no           no
+//
+// and shipments, declared in a file applied with --approve: its declared
+// producer mallory writes, its declared consumer dave reads.
 //	anyone, orders inactive   no            no
 const aclPassword = "Dev-Acl-Pa55word"
 
@@ -173,6 +178,19 @@ func TestKafkaACLsFollowKdsDecisions(t *testing.T) {
 	d.mustKds(t, "topic", "update", "other", "--producer", "alice", "--reason", "alice publishes here too")
 	if r := d.kdsAs(t, alice, "send", "other", "from alice"); r.Code != 0 {
 		t.Fatalf("alice, named a producer of other\n%s", r)
+	}
+
+	// A declaration provisions a topic and who may use it in one apply.
+	decl := filepath.Join(t.TempDir(), "topics.yaml")
+	if err := os.WriteFile(decl, []byte("topics:\n  - name: shipments\n    partitions: 1\n    replication_factor: 1\n    owner: alice\n    producers: [mallory]\n    consumers: [dave]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.mustKds(t, "apply", "-f", decl, "--approve")
+	if r := d.kdsAs(t, mallory, "send", "shipments", "declared"); r.Code != 0 {
+		t.Fatalf("mallory, a declared producer of shipments\n%s", r)
+	}
+	if n, err := d.readAs(t, dave, "kds-consumer.dave.shipments.x", "shipments"); err != nil || n == 0 {
+		t.Fatalf("dave, a declared consumer of shipments, reads %d: %v", n, err)
 	}
 
 	// kcat, with the login kds hands each token, sees the same rules.
