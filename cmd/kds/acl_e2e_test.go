@@ -37,6 +37,7 @@ import (
 //
 // and shipments, declared in a file applied with --approve: its declared
 // producer mallory writes, its declared consumer dave reads.
+//
 //	anyone, orders inactive   no            no
 const aclPassword = "Dev-Acl-Pa55word"
 
