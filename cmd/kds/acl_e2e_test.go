@@ -34,11 +34,10 @@ import (
 //	carol (consumer)          no            once subscribed,  no           no
 //	                                        until unsubscribed
 //	root (admin)              no            once subscribed   no           no
+//	anyone, orders inactive   no            no
 //
 // and shipments, declared in a file applied with --approve: its declared
 // producer mallory writes, its declared consumer dave reads.
-//
-//	anyone, orders inactive   no            no
 const aclPassword = "Dev-Acl-Pa55word"
 
 // credentials are the Kafka credentials kds hands token.
