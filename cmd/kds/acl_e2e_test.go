@@ -180,6 +180,12 @@ func TestKafkaACLsFollowKdsDecisions(t *testing.T) {
 		t.Fatalf("alice, named a producer of other\n%s", r)
 	}
 
+	// kds doctor on alice's machine checks Kafka with her own login.
+	doc := runKds(t, t.TempDir(), []string{"KDS_API_URL=" + d.APIURL, "KDS_TOKEN=" + alice}, "", "doctor")
+	if doc.Code != 0 || !strings.Contains(doc.Stdout, `SASL SCRAM-SHA-512 as "kds-alice"`) || !strings.Contains(doc.Stdout, "kds.events") {
+		t.Errorf("kds doctor as alice\n%s", doc)
+	}
+
 	// A declaration provisions a topic and who may use it in one apply.
 	decl := filepath.Join(t.TempDir(), "topics.yaml")
 	if err := os.WriteFile(decl, []byte("topics:\n  - name: shipments\n    partitions: 1\n    replication_factor: 1\n    owner: alice\n    producers: [mallory]\n    consumers: [dave]\n"), 0o600); err != nil {
