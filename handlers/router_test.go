@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
-	"github.com/ThreeDotsLabs/watermill/components/forwarder"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
 
@@ -90,15 +89,12 @@ func startStack(t *testing.T) stack {
 	handlers.AddTopicManager(router, subscriber(handlers.TopicManagerHandler, kafka.FromOldest), signer, command.NewTopicManager(repo, cluster, mysql.NewSubscriptionRepository(db, outbox), mysql.NewReconciliationLog(db), time.Second))
 	events := httpapi.NewBroadcaster()
 	handlers.AddEventFeed(router, subscriber("", kafka.FromOldest), signer, events)
-	outboxSub, err := outbox.Subscriber(db, mysql.ForwarderConfig{PollInterval: 10 * time.Millisecond, BatchSize: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
 	signed := kafka.NewSigningPublisher(pub, signer)
-	if _, err := forwarder.NewForwarder(outboxSub, signed, wlog, forwarder.Config{ForwarderTopic: mysql.OutboxTopic, Router: router}); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
+	done, forwarded := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(forwarded)
+		outbox.Forward(ctx, db, mysql.ForwarderConfig{PollInterval: 10 * time.Millisecond, BatchSize: 100}, signed)
+	}()
 	go func() {
 		defer close(done)
 		if err := router.Run(ctx); err != nil {
@@ -108,6 +104,7 @@ func startStack(t *testing.T) stack {
 	t.Cleanup(func() {
 		cancel()
 		<-done
+		<-forwarded
 		pub.Close()
 	})
 	<-router.Running()

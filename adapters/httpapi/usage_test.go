@@ -2,8 +2,10 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -100,6 +102,32 @@ func TestUsageReportsTopicsAndLag(t *testing.T) {
 	}
 	if got, ok := metricValue(scrape, `kds_topic_bytes{topic="`+name+`"}`); !ok || got <= 0 {
 		t.Errorf("/metrics: kds_topic_bytes of %s = %v (present %v)", name, got, ok)
+	}
+
+	// Messages written between two readings give the topic a rate, and a
+	// place in the history the dashboard starts its charts from.
+	c.produce(t, name, "more", "and more")
+	for {
+		report, err := c.admin.Usage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got apiv1.UsageReport
+		if r := c.do(t, http.MethodGet, "/api/v1/usage?history=1", bootstrapToken, nil); r.status == http.StatusOK {
+			if err := json.Unmarshal(r.body, &got); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if h := got.History[name]; len(h) > 0 && slices.ContainsFunc(h, func(p apiv1.UsagePoint) bool { return p.Rate > 0 && p.Messages == 32 }) {
+			if report.History != nil {
+				t.Errorf("history without ?history=1: %v", report.History)
+			}
+			break
+		}
+		if time.Now().After(deadline.Add(10 * time.Second)) {
+			t.Fatalf("no history with a rate for %s: %+v", name, got.History)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 
 	pending := uniqueName("usage-pending")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"sync"
 	"time"
 
@@ -72,6 +73,28 @@ func (e *MessageTooLargeError) Error() string {
 // NewBatchPublisher connects to Kafka; a message's keyField metadata, when
 // set, becomes its Kafka key and is not sent as a header.
 func NewBatchPublisher(c Config, keyField string) (*BatchPublisher, error) {
+	return newBatchPublisher(c, keyField)
+}
+
+// NewInternalPublisher is a BatchPublisher for kds's own topics: it places
+// a record by its key exactly as kds's Sarama publishers do (fnv-1a, the
+// way Sarama reduces it), so that a topic's commands and events stay on
+// one partition whichever of kds's publishers wrote them (the outbox's
+// forwarder, a requeue from kds.poison, a kds of an earlier version). It
+// compresses nothing, as those do not: a message is refused by the size it
+// has.
+func NewInternalPublisher(c Config, keyField string) (*BatchPublisher, error) {
+	return newBatchPublisher(c, keyField, kgo.RecordPartitioner(kgo.StickyKeyPartitioner(kgo.SaramaCompatHasher(fnv32a))),
+		kgo.ProducerBatchCompression(kgo.NoCompression()))
+}
+
+func fnv32a(b []byte) uint32 {
+	h := fnv.New32a()
+	h.Write(b)
+	return h.Sum32()
+}
+
+func newBatchPublisher(c Config, keyField string, extra ...kgo.Opt) (*BatchPublisher, error) {
 	opts := append(c.kgo(),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		// kgo compresses with snappy unless told, which not every client
@@ -82,6 +105,7 @@ func NewBatchPublisher(c Config, keyField string) (*BatchPublisher, error) {
 		kgo.ProduceRequestTimeout(c.RequestTimeout),
 		kgo.RecordDeliveryTimeout(2*c.RequestTimeout),
 	)
+	opts = append(opts, extra...)
 	client, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, &UnreachableError{Where: c.Where(), Err: err}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"slices"
+	"time"
 	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -113,6 +114,14 @@ func (b *Browser) plan(ctx context.Context, cl *kgo.Client, req content.Browse) 
 	return scans, nil
 }
 
+// How long a page waits for the first records, and then for more, before
+// it takes what is left before the end offsets for records it cannot read
+// (transaction markers, messages compacted away).
+const (
+	browseFirstWait = 5 * time.Second
+	browseIdleWait  = time.Second
+)
+
 // read consumes every partition from its start until its end, until a
 // forward page has Limit matches, or until it has read MaxBrowseScan
 // messages.
@@ -129,11 +138,21 @@ func read(ctx context.Context, cl *kgo.Client, req content.Browse, scans map[int
 	}
 	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{req.Topic: assign})
 	matched := 0
+	wait := browseFirstWait
 	for len(assign) > 0 && *scanned < content.MaxBrowseScan && (newest || matched < req.Limit) {
-		fetches := cl.PollFetches(ctx)
+		pollCtx, cancel := context.WithTimeout(ctx, wait)
+		fetches := cl.PollFetches(pollCtx)
+		cancel()
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if fetches.NumRecords() == 0 && pollCtx.Err() != nil {
+			// Nothing more came: what is left before the end offsets
+			// are transaction markers or compacted away. The page ends
+			// where it got to.
+			return nil
+		}
+		wait = browseIdleWait
 		for _, fe := range fetches.Errors() {
 			return fmt.Errorf("read %s partition %d: %w", fe.Topic, fe.Partition, fe.Err)
 		}

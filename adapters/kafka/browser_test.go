@@ -95,3 +95,38 @@ func TestBrowserPagesThroughATopic(t *testing.T) {
 		t.Error("a partition the topic lacks was read")
 	}
 }
+
+// TestBrowserEndsAPageAtATransactionMarker writes records in a
+// transaction, whose commit marker takes the last offset without being a
+// record anyone reads: a page of them ends once nothing more comes rather
+// than waiting for its request to time out.
+func TestBrowserEndsAPageAtATransactionMarker(t *testing.T) {
+	t.Parallel()
+	_, c := kafkatest.Start(t)
+	ctx := context.Background()
+	kafkatest.CreateTopics(t, c, 1, "txn")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.Brokers...), kgo.TransactionalID("browse-test"), kgo.DefaultProduceTopic("txn"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.ProduceSync(ctx, kgo.StringRecord("one"), kgo.StringRecord("two")).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	// Well short of the end offset's wait, which never ends.
+	readCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	page, err := kafka.NewBrowser(c).Browse(readCtx, content.Browse{Topic: "txn", Partition: -1, Limit: 10, Positions: content.Positions{0: 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Records) != 2 || page.Records[1].Value != "two" || page.NextOffsets != "0:2" || page.AtEnd {
+		t.Errorf("a transaction's page: %+v", page)
+	}
+}

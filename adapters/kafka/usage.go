@@ -9,6 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kds-io/kds/app/content"
 )
@@ -28,7 +29,11 @@ type topicPartition struct {
 // coordinator on Kafka 3.0 and later). Nothing joins a group or commits.
 type Usage struct {
 	offsets *Offsets
-	times   *recordTimes
+	// newest and unread keep the times of the partitions' newest
+	// messages and of the groups' oldest unread ones apart, each what its
+	// latest reading asked for.
+	newest, unread *recordTimes
+	requests       *requestCount
 
 	mu      sync.Mutex
 	leaders map[topicPartition]int32 // as the latest TopicUsage found them
@@ -37,12 +42,17 @@ type Usage struct {
 // NewUsage reads the usage of the cluster c describes; should its client
 // not be made, every call says why.
 func NewUsage(c Config) *Usage {
-	u := &Usage{offsets: NewOffsets(c)}
-	if u.offsets.err == nil {
-		u.times = newRecordTimes(u.offsets.client)
+	u := &Usage{offsets: &Offsets{config: c}, requests: &requestCount{}}
+	if u.offsets.client, u.offsets.err = kgo.NewClient(append(c.kgo(), kgo.WithHooks(u.requests))...); u.offsets.err == nil {
+		u.offsets.admin = kadm.NewClient(u.offsets.client)
+		u.newest, u.unread = newRecordTimes(u.offsets.client), newRecordTimes(u.offsets.client)
 	}
 	return u
 }
+
+// Requests counts the requests the usage readings sent to Kafka since
+// the start, by request name (ListOffsets, Fetch, ...).
+func (u *Usage) Requests() map[string]uint64 { return u.requests.snapshot() }
 
 // Close releases the connections.
 func (u *Usage) Close() error { return u.offsets.Close() }
@@ -52,6 +62,9 @@ func (u *Usage) TopicUsage(ctx context.Context, topics []string) (map[string]con
 	o := u.offsets
 	if o.err != nil {
 		return nil, &UnreachableError{Where: o.config.Where(), Err: o.err}
+	}
+	if len(topics) == 0 {
+		return map[string]content.TopicUsage{}, nil // kadm would list every topic
 	}
 	at := time.Now().UTC()
 	starts, err := o.list(ctx, o.admin.ListStartOffsets, topics)
@@ -81,7 +94,7 @@ func (u *Usage) TopicUsage(ctx context.Context, topics []string) (map[string]con
 			newest = append(newest, partitionOffset{tp.topic, tp.partition, end - 1})
 		}
 	}
-	written := u.times.times(ctx, newest, leaders)
+	written := u.newest.times(ctx, newest, leaders)
 	out := make(map[string]content.TopicUsage, len(parts))
 	for name, ps := range parts {
 		for i := range ps {
@@ -185,7 +198,7 @@ func (u *Usage) GroupProgress(ctx context.Context, reads []content.GroupRead, us
 	u.mu.Lock()
 	leaders := u.leaders
 	u.mu.Unlock()
-	times := u.times.times(ctx, unread, leaders)
+	times := u.unread.times(ctx, unread, leaders)
 	for _, gp := range out {
 		for _, part := range usage[gp.Topic].Partitions {
 			if c, ok := gp.Committed[part.Partition]; ok {

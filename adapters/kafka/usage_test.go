@@ -77,6 +77,16 @@ func TestUsageReadsOffsetsSizesAndTimes(t *testing.T) {
 		t.Errorf("empty: %+v", e)
 	}
 
+	// A reading of a topic nothing was written to since asks Kafka for no
+	// message's time again.
+	fetches := u.Requests()["Fetch"]
+	if _, err := u.TopicUsage(ctx, []string{"wide", "empty"}); err != nil {
+		t.Fatal(err)
+	}
+	if again := u.Requests(); fetches == 0 || again["Fetch"] != fetches || again["ListOffsets"] < 4 {
+		t.Errorf("requests after a second reading of unchanged topics: %v, first reading %d fetches", again, fetches)
+	}
+
 	// A newer record moves the last message time on.
 	produceAt(t, c, "wide", 2, t0.Add(40*time.Minute))
 	if got, err = u.TopicUsage(ctx, []string{"wide"}); err != nil {
@@ -135,5 +145,17 @@ func TestUsageReadsGroupProgress(t *testing.T) {
 	}
 	if n := progress[1]; n.State != "Dead" || len(n.Committed) != 0 {
 		t.Errorf("group never committed: %+v", n)
+	}
+
+	// Another reading of the same finds every time it needs kept.
+	fetches := u.Requests()["Fetch"]
+	if usage, err = u.TopicUsage(ctx, []string{"orders"}); err != nil {
+		t.Fatal(err)
+	}
+	if progress, err = u.GroupProgress(ctx, reads, usage); err != nil {
+		t.Fatal(err)
+	}
+	if again := u.Requests()["Fetch"]; fetches == 0 || again != fetches || !progress[0].UnreadSince[0].Equal(t0.Add(2*time.Minute)) {
+		t.Errorf("a second reading of nothing new: %d fetches after %d, unread since %v", again, fetches, progress[0].UnreadSince)
 	}
 }

@@ -65,7 +65,7 @@ func TestOpenSaysWhereItFailed(t *testing.T) {
 	}
 }
 
-// TestMigrationEndsSubscriptionsOfDeletedGenerations: migration 8 ends the
+// TestMigrationEndsSubscriptionsOfDeletedGenerations: migration 11 ends the
 // subscriptions that generations deleted before the topic manager ended
 // them left behind, and keeps the live ones.
 func TestMigrationEndsSubscriptionsOfDeletedGenerations(t *testing.T) {
@@ -107,6 +107,6 @@ func TestMigrationEndsSubscriptionsOfDeletedGenerations(t *testing.T) {
 		left = append(left, s)
 	}
 	if strings.Join(left, " ") != "c1/live c2/again" {
-		t.Fatalf("subscriptions after migration 8: %v, want c1/live c2/again", left)
+		t.Fatalf("subscriptions after migration 11: %v, want c1/live c2/again", left)
 	}
 }

@@ -183,7 +183,7 @@ func newGroupSubscriber(db *stdsql.DB, c wsql.SubscriberConfig, offsets wsql.Def
 }
 
 func (s *groupSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
-	if err := s.createOffsetsRow(ctx, topic); err != nil {
+	if err := createOffsetsRow(ctx, s.db, s.offsets, s.group, topic); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -222,21 +222,22 @@ func (s *groupSubscriber) Close() error {
 	return err
 }
 
-// createOffsetsRow inserts the group's row unless a plain read finds it.
-// Both statements run on their own: a locking read or an INSERT of an
-// existing row would wait for another subscriber of the group that holds
-// the row while it forwards a batch, which lasts as long as Kafka is down.
-func (s *groupSubscriber) createOffsetsRow(ctx context.Context, topic string) error {
-	table := s.offsets.MessagesOffsetsTable(topic)
+// createOffsetsRow inserts group's offsets row for topic unless a plain
+// read finds it. Both statements run on their own: a locking read or an
+// INSERT of an existing row would wait for another subscriber or forwarder
+// of the group that holds the row while it forwards a batch, which lasts
+// as long as Kafka is down.
+func createOffsetsRow(ctx context.Context, db *stdsql.DB, offsets wsql.DefaultMySQLOffsetsAdapter, group, topic string) error {
+	table := offsets.MessagesOffsetsTable(topic)
 	var n int
-	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table+" WHERE consumer_group = ?", s.group).Scan(&n); err != nil {
-		return fmt.Errorf("offsets of outbox group %s: %w", s.group, err)
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table+" WHERE consumer_group = ?", group).Scan(&n); err != nil {
+		return fmt.Errorf("offsets of outbox group %s: %w", group, err)
 	}
 	if n > 0 {
 		return nil
 	}
-	if _, err := s.db.ExecContext(ctx, "INSERT IGNORE INTO "+table+" (consumer_group, offset_acked, offset_consumed) VALUES (?, 0, 0)", s.group); err != nil {
-		return fmt.Errorf("create the offsets of outbox group %s: %w", s.group, err)
+	if _, err := db.ExecContext(ctx, "INSERT IGNORE INTO "+table+" (consumer_group, offset_acked, offset_consumed) VALUES (?, 0, 0)", group); err != nil {
+		return fmt.Errorf("create the offsets of outbox group %s: %w", group, err)
 	}
 	return nil
 }

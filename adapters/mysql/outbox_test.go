@@ -12,9 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
-	"github.com/ThreeDotsLabs/watermill/components/forwarder"
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/kds-io/kds/adapters/mysql"
@@ -51,27 +49,16 @@ func (r *recorder) count() int {
 
 func startForwarder(t *testing.T, db *sql.DB, o *mysql.Outbox, pub message.Publisher) {
 	t.Helper()
-	sub, err := o.Subscriber(db, mysql.ForwarderConfig{PollInterval: 5 * time.Millisecond, BatchSize: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fwd, err := forwarder.NewForwarder(sub, pub, watermill.NopLogger{}, forwarder.Config{ForwarderTopic: mysql.OutboxTopic, CloseTimeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := fwd.Run(ctx); err != nil {
-			t.Error(err)
-		}
+		o.Forward(ctx, db, mysql.ForwarderConfig{PollInterval: 5 * time.Millisecond, BatchSize: 100}, pub)
 	}()
 	t.Cleanup(func() {
 		cancel()
 		<-done
 	})
-	<-fwd.Running()
 }
 
 func writeHeldOpen(ctx context.Context, db *sql.DB, o *mysql.Outbox, payload string) error {
@@ -122,6 +109,51 @@ func TestConcurrentOutboxWritersLoseNothing(t *testing.T) {
 	}
 	if got := rec.count(); got != want {
 		t.Fatalf("forwarded %d distinct messages of %d written: the outbox lost %d", got, want, want-got)
+	}
+}
+
+// TestTwoForwardersDeliverEachMessageOnce: two forwarders of one outbox,
+// as two kds serve run, take turns a batch at a time while writers keep
+// writing: every message is published, and published once.
+func TestTwoForwardersDeliverEachMessageOnce(t *testing.T) {
+	t.Parallel()
+	db, _ := mysqltest.NewDatabase(t)
+	o := mysql.NewOutbox(nil)
+	rec := &recorder{seen: map[string]int{}}
+	startForwarder(t, db, o, rec)
+	startForwarder(t, db, mysql.NewOutbox(nil), rec)
+	const writers, perWriter = 8, 40
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*perWriter)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perWriter {
+				errs <- writeHeldOpen(context.Background(), db, o, fmt.Sprintf("w%d-m%d", w, i))
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for rec.count() < writers*perWriter && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.seen) != writers*perWriter {
+		t.Fatalf("forwarded %d distinct messages of %d written", len(rec.seen), writers*perWriter)
+	}
+	for payload, n := range rec.seen {
+		if n != 1 {
+			t.Errorf("%s published %d times", payload, n)
+		}
 	}
 }
 

@@ -98,3 +98,51 @@ func outboxEvents(t *testing.T, db *sql.DB) []string {
 	}
 	return events
 }
+
+// BenchmarkUpdateAll requests and then approves 8 topics, as the lifecycle
+// handlers of 8 partitions would, per operation: in two transactions of
+// 8 changes each together, in 16 transactions apart.
+func BenchmarkUpdateAll(b *testing.B) {
+	for _, together := range []bool{false, true} {
+		b.Run(fmt.Sprintf("together=%v", together), func(b *testing.B) {
+			ctx := context.Background()
+			db, _ := mysqltest.NewDatabase(b)
+			repo := mysql.NewTopicRepository(db, mysql.NewOutbox(nil))
+			round := 0
+			for b.Loop() {
+				round++
+				for _, step := range []func(string) command.Change{benchRequest, benchApprove} {
+					changes := make([]command.Change, 8)
+					for i := range changes {
+						changes[i] = step(fmt.Sprintf("bench-%d-%d", round, i))
+					}
+					if together {
+						for _, err := range repo.UpdateAll(ctx, changes) {
+							if err != nil {
+								b.Fatal(err)
+							}
+						}
+						continue
+					}
+					for _, c := range changes {
+						if err := repo.Update(ctx, c.Command, c.Apply); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func benchRequest(name string) command.Change {
+	return command.Change{Command: testCommand(name), Apply: func(*topic.Topic) (*topic.Topic, error) {
+		return topic.New(topic.MustParseName(name), topic.Spec{Partitions: 1, ReplicationFactor: 1}, topic.Details{}, topic.Limits{}, "alice", "")
+	}}
+}
+
+func benchApprove(name string) command.Change {
+	return command.Change{Command: testCommand(name), Apply: func(cur *topic.Topic) (*topic.Topic, error) {
+		return cur, cur.Approve("root", "")
+	}}
+}

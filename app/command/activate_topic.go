@@ -7,9 +7,10 @@ import (
 )
 
 // Activate creates an approved generation in Kafka and records it active,
-// unless the topic is no longer approved at that generation.
+// unless the topic is no longer approved at that generation. Activations
+// asked for while others are under way are carried out together next.
 func (m TopicManager) Activate(ctx context.Context, name string, generation int) error {
-	return m.activateAll(ctx, []target{{name, generation}})[0]
+	return m.activations.do(ctx, target{name, generation})
 }
 
 // activateAll activates each of targets, creating those still approved in

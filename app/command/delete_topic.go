@@ -9,9 +9,11 @@ import (
 
 // Delete deletes a deactivated generation from Kafka, once its consumers
 // have detached, and records it deleted; nothing happens when the topic is
-// no longer inactive at that generation.
+// no longer inactive at that generation. Deletions asked for while others
+// are under way are carried out together next, and wait for the consumers
+// of them all.
 func (m TopicManager) Delete(ctx context.Context, name string, generation int) error {
-	return m.deleteAll(ctx, []target{{name, generation}})[0]
+	return m.deletions.do(ctx, target{name, generation})
 }
 
 // deleteAll deletes each of targets, those still inactive from Kafka in one

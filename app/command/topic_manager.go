@@ -22,20 +22,31 @@ type TopicManager struct {
 	detachTimeout time.Duration
 	// access, when set, makes Kafka's ACLs follow the lifecycle.
 	access AccessKeeper
+	// activations and deletions carry out together the events that arrive
+	// together: one request to Kafka and one transaction for them all.
+	activations, deletions *coalescer[target]
 }
 
 // NewTopicManager changes cluster and records it in topics; before it
 // deletes a topic it waits up to detachTimeout for the consumers in subs to
 // detach from it. Reconciliations are kept in log.
 func NewTopicManager(topics TopicRepository, cluster KafkaCluster, subs SubscriptionRepository, log ReconciliationLog, detachTimeout time.Duration) TopicManager {
-	return TopicManager{topics: topics, cluster: cluster, subs: subs, log: log, detachTimeout: detachTimeout}
+	return TopicManager{topics: topics, cluster: cluster, subs: subs, log: log, detachTimeout: detachTimeout}.coalescing()
+}
+
+// coalescing gives m coalescers of its own: they carry out the work of
+// the TopicManager they were made with, so every copy that changes m's
+// fields makes them anew.
+func (m TopicManager) coalescing() TopicManager {
+	m.activations, m.deletions = newCoalescer(m.activateAll), newCoalescer(m.deleteAll)
+	return m
 }
 
 // WithAccess makes the topic manager grant a topic's ACLs before it
 // creates the topic, and revoke them before it deletes it.
 func (m TopicManager) WithAccess(k AccessKeeper) TopicManager {
 	m.access = k
-	return m
+	return m.coalescing()
 }
 
 // convergeAccess brings Kafka's ACLs in line with kds, when it manages

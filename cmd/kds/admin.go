@@ -97,7 +97,7 @@ func (m adminMenu) run(ctx context.Context) error {
 		case errors.Is(err, lineedit.ErrInterrupted):
 			// Ctrl-C at a question: back to the menu.
 		case lineedit.Interrupted(actx):
-			fmt.Fprintln(m.out, "Interrupted: what was not done yet was not done.")
+			fmt.Fprintln(m.out, "Interrupted: kds stopped waiting; a decision already sent goes on (kds topic show says where it is).")
 		case err != nil && !errors.As(err, &reported):
 			fmt.Fprintln(m.out, "Error:", visibleLines(err.Error()))
 		}

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiclient"
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/subscription"
 	"github.com/kds-io/kds/app/topic"
 	"github.com/kds-io/kds/cmd/kds/internal/consumer"
@@ -80,18 +84,32 @@ deactivated is dropped before it is deleted, with a notice.`,
 				return err
 			}
 			defer proc.Close()
+			// A refused token ends the session: what it consumed would
+			// go unseen by kds.
+			ctx, stop := context.WithCancel(ctx)
+			defer stop()
+			go func() {
+				select {
+				case <-proc.Refused():
+					stop()
+				case <-ctx.Done():
+				}
+			}()
 			c := consoleSession{client: client, proc: proc, out: out, fromBeginning: fromBeginning}
 			if len(topics) > 0 {
 				if err := c.subscribe(ctx, trimAll(topics), true); err != nil {
-					return err
+					return cmp.Or(proc.Err(), err)
 				}
 				select {
 				case <-ctx.Done():
 				case <-out.reached:
 				}
-				return nil
+				return proc.Err()
 			}
-			return c.run(ctx, ed)
+			if err := c.run(ctx, ed); err != nil {
+				return err
+			}
+			return proc.Err()
 		},
 	}
 	cmd.Flags().StringVar(&id, "id", "", "consumer id; processes with the same id share its subscriptions")
@@ -205,6 +223,31 @@ func (c consoleSession) list(ctx context.Context) {
 	c.out.Say("active topics: %s", strings.Join(names, ", "))
 }
 
+// subscribedNames names the topics of subs, and says how far behind each
+// subscription of consumer is whose oldest unread message, as lags have
+// it, waits for more than behindAfter.
+func subscribedNames(consumer subscription.ConsumerID, subs []subscription.Subscription, lags []apiv1.SubscriptionLag) []string {
+	behind := map[string]content.Lag{}
+	for _, l := range lags {
+		if l.Consumer == string(consumer) && l.Total > 0 && l.Seconds > behindAfter.Seconds() {
+			behind[l.Topic] = l.Lag
+		}
+	}
+	names := make([]string, len(subs))
+	for i, s := range subs {
+		names[i] = s.Topic
+		if l, ok := behind[s.Topic]; ok {
+			names[i] += " (behind by " + lagText(l) + ")"
+		}
+	}
+	return names
+}
+
+// behindAfter is how old the oldest unread message of a subscription is
+// before the console says the subscription is behind, as the dashboard
+// does.
+const behindAfter = time.Minute
+
 func (c consoleSession) subscribed(ctx context.Context) {
 	subs, err := c.proc.Wanted(ctx)
 	if err != nil {
@@ -215,9 +258,11 @@ func (c consoleSession) subscribed(ctx context.Context) {
 		c.out.Say("not subscribed to any topic")
 		return
 	}
-	names := make([]string, len(subs))
-	for i, s := range subs {
-		names[i] = s.Topic
+	// Lag is the API's latest reading, when it has one.
+	var lags []apiv1.SubscriptionLag
+	if report, err := c.client.Usage(ctx); err == nil {
+		lags = report.Subscriptions
 	}
+	names := subscribedNames(c.proc.ID(), subs, lags)
 	c.out.Say("subscribed to: %s", strings.Join(names, ", "))
 }

@@ -25,18 +25,24 @@ func TestDevKeepsTheSASLPasswordItMadeUp(t *testing.T) {
 	t.Parallel()
 	ownUser := regexp.MustCompile(`kds's own Kafka user.*: SCRAM-SHA-512 kds, password (\S+)\n`)
 	d := startDev(t, devOptions{args: []string{"--kafka-sasl", "SCRAM-SHA-512"}})
-	first := ownUser.FindStringSubmatch(d.stdout.String())
-	if first == nil {
-		t.Fatalf("kds dev did not print its own Kafka user:\n%s", d.stdout)
+	// kds dev prints it after the export line, which says it is ready.
+	printed := func() string {
+		var m []string
+		eventually(t, "kds dev's own Kafka user printed", func() (bool, string) {
+			m = ownUser.FindStringSubmatch(d.stdout.String())
+			return m != nil, d.stdout.String()
+		})
+		return m[1]
 	}
+	first := printed()
 	writer := d.createToken(t, "writer", "producer")
 	if r := d.kdsAs(t, writer, "topic", "request", "sasl_kept", "-p", "1"); r.Code != 0 {
 		t.Fatalf("request as a producer\n%s", r)
 	}
 	d.mustKds(t, "topic", "approve", "sasl_kept")
 	d.restart(t)
-	if again := ownUser.FindStringSubmatch(d.stdout.String()); again == nil || again[1] != first[1] {
-		t.Fatalf("after a restart kds dev printed %q, want the password of its first start, %q", again, first[1])
+	if again := printed(); again != first {
+		t.Fatalf("after a restart kds dev printed the password %q, want the one of its first start, %q", again, first)
 	}
 	if r := d.kdsAs(t, writer, "send", "sasl_kept", "hello"); r.Code != 0 {
 		t.Fatalf("send after a restart\n%s", r)

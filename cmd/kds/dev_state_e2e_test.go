@@ -1,10 +1,13 @@
 package main_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // TestDevKeepsItsStateAcrossRestarts: kds dev keeps the admin token it
@@ -98,5 +101,30 @@ func wantValues(t *testing.T, recs []kcatRecord, want []string) {
 	}
 	if len(recs) != len(want) {
 		t.Errorf("Kafka holds %d records, want %d", len(recs), len(want))
+	}
+}
+
+// TestDashboardCarriesOnAcrossADevRestart: a page signed in before kds dev
+// restarts finds its connection again on its own, stays signed in, and
+// follows messages sent after the restart without being reloaded.
+func TestDashboardCarriesOnAcrossADevRestart(t *testing.T) {
+	t.Parallel()
+	requireChromium(t)
+	d := startDev(t, devOptions{token: "kept", args: []string{"--kafka-addr", freeAddr(t), "--http-addr", freeAddr(t)}})
+	d.activeTopic(t, "scores", 1)
+	p := openDashboard(t, d, 1280, 1200)
+	p.signIn(d.AdminToken)
+	eval[bool](p.browser, `window.kdsTestMarker = true`)
+
+	d.restart(t)
+	p.waitFor("the page live again", `document.getElementById("connection").dataset.state === "live"`)
+	p.selectTopic("active", "scores")
+	p.do("watch scores", chromedp.Click(chromedp.ID("watch")))
+	p.waitFor("the live view following scores", `document.getElementById("live-status").dataset.state === "live"`)
+	d.mustKds(t, "send", "scores", "after the restart")
+	p.waitFor("the message sent after the restart", fmt.Sprintf(
+		`[...document.querySelectorAll(%s)].some(li => li.querySelector(".message-value").textContent === "after the restart")`, jsString(liveItems)))
+	if !eval[bool](p.browser, `window.kdsTestMarker === true`) {
+		t.Error("the page was reloaded")
 	}
 }

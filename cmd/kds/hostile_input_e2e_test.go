@@ -60,7 +60,8 @@ func TestHostileInputChangesNothing(t *testing.T) {
 		t.Error("a topic name ran a shell command")
 	}
 
-	// Absurd numbers through the CLI: refused by kds, or by the flag parser.
+	// Absurd numbers through the CLI: refused by kds's flag checks or its
+	// API, or by the flag parser.
 	numbers := []struct {
 		args []string
 		code int

@@ -2,8 +2,10 @@ package main_test
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"unicode/utf8"
 )
@@ -141,6 +143,45 @@ func TestAdminOnATerminal(t *testing.T) {
 	if st := d.show(t, "waiting").Status; st != "pending" {
 		t.Errorf("topic waiting is %s after an approval cancelled with Ctrl-C, want pending", st)
 	}
+}
+
+// TestAdminCtrlCStopsTheWaitUnderWay: Ctrl-C while kds admin waits for a
+// deactivation to take effect stops the wait, not the menu, and the menu's
+// next request works.
+func TestAdminCtrlCStopsTheWaitUnderWay(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{env: []string{"KDS_TOPIC_MANAGER_DETACH_TIMEOUT=2m"}})
+	d.activeTopic(t, "held", 1)
+	// A consumer that is stopped keeps the deletion waiting for it.
+	c := d.start(t, "consume", "--id", "sleeper", "--topics", "held", "-o", "json")
+	c.waitStderr(t, "✓ subscribed to held")
+	d.waitAttached(t, "sleeper", c.pid(), "held")
+	c.signal(t, syscall.SIGSTOP)
+
+	term := d.startOnTerminal(t, `exec "$KDS" admin`)
+	term.waitScreen(t, "Choose option: ")
+	term.typeKeys(t, "4\r")
+	term.waitScreen(t, "Enter topic names to deactivate: ")
+	term.typeKeys(t, "held\r")
+	term.waitScreen(t, "Type yes to confirm: ")
+	term.typeKeys(t, "yes\r")
+	term.waitScreen(t, "Reason: ")
+	term.typeKeys(t, "retired\r")
+	term.waitScreen(t, "held: deactivated\n")
+	term.typeKeys(t, keyCtrlC)
+	term.waitScreen(t, "Interrupted: kds stopped waiting; a decision already sent goes on (kds topic show says where it is).\n")
+	term.typeKeys(t, "5\r")
+	term.waitOutput(t, "stdout", term.stdout, "option 5 lists held as inactive", func(s string) bool {
+		return regexp.MustCompile(`(?m)^held\s+inactive\s`).MatchString(screen(s))
+	})
+	term.typeKeys(t, keyCtrlD)
+	if code := term.wait(t, stopTimeout); code != 0 {
+		t.Fatalf("kds admin exited %d after Ctrl-D, want 0", code)
+	}
+	if s := screen(term.stdout.String()); strings.Contains(s, "context canceled") || strings.Contains(s, "Error") {
+		t.Errorf("kds admin after Ctrl-C during a request:\n%s", s)
+	}
+	c.signal(t, syscall.SIGCONT)
 }
 
 // TestProducerOnATerminal: kds produce prompts "> ", sends a line of 5,000

@@ -15,6 +15,10 @@ type UsageReport struct {
 	Interval      float64              `json:"interval_seconds"`
 	Topics        []content.TopicUsage `json:"topics"`
 	Subscriptions []SubscriptionLag    `json:"subscriptions"`
+	// History has, when asked for (?history=1), the last hour of readings
+	// of each topic that received messages in it, for the dashboard's
+	// charts from its first moment.
+	History map[string][]UsagePoint `json:"history,omitempty"`
 }
 
 // SubscriptionLag is how far a consumer's subscription is behind.

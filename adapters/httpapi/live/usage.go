@@ -113,6 +113,20 @@ func (u *Usage) Report(ctx context.Context) (apiv1.UsageReport, error) {
 	return u.latest, nil
 }
 
+// BusyHistory is the last hour of readings of each topic that received
+// messages in it.
+func (u *Usage) BusyHistory() map[string][]apiv1.UsagePoint {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	out := map[string][]apiv1.UsagePoint{}
+	for name, h := range u.history {
+		if slices.ContainsFunc(h, func(p apiv1.UsagePoint) bool { return p.Rate > 0 }) {
+			out[name] = slices.Clone(h)
+		}
+	}
+	return out
+}
+
 // Topic is the latest reading of one active topic with its subscriptions
 // and history. A topic activated since is read now, alone.
 func (u *Usage) Topic(ctx context.Context, name string) (apiv1.TopicUsageReport, error) {

@@ -12,7 +12,8 @@ import (
 )
 
 // UsageRoutes serves the usage readings: GET /api/v1/usage, every active
-// topic and live subscription, and GET /api/v1/topics/{name}/usage, one
+// topic and live subscription (with ?history=1 the last hour of the busy
+// topics), and GET /api/v1/topics/{name}/usage, one
 // active topic with its history. Any role may read them.
 func (u *Usage) UsageRoutes(mux *http.ServeMux, au *authn.Authenticator, log *slog.Logger) {
 	mux.HandleFunc("GET /api/v1/usage", au.Require(func(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -24,6 +25,9 @@ func (u *Usage) UsageRoutes(mux *http.ServeMux, au *authn.Authenticator, log *sl
 		if err != nil {
 			httpjson.WriteError(w, r, log, err)
 			return
+		}
+		if r.URL.Query().Get("history") == "1" {
+			report.History = u.BusyHistory()
 		}
 		httpjson.Write(w, http.StatusOK, report)
 	}))

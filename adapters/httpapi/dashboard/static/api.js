@@ -78,6 +78,10 @@ export async function access() {
 }
 export const decide = (name, action, reason) =>
   call('POST', topicPath(name, '/' + action), reason ? { reason } : undefined);
+export const recentCommands = (limit) => call('GET', '/api/v1/commands?limit=' + limit);
+export const usage = (history) => call('GET', '/api/v1/usage' + (history ? '?history=1' : ''));
+export const topicUsage = (name) => call('GET', topicPath(name, '/usage'));
+export const records = (name, params) => call('GET', topicPath(name, '/records') + '?' + new URLSearchParams(params).toString());
 export const awaitCommand = (id) => call('GET', '/api/v1/commands/' + encodeURIComponent(id) + '?wait=30s');
 
 // consumers lists the consumers, their subscriptions and processes. With

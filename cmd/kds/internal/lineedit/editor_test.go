@@ -281,26 +281,32 @@ func TestCloseRestoresTheTerminal(t *testing.T) {
 	}
 	defer master.Close()
 	defer tty.Close()
-	lflag := func() uint32 {
+	termios := func() *unix.Termios {
 		tio, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return tio.Lflag
+		return tio
 	}
-	before := lflag()
+	before := termios()
 	ed, err := lineedit.New(tty, tty, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lflag()&(unix.ICANON|unix.ISIG|unix.ECHO) != 0 {
-		t.Error("the terminal is not in raw mode while the editor is open")
+	raw := termios()
+	if raw.Lflag&(unix.ICANON|unix.ECHO) != 0 || raw.Oflag&unix.OPOST == 0 {
+		t.Error("the terminal is not in raw mode with output processing while the editor is open")
+	}
+	// Ctrl-C is a key; Ctrl-Z still suspends and Ctrl-\ still quits.
+	if raw.Lflag&unix.ISIG == 0 || raw.Cc[unix.VINTR] != 0 || raw.Cc[unix.VSUSP] != before.Cc[unix.VSUSP] || raw.Cc[unix.VQUIT] != before.Cc[unix.VQUIT] {
+		t.Errorf("signal keys while the editor is open: ISIG %v, VINTR %#x, VSUSP %#x, VQUIT %#x; want Ctrl-C a key and the others as before",
+			raw.Lflag&unix.ISIG != 0, raw.Cc[unix.VINTR], raw.Cc[unix.VSUSP], raw.Cc[unix.VQUIT])
 	}
 	if err := ed.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if after := lflag(); after != before {
-		t.Errorf("local flags %#x after Close, want %#x as before", after, before)
+	if after := termios(); *after != *before {
+		t.Errorf("terminal modes %+v after Close, want %+v as before", after, before)
 	}
 }
 

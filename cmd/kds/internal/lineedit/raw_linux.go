@@ -16,8 +16,11 @@ func IsTerminal(f any) bool {
 
 // makeRaw puts the terminal fd in raw mode as x/term's MakeRaw does, but
 // keeps output processing, so that the lines other goroutines print while
-// a line is typed still start at the left edge. It returns how to restore
-// the terminal.
+// a line is typed still start at the left edge, and keeps the signal keys
+// other than Ctrl-C: Ctrl-Z suspends (the shell keeps the terminal's
+// modes while the job is stopped and gives them back on fg) and Ctrl-\
+// quits, while Ctrl-C comes as a key, which the editor gives its own
+// meaning. It returns how to restore the terminal.
 func makeRaw(fd int) (restore func() error, err error) {
 	old, err := unix.IoctlGetTermios(fd, unix.TCGETS)
 	if err != nil {
@@ -25,7 +28,9 @@ func makeRaw(fd int) (restore func() error, err error) {
 	}
 	raw := *old
 	raw.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-	raw.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+	raw.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.IEXTEN
+	raw.Lflag |= unix.ISIG
+	raw.Cc[unix.VINTR] = 0 // _POSIX_VDISABLE: no key sends SIGINT
 	raw.Cflag &^= unix.CSIZE | unix.PARENB
 	raw.Cflag |= unix.CS8
 	raw.Cc[unix.VMIN] = 1

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
-	"github.com/ThreeDotsLabs/watermill/components/forwarder"
 
 	"github.com/kds-io/kds/adapters/httpapi"
 	"github.com/kds-io/kds/adapters/kafka"
@@ -100,7 +99,7 @@ func (s *Service) addRoles(a app.Application, wlog watermill.LoggerAdapter) erro
 		s.manager = a.Commands.TopicManager
 	}
 	if s.has(RoleForwarder) {
-		if err := s.addForwarder(a, wlog); err != nil {
+		if err := s.addForwarder(a); err != nil {
 			return err
 		}
 	}
@@ -110,23 +109,26 @@ func (s *Service) addRoles(a app.Application, wlog watermill.LoggerAdapter) erro
 	return nil
 }
 
-// addForwarder drains the outbox into Kafka. Messages are signed on their
-// way out, not when written: MySQL is trusted as it is, and rows written
-// before a key rotation, or before kds signed at all, leave signed with
-// today's key. One that Kafka refuses for good is recorded rather than
-// retried forever.
-func (s *Service) addForwarder(a app.Application, wlog watermill.LoggerAdapter) error {
-	sub, err := s.outbox.Subscriber(s.db, mysql.ForwarderConfig{PollInterval: s.cfg.Outbox.PollInterval, BatchSize: s.cfg.Outbox.BatchSize})
+// addForwarder prepares the outbox's delivery into Kafka, which Run
+// starts. Messages are signed on their way out, not when written: MySQL is
+// trusted as it is, and rows written before a key rotation, or before kds
+// signed at all, leave signed with today's key. One that Kafka refuses for
+// good is recorded rather than retried forever.
+func (s *Service) addForwarder(a app.Application) error {
+	pub, err := kafka.NewInternalPublisher(s.cfg.Kafka, mysql.KeyMetadata)
 	if err != nil {
 		return err
 	}
+	s.forwarded = pub
 	refused := func(ctx context.Context, u command.Undeliverable) error {
 		s.log.Warn("Kafka refused a message for good; recording it on kds.poison", "topic", u.Topic, "key", u.Key, "bytes", len(u.Payload), "reason", u.Reason)
 		return a.Commands.Undeliverable.Handle(ctx, u)
 	}
-	out := kafka.DivertRefused(kafka.NewSigningPublisher(s.publisher, s.cfg.Signer), mysql.KeyMetadata, refused)
-	_, err = forwarder.NewForwarder(sub, out, wlog, forwarder.Config{ForwarderTopic: mysql.OutboxTopic, Router: s.router})
-	return err
+	out := kafka.DivertRefused(kafka.NewSigningPublisher(pub, s.cfg.Signer), mysql.KeyMetadata, refused)
+	s.forward = func(ctx context.Context) {
+		s.outbox.Forward(ctx, s.db, mysql.ForwarderConfig{PollInterval: s.cfg.Outbox.PollInterval, BatchSize: s.cfg.Outbox.BatchSize}, out)
+	}
+	return nil
 }
 
 // addAPI builds the API, with the event feed it wakes waiting requests and

@@ -107,6 +107,10 @@ type Service struct {
 	// usage reads what topics hold and how far subscriptions are behind,
 	// for the API; nil without the api role.
 	usage *kafka.Usage
+	// forward delivers the outbox to Kafka through forwarded until its
+	// context ends, in the forwarder role.
+	forward   func(context.Context)
+	forwarded *kafka.BatchPublisher
 }
 
 // Start connects to MySQL and Kafka, saying which one failed and where,
@@ -195,6 +199,16 @@ func (s *Service) Run(ctx context.Context, ready func()) error {
 	}
 	if s.has(RoleForwarder) {
 		go s.pruneOutbox(ctx)
+		forwardCtx, stop := context.WithCancel(ctx)
+		forwarding := make(chan struct{})
+		go func() {
+			defer close(forwarding)
+			s.forward(forwardCtx)
+		}()
+		defer func() { // before s.close: the forwarder uses the database
+			stop()
+			<-forwarding
+		}()
 	}
 	s.log.Info("kds serve running", "roles", s.cfg.Roles, "api", s.APIURL(), "kafka", s.cfg.Kafka.Brokers, "mysql", s.cfg.MySQL.Where())
 	ready()
@@ -219,6 +233,9 @@ func (s *Service) close() {
 	}
 	if s.publisher != nil {
 		s.publisher.Close()
+	}
+	if s.forwarded != nil {
+		s.forwarded.Close()
 	}
 	if s.cluster != nil {
 		s.cluster.Close()
