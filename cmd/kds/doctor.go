@@ -216,6 +216,8 @@ func (d *doctor) checkKafka(ctx context.Context) {
 		kc kafka.Config
 		// ownBrokers: this machine names its brokers rather than asking the API.
 		ownBrokers = d.path != "" || os.Getenv("KDS_KAFKA_BROKERS") != ""
+		// internal are the internal topics this machine's login may see.
+		internal = topic.InternalTopics
 	)
 	switch {
 	case ownBrokers && d.cfgErr != nil:
@@ -234,6 +236,11 @@ func (d *doctor) checkKafka(ctx context.Context) {
 			d.add("kafka", checkFailed, err.Error())
 			return
 		}
+		// With the login kds hands a token, a client may read kds.events
+		// and nothing else of kds's.
+		if cl, err := client.Cluster(ctx); err == nil && cl.ManagedCredentials && d.cfg.Kafka.SASL.Mechanism == "" {
+			internal = []string{topic.EventsTopic}
+		}
 	default:
 		d.add("kafka", checkSkipped, "no configuration file, no KDS_KAFKA_BROKERS, and no API to ask (KDS_API_URL and KDS_TOKEN)")
 		return
@@ -244,7 +251,7 @@ func (d *doctor) checkKafka(ctx context.Context) {
 		return
 	}
 	defer cluster.Close()
-	in, err := cluster.Inspect(ctx, topic.InternalTopics)
+	in, err := cluster.Inspect(ctx, internal)
 	if err != nil {
 		d.add("kafka", checkFailed, err.Error())
 		return
@@ -258,7 +265,7 @@ func (d *doctor) checkKafka(ctx context.Context) {
 	replicationGiven := given("KDS_KAFKA_INTERNAL_TOPICS_REPLICATION_FACTOR")
 	want := d.cfg.Kafka.InternalTopics
 	var problems, layouts []string
-	for _, name := range topic.InternalTopics {
+	for _, name := range internal {
 		l, ok := in.Topics[name]
 		if !ok {
 			problems = append(problems, name+" is missing (kds serve creates it on start)")
