@@ -215,3 +215,15 @@ func TestProducerOnATerminal(t *testing.T) {
 		}
 	}
 }
+
+// TestConsumeStreamStopsOnCtrlC: kds consume --topics takes no commands,
+// so on a terminal Ctrl-C stops it, as it stops any program.
+func TestConsumeStreamStopsOnCtrlC(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{})
+	d.activeTopic(t, "stream_stop", 1)
+	term := d.startOnTerminal(t, `exec "$KDS" consume --id streamer --topics stream_stop`)
+	term.waitScreen(t, "✓ subscribed to stream_stop")
+	term.typeKeys(t, keyCtrlC)
+	term.wait(t, stopTimeout)
+}
