@@ -615,7 +615,7 @@ func TestSubscriptionsShowConsumersAndTheirProcesses(t *testing.T) {
 
 	host, _ := os.Hostname()
 	alive := fmt.Sprintf("1 alive (%s:%d)", host, c.pid())
-	row := regexp.MustCompile(`(?m)^viewer1\s+feed\s+live\s+(0|-)\s+(\w+, [01] members|-)\s+` + regexp.QuoteMeta(alive) + `\s+\S+`)
+	row := regexp.MustCompile(`(?m)^viewer1\s+feed\s+live\s+(0|-)\s+(\w+, (0 members|1 member)|-)\s+` + regexp.QuoteMeta(alive) + `\s+\S+`)
 	r := d.mustKds(t, "subscriptions")
 	if !row.MatchString(r.Stdout) {
 		t.Errorf("kds subscriptions has no row %v\n%s", row, r)

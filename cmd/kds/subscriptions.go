@@ -68,7 +68,7 @@ func printSubscriptions(ctx context.Context, client *apiclient.Client, out io.Wr
 			if !s.Live {
 				state = "ended (topic " + string(s.TopicStatus) + ")"
 			} else if l, ok := lags[string(c.ID)+"\x00"+s.Topic]; ok {
-				lag, group = lagText(l.Lag), fmt.Sprintf("%s, %d members", l.State, l.Members)
+				lag, group = lagText(l.Lag), groupText(l.Lag)
 			}
 			rows = append(rows, []string{string(c.ID), s.Topic, state, lag, group, procs, ago(s.CreatedAt)})
 		}
