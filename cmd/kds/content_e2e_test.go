@@ -713,3 +713,16 @@ func TestConsumeOnATerminal(t *testing.T) {
 		t.Errorf("a message went to the terminal:\n%s", term.stdout)
 	}
 }
+
+// TestTopicListShowsAFreshTopicEmpty: a topic activated since the API's
+// latest usage reading lists with what it holds, nothing yet, as kds
+// topic show says, not as unknown until the next reading.
+func TestTopicListShowsAFreshTopicEmpty(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{env: []string{"KDS_SERVER_USAGE_INTERVAL=1h"}})
+	d.activeTopic(t, "fresh", 1)
+	r := d.mustKds(t, "topic", "list")
+	if !regexp.MustCompile(`(?m)^fresh\s+active\s+1\s+1\s+1\s+0\s+0 B\s+-\s+`).MatchString(r.Stdout) {
+		t.Errorf("kds topic list does not show the fresh topic empty:\n%s", r.Stdout)
+	}
+}
