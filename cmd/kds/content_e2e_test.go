@@ -726,3 +726,23 @@ func TestTopicListShowsAFreshTopicEmpty(t *testing.T) {
 		t.Errorf("kds topic list does not show the fresh topic empty:\n%s", r.Stdout)
 	}
 }
+
+// TestTopicHistoryKeepsLongReasonsToTheirRow: the reason is the history's
+// last column, so a long one, such as an access transition's list of
+// grants, does not pad every other row to its width.
+func TestTopicHistoryKeepsLongReasonsToTheirRow(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{})
+	d.request(t, "long_reason")
+	reason := strings.Repeat("too many partitions for this cluster; ", 10)
+	d.mustKds(t, "topic", "reject", "long_reason", "--reason", reason)
+	lines := strings.Split(strings.TrimSpace(d.mustKds(t, "topic", "history", "long_reason").Stdout), "\n")
+	if !strings.HasSuffix(lines[0], "REASON") {
+		t.Errorf("the header %q does not end with REASON", lines[0])
+	}
+	for _, l := range lines {
+		if !strings.Contains(l, reason[:40]) && len(l) > 150 {
+			t.Errorf("a row without the long reason is %d characters wide:\n%s", len(l), strings.Join(lines, "\n"))
+		}
+	}
+}
