@@ -677,6 +677,11 @@ func TestSubscriptionsShowConsumersAndTheirProcesses(t *testing.T) {
 			t.Errorf("a process of viewer1 is alive after it stopped: %+v", in)
 		}
 	}
+
+	// Unsubscribed and stopped, viewer1 is no longer listed, and what
+	// is left says so without pretending nobody ever subscribed.
+	d.mustKds(t, "unsubscribe", "--id", "viewer1", "feed")
+	wantLines(t, d.mustKds(t, "subscriptions"), "No subscriptions, and no consumer running.")
 }
 
 func TestConsumeOnATerminal(t *testing.T) {

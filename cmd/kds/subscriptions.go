@@ -54,7 +54,7 @@ func printSubscriptions(ctx context.Context, client *apiclient.Client, out io.Wr
 		return printJSON(out, shown)
 	}
 	if len(consumers) == 0 {
-		_, err := fmt.Fprintln(out, "No consumers yet.")
+		_, err := fmt.Fprintln(out, "No subscriptions, and no consumer running.")
 		return err
 	}
 	var rows [][]string
