@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"sync"
 	"time"
+	"unsafe"
 
 	wkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -118,10 +119,9 @@ func newBatchPublisher(c Config, keyField string, extra ...kgo.Opt) (*BatchPubli
 // Kafka acknowledged every message, and a *PublishError with the exact
 // count of those it did otherwise.
 func (p *BatchPublisher) Publish(topic string, msgs ...*message.Message) error {
-	records := make([]*kgo.Record, len(msgs))
-	for i, m := range msgs {
-		records[i] = p.record(topic, m)
-		if size := recordSize(records[i]); size > maxMessageBytes {
+	records := p.records(topic, msgs)
+	for _, r := range records {
+		if size := recordSize(r); size > maxMessageBytes {
 			return &MessageTooLargeError{Size: size, Max: maxMessageBytes}
 		}
 	}
@@ -152,17 +152,39 @@ func (p *BatchPublisher) Publish(topic string, msgs ...*message.Message) error {
 	return nil
 }
 
-func (p *BatchPublisher) record(topic string, m *message.Message) *kgo.Record {
-	r := &kgo.Record{Topic: topic, Value: m.Payload, Headers: make([]kgo.RecordHeader, 0, len(m.Metadata)+1)}
-	r.Headers = append(r.Headers, kgo.RecordHeader{Key: wkafka.UUIDHeaderKey, Value: []byte(m.UUID)})
-	for k, v := range m.Metadata {
-		if k == p.keyField {
-			r.Key = []byte(v)
-			continue
-		}
-		r.Headers = append(r.Headers, kgo.RecordHeader{Key: k, Value: []byte(v)})
+// records are msgs as Kafka records for topic. A bulk send makes hundreds
+// of thousands a second, so the records and their headers take one
+// allocation each for the whole call, and a header's value is its
+// metadata string's bytes, not a copy: franz-go only reads them.
+func (p *BatchPublisher) records(topic string, msgs []*message.Message) []*kgo.Record {
+	headers := 0
+	for _, m := range msgs {
+		headers += len(m.Metadata) + 1
 	}
-	return r
+	all := make([]kgo.Record, len(msgs))
+	hs := make([]kgo.RecordHeader, 0, headers)
+	out := make([]*kgo.Record, len(msgs))
+	for i, m := range msgs {
+		r := &all[i]
+		r.Topic, r.Value = topic, m.Payload
+		start := len(hs)
+		hs = append(hs, kgo.RecordHeader{Key: wkafka.UUIDHeaderKey, Value: bytesOf(m.UUID)})
+		for k, v := range m.Metadata {
+			if k == p.keyField {
+				r.Key = bytesOf(v)
+				continue
+			}
+			hs = append(hs, kgo.RecordHeader{Key: k, Value: bytesOf(v)})
+		}
+		r.Headers = hs[start:len(hs):len(hs)]
+		out[i] = r
+	}
+	return out
+}
+
+// bytesOf is s's bytes, shared with s: only for what nobody writes to.
+func bytesOf(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 // recordSize is a record's size on the wire, near enough to hold it to

@@ -86,13 +86,7 @@ func (c *Cluster) CreateACLs(ctx context.Context, grants []access.Grant) error {
 	if err != nil {
 		return c.config.unreachable(ctx, err)
 	}
-	var errs []error
-	for i, r := range resp.Results {
-		if err := kerr.ErrorForCode(r.ErrorCode); err != nil && i < len(grants) {
-			errs = append(errs, fmt.Errorf("grant %s: %w%s", grants[i], err, brokerSays(r.ErrorMessage)))
-		}
-	}
-	return errors.Join(errs...)
+	return grantErrors("grant", grants, len(resp.Results), func(i int) (int16, *string) { return resp.Results[i].ErrorCode, resp.Results[i].ErrorMessage })
 }
 
 // DeleteACLs implements access.Kafka, in one request of exact filters.
@@ -108,10 +102,17 @@ func (c *Cluster) DeleteACLs(ctx context.Context, grants []access.Grant) error {
 	if err != nil {
 		return c.config.unreachable(ctx, err)
 	}
+	return grantErrors("revoke", grants, len(resp.Results), func(i int) (int16, *string) { return resp.Results[i].ErrorCode, resp.Results[i].ErrorMessage })
+}
+
+// grantErrors joins the broker's refusals of n answers, the ith about
+// grants[i], each saying what was done (verb) to which grant.
+func grantErrors(verb string, grants []access.Grant, n int, answer func(i int) (code int16, message *string)) error {
 	var errs []error
-	for i, r := range resp.Results {
-		if err := kerr.ErrorForCode(r.ErrorCode); err != nil && i < len(grants) {
-			errs = append(errs, fmt.Errorf("revoke %s: %w%s", grants[i], err, brokerSays(r.ErrorMessage)))
+	for i := range min(n, len(grants)) {
+		code, msg := answer(i)
+		if err := kerr.ErrorForCode(code); err != nil {
+			errs = append(errs, fmt.Errorf("%s %s: %w%s", verb, grants[i], err, brokerSays(msg)))
 		}
 	}
 	return errors.Join(errs...)

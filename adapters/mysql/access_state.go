@@ -27,9 +27,9 @@ func (s *AccessState) AccessState(ctx context.Context) (access.State, error) {
 		if st.Topics, err = queryAll(ctx, tx, "SELECT name, generation, status, owner, COALESCE(producers, ''), COALESCE(consumers, '') FROM topics", scanAccessTopic); err != nil {
 			return fmt.Errorf("read topics: %w", err)
 		}
-		if st.Subscriptions, err = queryAll(ctx, tx, "SELECT consumer_id, topic, generation FROM subscriptions", func(r rowScanner) (access.Subscription, error) {
+		if st.Subscriptions, err = queryAll(ctx, tx, "SELECT consumer_id, topic, generation, created_by FROM subscriptions", func(r rowScanner) (access.Subscription, error) {
 			var sub access.Subscription
-			return sub, r.Scan(&sub.ConsumerID, &sub.Topic, &sub.Generation)
+			return sub, r.Scan(&sub.ConsumerID, &sub.Topic, &sub.Generation, &sub.CreatedBy)
 		}); err != nil {
 			return fmt.Errorf("read subscriptions: %w", err)
 		}

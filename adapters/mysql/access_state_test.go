@@ -55,7 +55,7 @@ func TestAccessStateReadsWhatGrantsFollow(t *testing.T) {
 		!slices.Equal(s.Topics[0].Producers, details.Producers) || !slices.Equal(s.Topics[0].Consumers, details.Consumers) {
 		t.Errorf("topics %+v", s.Topics)
 	}
-	if want := []access.Subscription{{ConsumerID: "billing", Topic: "orders", Generation: 1}}; !slices.Equal(s.Subscriptions, want) {
+	if want := []access.Subscription{{ConsumerID: "billing", Topic: "orders", Generation: 1, CreatedBy: "carol"}}; !slices.Equal(s.Subscriptions, want) {
 		t.Errorf("subscriptions %+v", s.Subscriptions)
 	}
 	if len(s.Tokens) != 1 || s.Tokens[0].Name != "carol" || s.Tokens[0].Role != auth.Consumer || !slices.Equal(s.Tokens[0].Consumers, []string{"billing", "audit"}) {

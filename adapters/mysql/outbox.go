@@ -134,12 +134,11 @@ type ForwarderConfig struct {
 	BatchSize int
 }
 
-// Subscriber returns the subscriber the forwarder drains the outbox with.
-func (o *Outbox) Subscriber(db *stdsql.DB, c ForwarderConfig) (message.Subscriber, error) {
-	return o.subscriber(db, c, ForwarderConsumerGroup)
-}
-
-// subscriber drains the outbox for consumer group group.
+// subscriber drains the outbox for consumer group group a message at a
+// time, as a Watermill subscriber. kds's forwarder reads the outbox in
+// batches instead (Forward), with the same query, offsets and wake-ups:
+// Watermill's universal Pub/Sub tests and the tests of taking turns run
+// that query through this subscriber.
 func (o *Outbox) subscriber(db *stdsql.DB, c ForwarderConfig, group string) (message.Subscriber, error) {
 	return newGroupSubscriber(db, wsql.SubscriberConfig{
 		ConsumerGroup:  group,

@@ -21,7 +21,8 @@ type Credentials struct {
 // ErrNoStoredToken is returned for a caller without a stored token (the
 // bootstrap admin token, or a dashboard session of it): only tokens kds
 // made have a Kafka principal.
-var ErrNoStoredToken = errors.New("only a token made with kds token create has Kafka credentials; the bootstrap admin token has none")
+var ErrNoStoredToken = errors.New("only a token made with kds token create has Kafka credentials; the bootstrap admin token has none: " +
+	"send and read with one (kds token create NAME --role producer, or --role admin, then KDS_TOKEN)")
 
 // MappedPrincipalError is returned for a token whose name the operator
 // mapped to a principal of their own, which kds has no password for.

@@ -35,6 +35,9 @@ type Subscription struct {
 	ConsumerID string
 	Topic      string
 	Generation int
+	// CreatedBy is the token name that subscribed: an admin acting for the
+	// consumer id reads too.
+	CreatedBy string
 }
 
 // Token is a live token.
@@ -62,6 +65,12 @@ func Desired(s State, p Principals) map[Grant]string {
 	}
 	readers := map[string][]string{} // topic → consumer ids
 	active := map[string]int{}       // active topic → generation
+	// read grants principal READ on topic and on consumer id's groups.
+	read := func(principal, topic, id string) {
+		want[Grant{Principal: principal, Resource: TopicResource, Name: topic, Pattern: Literal, Operation: Read}] = topic
+		want[Grant{Principal: principal, Resource: TopicResource, Name: topic, Pattern: Literal, Operation: Describe}] = topic
+		want[Grant{Principal: principal, Resource: GroupResource, Name: ConsumerGroupPrefix(id, topic), Pattern: Prefixed, Operation: Read}] = topic
+	}
 	for _, t := range s.Topics {
 		switch t.Status {
 		case topic.Approved, topic.Active:
@@ -86,22 +95,25 @@ func Desired(s State, p Principals) map[Grant]string {
 		}
 	}
 	for _, sub := range s.Subscriptions {
-		if gen, ok := active[sub.Topic]; ok && gen == sub.Generation {
-			readers[sub.Topic] = append(readers[sub.Topic], sub.ConsumerID)
+		if gen, ok := active[sub.Topic]; !ok || gen != sub.Generation {
+			continue
+		}
+		readers[sub.Topic] = append(readers[sub.Topic], sub.ConsumerID)
+		if tok, ok := tokens[sub.CreatedBy]; ok && tok.Role == auth.Admin {
+			principal, _ := p.Of(tok.Name)
+			read(principal, sub.Topic, sub.ConsumerID)
 		}
 	}
 	for name, ids := range readers {
 		for _, id := range ids {
 			for _, tok := range s.Tokens {
-				// Admins act for every consumer id but read only through
-				// tokens made for one.
+				// Admins act for every consumer id, but read only what they
+				// subscribed themselves (above).
 				if tok.Role != auth.Consumer || !slices.Contains(tok.Consumers, id) {
 					continue
 				}
 				principal, _ := p.Of(tok.Name)
-				want[Grant{Principal: principal, Resource: TopicResource, Name: name, Pattern: Literal, Operation: Read}] = name
-				want[Grant{Principal: principal, Resource: TopicResource, Name: name, Pattern: Literal, Operation: Describe}] = name
-				want[Grant{Principal: principal, Resource: GroupResource, Name: ConsumerGroupPrefix(id, name), Pattern: Prefixed, Operation: Read}] = name
+				read(principal, name, id)
 			}
 		}
 	}

@@ -78,9 +78,11 @@ func TestDesiredFollowsTheLifecycle(t *testing.T) {
 func TestDesiredSubscriptionsOfTheCurrentGenerationOnly(t *testing.T) {
 	t.Parallel()
 	s := access.State{
-		Topics:        []access.Topic{{Name: "a", Generation: 2, Status: topic.Active}, {Name: "b", Generation: 1, Status: topic.Active}},
-		Subscriptions: []access.Subscription{{ConsumerID: "c1", Topic: "a", Generation: 1}, {ConsumerID: "c1", Topic: "b", Generation: 1}},
-		Tokens:        []access.Token{{ID: "1", Name: "c1", Role: auth.Consumer, Consumers: []string{"c1"}}},
+		Topics: []access.Topic{{Name: "a", Generation: 2, Status: topic.Active}, {Name: "b", Generation: 1, Status: topic.Active}},
+		Subscriptions: []access.Subscription{{ConsumerID: "c1", Topic: "a", Generation: 1}, {ConsumerID: "c1", Topic: "b", Generation: 1},
+			{ConsumerID: "probe", Topic: "b", Generation: 1, CreatedBy: "root"}},
+		Tokens: []access.Token{{ID: "1", Name: "c1", Role: auth.Consumer, Consumers: []string{"c1"}}, {ID: "2", Name: "root", Role: auth.Admin},
+			{ID: "3", Name: "other-admin", Role: auth.Admin}},
 	}
 	got := access.Desired(s, access.Principals{})
 	if _, ok := got[topicGrant("User:kds-c1", "a", access.Read)]; ok {
@@ -88,6 +90,14 @@ func TestDesiredSubscriptionsOfTheCurrentGenerationOnly(t *testing.T) {
 	}
 	if _, ok := got[topicGrant("User:kds-c1", "b", access.Read)]; !ok {
 		t.Error("a live subscription does not read")
+	}
+	if _, ok := got[groupGrant("User:kds-root", "probe", "b")]; !ok {
+		t.Error("an admin does not read what it subscribed")
+	}
+	for g := range got {
+		if g.Principal == "User:kds-other-admin" && g.Name != access.EventsTopic {
+			t.Errorf("an admin reads what another subscribed: %s", g)
+		}
 	}
 	if _, ok := got[topicGrant("User:kds-c1", access.EventsTopic, access.Read)]; !ok {
 		t.Error("a principal cannot follow kds.events")

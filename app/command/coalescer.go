@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 )
@@ -92,7 +93,22 @@ func (c *coalescer[T]) runBatch(calls []*coalescedCall[T]) {
 		})
 		defer stop()
 	}
-	for i, err := range c.run(ctx, items) {
+	for i, err := range c.runSafely(ctx, items) {
 		live[i].done <- err
 	}
+}
+
+// runSafely runs a batch and turns a panic into every item's error: run
+// calls the changes handlers passed in, on this goroutine, outside the
+// router's recoverer.
+func (c *coalescer[T]) runSafely(ctx context.Context, items []T) (errs []error) {
+	defer func() {
+		if r := recover(); r != nil {
+			errs = make([]error, len(items))
+			for i := range errs {
+				errs[i] = fmt.Errorf("panic in a batch of %d: %v", len(items), r)
+			}
+		}
+	}()
+	return c.run(ctx, items)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -135,4 +136,20 @@ func TestABatchRunsUntilItsLastCallerGivesUp(t *testing.T) {
 		t.Fatal("the batch's context did not end once no caller was left")
 	}
 	g.release <- struct{}{}
+}
+
+func TestAPanicInABatchFailsItsCallsOnly(t *testing.T) {
+	t.Parallel()
+	c := newCoalescer(func(_ context.Context, items []int) []error {
+		if items[0] == 0 {
+			panic("broken change")
+		}
+		return make([]error, len(items))
+	})
+	if err := c.do(context.Background(), 0); err == nil || !strings.Contains(err.Error(), "broken change") {
+		t.Fatalf("the call whose batch panicked got %v", err)
+	}
+	if err := c.do(context.Background(), 1); err != nil {
+		t.Fatalf("the next batch: %v", err)
+	}
 }

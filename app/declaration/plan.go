@@ -119,8 +119,12 @@ func keepUndeclared(want Topic, have query.Topic) *Topic {
 	}
 	want.Details.Owner = cmp.Or(want.Details.Owner, have.Owner)
 	want.Details.Description = cmp.Or(want.Details.Description, have.Description)
-	// Declarations do not name producers and consumers: they stay.
-	want.Details.Producers, want.Details.Consumers = have.Producers, have.Consumers
+	if want.Details.Producers == nil {
+		want.Details.Producers = have.Producers
+	}
+	if want.Details.Consumers == nil {
+		want.Details.Consumers = have.Consumers
+	}
 	return &want
 }
 
@@ -137,14 +141,8 @@ func compare(want *Topic, have query.Topic, known bool) Change {
 	}
 	c.Status = have.Status
 	spec := topic.Spec{Partitions: have.Partitions, ReplicationFactor: have.ReplicationFactor, Configs: have.Configs}
-	details := topic.Details{Owner: have.Owner, Description: have.Description}
-	what := spec.Changes(want.Spec)
-	if details.Owner != want.Details.Owner {
-		what = append(what, fmt.Sprintf("owner %q → %q", details.Owner, want.Details.Owner))
-	}
-	if details.Description != want.Details.Description {
-		what = append(what, "description")
-	}
+	details := topic.Details{Owner: have.Owner, Description: have.Description, Producers: have.Producers, Consumers: have.Consumers}
+	what := append(spec.Changes(want.Spec), details.Changes(want.Details)...)
 	switch have.Status {
 	case topic.Active:
 		if err := spec.CanBecome(want.Spec); err != nil {

@@ -1,6 +1,7 @@
 package declaration_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -190,5 +191,24 @@ func TestADeclarationChangesOnlyWhatItSays(t *testing.T) {
 	c := declaration.Compare(declaration.Declaration{Topics: []declaration.Topic{said}}, []query.Topic{have}, declaration.Options{}).Changes[0]
 	if c.Action != declaration.Update || strings.Join(c.What, "; ") != `owner "shop" → "warehouse"; description` {
 		t.Errorf("a declaration of another owner and description: %s %q", c.Action, c.What)
+	}
+}
+
+// TestADeclarationNamesProducersAndConsumers: a topic that declares its
+// producers or consumers is updated to them; one silent on them keeps
+// kds's.
+func TestADeclarationNamesProducersAndConsumers(t *testing.T) {
+	t.Parallel()
+	have := stored("orders", topic.Active, 3, nil, "shop")
+	have.Producers, have.Consumers = []string{"till"}, []string{"billing"}
+	silent := declared("orders", 3, nil, "shop")
+	if c := declaration.Compare(declaration.Declaration{Topics: []declaration.Topic{silent}}, []query.Topic{have}, declaration.Options{}).Changes[0]; c.Action != declaration.Keep {
+		t.Errorf("a declaration silent on producers and consumers: %s %v, want none", c.Action, c.What)
+	}
+	said := silent
+	said.Details.Producers = []string{"till", "web"}
+	c := declaration.Compare(declaration.Declaration{Topics: []declaration.Topic{said}}, []query.Topic{have}, declaration.Options{}).Changes[0]
+	if c.Action != declaration.Update || strings.Join(c.What, "; ") != "producers [till] → [till, web]" || !slices.Equal(c.Declared.Details.Consumers, have.Consumers) {
+		t.Errorf("a declaration of other producers: %s %q, consumers %v", c.Action, c.What, c.Declared.Details.Consumers)
 	}
 }

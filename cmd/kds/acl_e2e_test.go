@@ -3,7 +3,9 @@ package main_test
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -31,7 +33,11 @@ import (
 //	dave (named consumer)     no            yes               no           no
 //	carol (consumer)          no            once subscribed,  no           no
 //	                                        until unsubscribed
+//	root (admin)              no            once subscribed   no           no
 //	anyone, orders inactive   no            no
+//
+// and shipments, declared in a file applied with --approve: its declared
+// producer mallory writes, its declared consumer dave reads.
 const aclPassword = "Dev-Acl-Pa55word"
 
 // credentials are the Kafka credentials kds hands token.
@@ -174,6 +180,25 @@ func TestKafkaACLsFollowKdsDecisions(t *testing.T) {
 		t.Fatalf("alice, named a producer of other\n%s", r)
 	}
 
+	// kds doctor on alice's machine checks Kafka with her own login.
+	doc := runKds(t, t.TempDir(), []string{"KDS_API_URL=" + d.APIURL, "KDS_TOKEN=" + alice}, "", "doctor")
+	if doc.Code != 0 || !strings.Contains(doc.Stdout, `SASL SCRAM-SHA-512 as "kds-alice"`) || !strings.Contains(doc.Stdout, "kds.events") {
+		t.Errorf("kds doctor as alice\n%s", doc)
+	}
+
+	// A declaration provisions a topic and who may use it in one apply.
+	decl := filepath.Join(t.TempDir(), "topics.yaml")
+	if err := os.WriteFile(decl, []byte("topics:\n  - name: shipments\n    partitions: 1\n    replication_factor: 1\n    owner: alice\n    producers: [mallory]\n    consumers: [dave]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.mustKds(t, "apply", "-f", decl, "--approve")
+	if r := d.kdsAs(t, mallory, "send", "shipments", "declared"); r.Code != 0 {
+		t.Fatalf("mallory, a declared producer of shipments\n%s", r)
+	}
+	if n, err := d.readAs(t, dave, "kds-consumer.dave.shipments.x", "shipments"); err != nil || n == 0 {
+		t.Fatalf("dave, a declared consumer of shipments, reads %d: %v", n, err)
+	}
+
 	// kcat, with the login kds hands each token, sees the same rules.
 	kcat := requireKcat(t)
 	if out, err := d.kcatAs(t, kcat, alice, "-P", "-t", "orders"); err != nil {
@@ -196,6 +221,15 @@ func TestKafkaACLsFollowKdsDecisions(t *testing.T) {
 	}
 	if _, err := d.readAs(t, carol, "kds-consumer.carol.orders.x", "orders"); !refusedACL(err) {
 		t.Fatalf("carol read orders before subscribing: %v", err)
+	}
+	// An admin reads what it subscribed itself, and only that.
+	root := d.createToken(t, "root", "admin")
+	if _, err := d.readAs(t, root, "kds-consumer.probe.orders.x", "orders"); !refusedACL(err) {
+		t.Fatalf("an admin read orders before subscribing: %v", err)
+	}
+	r = d.kdsAs(t, root, "consume", "--id", "probe", "--topics", "orders", "--from-beginning", "--count", "2", "-o", "json")
+	if r.Code != 0 || strings.Count(r.Stdout, `"topic":"orders"`) != 2 {
+		t.Fatalf("an admin reads what it subscribed\n%s", r)
 	}
 	if _, err := d.readAs(t, dave, "kds-consumer.dave.other.x", "other"); !refusedACL(err) {
 		t.Fatalf("dave read other: %v", err)
@@ -220,7 +254,7 @@ func TestKafkaACLsFollowKdsDecisions(t *testing.T) {
 
 	// Who may write and read, as kds topic show lists it.
 	show := d.mustKds(t, "topic", "show", "orders")
-	wantLines(t, show, "may write (Kafka):  User:kds-alice, User:kds-bob", "may read (Kafka):   User:kds-dave")
+	wantLines(t, show, "may write (Kafka):  User:kds-alice, User:kds-bob", "may read (Kafka):   User:kds-dave, User:kds-root")
 	// And as the dashboard shows it.
 	page := openDashboard(t, d, 1280, 900)
 	page.signIn(d.AdminToken)
@@ -256,6 +290,7 @@ func TestKafkaACLsFollowKdsDecisions(t *testing.T) {
 	}
 	start := time.Now()
 	d.mustKds(t, "token", "revoke", tokenID(bob))
+	t.Logf("kds token revoke took %s", time.Since(start))
 	if err := writeOne(bobClient, "orders"); !refusedACL(err) {
 		t.Fatalf("bob writes after revocation: %v", err)
 	}

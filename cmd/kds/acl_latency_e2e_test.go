@@ -12,6 +12,7 @@ import (
 	"github.com/kds-io/kds/adapters/httpapi/apiclient"
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/app/auth"
+	"github.com/kds-io/kds/app/topic"
 )
 
 // TestAccessFollowsEachDecision measures, round after round, how long
@@ -31,7 +32,7 @@ func TestAccessFollowsEachDecision(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	var writable, refused []time.Duration
+	var writable, refused, activated []time.Duration
 	for i := range rounds {
 		name := fmt.Sprintf("lat-%d", i)
 		tok, err := admin.CreateToken(ctx, apiv1.TokenRequest{Name: "writer-" + strconv.Itoa(i), Role: auth.Producer})
@@ -57,6 +58,7 @@ func TestAccessFollowsEachDecision(t *testing.T) {
 			}
 		}
 		writable = append(writable, time.Since(start))
+		activated = append(activated, approvedToActive(t, admin, name))
 
 		start = time.Now()
 		if err := admin.RevokeToken(ctx, tok.ID); err != nil {
@@ -69,6 +71,7 @@ func TestAccessFollowsEachDecision(t *testing.T) {
 		}
 		refused = append(refused, time.Since(start))
 	}
+	t.Logf("approval → active, as the server recorded it: %s", spread(activated))
 	t.Logf("approval → a named producer writes: %s", spread(writable))
 	t.Logf("revocation → its open connection is refused: %s", spread(refused))
 }
@@ -80,4 +83,31 @@ func spread(ds []time.Duration) string {
 	at := func(q float64) time.Duration { return s[min(len(s)-1, int(q*float64(len(s))))] }
 	return fmt.Sprintf("p50 %s, p99 %s, range %s to %s, %d rounds", at(0.5).Round(time.Microsecond*100), at(0.99).Round(time.Microsecond*100),
 		s[0].Round(time.Microsecond*100), s[len(s)-1].Round(time.Microsecond*100), len(s))
+}
+
+// approvedToActive is the time from a topic's approval to its activation,
+// as its history records them; the topic may be written to a moment before
+// its activation is recorded.
+func approvedToActive(t *testing.T, api *apiclient.Client, name string) time.Duration {
+	t.Helper()
+	if _, err := api.WaitTopic(context.Background(), name, topic.Approved, commandTimeout); err != nil {
+		t.Fatal(err)
+	}
+	h, err := api.History(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var approved, active time.Time
+	for _, tr := range h {
+		switch tr.Action {
+		case topic.Approve:
+			approved = tr.At
+		case topic.Activate:
+			active = tr.At
+		}
+	}
+	if approved.IsZero() || active.IsZero() {
+		t.Fatalf("history of %s has no approval and activation: %+v", name, h)
+	}
+	return active.Sub(approved)
 }

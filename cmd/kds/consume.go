@@ -72,12 +72,18 @@ deactivated is dropped before it is deleted, with a notice.`,
 			if err != nil {
 				return err
 			}
-			ed, err := lineEditor(cmd)
-			if err != nil {
-				return err
+			// Only the interactive consumer reads the terminal: a stream
+			// leaves it as it is, so Ctrl-C interrupts it as any program.
+			stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			var ed *lineedit.Editor
+			if len(topics) == 0 {
+				if ed, err = lineEditor(cmd); err != nil {
+					return err
+				}
+				defer ed.Close()
+				stdout, stderr = ed.Output(stdout), ed.Output(stderr)
 			}
-			defer ed.Close()
-			out := newPrinter(ed.Output(cmd.OutOrStdout()), ed.Output(cmd.ErrOrStderr()), g.output == "json", count)
+			out := newPrinter(stdout, stderr, g.output == "json", count)
 			defer out.close()
 			proc, err := consumer.Start(ctx, client, kc, cid, out, cmd.ErrOrStderr())
 			if err != nil {

@@ -30,9 +30,17 @@ func (k *kafkaFlags) register(cmd *cobra.Command) {
 }
 
 func (k *kafkaFlags) config(ctx context.Context, g *globals, client *apiclient.Client) (kafka.Config, error) {
+	c, _, err := k.login(ctx, g, client)
+	return c, err
+}
+
+// login is config, and whether the login is the token's own, which kds
+// hands out where it manages Kafka's ACLs and which may read only what kds
+// granted it.
+func (k *kafkaFlags) login(ctx context.Context, g *globals, client *apiclient.Client) (kafka.Config, bool, error) {
 	cfg, err := g.clientConfig()
 	if err != nil {
-		return kafka.Config{}, err
+		return kafka.Config{}, false, err
 	}
 	c := cfg.kafka()
 	c.ClientID = "kds-cli"
@@ -41,25 +49,26 @@ func (k *kafkaFlags) config(ctx context.Context, g *globals, client *apiclient.C
 		c.Brokers = trimAll(k.brokers)
 	}
 	if brokersHere && c.SASL.Mechanism != "" {
-		return c, c.Validate()
+		return c, false, c.Validate()
 	}
 	cl, err := client.Cluster(ctx)
 	if err != nil {
-		return kafka.Config{}, fmt.Errorf("ask the API where Kafka is: %w", err)
+		return kafka.Config{}, false, fmt.Errorf("ask the API where Kafka is: %w", err)
 	}
 	if !brokersHere {
 		c.Brokers = trimAll(cl.KafkaBrokers)
 	}
 	// Where kds manages Kafka's credentials, a client without SASL
 	// settings of its own logs in as its token's Kafka user.
-	if cl.ManagedCredentials && c.SASL.Mechanism == "" {
+	own := cl.ManagedCredentials && c.SASL.Mechanism == ""
+	if own {
 		cr, err := client.KafkaCredentials(ctx)
 		if err != nil {
-			return kafka.Config{}, fmt.Errorf("get this token's Kafka credentials from the API: %w", err)
+			return kafka.Config{}, false, fmt.Errorf("get this token's Kafka credentials from the API: %w", err)
 		}
 		c.SASL = kafka.SASLConfig{Mechanism: cr.Mechanism, Username: cr.Username, Password: cr.Password}
 	}
-	return c, c.Validate()
+	return c, own, c.Validate()
 }
 
 // activeTopic checks with the API that a topic takes messages now.

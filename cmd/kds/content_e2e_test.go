@@ -615,7 +615,7 @@ func TestSubscriptionsShowConsumersAndTheirProcesses(t *testing.T) {
 
 	host, _ := os.Hostname()
 	alive := fmt.Sprintf("1 alive (%s:%d)", host, c.pid())
-	row := regexp.MustCompile(`(?m)^viewer1\s+feed\s+live\s+(0|-)\s+(\w+, [01] members|-)\s+` + regexp.QuoteMeta(alive) + `\s+\S+`)
+	row := regexp.MustCompile(`(?m)^viewer1\s+feed\s+live\s+(0|-)\s+(\w+, (0 members|1 member)|-)\s+` + regexp.QuoteMeta(alive) + `\s+\S+`)
 	r := d.mustKds(t, "subscriptions")
 	if !row.MatchString(r.Stdout) {
 		t.Errorf("kds subscriptions has no row %v\n%s", row, r)
@@ -677,6 +677,11 @@ func TestSubscriptionsShowConsumersAndTheirProcesses(t *testing.T) {
 			t.Errorf("a process of viewer1 is alive after it stopped: %+v", in)
 		}
 	}
+
+	// Unsubscribed and stopped, viewer1 is no longer listed, and what
+	// is left says so without pretending nobody ever subscribed.
+	d.mustKds(t, "unsubscribe", "--id", "viewer1", "feed")
+	wantLines(t, d.mustKds(t, "subscriptions"), "No subscriptions, and no consumer running.")
 }
 
 func TestConsumeOnATerminal(t *testing.T) {
@@ -711,5 +716,38 @@ func TestConsumeOnATerminal(t *testing.T) {
 	}
 	if strings.Contains(term.stdout.String(), `"value"`) {
 		t.Errorf("a message went to the terminal:\n%s", term.stdout)
+	}
+}
+
+// TestTopicListShowsAFreshTopicEmpty: a topic activated since the API's
+// latest usage reading lists with what it holds, nothing yet, as kds
+// topic show says, not as unknown until the next reading.
+func TestTopicListShowsAFreshTopicEmpty(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{env: []string{"KDS_SERVER_USAGE_INTERVAL=1h"}})
+	d.activeTopic(t, "fresh", 1)
+	r := d.mustKds(t, "topic", "list")
+	if !regexp.MustCompile(`(?m)^fresh\s+active\s+1\s+1\s+1\s+0\s+0 B\s+-\s+`).MatchString(r.Stdout) {
+		t.Errorf("kds topic list does not show the fresh topic empty:\n%s", r.Stdout)
+	}
+}
+
+// TestTopicHistoryKeepsLongReasonsToTheirRow: the reason is the history's
+// last column, so a long one, such as an access transition's list of
+// grants, does not pad every other row to its width.
+func TestTopicHistoryKeepsLongReasonsToTheirRow(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{})
+	d.request(t, "long_reason")
+	reason := strings.Repeat("too many partitions for this cluster; ", 10)
+	d.mustKds(t, "topic", "reject", "long_reason", "--reason", reason)
+	lines := strings.Split(strings.TrimSpace(d.mustKds(t, "topic", "history", "long_reason").Stdout), "\n")
+	if !strings.HasSuffix(lines[0], "REASON") {
+		t.Errorf("the header %q does not end with REASON", lines[0])
+	}
+	for _, l := range lines {
+		if !strings.Contains(l, reason[:40]) && len(l) > 150 {
+			t.Errorf("a row without the long reason is %d characters wide:\n%s", len(l), strings.Join(lines, "\n"))
+		}
 	}
 }

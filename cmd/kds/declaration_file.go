@@ -42,6 +42,10 @@ type declaredTopic struct {
 	Configs           map[string]configValue `yaml:"configs,omitempty"`
 	Owner             string                 `yaml:"owner,omitempty"`
 	Description       string                 `yaml:"description,omitempty"`
+	// Producers are token names that may write besides the owner, and
+	// Consumers consumer ids that may read (kafka.manage_acls).
+	Producers []string `yaml:"producers,omitempty"`
+	Consumers []string `yaml:"consumers,omitempty"`
 }
 
 // configValue is a config's value as written: retention.ms: 604800000 and
@@ -148,7 +152,7 @@ func fileProblems(path string, err error) error {
 		if !strings.HasPrefix(l, path) {
 			l = path + ": " + l
 		}
-		out = append(out, strings.Replace(l, "not found in type main.declaredTopic", "is not a topic key (want name, partitions, replication_factor, configs, owner, description)", 1))
+		out = append(out, strings.Replace(l, "not found in type main.declaredTopic", "is not a topic key (want name, partitions, replication_factor, configs, owner, description, producers, consumers)", 1))
 	}
 	return errors.New(strings.Join(out, "\n"))
 }
@@ -174,7 +178,7 @@ func topicLines(root *yaml.Node) []int {
 // withDefaults is t as declared, with its file's defaults where it says
 // nothing.
 func (t declaredTopic) withDefaults(d topicDefaults) (declaration.Topic, error) {
-	out := declaration.Topic{Name: t.Name, Details: topic.Details{Owner: t.Owner, Description: t.Description},
+	out := declaration.Topic{Name: t.Name, Details: topic.Details{Owner: t.Owner, Description: t.Description, Producers: t.Producers, Consumers: t.Consumers},
 		Spec: topic.Spec{Partitions: t.Partitions, ReplicationFactor: t.ReplicationFactor}}
 	if t.Name == "" {
 		return out, errors.New("a topic without a name")
@@ -226,7 +230,8 @@ func writeDeclaration(w io.Writer, topics []declaration.Topic) error {
 		f.Defaults.Owner = slices.Collect(maps.Keys(owners))[0]
 	}
 	for _, t := range topics {
-		dt := declaredTopic{Name: t.Name, Partitions: t.Spec.Partitions, ReplicationFactor: t.Spec.ReplicationFactor, Description: t.Details.Description}
+		dt := declaredTopic{Name: t.Name, Partitions: t.Spec.Partitions, ReplicationFactor: t.Spec.ReplicationFactor, Description: t.Details.Description,
+			Producers: t.Details.Producers, Consumers: t.Details.Consumers}
 		if t.Details.Owner != f.Defaults.Owner {
 			dt.Owner = t.Details.Owner
 		}

@@ -76,7 +76,7 @@ func TestMalformedDeclarationsSayFileAndLine(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	for _, c := range []struct{ text, says string }{
-		{"topics:\n  - name: a\n    partitons: 3\n", ":3: field partitons is not a topic key (want name, partitions, replication_factor, configs, owner, description)"},
+		{"topics:\n  - name: a\n    partitons: 3\n", ":3: field partitons is not a topic key (want name, partitions, replication_factor, configs, owner, description, producers, consumers)"},
 		{"topics:\n  - name: a\n    partitions: many\n", ":3: cannot unmarshal !!str `many` into int32"},
 		{"topics:\n  - name: a\n    partitions: 1\n    replication_factor: 1\n    configs:\n      cleanup.policy: [compact]\n", ":6: a config's value must be a single value"},
 		{"topics:\n  - name: a\n    partitions: 2\n", ":2: topic a has no replication_factor, and the file's defaults give none"},

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -47,4 +48,18 @@ func TestDevKeepsTheSASLPasswordItMadeUp(t *testing.T) {
 	if r := d.kdsAs(t, writer, "send", "sasl_kept", "hello"); r.Code != 0 {
 		t.Fatalf("send after a restart\n%s", r)
 	}
+}
+
+// TestBootstrapTokenUnderKafkaACLsSaysHowToSend: the admin token kds dev
+// --kafka-sasl prints governs kds but has no Kafka login; kds dev says so
+// next to it, and kds send, refused, says what to do instead.
+func TestBootstrapTokenUnderKafkaACLsSaysHowToSend(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{args: []string{"--kafka-sasl", "SCRAM-SHA-512"}})
+	d.activeTopic(t, "bootstrap_send", 1)
+	eventually(t, "kds dev says the admin token has no Kafka login", func() (bool, string) {
+		out := d.stdout.String()
+		return strings.Contains(out, "the admin token above has no Kafka login") && strings.Contains(out, "kds token create NAME --role producer"), out
+	})
+	wantFailure(t, d.kds(t, "send", "bootstrap_send", "hello"), 1, "the bootstrap admin token has none", "kds token create NAME --role producer")
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/kds-io/kds/adapters/httpapi/apiclient"
 	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/adapters/mysql"
+	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/topic"
 )
 
@@ -57,7 +58,9 @@ anything is wrong:
           internal topics exist, with the partitions and replication
           factor a configuration file or KDS_KAFKA_INTERNAL_TOPICS_* gives;
           on a client machine, at the brokers the API names, with
-          KDS_KAFKA_*
+          KDS_KAFKA_*, or with the token's own login where kds keeps
+          Kafka's ACLs (which may read kds.events only, and which the
+          bootstrap admin token has not: skipped)
   api     KDS_API_URL answers and is ready (only when it is set)
   token   KDS_TOKEN is accepted, and its role
 
@@ -216,6 +219,9 @@ func (d *doctor) checkKafka(ctx context.Context) {
 		kc kafka.Config
 		// ownBrokers: this machine names its brokers rather than asking the API.
 		ownBrokers = d.path != "" || os.Getenv("KDS_KAFKA_BROKERS") != ""
+		// internal are kds's topics to look at: a token's own Kafka login
+		// may read only kds.events, the one the content commands follow.
+		internal = topic.InternalTopics
 	)
 	switch {
 	case ownBrokers && d.cfgErr != nil:
@@ -227,12 +233,21 @@ func (d *doctor) checkKafka(ctx context.Context) {
 		// A client machine: the brokers the API names, with the TLS and
 		// SASL settings of the content commands.
 		client, err := apiclient.New(d.api.APIURL, d.api.Token)
+		own := false
 		if err == nil {
-			kc, err = (&kafkaFlags{}).config(ctx, d.g, client)
+			kc, own, err = (&kafkaFlags{}).login(ctx, d.g, client)
+		}
+		if err != nil && isBootstrapToken(ctx, client) {
+			d.add("kafka", checkSkipped, "the bootstrap admin token has no Kafka login of its own where kds keeps Kafka's ACLs: "+
+				"check with a token made by kds token create")
+			return
 		}
 		if err != nil {
 			d.add("kafka", checkFailed, err.Error())
 			return
+		}
+		if own {
+			internal = []string{topic.EventsTopic}
 		}
 	default:
 		d.add("kafka", checkSkipped, "no configuration file, no KDS_KAFKA_BROKERS, and no API to ask (KDS_API_URL and KDS_TOKEN)")
@@ -244,7 +259,7 @@ func (d *doctor) checkKafka(ctx context.Context) {
 		return
 	}
 	defer cluster.Close()
-	in, err := cluster.Inspect(ctx, topic.InternalTopics)
+	in, err := cluster.Inspect(ctx, internal)
 	if err != nil {
 		d.add("kafka", checkFailed, err.Error())
 		return
@@ -258,7 +273,7 @@ func (d *doctor) checkKafka(ctx context.Context) {
 	replicationGiven := given("KDS_KAFKA_INTERNAL_TOPICS_REPLICATION_FACTOR")
 	want := d.cfg.Kafka.InternalTopics
 	var problems, layouts []string
-	for _, name := range topic.InternalTopics {
+	for _, name := range internal {
 		l, ok := in.Topics[name]
 		if !ok {
 			problems = append(problems, name+" is missing (kds serve creates it on start)")
@@ -341,4 +356,14 @@ func printDoctor(w io.Writer, r doctorReport) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, c.Status, visible(c.Detail))
 	}
 	_ = tw.Flush()
+}
+
+// isBootstrapToken says whether client's token is the bootstrap admin
+// token, the one token named admin.
+func isBootstrapToken(ctx context.Context, client *apiclient.Client) bool {
+	if client == nil {
+		return false
+	}
+	w, err := client.Whoami(ctx)
+	return err == nil && w.Name == auth.BootstrapAdminName
 }

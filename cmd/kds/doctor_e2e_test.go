@@ -226,3 +226,28 @@ func TestAPIURLPasswordsAreNotShown(t *testing.T) {
 		}
 	}
 }
+
+// TestDoctorUnderKafkaACLs: where kds keeps Kafka's ACLs, a client's
+// token logs in as itself and may read kds.events only, so doctor checks
+// that one; the bootstrap admin token has no Kafka login, which is not a
+// fault of the machine.
+func TestDoctorUnderKafkaACLs(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{args: []string{"--kafka-sasl", "SCRAM-SHA-512"}})
+	producer := d.createToken(t, "doctor-acl-producer", "producer")
+
+	status, detail, r := doctor(t, []string{"KDS_API_URL=" + d.APIURL, "KDS_TOKEN=" + producer})
+	wantChecks(t, status, detail, r, map[string][]string{
+		"kafka": {"ok", "Kafka at " + d.KafkaAddrs[0], `as "kds-doctor-acl-producer"`, "kds.events"},
+		"token": {"ok", `"doctor-acl-producer", role producer`},
+	})
+	if strings.Contains(detail["kafka"], "kds.commands") {
+		t.Errorf("the producer's login may not see kds.commands, yet the check says %q", detail["kafka"])
+	}
+
+	status, detail, r = doctor(t, []string{"KDS_API_URL=" + d.APIURL, "KDS_TOKEN=" + d.AdminToken})
+	wantChecks(t, status, detail, r, map[string][]string{
+		"kafka": {"skipped", "bootstrap admin token has no Kafka login", "kds token create"},
+		"token": {"ok", `"admin", role admin`},
+	})
+}

@@ -32,7 +32,7 @@ topics as code, which kds plan then shows as no change.`,
 				}
 				topics = append(topics, declaration.Topic{Name: t.Name,
 					Spec:    topic.Spec{Partitions: t.Partitions, ReplicationFactor: t.ReplicationFactor, Configs: t.Configs},
-					Details: topic.Details{Owner: t.Owner, Description: t.Description}})
+					Details: topic.Details{Owner: t.Owner, Description: t.Description, Producers: t.Producers, Consumers: t.Consumers}})
 			}
 			return writeDeclaration(cmd.OutOrStdout(), topics)
 		},

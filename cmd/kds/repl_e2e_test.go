@@ -215,3 +215,40 @@ func TestProducerOnATerminal(t *testing.T) {
 		}
 	}
 }
+
+// TestConsumeStreamStopsOnCtrlC: kds consume --topics takes no commands,
+// so on a terminal Ctrl-C stops it, as it stops any program.
+func TestConsumeStreamStopsOnCtrlC(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{})
+	d.activeTopic(t, "stream_stop", 1)
+	term := d.startOnTerminal(t, `exec "$KDS" consume --id streamer --topics stream_stop`)
+	term.waitScreen(t, "✓ subscribed to stream_stop")
+	term.typeKeys(t, keyCtrlC)
+	term.wait(t, stopTimeout)
+}
+
+// TestSendOnATerminalSendsEachLineAsTyped: kds send reading a terminal
+// says what it waits for, sends each line at Enter rather than when a
+// batch fills, and draws no progress over what is being typed.
+func TestSendOnATerminalSendsEachLineAsTyped(t *testing.T) {
+	t.Parallel()
+	kcat := requireKcat(t)
+	d := startDev(t, devOptions{})
+	d.activeTopic(t, "typed", 1)
+	term := d.startOnTerminal(t, `exec "$KDS" send typed`)
+	term.waitScreen(t, "type the messages for typed, one a line")
+	term.typeKeys(t, "first\r")
+	eventually(t, "the first line in Kafka before the input ends", func() (bool, string) {
+		n := len(kcatRead(t, kcat, d.KafkaAddrs, "typed"))
+		return n == 1, fmt.Sprintf("%d messages", n)
+	})
+	term.typeKeys(t, "second\r"+keyCtrlD)
+	if code := term.wait(t, stopTimeout); code != 0 {
+		t.Fatalf("kds send exited %d after Ctrl-D, want 0", code)
+	}
+	shown := screen(term.stdout.String())
+	if !strings.Contains(shown, "sent 2 messages") || strings.Contains(shown, "sent 0 messages (") {
+		t.Errorf("the terminal shows\n%s\nwant the count of 2 sent, and no progress line over the typing", shown)
+	}
+}

@@ -54,7 +54,7 @@ func printSubscriptions(ctx context.Context, client *apiclient.Client, out io.Wr
 		return printJSON(out, shown)
 	}
 	if len(consumers) == 0 {
-		_, err := fmt.Fprintln(out, "No consumers yet.")
+		_, err := fmt.Fprintln(out, "No subscriptions, and no consumer running.")
 		return err
 	}
 	var rows [][]string
@@ -68,7 +68,7 @@ func printSubscriptions(ctx context.Context, client *apiclient.Client, out io.Wr
 			if !s.Live {
 				state = "ended (topic " + string(s.TopicStatus) + ")"
 			} else if l, ok := lags[string(c.ID)+"\x00"+s.Topic]; ok {
-				lag, group = lagText(l.Lag), fmt.Sprintf("%s, %d members", l.State, l.Members)
+				lag, group = lagText(l.Lag), groupText(l.Lag)
 			}
 			rows = append(rows, []string{string(c.ID), s.Topic, state, lag, group, procs, ago(s.CreatedAt)})
 		}

@@ -31,9 +31,11 @@ func newTopicHistoryCommand(g *globals) *cobra.Command {
 					from = "-"
 				}
 				rows[i] = []string{tr.At.Format(time.RFC3339), fmt.Sprint(tr.Generation), string(tr.Action),
-					from + " → " + string(tr.To), tr.Actor, tr.Reason, tr.CommandID}
+					from + " → " + string(tr.To), tr.Actor, tr.CommandID, tr.Reason}
 			}
-			return printTable(cmd.OutOrStdout(), []string{"AT", "GEN", "ACTION", "STATUS", "BY", "REASON", "COMMAND"}, rows)
+			// The reason last: one long reason, such as the grants an
+			// access transition lists, widens no other row.
+			return printTable(cmd.OutOrStdout(), []string{"AT", "GEN", "ACTION", "STATUS", "BY", "COMMAND", "REASON"}, rows)
 		},
 	}
 }

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kds-io/kds/adapters/httpapi/apiclient"
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/app/content"
+	"github.com/kds-io/kds/app/query"
 	"github.com/kds-io/kds/app/topic"
 )
 
@@ -31,14 +34,7 @@ func newTopicListCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// What active topics hold is read by the API every few
-			// seconds; a list without it is still a list.
-			usage := map[string]content.TopicUsage{}
-			if report, err := client.Usage(cmd.Context()); err == nil {
-				for _, u := range report.Topics {
-					usage[u.Topic] = u
-				}
-			}
+			usage := listedUsage(cmd.Context(), client, topics)
 			if g.output == "json" {
 				shown := make([]topicWithUsage, len(topics))
 				for i, t := range topics {
@@ -63,4 +59,35 @@ func newTopicListCommand(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&status, "status", "", "only topics in this status")
 	return cmd
+}
+
+// freshTopicsReadAlone bounds the topics activated since the API's latest
+// usage reading that kds topic list has the API read one by one; more
+// wait for its next reading.
+const freshTopicsReadAlone = 20
+
+// listedUsage is what the listed active topics hold. The API reads every
+// active topic every few seconds; one activated since is read alone, so a
+// topic just approved lists as empty rather than unknown. A list without
+// usage is still a list.
+func listedUsage(ctx context.Context, client *apiclient.Client, topics []query.Topic) map[string]content.TopicUsage {
+	usage := map[string]content.TopicUsage{}
+	report, err := client.Usage(ctx)
+	if err != nil {
+		return usage
+	}
+	for _, u := range report.Topics {
+		usage[u.Topic] = u
+	}
+	fresh := 0
+	for _, t := range topics {
+		if _, ok := usage[t.Name]; ok || t.Status != topic.Active || fresh == freshTopicsReadAlone {
+			continue
+		}
+		fresh++
+		if u, err := client.TopicUsage(ctx, t.Name); err == nil {
+			usage[t.Name] = u.TopicUsage
+		}
+	}
+	return usage
 }

@@ -74,14 +74,7 @@ after the page says how to read the next one.`,
 			for _, r := range page.Records {
 				writeRecord(cmd.OutOrStdout(), r)
 			}
-			next := fmt.Sprintf("next page: kds topic read %s --offset %s", args[0], page.NextOffsets)
-			if partition >= 0 {
-				next += fmt.Sprintf(" --partition %d", partition)
-			}
-			if page.AtEnd {
-				next = "at the end; " + next + " reads what comes next"
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "%d messages (%d read). %s\n", len(page.Records), page.Scanned, visible(next))
+			fmt.Fprintln(cmd.ErrOrStderr(), visible(pageFooter(page, partition)))
 			return nil
 		},
 	}
@@ -92,6 +85,20 @@ after the page says how to read the next one.`,
 	cmd.Flags().StringVar(&grep, "grep", "", "only messages whose key or value holds this text")
 	cmd.Flags().IntVar(&limit, "limit", content.DefaultBrowseLimit, fmt.Sprintf("messages per page, at most %d", content.MaxBrowseLimit))
 	return cmd
+}
+
+// pageFooter says what a page showed and the command that reads the next
+// one: what comes next, when the page reached the end of the topic.
+func pageFooter(page content.Page, partition int) string {
+	next := fmt.Sprintf("kds topic read %s --offset %s", page.Topic, page.NextOffsets)
+	if partition >= 0 {
+		next += fmt.Sprintf(" --partition %d", partition)
+	}
+	shown := fmt.Sprintf("%s shown of %d read", quantity(len(page.Records), "message"), page.Scanned)
+	if page.AtEnd {
+		return fmt.Sprintf("%s, to the end; %s reads what comes next", shown, next)
+	}
+	return fmt.Sprintf("%s; next page: %s", shown, next)
 }
 
 // parseFrom reads --from: a time in RFC 3339, or a duration ago.

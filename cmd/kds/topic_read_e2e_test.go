@@ -37,7 +37,7 @@ func TestTopicReadShowsWhatKcatWrote(t *testing.T) {
 			t.Errorf("kds topic read logs has no %q:\n%s", want, r.Stdout)
 		}
 	}
-	if strings.Contains(r.Stdout, "\x1b") || !strings.Contains(r.Stderr, "3 messages (3 read). at the end; next page: kds topic read logs --offset 0:3") {
+	if strings.Contains(r.Stdout, "\x1b") || !strings.Contains(r.Stderr, "3 messages shown of 3 read, to the end; kds topic read logs --offset 0:3 reads what comes next") {
 		t.Errorf("kds topic read logs: an escape reached the terminal, or the page's last line is wrong:\n%s\n%s", r.Stdout, r.Stderr)
 	}
 

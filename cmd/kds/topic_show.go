@@ -87,11 +87,11 @@ func printTopicUsage(out io.Writer, u apiv1.TopicUsageReport) {
 	fmt.Fprintf(out, "size:               %s\n", byteSize(u.Bytes))
 	fmt.Fprintf(out, "last message:       %s\n", lastMessage(u.LastMessageAt))
 	for _, p := range u.Partitions {
-		fmt.Fprintf(out, "partition %-8d  offsets %d-%d, %d messages, %s, last %s\n",
-			p.Partition, p.Earliest, p.Latest, p.Kept(), byteSize(p.Bytes), lastMessage(p.LastMessageAt))
+		fmt.Fprintf(out, "partition %-8d  offsets %d-%d, %s, %s, last %s\n",
+			p.Partition, p.Earliest, p.Latest, quantity(p.Kept(), "message"), byteSize(p.Bytes), lastMessage(p.LastMessageAt))
 	}
 	for _, l := range u.Subscriptions {
-		fmt.Fprintf(out, "subscription:       %s lag %s, %d members, %s\n", visible(l.Consumer), lagText(l.Lag), l.Members, visible(l.State))
+		fmt.Fprintf(out, "subscription:       %s lag %s, %s, %s\n", visible(l.Consumer), lagText(l.Lag), quantity(l.Members, "member"), visible(l.State))
 	}
 }
 

@@ -52,3 +52,8 @@ func lagText(l content.Lag) string {
 	}
 	return fmt.Sprintf("%d (%s)", l.Total, (time.Duration(l.Seconds) * time.Second).String())
 }
+
+// groupText is a consumer group's state and how many members it has.
+func groupText(l content.Lag) string {
+	return fmt.Sprintf("%s, %s", l.State, quantity(l.Members, "member"))
+}

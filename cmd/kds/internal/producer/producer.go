@@ -6,6 +6,7 @@ package producer
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
 
 	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/app/content"
@@ -51,14 +53,20 @@ func (p Producer) To(topicName string) Producer {
 // Message is value as a content message: the record's value is the value
 // itself, with the headers kds-producer and kds-sent-at.
 func (p Producer) Message(value []byte) *message.Message {
-	m := message.NewMessage(watermill.NewUUID(), value)
-	m.Metadata.Set(content.ProducerHeader, p.producer)
-	m.Metadata.Set(content.SentAtHeader, time.Now().UTC().Format(time.RFC3339Nano))
+	return p.message(watermill.NewUUID(), value, sentAt(time.Now()))
+}
+
+func (p Producer) message(id string, value []byte, sentAt string) *message.Message {
+	m := message.NewMessage(id, value)
+	m.Metadata[content.ProducerHeader] = p.producer
+	m.Metadata[content.SentAtHeader] = sentAt
 	if p.key != "" {
-		m.Metadata.Set(KeyField, p.key)
+		m.Metadata[KeyField] = p.key
 	}
 	return m
 }
+
+func sentAt(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // Send sends one message with value, once Kafka acknowledged it.
 func (p Producer) Send(value []byte) error { return p.pub.Publish(p.topic, p.Message(value)) }
@@ -146,17 +154,37 @@ func (p Producer) publish(b []*message.Message) (int64, int64, error) {
 }
 
 // read cuts in into messages, a line each, and hands them on in batches,
-// until the input or ctx ends; it says how many lines it read.
+// until the input or ctx ends; it says how many lines it read. What every
+// message needs is made a batch at a time: the lines' bytes are copied
+// into shared blocks, the message ids come from one buffered source of
+// randomness, and kds-sent-at is read from the clock once a millisecond.
 func (p Producer) read(ctx context.Context, in io.Reader, batch int, out chan<- []*message.Message) (int, error) {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64*1024), MaxLine)
+	ids := bufio.NewReaderSize(rand.Reader, 16*1024)
+	var (
+		block []byte
+		clock time.Time
+		stamp string
+	)
 	b := make([]*message.Message, 0, batch)
 	line := 0
 	for sc.Scan() {
 		line++
-		value := make([]byte, len(sc.Bytes()))
-		copy(value, sc.Bytes())
-		b = append(b, p.Message(value))
+		if len(sc.Bytes()) > cap(block)-len(block) {
+			block = make([]byte, 0, max(256*1024, len(sc.Bytes())))
+		}
+		start := len(block)
+		block = append(block, sc.Bytes()...)
+		value := block[start:len(block):len(block)]
+		id, err := uuid.NewRandomFromReader(ids)
+		if err != nil {
+			return line, fmt.Errorf("message id: %w", err)
+		}
+		if now := time.Now(); now.Sub(clock) >= time.Millisecond {
+			clock, stamp = now, sentAt(now)
+		}
+		b = append(b, p.message(id.String(), value, stamp))
 		if len(b) == batch {
 			select {
 			case out <- b:

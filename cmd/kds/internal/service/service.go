@@ -144,6 +144,14 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err e
 	if err := s.cluster.EnsureTopics(startCtx, topic.InternalTopics, cfg.InternalTopics); err != nil {
 		return nil, fmt.Errorf("create kds's internal topics: %w", err)
 	}
+	if cfg.Access != nil {
+		// Every decision converges Kafka's ACLs: find out now, not at the
+		// first approval, that kds's own user may not.
+		if _, _, err := s.cluster.ACLs(startCtx); err != nil {
+			return nil, fmt.Errorf("kafka.manage_acls: kds's own Kafka user %q cannot read the cluster's ACLs (it needs the rights docs/DESIGN.md lists under Kafka principals and ACLs): %w",
+				cfg.Kafka.SASL.Username, err)
+		}
+	}
 	wlog := watermill.NewSlogLoggerWithLevelMapping(log.With("component", "watermill"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 	s.outbox = mysql.NewOutbox(wlog)
 	if s.publisher, err = kafka.NewPublisher(cfg.Kafka, mysql.KeyMetadata, wlog); err != nil {

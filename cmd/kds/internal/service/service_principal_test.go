@@ -3,6 +3,8 @@ package service_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -69,7 +71,7 @@ func TestTheServicePrincipalNeedsNoMoreThanItsRights(t *testing.T) {
 	if err := rootCluster.SetScram(ctx, "kds", kafka.SASLScramSHA512, "kds-pw"); err != nil {
 		t.Fatal(err)
 	}
-	grantServiceRights(t, root)
+	grantServiceRights(t, root, serviceRights...)
 
 	cfg := servicetest.Config(t, service.AllRoles...)
 	cfg.Kafka.Brokers = b.Addrs()
@@ -161,12 +163,11 @@ func produce(ctx context.Context, cl *kgo.Client, topic string) error {
 	return cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte("v")}).FirstErr()
 }
 
-// grantServiceRights gives User:kds the rights of serviceRights, as an
-// operator would.
-func grantServiceRights(t *testing.T, root *kgo.Client) {
+// grantServiceRights gives User:kds rights, as an operator would.
+func grantServiceRights(t *testing.T, root *kgo.Client, rights ...serviceRight) {
 	t.Helper()
 	req := kmsg.NewPtrCreateACLsRequest()
-	for _, r := range serviceRights {
+	for _, r := range rights {
 		for _, op := range r.ops {
 			c := kmsg.NewCreateACLsRequestCreation()
 			c.ResourceType, c.ResourceName, c.ResourcePatternType = r.resource, r.name, r.pattern
@@ -191,5 +192,41 @@ func wantStatus(t *testing.T, what string, status int, call func() error) {
 	var apiErr *apiclient.APIError
 	if err := call(); !errors.As(err, &apiErr) || apiErr.Status != status {
 		t.Fatalf("%s: %v, want %d", what, err, status)
+	}
+}
+
+// TestAServiceThatMayNotManageACLsSaysSoAtStart: with kafka.manage_acls,
+// kds serve whose user may not read the cluster's ACLs refuses to start,
+// naming the user and the rights it lacks, rather than failing at the
+// first approval.
+func TestAServiceThatMayNotManageACLsSaysSoAtStart(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b, err := embedded.Start(embedded.Config{Addr: "127.0.0.1:0", Brokers: 1, ACLs: true,
+		SASL: []embedded.SASLUser{{Mechanism: kafka.SASLScramSHA512, Username: "root", Password: "root-pw"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	rootCluster, err := kafka.NewCluster(kafka.Config{Brokers: b.Addrs(), ClientID: "root", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second,
+		SASL: kafka.SASLConfig{Mechanism: kafka.SASLScramSHA512, Username: "root", Password: "root-pw"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rootCluster.Close()
+	if err := rootCluster.SetScram(ctx, "kds", kafka.SASLScramSHA512, "kds-pw"); err != nil {
+		t.Fatal(err)
+	}
+	// Every right but those on the cluster.
+	grantServiceRights(t, login(t, b.Addrs(), "root", "root-pw"), serviceRights[1:]...)
+
+	cfg := servicetest.Config(t, service.AllRoles...)
+	cfg.Kafka.Brokers = b.Addrs()
+	cfg.Kafka.SASL = kafka.SASLConfig{Mechanism: kafka.SASLScramSHA512, Username: "kds", Password: "kds-pw"}
+	cfg.Access = &access.KeeperConfig{Secret: []byte(strings.Repeat("k", 32)), Mechanism: kafka.SASLScramSHA512, ServiceUser: "kds"}
+	_, err = service.Start(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil || !strings.Contains(err.Error(), `kds's own Kafka user "kds" cannot read the cluster's ACLs`) || !strings.Contains(err.Error(), "CLUSTER_AUTHORIZATION_FAILED") {
+		t.Fatalf("start without the rights to manage ACLs: %v", err)
 	}
 }
