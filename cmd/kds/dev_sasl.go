@@ -68,7 +68,7 @@ func printDevSASL(out io.Writer, cfg Config, madeUp bool) {
 	}
 	if cfg.Kafka.ManageACLs {
 		fmt.Fprintf(out, "Kafka enforces the ACLs kds keeps: kds send, produce and consume log in with their token's own credentials (GET /api/v1/kafka/credentials).\n")
-		fmt.Fprintf(out, "  The admin token has no Kafka login of its own: give clients tokens, kds token create NAME --role producer (or consumer).\n")
+		fmt.Fprintf(out, "  the admin token above has no Kafka login: to send and read, make a token (kds token create NAME --role producer) and use it\n")
 		if madeUp {
 			fmt.Fprintf(out, "  kds's own Kafka user, which may do anything (not for clients): %s %s, password %s\n", s.Mechanism, s.Username, s.Password)
 		}
