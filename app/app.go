@@ -4,6 +4,7 @@
 package app
 
 import (
+	"github.com/kds-io/kds/app/access"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/query"
@@ -15,6 +16,9 @@ type Application struct {
 	Queries  query.Queries
 	Tokens   *auth.Tokens
 	Sessions *auth.Sessions
+	// Access keeps Kafka's ACLs and hands out Kafka credentials, with
+	// kafka.manage_acls; nil without.
+	Access *access.Keeper
 }
 
 // Commands are the use cases that change state.

@@ -29,7 +29,7 @@ go build -o "$work/kds" ./cmd/kds
 kds() { "$work/kds" "$@"; }
 
 token=bench-$$
-KDS_BOOTSTRAP_ADMIN_TOKEN="$token" "$work/kds" dev --kafka-addr 127.0.0.1:0 --http-addr 127.0.0.1:0 >"$work/dev.out" 2>"$work/dev.err" &
+KDS_BOOTSTRAP_ADMIN_TOKEN="$token" "$work/kds" dev --kafka-addr 127.0.0.1:0 --http-addr 127.0.0.1:0 --state-dir "$work/state" >"$work/dev.out" 2>"$work/dev.err" &
 dev_pid=$!
 for _ in $(seq 1 100); do grep -q '^  export' "$work/dev.out" && break; sleep 0.2; done
 eval "$(grep '^  export' "$work/dev.out")"

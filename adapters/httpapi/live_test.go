@@ -53,9 +53,10 @@ func newContentAPI(t *testing.T, opts ...httpapi.Option) *contentAPI {
 	}
 	a := newAPI(t)
 	a.app.Commands.Poison = command.NewPoison(kafka.NewPoisonQueue(kc, nil, signer))
-	offsets := kafka.NewOffsets(kc)
-	t.Cleanup(func() { offsets.Close() })
-	w := a.serve(t, append([]httpapi.Option{httpapi.WithContent(kafka.NewTail(kc, watermill.NopLogger{}), offsets), httpapi.WithMetrics(prometheus.NewRegistry())}, opts...)...)
+	offsets, usage := kafka.NewOffsets(kc), kafka.NewUsage(kc)
+	t.Cleanup(func() { offsets.Close(); usage.Close() })
+	w := a.serve(t, append([]httpapi.Option{httpapi.WithContent(kafka.NewTail(kc, watermill.NopLogger{}), offsets), httpapi.WithMetrics(prometheus.NewRegistry()),
+		httpapi.WithUsage(usage), httpapi.WithUsageInterval(200 * time.Millisecond), httpapi.WithBrowser(kafka.NewBrowser(kc))}, opts...)...)
 	// Streams still open end before the test server waits for them.
 	t.Cleanup(w.server.EndStreams)
 	return &contentAPI{webAPI: w, kafka: kc}

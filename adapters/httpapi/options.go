@@ -21,6 +21,9 @@ const (
 	// defaultRateInterval is how often the message rates are read while a
 	// dashboard is open.
 	defaultRateInterval = 2 * time.Second
+	// defaultUsageInterval is how often the topics' usage and the
+	// subscriptions' lag are read.
+	defaultUsageInterval = 10 * time.Second
 )
 
 // Option configures a Server.
@@ -89,4 +92,27 @@ func WithStreamKeepAlive(d time.Duration) Option {
 			s.keepAlive = d
 		}
 	}
+}
+
+// WithUsage reads what the active topics hold and how far behind the live
+// subscriptions are from reader, every usage interval from the start until
+// EndStreams, and serves the latest reading at GET /api/v1/usage, GET
+// /api/v1/topics/{name}/usage and /metrics. Without it none is served.
+func WithUsage(reader content.UsageReader) Option {
+	return func(s *Server) { s.usage = reader }
+}
+
+// WithUsageInterval sets how often the usage is read; 10s by default.
+func WithUsageInterval(d time.Duration) Option {
+	return func(s *Server) {
+		if d > 0 {
+			s.usageInterval = d
+		}
+	}
+}
+
+// WithBrowser serves pages of the active topics' messages, GET
+// /api/v1/topics/{name}/records, read by browser. Without it none are.
+func WithBrowser(browser content.Browser) Option {
+	return func(s *Server) { s.browser = browser }
 }

@@ -18,6 +18,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -51,23 +52,26 @@ type Server struct {
 	closeOnce sync.Once
 
 	// What the options set (options.go).
-	registry     *prometheus.Registry
-	authConfig   authn.Config
-	bodyTimeout  time.Duration
-	allowedHosts []string // hosts.go
-	metricsToken string   // metrics.go
-	kafkaBrokers []string
-	keepAlive    time.Duration
-	follow       content.Follower
-	produced     content.ProducedCounter
-	rateInterval time.Duration
+	registry      *prometheus.Registry
+	authConfig    authn.Config
+	bodyTimeout   time.Duration
+	allowedHosts  []string // hosts.go
+	metricsToken  string   // metrics.go
+	kafkaBrokers  []string
+	keepAlive     time.Duration
+	follow        content.Follower
+	produced      content.ProducedCounter
+	rateInterval  time.Duration
+	usage         content.UsageReader
+	browser       content.Browser
+	usageInterval time.Duration
 }
 
 // NewServer serves a, waking waiting requests and the dashboard's streams
 // with the events of events; /readyz runs checks.
 func NewServer(a app.Application, events *Broadcaster, checks []Check, log *slog.Logger, opts ...Option) *Server {
 	s := &Server{log: log, mux: http.NewServeMux(), checks: checks, closing: make(chan struct{}),
-		bodyTimeout: defaultBodyTimeout, keepAlive: defaultKeepAlive, rateInterval: defaultRateInterval}
+		bodyTimeout: defaultBodyTimeout, keepAlive: defaultKeepAlive, rateInterval: defaultRateInterval, usageInterval: defaultUsageInterval}
 	for _, o := range opts {
 		o(s)
 	}
@@ -90,6 +94,19 @@ func NewServer(a app.Application, events *Broadcaster, checks []Check, log *slog
 	jsonapi.New(a, s.authn, events, live.NewConsumption(active, s.registry, log), s.kafkaBrokers, s.registry, log).Routes(s.mux)
 	dashboard.New(s.authn, events, rates, s.keepAlive, s.closing, s.registry, log).Routes(s.mux)
 	live.NewMessages(a.Queries, s.authn, events, s.follow, s.keepAlive, s.closing, s.registry, log).Routes(s.mux)
+	if s.browser != nil {
+		live.BrowseRoutes(s.mux, a.Queries, s.authn, s.browser, log)
+	}
+	if s.usage != nil {
+		usage := live.NewUsage(s.usage, active, a.Queries, s.usageInterval, s.registry, log.With("component", "usage"))
+		usage.UsageRoutes(s.mux, s.authn, log)
+		ctx, stop := context.WithCancel(context.Background())
+		go func() {
+			<-s.closing
+			stop()
+		}()
+		go usage.Run(ctx)
+	}
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		httpjson.Write(w, http.StatusNotFound, apiv1.ErrorBody{Error: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
 	})

@@ -285,6 +285,9 @@ func routes(t *testing.T, a *contentAPI) []route {
 		{name: "show consumer", method: http.MethodGet, path: fixed("/api/v1/consumers/reader"), success: http.StatusOK, allowed: everyone},
 		{name: "event stream", method: http.MethodGet, path: fixed("/api/v1/events"), success: http.StatusOK, allowed: everyone},
 		{name: "live messages", method: http.MethodGet, path: fixed("/api/v1/topics/" + active + "/messages"), success: http.StatusOK, allowed: everyone},
+		{name: "usage", method: http.MethodGet, path: fixed("/api/v1/usage"), success: http.StatusOK, allowed: everyone},
+		{name: "topic usage", method: http.MethodGet, path: fixed("/api/v1/topics/" + active + "/usage"), success: http.StatusOK, allowed: everyone},
+		{name: "browse records", method: http.MethodGet, path: fixed("/api/v1/topics/" + active + "/records"), success: http.StatusOK, allowed: everyone},
 		{name: "metrics", method: http.MethodGet, path: fixed("/metrics"), success: http.StatusOK, allowed: everyone},
 		{name: "request topic", method: http.MethodPost, path: fixed("/api/v1/topics"),
 			body: func() any { return apiv1.TopicRequest{Name: uniqueName("routes-req")} }, success: http.StatusAccepted, allowed: requesters},
@@ -406,7 +409,7 @@ func TestRolePermissionMatrix(t *testing.T) {
 	}
 	revoked := 0
 	for _, tok := range toks {
-		if tok.CreatedBy != auth.BootstrapAdminName && tok.CreatedBy != holders[auth.Admin] {
+		if !tok.Bootstrap && tok.CreatedBy != auth.BootstrapAdminName && tok.CreatedBy != holders[auth.Admin] {
 			t.Errorf("token %s created by %s", tok.Name, tok.CreatedBy)
 		}
 		if tok.RevokedAt != nil {
@@ -1157,12 +1160,19 @@ func TestTokenSecretShownOnce(t *testing.T) {
 	if bytes.Contains(listed.body, []byte(random)) {
 		t.Fatalf("the listing holds the secret: %s", listed.body)
 	}
+	if bytes.Contains(listed.body, []byte(bootstrapToken)) {
+		t.Fatalf("the listing holds the bootstrap admin token: %s", listed.body)
+	}
+	// The bootstrap admin token in use comes first, then the stored ones.
 	var views []map[string]any
-	if err := json.Unmarshal(listed.body, &views); err != nil || len(views) != 1 {
+	if err := json.Unmarshal(listed.body, &views); err != nil || len(views) != 2 {
 		t.Fatalf("listing: %v: %s", err, listed.body)
 	}
-	if _, ok := views[0]["token"]; ok || views[0]["id"] != tok.ID || views[0]["last_used"] == nil {
-		t.Fatalf("listed token: %v", views[0])
+	if views[0]["id"] != auth.BootstrapTokenID || views[0]["bootstrap"] != true || views[0]["last_used"] == nil {
+		t.Fatalf("listed bootstrap admin token: %v", views[0])
+	}
+	if _, ok := views[1]["token"]; ok || views[1]["id"] != tok.ID || views[1]["last_used"] == nil || views[1]["bootstrap"] != nil {
+		t.Fatalf("listed token: %v", views[1])
 	}
 
 	var (

@@ -11,6 +11,7 @@ import (
 
 	wkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -38,13 +39,25 @@ type BatchPublisher struct {
 // exactly Acked of its messages were written.
 type PublishError struct {
 	Acked, Failed int
+	Topic         string
 	// Where names the cluster, as Config.Where does.
 	Where string
 	Err   error
 }
 
 func (e *PublishError) Error() string {
-	return fmt.Sprintf("%d of %d messages not acknowledged by %s: %v%s", e.Failed, e.Acked+e.Failed, e.Where, e.Err, securityHint(e.Err))
+	return fmt.Sprintf("%d of %d messages not acknowledged by %s: %v%s", e.Failed, e.Acked+e.Failed, e.Where, e.Err, securityHint(e.Err)+notGrantedHint(e.Topic, e.Err))
+}
+
+// notGrantedHint says what to ask for when Kafka refused writes for want
+// of an ACL: kgo asks for a producer id first, which a user with no WRITE
+// anywhere is refused on the cluster.
+func notGrantedHint(topic string, err error) string {
+	if !errors.Is(err, kerr.TopicAuthorizationFailed) && !errors.Is(err, kerr.ClusterAuthorizationFailed) {
+		return ""
+	}
+	return fmt.Sprintf(" (no WRITE on topic %q for this login: ask the topic's owner or an admin to name your token among its producers "+
+		"(kds topic update %s --producer NAME), or request a topic of your own with kds topic request)", topic, topic)
 }
 
 func (e *PublishError) Unwrap() error { return e.Err }
@@ -85,6 +98,9 @@ func fnv32a(b []byte) uint32 {
 func newBatchPublisher(c Config, keyField string, extra ...kgo.Opt) (*BatchPublisher, error) {
 	opts := append(c.kgo(),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
+		// kgo compresses with snappy unless told, which not every client
+		// reads as installed.
+		kgo.ProducerBatchCompression(c.kgoCompression()),
 		kgo.ProducerBatchMaxBytes(maxMessageBytes+64*1024),
 		kgo.MaxBufferedRecords(100_000),
 		kgo.ProduceRequestTimeout(c.RequestTimeout),
@@ -131,7 +147,7 @@ func (p *BatchPublisher) Publish(topic string, msgs ...*message.Message) error {
 		}
 	}
 	if failed > 0 {
-		return &PublishError{Acked: len(records) - failed, Failed: failed, Where: p.where, Err: firstErr}
+		return &PublishError{Acked: len(records) - failed, Failed: failed, Topic: topic, Where: p.where, Err: firstErr}
 	}
 	return nil
 }

@@ -37,6 +37,10 @@ type Config struct {
 	// Groups says how kds's consumers take part in consumer groups
 	// (membership.go).
 	Groups GroupConfig
+	// Compression is the codec kds's producers compress batches with:
+	// none, gzip, snappy, lz4 or zstd; empty means DefaultCompression
+	// (compression.go).
+	Compression string
 }
 
 // Validate reports every problem at once.
@@ -56,7 +60,7 @@ func (c Config) Validate() error {
 	if c.DialTimeout <= 0 || c.RequestTimeout <= 0 {
 		errs = append(errs, errors.New("kafka.dial_timeout and kafka.request_timeout must be positive"))
 	}
-	errs = append(errs, c.TLS.validate(), c.SASL.validate(), c.Groups.validate(c.version()))
+	errs = append(errs, c.TLS.validate(), c.SASL.validate(), c.Groups.validate(c.version()), c.validateCompression())
 	return errors.Join(errs...)
 }
 
@@ -99,6 +103,7 @@ func (c Config) sarama() *sarama.Config {
 	sc.Metadata.Retry.Backoff = 250 * time.Millisecond
 	sc.Producer.Timeout = c.RequestTimeout
 	sc.Producer.RequiredAcks = sarama.WaitForAll
+	sc.Producer.Compression = c.saramaCompression()
 	c.Groups.apply(sc)
 	c.secureSarama(sc)
 	return sc

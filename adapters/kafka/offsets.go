@@ -44,14 +44,29 @@ func (o *Offsets) Close() error {
 // Produced returns, for each of topics that Kafka knows, the sum of its
 // partitions' high-water marks: how many messages were ever written to it,
 // expired ones included. A topic Kafka does not know, or one of whose
-// partitions did not answer, is left out rather than reported short; its
-// metadata is asked for again for the next call, as the leaders kadm
-// reads are cached.
+// partitions did not answer, is left out rather than reported short.
 func (o *Offsets) Produced(ctx context.Context, topics []string) (map[string]int64, error) {
 	if o.err != nil {
 		return nil, &UnreachableError{Where: o.config.Where(), Err: o.err}
 	}
-	ends, err := o.admin.ListEndOffsets(ctx, topics...)
+	ends, err := o.list(ctx, o.admin.ListEndOffsets, topics)
+	if err != nil {
+		return nil, err
+	}
+	sums := map[string]int64{}
+	for tp, end := range ends {
+		sums[tp.topic] += end
+	}
+	return sums, nil
+}
+
+// list reads one offset of every partition of topics with list (kadm's
+// ListStartOffsets or ListEndOffsets). A topic Kafka does not know, or one
+// of whose partitions did not answer, is left out rather than reported
+// short; its metadata is asked for again for the next call, as the leaders
+// kadm reads are cached.
+func (o *Offsets) list(ctx context.Context, list func(context.Context, ...string) (kadm.ListedOffsets, error), topics []string) (map[topicPartition]int64, error) {
+	listed, err := list(ctx, topics...)
 	var failed *kadm.ShardErrors
 	if err != nil && (!errors.As(err, &failed) || failed.AllFailed) {
 		return nil, o.config.unreachable(ctx, err)
@@ -66,21 +81,23 @@ func (o *Offsets) Produced(ctx context.Context, topics []string) (map[string]int
 			}
 		}
 	}
-	sums := map[string]int64{}
-	ends.Each(func(end kadm.ListedOffset) {
-		if end.Err != nil {
-			stale[end.Topic] = true
+	out := map[topicPartition]int64{}
+	listed.Each(func(l kadm.ListedOffset) {
+		if l.Err != nil {
+			stale[l.Topic] = true
 			return
 		}
-		sums[end.Topic] += end.Offset
+		out[topicPartition{l.Topic, l.Partition}] = l.Offset
 	})
-	for t := range stale {
-		delete(sums, t)
-	}
 	if len(stale) > 0 {
+		for tp := range out {
+			if stale[tp.topic] {
+				delete(out, tp)
+			}
+		}
 		// Leaders moved or partitions changed: kgo keeps what this
 		// request learns in the cache kadm reads.
 		_, _ = metadataRequest(slices.Collect(maps.Keys(stale))).RequestWith(ctx, o.client)
 	}
-	return sums, nil
+	return out, nil
 }

@@ -64,3 +64,49 @@ func TestOpenSaysWhereItFailed(t *testing.T) {
 		t.Errorf("the error reveals the password: %s", msg)
 	}
 }
+
+// TestMigrationEndsSubscriptionsOfDeletedGenerations: migration 11 ends the
+// subscriptions that generations deleted before the topic manager ended
+// them left behind, and keeps the live ones.
+func TestMigrationEndsSubscriptionsOfDeletedGenerations(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := mysql.Open(ctx, mysqltest.NewConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := mysql.Migrate(ctx, db, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"INSERT INTO topics (name, generation, status, partitions, replication_factor, configs, requested_by, requested_at, updated_at) VALUES " +
+			"('gone', 1, 'deleted', 1, 1, '{}', 'a', NOW(), NOW()), ('again', 2, 'active', 1, 1, '{}', 'a', NOW(), NOW()), ('live', 1, 'active', 1, 1, '{}', 'a', NOW(), NOW())",
+		"INSERT INTO subscriptions (consumer_id, topic, generation, consumer_group, from_beginning, created_by, created_at) VALUES " +
+			"('c1', 'gone', 1, 'g1', FALSE, 'a', NOW()), ('c1', 'again', 1, 'g2', FALSE, 'a', NOW()), ('c2', 'again', 2, 'g3', FALSE, 'a', NOW()), ('c1', 'live', 1, 'g4', FALSE, 'a', NOW())",
+		"DELETE FROM schema_migrations WHERE version_id = 11",
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mysql.Migrate(ctx, db, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.QueryContext(ctx, "SELECT CONCAT(consumer_id, '/', topic) FROM subscriptions ORDER BY 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var left []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		left = append(left, s)
+	}
+	if strings.Join(left, " ") != "c1/live c2/again" {
+		t.Fatalf("subscriptions after migration 11: %v, want c1/live c2/again", left)
+	}
+}

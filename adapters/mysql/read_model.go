@@ -23,7 +23,7 @@ func NewReadModel(db *sql.DB) *ReadModel { return &ReadModel{db: db} }
 
 // topicViewColumns include the error of a command that failed on the topic
 // since its last transition.
-const topicViewColumns = "name, status, generation, partitions, replication_factor, configs, requested_by, owner, COALESCE(description, ''), requested_at, updated_at, " +
+const topicViewColumns = "name, status, generation, partitions, replication_factor, configs, requested_by, owner, COALESCE(description, ''), COALESCE(producers, ''), COALESCE(consumers, ''), requested_at, updated_at, " +
 	"COALESCE((SELECT c.error FROM commands c WHERE c.topic = topics.name AND c.status = 'failed' AND c.issued_at >= topics.updated_at " +
 	"ORDER BY c.issued_at DESC LIMIT 1), '')"
 
@@ -100,12 +100,15 @@ func (m *ReadModel) Commands(ctx context.Context, f query.CommandFilter) ([]quer
 
 func scanTopicView(r rowScanner) (query.Topic, error) {
 	var (
-		t       query.Topic
-		configs []byte
+		t                    query.Topic
+		configs              []byte
+		producers, consumers string
 	)
-	if err := r.Scan(&t.Name, &t.Status, &t.Generation, &t.Partitions, &t.ReplicationFactor, &configs, &t.RequestedBy, &t.Owner, &t.Description, &t.RequestedAt, &t.UpdatedAt, &t.Error); err != nil {
+	if err := r.Scan(&t.Name, &t.Status, &t.Generation, &t.Partitions, &t.ReplicationFactor, &configs, &t.RequestedBy, &t.Owner, &t.Description,
+		&producers, &consumers, &t.RequestedAt, &t.UpdatedAt, &t.Error); err != nil {
 		return query.Topic{}, err
 	}
+	t.Producers, t.Consumers = parseNameList(producers), parseNameList(consumers)
 	if err := json.Unmarshal(configs, &t.Configs); err != nil {
 		return query.Topic{}, fmt.Errorf("stored configs of %q: %w", t.Name, err)
 	}

@@ -80,6 +80,44 @@ func (r *SubscriptionRepository) Unsubscribe(ctx context.Context, consumer subsc
 	return err
 }
 
+// EndAll implements command.SubscriptionRepository.
+func (r *SubscriptionRepository) EndAll(ctx context.Context, topicName string, generation int, actor string) (int, error) {
+	var ended int
+	err := inTx(ctx, r.db, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, "SELECT consumer_id, generation FROM subscriptions WHERE topic = ? AND generation <= ? ORDER BY consumer_id FOR UPDATE",
+			topicName, generation)
+		if err != nil {
+			return fmt.Errorf("load subscriptions to %q: %w", topicName, err)
+		}
+		type endedSub struct {
+			consumer   subscription.ConsumerID
+			generation int
+		}
+		subs, err := collect(rows, func(r rowScanner) (endedSub, error) {
+			var e endedSub
+			return e, r.Scan(&e.consumer, &e.generation)
+		})
+		if err != nil || len(subs) == 0 {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM subscriptions WHERE topic = ? AND generation <= ?", topicName, generation); err != nil {
+			return fmt.Errorf("end subscriptions to %q: %w", topicName, err)
+		}
+		at := time.Now().UTC()
+		for _, e := range subs {
+			if err := r.changed(ctx, tx, e.consumer, topicName, e.generation, topic.Unsubscribed, actor, at); err != nil {
+				return err
+			}
+		}
+		ended = len(subs)
+		return nil
+	})
+	if err == nil && ended > 0 {
+		r.outbox.committed()
+	}
+	return ended, err
+}
+
 // changed publishes SubscriptionChanged.
 func (r *SubscriptionRepository) changed(ctx context.Context, tx *sql.Tx, consumer subscription.ConsumerID, topicName string, generation int, change, actor string, at time.Time) error {
 	payload, err := topic.MarshalMessage(topic.Event{Type: topic.SubscriptionChanged, Topic: topicName, Generation: generation,

@@ -24,7 +24,7 @@ func NewTopicRepository(db *sql.DB, outbox *Outbox) *TopicRepository {
 	return &TopicRepository{db: db, outbox: outbox}
 }
 
-const topicColumns = "name, generation, status, partitions, replication_factor, configs, requested_by, owner, description"
+const topicColumns = "name, generation, status, partitions, replication_factor, configs, requested_by, owner, description, COALESCE(producers, ''), COALESCE(consumers, '')"
 
 // Get implements command.TopicRepository.
 func (r *TopicRepository) Get(ctx context.Context, name topic.Name) (*topic.Topic, error) {
@@ -92,13 +92,16 @@ func (r *TopicRepository) save(ctx context.Context, tx *sql.Tx, isNew bool, t *t
 	}
 	d := t.Details()
 	if isNew {
-		_, err = tx.ExecContext(ctx, "INSERT INTO topics ("+topicColumns+", requested_at, updated_at, live_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			t.Name().String(), t.Generation(), t.Status(), spec.Partitions, spec.ReplicationFactor, configs, t.RequestedBy(), d.Owner, d.Description, now, now, liveKey)
+		_, err = tx.ExecContext(ctx, "INSERT INTO topics (name, generation, status, partitions, replication_factor, configs, requested_by, owner, description, producers, consumers, "+
+			"requested_at, updated_at, live_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			t.Name().String(), t.Generation(), t.Status(), spec.Partitions, spec.ReplicationFactor, configs, t.RequestedBy(), d.Owner, d.Description,
+			nameList(d.Producers), nameList(d.Consumers), now, now, liveKey)
 	} else {
 		// MySQL assigns left to right: requested_at still sees the old generation.
 		_, err = tx.ExecContext(ctx, "UPDATE topics SET requested_at = IF(generation = ?, requested_at, ?), generation = ?, status = ?, "+
-			"partitions = ?, replication_factor = ?, configs = ?, requested_by = ?, owner = ?, description = ?, updated_at = ?, live_key = ? WHERE name = ?",
-			t.Generation(), now, t.Generation(), t.Status(), spec.Partitions, spec.ReplicationFactor, configs, t.RequestedBy(), d.Owner, d.Description, now, liveKey, t.Name().String())
+			"partitions = ?, replication_factor = ?, configs = ?, requested_by = ?, owner = ?, description = ?, producers = ?, consumers = ?, updated_at = ?, live_key = ? WHERE name = ?",
+			t.Generation(), now, t.Generation(), t.Status(), spec.Partitions, spec.ReplicationFactor, configs, t.RequestedBy(), d.Owner, d.Description,
+			nameList(d.Producers), nameList(d.Consumers), now, liveKey, t.Name().String())
 	}
 	if isMySQLError(err, errDuplicateKey) && liveKey != nil {
 		var existing string
@@ -125,8 +128,9 @@ func scanTopic(row rowScanner) (*topic.Topic, error) {
 		configs                   []byte
 		details                   topic.Details
 		description               sql.NullString
+		producers, consumers      string
 	)
-	if err := row.Scan(&name, &generation, &status, &spec.Partitions, &spec.ReplicationFactor, &configs, &requestedBy, &details.Owner, &description); err != nil {
+	if err := row.Scan(&name, &generation, &status, &spec.Partitions, &spec.ReplicationFactor, &configs, &requestedBy, &details.Owner, &description, &producers, &consumers); err != nil {
 		return nil, err
 	}
 	n, err := topic.ParseName(name)
@@ -141,6 +145,7 @@ func scanTopic(row rowScanner) (*topic.Topic, error) {
 		return nil, fmt.Errorf("stored topic %q configs: %w", name, err)
 	}
 	details.Description = description.String
+	details.Producers, details.Consumers = parseNameList(producers), parseNameList(consumers)
 	return topic.UnmarshalFromDatabase(n, generation, st, spec, details, requestedBy), nil
 }
 

@@ -28,6 +28,10 @@ type Token struct {
 	CreatedAt time.Time
 	RevokedAt *time.Time
 	LastUsed  *time.Time
+	// Bootstrap marks the bootstrap admin token, which is in the server's
+	// configuration and nowhere else: CreatedAt and LastUsed are this
+	// server process's.
+	Bootstrap bool
 }
 
 // Secret is a token as its holder types it: kds_<id>_<random>.

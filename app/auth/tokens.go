@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/kds-io/kds/app/subscription"
@@ -20,6 +21,14 @@ var ErrTokenNotFound = errors.New("token not found")
 // whatever the case: a token's name is the actor its holder's actions are
 // recorded as.
 var ErrTokenNameTaken = errors.New("a live token has that name; revoke it first or choose another")
+
+// ErrBootstrapTokenConfigured refuses to revoke the bootstrap admin token,
+// which is kept in the server's configuration, not with the tokens.
+var ErrBootstrapTokenConfigured = errors.New("the bootstrap admin token is set in the server's configuration (auth.bootstrap_admin_token, KDS_BOOTSTRAP_ADMIN_TOKEN): remove it there and restart the server")
+
+// BootstrapTokenID is the id the bootstrap admin token is listed under; a
+// stored token's id has 12 characters.
+const BootstrapTokenID = "bootstrap"
 
 // TokenStore keeps tokens by id with the hash of their secret.
 type TokenStore interface {
@@ -40,6 +49,10 @@ type Tokens struct {
 	store     TokenStore
 	bootstrap [sha256.Size]byte
 	hasBoot   bool
+	// bootSince and bootUsed are when this process took the bootstrap
+	// token and last authenticated it, for the token list.
+	bootSince time.Time
+	bootUsed  atomic.Pointer[time.Time]
 }
 
 // The actors kds records for what is not done with a stored token: the
@@ -58,6 +71,7 @@ func NewTokens(store TokenStore, bootstrapAdminToken string) *Tokens {
 	if bootstrapAdminToken != "" {
 		t.bootstrap = sha256.Sum256([]byte(bootstrapAdminToken))
 		t.hasBoot = true
+		t.bootSince = time.Now().UTC()
 	}
 	return t
 }
@@ -84,6 +98,8 @@ func (t *Tokens) bootstrapPrincipal(hash [sha256.Size]byte) (Principal, error) {
 	if !t.hasBoot || subtle.ConstantTimeCompare(hash[:], t.bootstrap[:]) != 1 {
 		return Principal{}, ErrUnauthenticated
 	}
+	now := time.Now().UTC()
+	t.bootUsed.Store(&now)
 	return Principal{Name: BootstrapAdminName, Role: Admin}, nil
 }
 
@@ -140,18 +156,28 @@ func (t *Tokens) Create(ctx context.Context, by Principal, name string, role Rol
 	return raw, tok, nil
 }
 
-// List returns every token, revoked ones included.
+// List returns every token, revoked ones included, after the bootstrap
+// admin token when the server has one.
 func (t *Tokens) List(ctx context.Context, by Principal) ([]Token, error) {
 	if err := Authorize(by, ManageTokens); err != nil {
 		return nil, err
 	}
-	return t.store.List(ctx)
+	stored, err := t.store.List(ctx)
+	if err != nil || !t.hasBoot {
+		return stored, err
+	}
+	boot := Token{ID: BootstrapTokenID, Name: BootstrapAdminName, Role: Admin, CreatedBy: "configuration", CreatedAt: t.bootSince,
+		LastUsed: t.bootUsed.Load(), Bootstrap: true}
+	return append([]Token{boot}, stored...), nil
 }
 
 // Revoke stops a token from working.
 func (t *Tokens) Revoke(ctx context.Context, by Principal, id string) error {
 	if err := Authorize(by, ManageTokens); err != nil {
 		return err
+	}
+	if id == BootstrapTokenID {
+		return ErrBootstrapTokenConfigured
 	}
 	if err := t.store.Revoke(ctx, id, time.Now().UTC()); err != nil {
 		return fmt.Errorf("revoke token %s: %w", id, err)

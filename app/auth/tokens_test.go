@@ -70,6 +70,40 @@ func TestBootstrapAdminToken(t *testing.T) {
 	}
 }
 
+// TestBootstrapAdminTokenIsListed: the token list shows the bootstrap admin
+// token first when the server has one, with when it was last used, and
+// refuses to revoke it, which only the configuration can.
+func TestBootstrapAdminTokenIsListed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	if toks, err := auth.NewTokens(authtest.NewTokens(), "").List(ctx, root); err != nil || len(toks) != 0 {
+		t.Fatalf("tokens of a server without a bootstrap token: %+v, %v; want none", toks, err)
+	}
+	tokens := auth.NewTokens(authtest.NewTokens(), "let-me-in")
+	if _, _, err := tokens.Create(ctx, root, "alice", auth.Producer); err != nil {
+		t.Fatal(err)
+	}
+	toks, err := tokens.List(ctx, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(toks) != 2 || !toks[0].Bootstrap || toks[0].ID != auth.BootstrapTokenID || toks[0].Role != auth.Admin || toks[0].LastUsed != nil || toks[1].Bootstrap {
+		t.Fatalf("tokens: %+v, want the bootstrap admin token, never used, then alice's", toks)
+	}
+	if _, err := tokens.Authenticate(ctx, "let-me-in"); err != nil {
+		t.Fatal(err)
+	}
+	if toks, _ = tokens.List(ctx, root); toks[0].LastUsed == nil {
+		t.Errorf("the bootstrap admin token is listed as never used after it was")
+	}
+	if err := tokens.Revoke(ctx, root, auth.BootstrapTokenID); !errors.Is(err, auth.ErrBootstrapTokenConfigured) {
+		t.Errorf("revoke the bootstrap admin token: %v, want ErrBootstrapTokenConfigured", err)
+	}
+	if _, err := tokens.Authenticate(ctx, "let-me-in"); err != nil {
+		t.Errorf("the bootstrap admin token after a refused revocation: %v", err)
+	}
+}
+
 func TestTokenNames(t *testing.T) {
 	t.Parallel()
 	tokens := auth.NewTokens(authtest.NewTokens(), "")

@@ -20,6 +20,10 @@ func (m TopicManager) activateAll(ctx context.Context, targets []target) []error
 		cmdType: ActivateTopicType,
 		from:    topic.Approved,
 		inKafka: func(ctx context.Context, due []*topic.Topic) []error {
+			// Its producers may write the moment the topic is active.
+			if err := m.convergeAccess(ctx); err != nil {
+				return failAll(len(due), err)
+			}
 			return m.cluster.CreateTopics(ctx, creations(due))
 		},
 		transition: func(t *topic.Topic) error { return t.Activate(TopicManagerActor) },

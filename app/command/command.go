@@ -31,6 +31,9 @@ const (
 	// Kafka match.
 	UpdateTopicType        Type = "UpdateTopic"
 	UpdateTopicInKafkaType Type = "UpdateTopicInKafka"
+	// RecordAccessType records ACLs granted or revoked in Kafka for a
+	// topic.
+	RecordAccessType Type = "RecordAccess"
 )
 
 // Status is where a command is in the command log.
@@ -68,8 +71,10 @@ type Command struct {
 	ReplicationFactor int16             `json:"replication_factor,omitempty"`
 	Configs           map[string]string `json:"configs,omitempty"`
 	// The details asked for, by RequestTopic and UpdateTopic.
-	Owner       string `json:"owner,omitempty"`
-	Description string `json:"description,omitempty"`
+	Owner       string   `json:"owner,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Producers   []string `json:"producers,omitempty"`
+	Consumers   []string `json:"consumers,omitempty"`
 }
 
 // MaxCommandBytes bounds a command as it travels on kds.commands, and so
@@ -88,7 +93,7 @@ func (c Command) Spec() topic.Spec {
 
 // Details are the topic details a RequestTopic or UpdateTopic asks for.
 func (c Command) Details() topic.Details {
-	return topic.Details{Owner: c.Owner, Description: c.Description}
+	return topic.Details{Owner: c.Owner, Description: c.Description, Producers: c.Producers, Consumers: c.Consumers}
 }
 
 func newCommand(t Type, topicName, actor, reason string) Command {

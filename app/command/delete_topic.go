@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/kds-io/kds/app/topic"
 )
@@ -20,13 +21,18 @@ func (m TopicManager) Delete(ctx context.Context, name string, generation int) e
 // target.
 func (m TopicManager) deleteAll(ctx context.Context, targets []target) []error {
 	var notes map[string]string // why a topic was deleted with consumers attached
-	return carryOut(ctx, m.topics, work{
+	errs := carryOut(ctx, m.topics, work{
 		cmdType: DeleteTopicType,
 		from:    topic.Inactive,
 		inKafka: func(ctx context.Context, due []*topic.Topic) []error {
 			names := make([]topic.Name, len(due))
 			for i, t := range due {
 				names[i] = t.Name()
+			}
+			// Nobody reads or writes a deactivated topic, whether or not
+			// its consumers let go in time.
+			if err := m.convergeAccess(ctx); err != nil {
+				return failAll(len(due), err)
 			}
 			var err error
 			if notes, err = m.awaitDetached(ctx, names); err != nil {
@@ -36,6 +42,18 @@ func (m TopicManager) deleteAll(ctx context.Context, targets []target) []error {
 		},
 		transition: func(t *topic.Topic) error { return t.MarkDeleted(TopicManagerActor, notes[t.Name().String()]) },
 	}, targets)
+	// The subscriptions to a deleted generation ended with it. This runs
+	// for a target deleted before too, so a retry after a failure here
+	// ends them.
+	for i, tg := range targets {
+		if errs[i] != nil {
+			continue
+		}
+		if _, err := m.subs.EndAll(ctx, tg.topic, tg.generation, TopicManagerActor); err != nil {
+			errs[i] = fmt.Errorf("end the subscriptions to %s: %w", tg.topic, err)
+		}
+	}
+	return errs
 }
 
 // failAll is err for each of n topics.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/kds-io/kds/app/auth"
@@ -32,6 +33,10 @@ type Issue struct {
 	Configs           map[string]string
 	Owner             string
 	Description       string
+	// Producers are token names and Consumers consumer ids the topic is
+	// provisioned for, besides its owner.
+	Producers []string
+	Consumers []string
 }
 
 // IssueHandler turns what API callers ask for into queued commands, after
@@ -114,9 +119,11 @@ func (h IssueHandler) check(ctx context.Context, by auth.Principal, is Issue) (C
 		h.fillSpec(&cmd, is)
 		cmd.Owner = cmp.Or(is.Owner, by.Name)
 		cmd.Description = is.Description
+		cmd.Producers, cmd.Consumers = slices.Clone(is.Producers), slices.Clone(is.Consumers)
 	case UpdateTopicType:
 		cmd.Partitions, cmd.ReplicationFactor, cmd.Configs = is.Partitions, is.ReplicationFactor, maps.Clone(is.Configs)
 		cmd.Owner, cmd.Description = is.Owner, is.Description
+		cmd.Producers, cmd.Consumers = slices.Clone(is.Producers), slices.Clone(is.Consumers)
 	}
 	if err := fits(cmd); err != nil {
 		return Command{}, err

@@ -35,6 +35,11 @@ const (
 	Configs           FindingKind = "configs"
 	// Orphan: a topic in Kafka that kds does not know.
 	Orphan FindingKind = "orphan"
+	// ACLDrift: an ACL of a principal kds manages that Kafka lacked or had
+	// without kds deciding it: created or deleted.
+	ACLDrift FindingKind = "acl-drift"
+	// ACLUnmanaged: an ACL of a principal kds does not manage, left alone.
+	ACLUnmanaged FindingKind = "acl-unmanaged"
 )
 
 // Finding is one difference between MySQL and Kafka.
@@ -119,6 +124,7 @@ func (m TopicManager) Reconcile(ctx context.Context, opts ReconcileOptions) (Rec
 		fixed[i] = fix()
 	}
 	r.Findings = p.fixes.settle(r.Findings, fixed)
+	r.Findings = append(r.Findings, m.reconcileAccess(ctx)...)
 	slices.SortFunc(r.Findings, func(a, b Finding) int {
 		return cmp.Or(strings.Compare(a.Topic, b.Topic), strings.Compare(string(a.Kind), string(b.Kind)))
 	})
@@ -127,6 +133,34 @@ func (m TopicManager) Reconcile(ctx context.Context, opts ReconcileOptions) (Rec
 		return r, fmt.Errorf("record the reconciliation: %w", err)
 	}
 	return r, nil
+}
+
+// reconcileAccess converges Kafka's ACLs, when kds manages them, and
+// reports what had drifted and the ACLs it leaves alone. Between
+// decisions, which converge as they are made, a grant or revocation found
+// here is one made or undone by hand.
+func (m TopicManager) reconcileAccess(ctx context.Context) []Finding {
+	if m.access == nil {
+		return nil
+	}
+	ch, err := m.access.Converge(ctx, TopicManagerActor)
+	if err != nil {
+		return []Finding{{Kind: ACLDrift, Detail: "Kafka's ACLs were not compared", Error: err.Error()}}
+	}
+	var out []Finding
+	for _, g := range ch.Granted {
+		out = append(out, Finding{Topic: g.Name, Kind: ACLDrift, Detail: "missing in Kafka: " + g.String() + ": created", Repaired: true})
+	}
+	for _, g := range ch.Revoked {
+		out = append(out, Finding{Topic: g.Name, Kind: ACLDrift, Detail: "in Kafka but not kds's decision: " + g.String() + ": deleted", Repaired: true})
+	}
+	for _, u := range ch.DeletedUsers {
+		out = append(out, Finding{Kind: ACLDrift, Detail: "SCRAM user " + u + " of no live token: deleted", Repaired: true})
+	}
+	for _, u := range ch.Unmanaged {
+		out = append(out, Finding{Kind: ACLUnmanaged, Detail: u + ": not kds's, left alone"})
+	}
+	return out
 }
 
 // repairPlan is what a reconciliation found: findings to note as they are,

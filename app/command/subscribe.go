@@ -19,11 +19,31 @@ import (
 type Subscriptions struct {
 	topics TopicRepository
 	subs   SubscriptionRepository
+	// access, when set, grants and revokes the consumers' Kafka ACLs.
+	access AccessDecisions
 }
 
 // NewSubscriptions checks topics and stores subscriptions in subs.
 func NewSubscriptions(topics TopicRepository, subs SubscriptionRepository) Subscriptions {
 	return Subscriptions{topics: topics, subs: subs}
+}
+
+// WithAccess makes subscribing grant the consumer's tokens READ in Kafka,
+// and unsubscribing revoke it, before either returns.
+func (s Subscriptions) WithAccess(k AccessDecisions) Subscriptions {
+	s.access = k
+	return s
+}
+
+// decide makes a subscription change by actor and, when kds manages
+// Kafka's ACLs, brings them in line before it returns; a caller that sees
+// the convergence fail may repeat the change, which converges again.
+func (s Subscriptions) decide(ctx context.Context, actor string, change func() error) error {
+	if s.access == nil {
+		return change()
+	}
+	_, err := s.access.ConvergeAfter(ctx, actor, change)
+	return err
 }
 
 // NotSubscribedError is returned when unsubscribing from a topic the
@@ -59,15 +79,24 @@ func (s Subscriptions) Subscribe(ctx context.Context, by auth.Principal, consume
 	if t.Status() != topic.Active {
 		return subscription.Subscription{}, false, &content.NotActiveError{Topic: topicName, Status: t.Status()}
 	}
-	return s.subs.Subscribe(ctx, subscription.Subscription{
-		ConsumerID:    id,
-		Topic:         topicName,
-		Generation:    t.Generation(),
-		Group:         groupFor(id, topicName),
-		FromBeginning: fromBeginning,
-		CreatedBy:     by.Name,
-		CreatedAt:     time.Now().UTC(),
+	var (
+		stored  subscription.Subscription
+		created bool
+	)
+	err = s.decide(ctx, by.Name, func() error {
+		var err error
+		stored, created, err = s.subs.Subscribe(ctx, subscription.Subscription{
+			ConsumerID:    id,
+			Topic:         topicName,
+			Generation:    t.Generation(),
+			Group:         groupFor(id, topicName),
+			FromBeginning: fromBeginning,
+			CreatedBy:     by.Name,
+			CreatedAt:     time.Now().UTC(),
+		})
+		return err
 	})
+	return stored, created, err
 }
 
 // groupFor names a new subscription's consumer group. The random suffix
@@ -101,7 +130,7 @@ func (s Subscriptions) Unsubscribe(ctx context.Context, by auth.Principal, consu
 	if err != nil {
 		return err
 	}
-	return s.subs.Unsubscribe(ctx, id, topicName, by.Name)
+	return s.decide(ctx, by.Name, func() error { return s.subs.Unsubscribe(ctx, id, topicName, by.Name) })
 }
 
 // Report records a heartbeat of one of a consumer's processes.

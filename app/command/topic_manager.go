@@ -20,6 +20,8 @@ type TopicManager struct {
 	// detachTimeout bounds how long deletion waits for consumers to let go
 	// of a deactivated topic.
 	detachTimeout time.Duration
+	// access, when set, makes Kafka's ACLs follow the lifecycle.
+	access AccessKeeper
 	// activations and deletions carry out together the events that arrive
 	// together: one request to Kafka and one transaction for them all.
 	activations, deletions *coalescer[target]
@@ -29,9 +31,34 @@ type TopicManager struct {
 // deletes a topic it waits up to detachTimeout for the consumers in subs to
 // detach from it. Reconciliations are kept in log.
 func NewTopicManager(topics TopicRepository, cluster KafkaCluster, subs SubscriptionRepository, log ReconciliationLog, detachTimeout time.Duration) TopicManager {
-	m := TopicManager{topics: topics, cluster: cluster, subs: subs, log: log, detachTimeout: detachTimeout}
+	return TopicManager{topics: topics, cluster: cluster, subs: subs, log: log, detachTimeout: detachTimeout}.coalescing()
+}
+
+// coalescing gives m coalescers of its own: they carry out the work of
+// the TopicManager they were made with, so every copy that changes m's
+// fields makes them anew.
+func (m TopicManager) coalescing() TopicManager {
 	m.activations, m.deletions = newCoalescer(m.activateAll), newCoalescer(m.deleteAll)
 	return m
+}
+
+// WithAccess makes the topic manager grant a topic's ACLs before it
+// creates the topic, and revoke them before it deletes it.
+func (m TopicManager) WithAccess(k AccessKeeper) TopicManager {
+	m.access = k
+	return m.coalescing()
+}
+
+// convergeAccess brings Kafka's ACLs in line with kds, when it manages
+// them.
+func (m TopicManager) convergeAccess(ctx context.Context) error {
+	if m.access == nil {
+		return nil
+	}
+	if _, err := m.access.Converge(ctx, TopicManagerActor); err != nil {
+		return fmt.Errorf("converge Kafka's ACLs: %w", err)
+	}
+	return nil
 }
 
 // detachPoll is how often deletion looks again for consumers still attached.

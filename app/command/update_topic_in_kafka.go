@@ -26,7 +26,11 @@ func (m TopicManager) UpdateInKafka(ctx context.Context, name string, generation
 		return err
 	}
 	spec := t.Spec()
-	inKafka := m.cluster.AddPartitions(ctx, n, spec.Partitions)
+	// An update may name other producers and consumers.
+	inKafka := m.convergeAccess(ctx)
+	if inKafka == nil {
+		inKafka = m.cluster.AddPartitions(ctx, n, spec.Partitions)
+	}
 	if inKafka == nil {
 		inKafka = m.cluster.ReplaceConfigs(ctx, n, spec.Configs)
 	}

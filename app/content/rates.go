@@ -30,15 +30,25 @@ func Rates(prev, cur Reading) []TopicRate {
 	out := make([]TopicRate, 0, len(cur.Produced))
 	for name, n := range cur.Produced {
 		r := TopicRate{Topic: name, Produced: n}
-		if before, ok := prev.Produced[name]; ok && secs > 0 {
-			delta := n - before
-			if delta < 0 {
-				delta = n
-			}
-			r.Rate = float64(delta) / secs
+		if before, ok := prev.Produced[name]; ok {
+			r.Rate = Rate(before, n, secs)
 		}
 		out = append(out, r)
 	}
 	slices.SortFunc(out, func(a, b TopicRate) int { return strings.Compare(a.Topic, b.Topic) })
 	return out
+}
+
+// Rate is the messages per second between two counts of a topic secs
+// apart, 0 when no time passed. A count that went down is of a topic
+// deleted and created again in between: all it has now was written since.
+func Rate(before, after int64, secs float64) float64 {
+	if secs <= 0 {
+		return 0
+	}
+	delta := after - before
+	if delta < 0 {
+		delta = after
+	}
+	return float64(delta) / secs
 }

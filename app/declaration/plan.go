@@ -119,6 +119,8 @@ func keepUndeclared(want Topic, have query.Topic) *Topic {
 	}
 	want.Details.Owner = cmp.Or(want.Details.Owner, have.Owner)
 	want.Details.Description = cmp.Or(want.Details.Description, have.Description)
+	// Declarations do not name producers and consumers: they stay.
+	want.Details.Producers, want.Details.Consumers = have.Producers, have.Consumers
 	return &want
 }
 

@@ -24,6 +24,10 @@ type Topic struct {
 	// for.
 	Owner       string `json:"owner,omitempty"`
 	Description string `json:"description,omitempty"`
+	// Producers and Consumers are the token names and consumer ids the
+	// request named.
+	Producers []string `json:"producers,omitempty"`
+	Consumers []string `json:"consumers,omitempty"`
 	// RequestedAt is when the current generation was requested.
 	RequestedAt time.Time `json:"requested_at"`
 	UpdatedAt   time.Time `json:"updated_at"`

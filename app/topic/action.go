@@ -19,6 +19,9 @@ const (
 	Import Action = "import"
 	// Update changes an active topic's partitions, configs or details.
 	Update Action = "update"
+	// Access records ACLs granted or revoked in Kafka for the topic; it
+	// leaves the status as it is.
+	Access Action = "access"
 )
 
 // move says where an action may start and where it leads.
@@ -45,6 +48,7 @@ var pastTense = map[Action]string{
 	Repair:     "repaired",
 	Import:     "imported",
 	Update:     "updated",
+	Access:     "granted or revoked access to",
 }
 
 // rank orders statuses along the lifecycle so that messages can say

@@ -25,6 +25,9 @@ const (
 	// TopicUpdated tells that an active topic was changed; the topic
 	// manager makes Kafka match.
 	TopicUpdated EventType = "TopicUpdated"
+	// TopicAccessChanged tells that ACLs were granted or revoked in Kafka
+	// for the topic; the reason says which, to whom.
+	TopicAccessChanged EventType = "TopicAccessChanged"
 	// SubscriptionChanged tells that a consumer subscribed to a topic or
 	// unsubscribed from it.
 	SubscriptionChanged EventType = "SubscriptionChanged"
@@ -44,6 +47,7 @@ var eventTypes = map[Action]EventType{
 	Repair:     TopicDriftRepaired,
 	Import:     TopicImported,
 	Update:     TopicUpdated,
+	Access:     TopicAccessChanged,
 }
 
 // Action is the lifecycle action a transition event reports; false for

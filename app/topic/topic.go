@@ -2,10 +2,7 @@
 // aggregate with a method per transition.
 package topic
 
-import (
-	"fmt"
-	"strings"
-)
+import "strings"
 
 // Topic is the current generation of a named topic. A generation ends when
 // the topic is rejected or deleted; the name may then be requested again,
@@ -93,13 +90,7 @@ func (t *Topic) Update(spec Spec, details Details, limits Limits, actor, reason 
 	if err := t.spec.CanBecome(spec); err != nil {
 		return &UnchangeableError{Topic: t.name.String(), Err: err}
 	}
-	changes := t.spec.Changes(spec)
-	if t.details.Owner != details.Owner {
-		changes = append(changes, fmt.Sprintf("owner %q → %q", t.details.Owner, details.Owner))
-	}
-	if t.details.Description != details.Description {
-		changes = append(changes, "description")
-	}
+	changes := append(t.spec.Changes(spec), t.details.Changes(details)...)
 	if len(changes) == 0 {
 		return &UnchangedError{Topic: t.name.String()}
 	}
@@ -128,6 +119,19 @@ func (t *Topic) Deactivate(actor, reason string) error { return t.apply(Deactiva
 // RecordRepair records that Kafka was made to match the active topic again;
 // detail says what had drifted.
 func (t *Topic) RecordRepair(actor, detail string) error { return t.apply(Repair, actor, detail) }
+
+// RecordAccess records ACLs granted or revoked in Kafka for the topic;
+// detail says which, to whom. Grants start at approval and end before
+// deletion, so an approved, active or inactive topic takes it.
+func (t *Topic) RecordAccess(actor, detail string) error {
+	switch t.status {
+	case Approved, Active, Inactive:
+	default:
+		return &IllegalTransitionError{Topic: t.name.String(), From: t.status, Action: Access}
+	}
+	t.record(Access, t.status, actor, detail)
+	return nil
+}
 
 // MarkDeleted records that an inactive topic is gone from Kafka, ending its
 // generation; reason notes anything worth knowing, such as consumers that

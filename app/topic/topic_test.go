@@ -50,6 +50,9 @@ func TestEveryStatusTimesEveryAction(t *testing.T) {
 			return tp.RequestAgain(spec, topic.Details{}, topic.Limits{}, "bob", "again")
 		},
 		topic.Repair: func(tp *topic.Topic) error { return tp.RecordRepair("tm", "recreated after it went missing") },
+		topic.Access: func(tp *topic.Topic) error {
+			return tp.RecordAccess("tm", "granted WRITE on topic orders to User:kds-alice")
+		},
 		topic.Update: func(tp *topic.Topic) error {
 			grown := tp.Spec()
 			grown.Partitions++
@@ -58,9 +61,9 @@ func TestEveryStatusTimesEveryAction(t *testing.T) {
 	}
 	legal := map[topic.Status]map[topic.Action]topic.Status{
 		topic.Pending:  {topic.Approve: topic.Approved, topic.Reject: topic.Rejected},
-		topic.Approved: {topic.Activate: topic.Active},
-		topic.Active:   {topic.Deactivate: topic.Inactive, topic.Repair: topic.Active, topic.Update: topic.Active},
-		topic.Inactive: {topic.Delete: topic.Deleted},
+		topic.Approved: {topic.Activate: topic.Active, topic.Access: topic.Approved},
+		topic.Active:   {topic.Deactivate: topic.Inactive, topic.Repair: topic.Active, topic.Update: topic.Active, topic.Access: topic.Active},
+		topic.Inactive: {topic.Delete: topic.Deleted, topic.Access: topic.Inactive},
 		topic.Deleted:  {topic.Request: topic.Pending},
 		topic.Rejected: {topic.Request: topic.Pending},
 	}
@@ -286,7 +289,7 @@ func TestImportStartsActive(t *testing.T) {
 
 func TestEveryTransitionEventNamesItsAction(t *testing.T) {
 	t.Parallel()
-	for _, a := range []topic.Action{topic.Request, topic.Approve, topic.Reject, topic.Activate, topic.Deactivate, topic.Delete, topic.Repair, topic.Import} {
+	for _, a := range []topic.Action{topic.Request, topic.Approve, topic.Reject, topic.Activate, topic.Deactivate, topic.Delete, topic.Repair, topic.Import, topic.Access} {
 		et := topic.Transition{Action: a}.EventType()
 		if got, ok := et.Action(); !ok || got != a {
 			t.Errorf("%s → %q → %q, %v", a, et, got, ok)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"github.com/kds-io/kds/adapters/httpapi/apiclient"
 	"github.com/kds-io/kds/app/query"
 	"github.com/kds-io/kds/app/topic"
+	"github.com/kds-io/kds/cmd/kds/internal/lineedit"
 )
 
 func newAdminCommand(g *globals) *cobra.Command {
@@ -25,18 +25,25 @@ func newAdminCommand(g *globals) *cobra.Command {
   1 pending topics   2 approve   3 reject   4 deactivate
   5 all topics       6 subscriptions        7 exit
 
-It reads answers line by line, so it can also be driven from a script. It
-ends at option 7, at the end of its input, or on Ctrl-C; a question left
-unanswered changes nothing.`,
+It reads answers line by line, so it can also be driven from a script. On
+a terminal it edits lines itself, with history (up and down): Ctrl-C
+cancels the question or the request under way and comes back to the menu,
+Ctrl-D quits. It ends at option 7, at the end of its input, or (when its
+input is not a terminal) on Ctrl-C; a question left unanswered changes
+nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			client, err := g.client()
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			m := adminMenu{client: client, in: bufio.NewScanner(interruptible(ctx, cmd.InOrStdin())), out: cmd.OutOrStdout(), wait: w}
-			return m.run(ctx)
+			ed, err := lineEditor(cmd)
+			if err != nil {
+				return err
+			}
+			defer ed.Close()
+			m := adminMenu{client: client, in: ed, out: ed.Output(cmd.OutOrStdout()), wait: w}
+			return m.run(cmd.Context())
 		},
 	}
 	w.register(cmd)
@@ -45,7 +52,7 @@ unanswered changes nothing.`,
 
 type adminMenu struct {
 	client *apiclient.Client
-	in     *bufio.Scanner
+	in     *lineedit.Editor
 	out    io.Writer
 	wait   waitFlags
 }
@@ -60,69 +67,80 @@ const adminMenuText = `
 6. View subscriptions
 7. Exit`
 
-// errNoAnswer is a question left unanswered: the input ended or Ctrl-C
-// came while the menu waited. The menu then ends, having changed nothing.
+// errNoAnswer is a question left unanswered: the input ended, Ctrl-D was
+// typed, or Ctrl-C came from elsewhere while the menu waited. The menu
+// then ends, having changed nothing.
 var errNoAnswer = errors.New("no answer")
 
 func (m adminMenu) run(ctx context.Context) error {
+	fmt.Fprintln(m.out, adminMenuText)
 	for {
-		fmt.Fprintln(m.out, adminMenuText)
-		choice, ok := m.ask("Choose option: ")
-		if !ok {
+		choice, err := m.answer(ctx, "Choose option: ")
+		switch {
+		case errors.Is(err, lineedit.ErrInterrupted):
+			continue
+		case err != nil:
+			return nil
+		case choice == "7" || choice == "q" || choice == "quit" || choice == "exit":
 			return nil
 		}
-		var err error
-		switch choice {
-		case "1":
-			err = m.list(ctx, topic.Pending)
-		case "2":
-			err = m.decide(ctx, approval, "Enter topic names to approve: ", false)
-		case "3":
-			err = m.decide(ctx, rejection, "Enter topic names to reject: ", true)
-		case "4":
-			err = m.deactivate(ctx)
-		case "5":
-			err = m.list(ctx, "")
-		case "6":
-			err = printSubscriptions(ctx, m.client, m.out, false)
-		case "7", "q", "quit", "exit":
-			return nil
-		default:
-			fmt.Fprintf(m.out, "Unknown option %q: choose 1 to 7.\n", choice)
-		}
+		actx, done := m.in.Action(ctx)
+		err = m.choose(actx, choice)
+		done()
 		var reported *reportedError
 		switch {
 		case errors.Is(err, errNoAnswer) || ctx.Err() != nil:
-			// Ctrl-C during a request stopped the request too: the
-			// menu ends rather than report the cancellation.
+			// Ctrl-C from elsewhere during a request stopped the
+			// request too: the menu ends rather than report the
+			// cancellation.
 			return nil
+		case errors.Is(err, lineedit.ErrInterrupted):
+			// Ctrl-C at a question: back to the menu.
+		case lineedit.Interrupted(actx):
+			fmt.Fprintln(m.out, "Interrupted: kds stopped waiting; a decision already sent goes on (kds topic show says where it is).")
 		case err != nil && !errors.As(err, &reported):
 			fmt.Fprintln(m.out, "Error:", visibleLines(err.Error()))
 		}
+		fmt.Fprintln(m.out, adminMenuText)
 	}
 }
 
-// ask prompts and reads a line; false at the end of input or on Ctrl-C.
-func (m adminMenu) ask(prompt string) (string, bool) {
-	fmt.Fprint(m.out, prompt)
-	if !m.in.Scan() {
-		fmt.Fprintln(m.out)
-		return "", false
+// choose does what the menu's option says.
+func (m adminMenu) choose(ctx context.Context, choice string) error {
+	switch choice {
+	case "1":
+		return m.list(ctx, topic.Pending)
+	case "2":
+		return m.decide(ctx, approval, "Enter topic names to approve: ", false)
+	case "3":
+		return m.decide(ctx, rejection, "Enter topic names to reject: ", true)
+	case "4":
+		return m.deactivate(ctx)
+	case "5":
+		return m.list(ctx, "")
+	case "6":
+		return printSubscriptions(ctx, m.client, m.out, false)
 	}
-	return strings.TrimSpace(m.in.Text()), true
+	fmt.Fprintf(m.out, "Unknown option %q: choose 1 to 7.\n", choice)
+	return nil
 }
 
-// answer is ask for the questions inside an option: errNoAnswer without one.
-func (m adminMenu) answer(prompt string) (string, error) {
-	line, ok := m.ask(prompt)
-	if !ok {
-		return "", errNoAnswer
+// answer asks a question: errNoAnswer at the end of the input or when ctx
+// ends, lineedit.ErrInterrupted when Ctrl-C cancelled it.
+func (m adminMenu) answer(ctx context.Context, prompt string) (string, error) {
+	line, err := m.in.ReadLine(ctx, prompt)
+	var long *lineedit.TooLongError
+	switch {
+	case err == nil:
+		return strings.TrimSpace(line), nil
+	case errors.Is(err, lineedit.ErrInterrupted), errors.As(err, &long):
+		return "", err
 	}
-	return line, nil
+	return "", errNoAnswer
 }
 
-func (m adminMenu) names(prompt string) ([]string, error) {
-	line, err := m.answer(prompt)
+func (m adminMenu) names(ctx context.Context, prompt string) ([]string, error) {
+	line, err := m.answer(ctx, prompt)
 	return strings.FieldsFunc(line, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }), err
 }
 
@@ -151,7 +169,7 @@ func printTopics(out io.Writer, topics []query.Topic) error {
 }
 
 func (m adminMenu) decide(ctx context.Context, d decision, prompt string, askReason bool) error {
-	names, err := m.names(prompt)
+	names, err := m.names(ctx, prompt)
 	if err != nil {
 		return err
 	}
@@ -161,15 +179,19 @@ func (m adminMenu) decide(ctx context.Context, d decision, prompt string, askRea
 	}
 	reason := ""
 	if askReason {
-		if reason, err = m.answer("Reason: "); err != nil {
+		if reason, err = m.answer(ctx, "Reason: "); err != nil {
 			return err
 		}
+	}
+	if err := d.checkReason(reason); err != nil {
+		fmt.Fprintf(m.out, "Nothing changed: %v.\n", err)
+		return nil
 	}
 	return decide(ctx, m.client, m.out, d, names, reason, m.wait, false)
 }
 
 func (m adminMenu) deactivate(ctx context.Context) error {
-	names, err := m.names("Enter topic names to deactivate: ")
+	names, err := m.names(ctx, "Enter topic names to deactivate: ")
 	if err != nil {
 		return err
 	}
@@ -177,7 +199,7 @@ func (m adminMenu) deactivate(ctx context.Context) error {
 		fmt.Fprintln(m.out, "No topics given.")
 		return nil
 	}
-	confirm, err := m.answer(fmt.Sprintf("Deactivate %s and delete its data from Kafka? Type yes to confirm: ", strings.Join(names, ", ")))
+	confirm, err := m.answer(ctx, fmt.Sprintf("Deactivate %s and delete its data from Kafka? Type yes to confirm: ", strings.Join(names, ", ")))
 	if err != nil {
 		return err
 	}
@@ -185,7 +207,7 @@ func (m adminMenu) deactivate(ctx context.Context) error {
 		fmt.Fprintln(m.out, "Not confirmed; nothing changed.")
 		return nil
 	}
-	reason, err := m.answer("Reason: ")
+	reason, err := m.answer(ctx, "Reason: ")
 	if err != nil {
 		return err
 	}

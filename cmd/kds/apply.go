@@ -156,6 +156,7 @@ func (a *applier) command(c declaration.Change) (apiv1.BatchCommand, bool) {
 		d := c.Declared
 		bc.Partitions, bc.ReplicationFactor, bc.Configs = d.Spec.Partitions, d.Spec.ReplicationFactor, d.Spec.Configs
 		bc.Owner, bc.Description = d.Details.Owner, d.Details.Description
+		bc.Producers, bc.Consumers = d.Details.Producers, d.Details.Consumers
 	case declaration.Deactivate:
 		bc.Type = command.DeactivateTopicType
 	case declaration.Reject:

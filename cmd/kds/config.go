@@ -18,6 +18,7 @@ import (
 	"github.com/kds-io/kds/adapters/httpapi/authn"
 	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/adapters/mysql"
+	"github.com/kds-io/kds/app/access"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/topic"
 	"github.com/kds-io/kds/cmd/kds/internal/service"
@@ -38,6 +39,7 @@ type Config struct {
 	Security     SecurityConfig     `mapstructure:"security"`
 	Log          LogConfig          `mapstructure:"log"`
 	Client       ClientConfig       `mapstructure:"client"`
+	Dev          DevConfig          `mapstructure:"dev"`
 
 	// file is the configuration file loaded, if any.
 	file string
@@ -53,7 +55,15 @@ type KafkaConfig struct {
 	InternalTopics InternalTopicsConfig `mapstructure:"internal_topics"`
 	TLS            KafkaTLSConfig       `mapstructure:"tls"`
 	SASL           KafkaSASLConfig      `mapstructure:"sasl"`
+	ManageACLs     bool                 `mapstructure:"manage_acls"`
+	ACLPrincipals  []string             `mapstructure:"acl_principals"`
 	ConsumerGroups ConsumerGroupsConfig `mapstructure:"consumer_groups"`
+	Producer       KafkaProducerConfig  `mapstructure:"producer"`
+}
+
+// KafkaProducerConfig is kafka.producer.
+type KafkaProducerConfig struct {
+	Compression string `mapstructure:"compression"`
 }
 
 // ConsumerGroupsConfig is kafka.consumer_groups.
@@ -111,6 +121,7 @@ type ServerConfig struct {
 	AdvertisedKafkaBrokers []string      `mapstructure:"advertised_kafka_brokers"`
 	SecureCookies          bool          `mapstructure:"secure_cookies"`
 	AllowedHosts           []string      `mapstructure:"allowed_hosts"`
+	UsageInterval          time.Duration `mapstructure:"usage_interval"`
 }
 
 // AuthConfig is the auth section.
@@ -158,6 +169,11 @@ type HandlersConfig struct {
 type ClientConfig struct {
 	APIURL string `mapstructure:"api_url"`
 	Token  string `mapstructure:"token"`
+}
+
+// DevConfig is the dev section: what only kds dev reads.
+type DevConfig struct {
+	StateDir string `mapstructure:"state_dir"`
 }
 
 // SecurityConfig is the security section.
@@ -216,6 +232,7 @@ func loadConfig(path string) (Config, error) {
 	}
 	// "host1:9092, host2:9092" in an environment variable means two brokers.
 	c.Kafka.Brokers = trimAll(c.Kafka.Brokers)
+	c.Kafka.ACLPrincipals = trimAll(c.Kafka.ACLPrincipals)
 	c.Server.Roles = trimAll(c.Server.Roles)
 	c.Security.MessageKeys = trimAll(c.Security.MessageKeys)
 	c.Server.AllowedHosts = trimAll(c.Server.AllowedHosts)
@@ -303,6 +320,9 @@ func (c Config) Validate() error {
 	if c.Server.HTTPAddr == "" {
 		errs = append(errs, errors.New("server.http_addr is empty"))
 	}
+	if c.Server.UsageInterval <= 0 {
+		errs = append(errs, errors.New("server.usage_interval must be positive"))
+	}
 	for _, h := range c.Server.AllowedHosts {
 		if strings.ContainsAny(h, ":/ ") {
 			errs = append(errs, fmt.Errorf("server.allowed_hosts: %q: want a host name, without scheme or port", h))
@@ -326,6 +346,9 @@ func (c Config) Validate() error {
 	if c.Handlers.MaxRetries < 0 || c.Handlers.InitialInterval <= 0 || c.Handlers.MaxInterval <= 0 || c.Handlers.Timeout <= 0 {
 		errs = append(errs, errors.New("handlers.max_retries must not be negative, and the intervals and timeout must be positive"))
 	}
+	if _, err := access.ParsePrincipals(c.Kafka.ACLPrincipals); err != nil {
+		errs = append(errs, err)
+	}
 	if _, err := kafka.ParseMessageKeys(c.Security.MessageKeys); err != nil {
 		errs = append(errs, err)
 	}
@@ -345,7 +368,7 @@ func (c Config) kafka() kafka.Config {
 		TLS: kafka.TLSConfig{Enabled: k.TLS.Enabled, CAFile: k.TLS.CAFile, CertFile: k.TLS.CertFile, KeyFile: k.TLS.KeyFile,
 			InsecureSkipVerify: k.TLS.InsecureSkipVerify},
 		SASL:   kafka.SASLConfig{Mechanism: k.SASL.Mechanism, Username: k.SASL.Username, Password: k.SASL.Password},
-		Groups: k.ConsumerGroups.kafka()}
+		Groups: k.ConsumerGroups.kafka(), Compression: k.Producer.Compression}
 }
 
 func (g ConsumerGroupsConfig) kafka() kafka.GroupConfig {
@@ -364,6 +387,10 @@ func (c Config) mysql() mysql.Config {
 // security.message_keys, and says so before anything connects.
 func (c Config) service() (service.Config, error) {
 	signer, err := c.signer()
+	if err != nil {
+		return service.Config{}, err
+	}
+	acls, err := c.access()
 	if err != nil {
 		return service.Config{}, err
 	}
@@ -389,9 +416,34 @@ func (c Config) service() (service.Config, error) {
 		},
 		BootstrapAdminToken: c.Auth.BootstrapAdminToken,
 		Signer:              signer,
+		Access:              acls,
 		API: []httpapi.Option{httpapi.WithAuthLimit(c.authLimit()), httpapi.WithSecureCookies(c.Server.SecureCookies),
+			httpapi.WithUsageInterval(c.Server.UsageInterval),
 			httpapi.WithAllowedHosts(c.Server.AllowedHosts), httpapi.WithMetricsToken(c.Auth.MetricsToken)},
 	}, nil
+}
+
+// access is how kds keeps Kafka's ACLs, with kafka.manage_acls; nil
+// without. SCRAM passwords are derived from the signing message key, so
+// every kds serve of an installation derives the same.
+func (c Config) access() (*access.KeeperConfig, error) {
+	if !c.Kafka.ManageACLs {
+		return nil, nil
+	}
+	principals, err := access.ParsePrincipals(c.Kafka.ACLPrincipals)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := kafka.ParseMessageKeys(c.Security.MessageKeys)
+	if err != nil || len(keys) == 0 {
+		return nil, errors.New("kafka.manage_acls needs security.message_keys: SCRAM passwords are derived from the first key")
+	}
+	mechanism := kafka.SASLScramSHA512
+	if strings.EqualFold(c.Kafka.SASL.Mechanism, kafka.SASLScramSHA256) {
+		mechanism = kafka.SASLScramSHA256
+	}
+	k := access.KeeperConfig{Principals: principals, Secret: keys[0].Secret, Mechanism: mechanism, ServiceUser: c.Kafka.SASL.Username}
+	return &k, k.Validate()
 }
 
 func (c Config) authLimit() authn.Limit {

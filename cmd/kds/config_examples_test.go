@@ -87,7 +87,7 @@ func TestClientEnvSetsOnlyWhatClientsRead(t *testing.T) {
 	defer f.Close()
 	client := []string{"KDS_API_URL", "KDS_TOKEN", "KDS_KAFKA_BROKERS"}
 	for _, n := range envNames(t) {
-		if strings.HasPrefix(n, "KDS_KAFKA_TLS_") || strings.HasPrefix(n, "KDS_KAFKA_SASL_") {
+		if strings.HasPrefix(n, "KDS_KAFKA_TLS_") || strings.HasPrefix(n, "KDS_KAFKA_SASL_") || strings.HasPrefix(n, "KDS_KAFKA_PRODUCER_") {
 			client = append(client, n)
 		}
 	}

@@ -328,6 +328,7 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{name: "no brokers", yaml: "kafka:\n  brokers: []\n", says: []string{"kafka.brokers"}, withPath: true},
 		{name: "broker without port", yaml: "kafka:\n  brokers: [localhost]\n", says: []string{"kafka.brokers", "localhost"}, withPath: true},
 		{name: "bad kafka version", yaml: "kafka:\n  version: latest\n", says: []string{"kafka.version"}, withPath: true},
+		{name: "unknown compression", yaml: "kafka:\n  producer:\n    compression: brotli\n", says: []string{"kafka.producer.compression", "brotli", "gzip"}, withPath: true},
 		{name: "empty http address", yaml: "server:\n  http_addr: \"\"\n", says: []string{"server.http_addr"}, withPath: true},
 		{name: "zero poll interval", yaml: "outbox:\n  poll_interval: 0s\n", says: []string{"outbox.poll_interval"}, withPath: true},
 		{name: "every problem at once", yaml: "log:\n  level: loud\n  format: xml\nserver:\n  roles: [cook]\n",

@@ -1,23 +1,21 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
+	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiclient"
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/subscription"
 	"github.com/kds-io/kds/app/topic"
 	"github.com/kds-io/kds/cmd/kds/internal/consumer"
-	"github.com/kds-io/kds/cmd/kds/internal/producer"
+	"github.com/kds-io/kds/cmd/kds/internal/lineedit"
 )
 
 func newConsumeCommand(g *globals) *cobra.Command {
@@ -42,11 +40,19 @@ ID share the work. Without --topics it takes commands on standard input:
   refresh                     follow changes made elsewhere
   help, quit
 
+On a terminal it prompts "> " and edits lines with history (up and
+down); Ctrl-C cancels the line or the command under way, Ctrl-D quits.
+
 With --topics it subscribes to those topics and prints what arrives, one
-JSON object per message with -o json, until interrupted. A topic that is
+JSON object per message with -o json, until interrupted (or --count
+messages). Its subscriptions stay, so the next run resumes where this one
+stopped; kds unsubscribe --id ID TOPIC... ends them. A topic that is
 deactivated is dropped before it is deleted, with a notice.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if id == "" {
+				return &usageError{msg: "--id is required: the consumer's id, under which kds keeps its subscriptions (kds consume --id ID)"}
+			}
 			cid, err := subscription.ParseConsumerID(id)
 			if err != nil {
 				return &usageError{msg: "--id: " + err.Error()}
@@ -66,25 +72,44 @@ deactivated is dropped before it is deleted, with a notice.`,
 			if err != nil {
 				return err
 			}
-			out := newPrinter(cmd.OutOrStdout(), cmd.ErrOrStderr(), g.output == "json", count)
+			ed, err := lineEditor(cmd)
+			if err != nil {
+				return err
+			}
+			defer ed.Close()
+			out := newPrinter(ed.Output(cmd.OutOrStdout()), ed.Output(cmd.ErrOrStderr()), g.output == "json", count)
 			defer out.close()
 			proc, err := consumer.Start(ctx, client, kc, cid, out, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
 			defer proc.Close()
+			// A refused token ends the session: what it consumed would
+			// go unseen by kds.
+			ctx, stop := context.WithCancel(ctx)
+			defer stop()
+			go func() {
+				select {
+				case <-proc.Refused():
+					stop()
+				case <-ctx.Done():
+				}
+			}()
 			c := consoleSession{client: client, proc: proc, out: out, fromBeginning: fromBeginning}
 			if len(topics) > 0 {
 				if err := c.subscribe(ctx, trimAll(topics), true); err != nil {
-					return err
+					return cmp.Or(proc.Err(), err)
 				}
 				select {
 				case <-ctx.Done():
 				case <-out.reached:
 				}
-				return nil
+				return proc.Err()
 			}
-			return c.run(ctx, cmd.InOrStdin())
+			if err := c.run(ctx, ed); err != nil {
+				return err
+			}
+			return proc.Err()
 		},
 	}
 	cmd.Flags().StringVar(&id, "id", "", "consumer id; processes with the same id share its subscriptions")
@@ -112,23 +137,12 @@ const consumerHelp = `Commands:
   help                        this text
   quit                        stop, keeping the subscriptions for next time`
 
-func (c consoleSession) run(ctx context.Context, in io.Reader) error {
-	lines := readLines(ctx, in, func(n int) {
-		c.out.Say("✗ line %d is longer than %d bytes: ignored", n, producer.MaxLine)
-	})
-	prompt := isTerminal(in)
+func (c consoleSession) run(ctx context.Context, ed *lineedit.Editor) error {
 	c.out.Say("consumer %s ready; type help for commands", c.proc.ID())
-	for {
-		if prompt {
-			c.out.Prompt("> ")
-		}
-		line, ok := nextLine(ctx, lines)
-		if !ok {
-			return nil
-		}
+	return repl(ctx, ed, c.out, func(ctx context.Context, line string) bool {
 		fields := strings.Fields(line)
 		if len(fields) == 0 {
-			continue
+			return true
 		}
 		switch fields[0] {
 		case "list":
@@ -138,29 +152,30 @@ func (c consoleSession) run(ctx context.Context, in io.Reader) error {
 		case "subscribe":
 			if len(fields) < 2 {
 				c.out.Say("usage: subscribe TOPIC [TOPIC...]")
-				continue
+				return true
 			}
 			_ = c.subscribe(ctx, fields[1:], false)
 		case "unsubscribe":
 			if len(fields) != 2 {
 				c.out.Say("usage: unsubscribe TOPIC")
-				continue
+				return true
 			}
 			c.unsubscribe(ctx, fields[1])
 		case "refresh":
 			if err := c.proc.Refresh(ctx); err != nil {
 				c.out.Say("✗ refresh: %v", err)
-				continue
+				return true
 			}
 			c.subscribed(ctx)
 		case "help":
 			c.out.Say("%s", consumerHelp)
 		case "quit", "exit":
-			return nil
+			return false
 		default:
 			c.out.Say("unknown command %q; type help", fields[0])
 		}
-	}
+		return true
+	})
 }
 
 // subscribe subscribes to each topic; strict makes any refusal an error.
@@ -208,6 +223,31 @@ func (c consoleSession) list(ctx context.Context) {
 	c.out.Say("active topics: %s", strings.Join(names, ", "))
 }
 
+// subscribedNames names the topics of subs, and says how far behind each
+// subscription of consumer is whose oldest unread message, as lags have
+// it, waits for more than behindAfter.
+func subscribedNames(consumer subscription.ConsumerID, subs []subscription.Subscription, lags []apiv1.SubscriptionLag) []string {
+	behind := map[string]content.Lag{}
+	for _, l := range lags {
+		if l.Consumer == string(consumer) && l.Total > 0 && l.Seconds > behindAfter.Seconds() {
+			behind[l.Topic] = l.Lag
+		}
+	}
+	names := make([]string, len(subs))
+	for i, s := range subs {
+		names[i] = s.Topic
+		if l, ok := behind[s.Topic]; ok {
+			names[i] += " (behind by " + lagText(l) + ")"
+		}
+	}
+	return names
+}
+
+// behindAfter is how old the oldest unread message of a subscription is
+// before the console says the subscription is behind, as the dashboard
+// does.
+const behindAfter = time.Minute
+
 func (c consoleSession) subscribed(ctx context.Context) {
 	subs, err := c.proc.Wanted(ctx)
 	if err != nil {
@@ -218,77 +258,11 @@ func (c consoleSession) subscribed(ctx context.Context) {
 		c.out.Say("not subscribed to any topic")
 		return
 	}
-	names := make([]string, len(subs))
-	for i, s := range subs {
-		names[i] = s.Topic
+	// Lag is the API's latest reading, when it has one.
+	var lags []apiv1.SubscriptionLag
+	if report, err := c.client.Usage(ctx); err == nil {
+		lags = report.Subscriptions
 	}
+	names := subscribedNames(c.proc.ID(), subs, lags)
 	c.out.Say("subscribed to: %s", strings.Join(names, ", "))
-}
-
-// readLines reads in line by line on its own goroutine: the input goroutine
-// of the interactive commands. A line longer than producer.MaxLine is skipped,
-// with its number told to tooLong, rather than taken for the end of input.
-func readLines(ctx context.Context, in io.Reader, tooLong func(line int)) <-chan string {
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		r := bufio.NewReaderSize(in, 64*1024)
-		for n := 1; ; n++ {
-			line, long, err := readLine(r, producer.MaxLine)
-			if err != nil && line == "" && !long {
-				return
-			}
-			if long {
-				tooLong(n)
-			} else {
-				select {
-				case lines <- line:
-				case <-ctx.Done():
-					return
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	return lines
-}
-
-// readLine reads the next line, without its line ending; one longer than
-// max is read to its end and reported too long instead.
-func readLine(r *bufio.Reader, max int) (string, bool, error) {
-	var (
-		buf     []byte
-		tooLong bool
-	)
-	for {
-		chunk, err := r.ReadSlice('\n')
-		if !tooLong {
-			buf = append(buf, chunk...)
-			if len(bytes.TrimRight(buf, "\r\n")) > max {
-				tooLong, buf = true, nil
-			}
-		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		return strings.TrimSuffix(strings.TrimSuffix(string(buf), "\n"), "\r"), tooLong, err
-	}
-}
-
-// nextLine waits for the next line of input; false at its end or when ctx
-// ends.
-func nextLine(ctx context.Context, lines <-chan string) (string, bool) {
-	select {
-	case <-ctx.Done():
-		return "", false
-	case l, ok := <-lines:
-		return l, ok
-	}
-}
-
-func isTerminal(in io.Reader) bool {
-	f, ok := in.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -36,16 +36,28 @@ func (k *kafkaFlags) config(ctx context.Context, g *globals, client *apiclient.C
 	}
 	c := cfg.kafka()
 	c.ClientID = "kds-cli"
-	switch {
-	case len(k.brokers) > 0:
+	brokersHere := len(k.brokers) > 0 || cfg.setHere("KDS_KAFKA_BROKERS")
+	if len(k.brokers) > 0 {
 		c.Brokers = trimAll(k.brokers)
-	case cfg.setHere("KDS_KAFKA_BROKERS"):
-	default:
-		cl, err := client.Cluster(ctx)
-		if err != nil {
-			return kafka.Config{}, fmt.Errorf("ask the API where Kafka is: %w", err)
-		}
+	}
+	if brokersHere && c.SASL.Mechanism != "" {
+		return c, c.Validate()
+	}
+	cl, err := client.Cluster(ctx)
+	if err != nil {
+		return kafka.Config{}, fmt.Errorf("ask the API where Kafka is: %w", err)
+	}
+	if !brokersHere {
 		c.Brokers = trimAll(cl.KafkaBrokers)
+	}
+	// Where kds manages Kafka's credentials, a client without SASL
+	// settings of its own logs in as its token's Kafka user.
+	if cl.ManagedCredentials && c.SASL.Mechanism == "" {
+		cr, err := client.KafkaCredentials(ctx)
+		if err != nil {
+			return kafka.Config{}, fmt.Errorf("get this token's Kafka credentials from the API: %w", err)
+		}
+		c.SASL = kafka.SASLConfig{Mechanism: cr.Mechanism, Username: cr.Username, Password: cr.Password}
 	}
 	return c, c.Validate()
 }

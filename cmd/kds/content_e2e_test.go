@@ -75,6 +75,31 @@ func TestSendIsReadByKcat(t *testing.T) {
 		}
 	}
 	wantExactly(t, "kcat", values, "greetings", append([]string{"hello", "from alice"}, bulk...))
+	wantHeadersDocumented(t, recs)
+}
+
+// wantHeadersDocumented fails unless README's Content section names every
+// header of recs: what kds writes with each message is a contract for
+// other clients.
+func wantHeadersDocumented(t *testing.T, recs []kcatRecord) {
+	t.Helper()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "\n## Content\n")
+	section, _, _ = strings.Cut(section, "\n## ")
+	names := map[string]bool{}
+	for _, r := range recs {
+		for i := 0; i < len(r.Headers); i += 2 {
+			names[r.Headers[i]] = true
+		}
+	}
+	for name := range names {
+		if !strings.Contains(section, "`"+name+"`") {
+			t.Errorf("record header %q is not named in README.md's Content section", name)
+		}
+	}
 }
 
 func deref(s *string) string {
@@ -82,6 +107,19 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// TestSendCountsInWords: kds send reading one line says "1 message".
+func TestSendCountsInWords(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{})
+	d.activeTopic(t, "counted", 1)
+	for lines, want := range map[string]string{"one\n": "sent 1 message (3 bytes) to counted in ", "one\ntwo\n": "sent 2 messages (6 bytes) to counted in "} {
+		r := d.kdsWithInput(t, lines, "send", "counted")
+		if r.Code != 0 || !strings.HasPrefix(r.Stdout, want) {
+			t.Errorf("want stdout starting %q\n%s", want, r)
+		}
+	}
 }
 
 func TestConsumeShowsWhatOtherClientsProduce(t *testing.T) {
@@ -209,10 +247,8 @@ func TestDeactivationDetachesConsumersBeforeDeletion(t *testing.T) {
 	if last := h[len(h)-1]; last.Action != "delete" || last.Reason != "" {
 		t.Fatalf("polite's deletion: %+v, want a delete with no reason (no consumer was cut off)", last)
 	}
+	d.waitSubscriptionEnded(t, "watcher", "polite")
 	watcher := d.consumers(t)["watcher"]
-	if s, ok := watcher.subscription("polite"); !ok || s.Live || s.TopicStatus != "deleted" {
-		t.Errorf("watcher's subscription to polite after deletion: %+v (found %v), want ended with the topic deleted", s, ok)
-	}
 	if s, ok := watcher.subscription("stubborn"); !ok || !s.Live {
 		t.Errorf("watcher's subscription to stubborn: %+v (found %v), want live", s, ok)
 	}
@@ -243,9 +279,51 @@ func TestDeactivationDetachesConsumersBeforeDeletion(t *testing.T) {
 	c.waitStderr(t, "topic stubborn was deactivated by admin: unsubscribed")
 	d.waitAttached(t, "watcher", c.pid())
 	c.interrupt(t)
-	if s, ok := d.consumers(t)["watcher"].subscription("stubborn"); !ok || s.Live {
-		t.Errorf("watcher's subscription to stubborn: %+v (found %v), want ended", s, ok)
+	d.waitSubscriptionEnded(t, "watcher", "stubborn")
+}
+
+// waitSubscriptionEnded waits until consumer's subscription to topic is
+// gone from kds subscriptions: it ends when its generation is deleted.
+func (d *devServer) waitSubscriptionEnded(t *testing.T, consumer, topic string) {
+	t.Helper()
+	eventually(t, consumer+"'s subscription to "+topic+" ended", func() (bool, string) {
+		s, ok := d.consumers(t)[consumer].subscription(topic)
+		return !ok, fmt.Sprintf("%+v", s)
+	})
+}
+
+// TestSubscriptionsEndForGood: a subscription ends with its topic's
+// generation, stays ended when the name is approved again, and
+// unsubscribing from it says it is not subscribed; kds unsubscribe ends
+// what kds consume --topics left.
+func TestSubscriptionsEndForGood(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{})
+	d.activeTopic(t, "season", 1)
+	d.activeTopic(t, "kept", 1)
+	c := d.start(t, "consume", "--id", "fan", "--topics", "season,kept", "-o", "json")
+	c.waitStderr(t, "✓ subscribed to season", "✓ subscribed to kept")
+	d.waitAttached(t, "fan", c.pid(), "kept", "season")
+
+	wantLines(t, d.mustKds(t, "topic", "deactivate", "season", "--yes"), "season: deleted from Kafka")
+	c.waitStderr(t, "topic season was deactivated by admin: unsubscribed")
+	d.waitSubscriptionEnded(t, "fan", "season")
+
+	d.activeTopic(t, "season", 1)
+	if s, ok := d.consumers(t)["fan"].subscription("season"); ok {
+		t.Errorf("fan's subscription to season came back when season was approved again: %+v", s)
 	}
+	if r := d.mustKds(t, "subscriptions"); regexp.MustCompile(`(?m)^fan\s+season\s`).MatchString(r.Stdout) {
+		t.Errorf("kds subscriptions lists fan's ended subscription to season:\n%s", r.Stdout)
+	}
+	c.interrupt(t)
+
+	wantFailure(t, d.kds(t, "unsubscribe", "--id", "fan", "season"), 1, `✗ season: consumer "fan" is not subscribed to topic "season"`)
+	wantLines(t, d.mustKds(t, "unsubscribe", "--id", "fan", "kept"), "✓ consumer fan unsubscribed from kept")
+	if subs := d.consumers(t)["fan"].Subscriptions; len(subs) != 0 {
+		t.Errorf("fan's subscriptions after kds unsubscribe: %+v, want none", subs)
+	}
+	wantFailure(t, d.kds(t, "unsubscribe", "season"), 2, "--id is required")
 }
 
 func TestConsumerResumesAfterRestart(t *testing.T) {
@@ -529,7 +607,7 @@ func TestSendAndSubscribeRefusals(t *testing.T) {
 
 func TestSubscriptionsShowConsumersAndTheirProcesses(t *testing.T) {
 	t.Parallel()
-	d := startDev(t, devOptions{})
+	d := startDev(t, devOptions{env: []string{"KDS_SERVER_USAGE_INTERVAL=200ms"}})
 	d.activeTopic(t, "feed", 1)
 	c := d.start(t, "consume", "--id", "viewer1", "--topics", "feed", "-o", "json")
 	c.waitStderr(t, "✓ subscribed to feed")
@@ -537,7 +615,7 @@ func TestSubscriptionsShowConsumersAndTheirProcesses(t *testing.T) {
 
 	host, _ := os.Hostname()
 	alive := fmt.Sprintf("1 alive (%s:%d)", host, c.pid())
-	row := regexp.MustCompile(`(?m)^viewer1\s+feed\s+live\s+` + regexp.QuoteMeta(alive) + `\s+\S+`)
+	row := regexp.MustCompile(`(?m)^viewer1\s+feed\s+live\s+(0|-)\s+(\w+, [01] members|-)\s+` + regexp.QuoteMeta(alive) + `\s+\S+`)
 	r := d.mustKds(t, "subscriptions")
 	if !row.MatchString(r.Stdout) {
 		t.Errorf("kds subscriptions has no row %v\n%s", row, r)
@@ -552,10 +630,44 @@ func TestSubscriptionsShowConsumersAndTheirProcesses(t *testing.T) {
 	}
 
 	// A process that stops says goodbye: no wait for its heartbeat to age.
+	// What is sent meanwhile is its subscription's lag, with the age of
+	// the oldest message, in a group without members.
 	c.interrupt(t)
-	row = regexp.MustCompile(`(?m)^viewer1\s+feed\s+live\s+none alive\s+\S+`)
-	if r := d.mustKds(t, "subscriptions"); !row.MatchString(r.Stdout) {
-		t.Errorf("kds subscriptions has no row %v after the consumer stopped\n%s", row, r)
+	d.kdsWithInput(t, "a\nb\nc\n", "send", "feed")
+	row = regexp.MustCompile(`(?m)^viewer1\s+feed\s+live\s+3 \(\d+s\)\s+Empty, 0 members\s+none alive\s+\S+`)
+	deadline := time.Now().Add(10 * time.Second)
+	for r := d.mustKds(t, "subscriptions"); !row.MatchString(r.Stdout); r = d.mustKds(t, "subscriptions") {
+		if time.Now().After(deadline) {
+			t.Fatalf("kds subscriptions has no row %v after the consumer stopped\n%s", row, r)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	show := d.mustKds(t, "topic", "show", "feed")
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^messages:\s+3 kept, 3 written, [\d.]+/s$`),
+		regexp.MustCompile(`(?m)^size:\s+[\d.]+ (B|KiB)$`),
+		regexp.MustCompile(`(?m)^last message:\s+\d+s ago$`),
+		regexp.MustCompile(`(?m)^partition 0\s+offsets 0-3, 3 messages, [\d.]+ (B|KiB), last \d+s ago$`),
+		regexp.MustCompile(`(?m)^subscription:\s+viewer1 lag 3 \(\d+s\), 0 members, Empty$`),
+	} {
+		if !want.MatchString(show.Stdout) {
+			t.Errorf("kds topic show feed has no line %v:\n%s", want, show.Stdout)
+		}
+	}
+	if list := d.mustKds(t, "topic", "list"); !regexp.MustCompile(`(?m)^feed\s+active\s+1\s+1\s+1\s+3\s+[\d.]+ (B|KiB)\s+\d+s ago\s+`).MatchString(list.Stdout) {
+		t.Errorf("kds topic list has no row of feed with 3 messages:\n%s", list.Stdout)
+	}
+	var lagged []struct {
+		ID  string `json:"id"`
+		Lag []struct {
+			Topic   string  `json:"topic"`
+			Total   int64   `json:"total"`
+			Seconds float64 `json:"seconds"`
+		} `json:"lag"`
+	}
+	decodeJSON(t, d.kds(t, "subscriptions", "-o", "json"), &lagged)
+	if len(lagged) != 1 || len(lagged[0].Lag) != 1 || lagged[0].Lag[0].Total != 3 || lagged[0].Lag[0].Seconds <= 0 {
+		t.Errorf("kds subscriptions -o json: %+v, want viewer1 behind by 3 messages", lagged)
 	}
 	if menu := d.kdsWithInput(t, "6\n7\n", "admin"); !row.MatchString(menu.Stdout) {
 		t.Errorf("admin option 6 has no row %v after the consumer stopped\n%s", row, menu)
@@ -576,16 +688,16 @@ func TestConsumeOnATerminal(t *testing.T) {
 
 	// The prompt comes after each answer, on the terminal, and never in
 	// the messages written to the file.
-	term.waitStdout(t, "consumer typist ready; type help for commands\r\n> ")
+	term.waitScreen(t, "consumer typist ready; type help for commands\n> ")
 	term.writeLine(t, "subscribe tty")
-	term.waitStdout(t, "> subscribe tty\r\n✓ subscribed to tty\r\n> ")
+	term.waitScreen(t, "> subscribe tty\n✓ subscribed to tty\n> ")
 	wantLines(t, d.mustKds(t, "send", "tty", "typed"), "sent 1 message to tty")
 	eventually(t, "the message in "+out, func() (bool, string) {
 		b, _ := os.ReadFile(out)
 		return strings.Contains(string(b), "typed"), string(b)
 	})
 	term.writeLine(t, "subscribed")
-	term.waitStdout(t, "> subscribed\r\nsubscribed to: tty\r\n> ")
+	term.waitScreen(t, "> subscribed\nsubscribed to: tty\n> ")
 	term.quit(t, "quit")
 
 	b, err := os.ReadFile(out)

@@ -96,10 +96,11 @@ func TestDashboardShowsLiveContent(t *testing.T) {
 	p.waitFor("the consumer not running", fmt.Sprintf(`document.querySelector(%s) !== null && document.querySelector(%s) === null`,
 		jsString(reader+`[data-alive="false"] li.sub[data-topic="news"][data-live="true"]`), jsString(reader+` li.proc`)))
 
-	// Deactivating news ends the subscription and the live view.
+	// Deactivating news ends the subscription, which is gone once news is
+	// deleted, and the live view.
 	d.mustKds(t, "topic", "deactivate", "news", "--yes")
-	p.waitFor("the subscription ended", fmt.Sprintf(`document.querySelector(%s) !== null`,
-		jsString(reader+` li.sub[data-topic="news"][data-live="false"]`)))
+	p.waitFor("the subscription ended", fmt.Sprintf(`document.querySelector(%s) === null`,
+		jsString(`#subs-list li.sub[data-topic="news"]`)))
 	p.waitFor("the live view ended", `document.getElementById("live-status").dataset.state === "ended" && document.getElementById("live-status").textContent.includes("deactivated")`)
 	p.waitFor("news gone from the rates", `document.querySelector('#rates-list li.rate-row[data-topic="news"]') === null`)
 	if !eval[bool](p.browser, `window.kdsTestMarker === true`) {

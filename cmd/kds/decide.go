@@ -28,11 +28,14 @@ type decision struct {
 	effectDone string
 	// destroys says the decision ends in deleting data, so it is confirmed.
 	destroys bool
+	// needsReason says the decision is made only with a reason: a
+	// rejection's requester is told why.
+	needsReason bool
 }
 
 var (
 	approval     = decision{action: "approve", done: "approved", effect: topic.Approved, effectDone: "active in Kafka"}
-	rejection    = decision{action: "reject", done: "rejected"}
+	rejection    = decision{action: "reject", done: "rejected", needsReason: true}
 	deactivation = decision{action: "deactivate", done: "deactivated", effect: topic.Inactive, effectDone: "deleted from Kafka", destroys: true}
 )
 
@@ -49,6 +52,9 @@ func newDecisionCommand(g *globals, d decision, short string) *cobra.Command {
 		Short: short,
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, names []string) error {
+			if err := d.checkReason(reason); err != nil {
+				return &usageError{msg: "--reason: " + err.Error()}
+			}
 			client, err := g.client()
 			if err != nil {
 				return err
@@ -62,7 +68,11 @@ func newDecisionCommand(g *globals, d decision, short string) *cobra.Command {
 			return decide(cmd.Context(), client, cmd.OutOrStdout(), d, names, reason, w, g.output == "json")
 		},
 	}
-	cmd.Flags().StringVar(&reason, "reason", "", "why, for the audit trail")
+	if d.needsReason {
+		cmd.Flags().StringVar(&reason, "reason", "", "why, for the requester and the audit trail (required)")
+	} else {
+		cmd.Flags().StringVar(&reason, "reason", "", "why, for the audit trail")
+	}
 	if d.destroys {
 		cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (needed when not on a terminal)")
 	}
@@ -70,12 +80,31 @@ func newDecisionCommand(g *globals, d decision, short string) *cobra.Command {
 	return cmd
 }
 
-// outcome is what became of one topic.
+// checkReason refuses a decision that needs a reason without one.
+func (d decision) checkReason(reason string) error {
+	if d.needsReason && strings.TrimSpace(reason) == "" {
+		return fmt.Errorf("a reason is required to %s: the requester is told why", d.action)
+	}
+	return nil
+}
+
+// outcome is what became of one topic. -o json of topic request, approve,
+// reject and deactivate prints a list of them, one per topic named: the
+// command's fields (id, type, topic, status, ...), the topic's state once
+// the command took effect, and the error that stopped it. "command"
+// repeats the command's fields, as approve printed them before, for the
+// scripts written then.
 type outcome struct {
-	Topic   string         `json:"topic"`
-	Command *query.Command `json:"command,omitempty"`
-	State   *query.Topic   `json:"state,omitempty"`
-	Error   string         `json:"error,omitempty"`
+	*query.Command
+	Topic           string         `json:"topic"`
+	State           *query.Topic   `json:"state,omitempty"`
+	Error           string         `json:"error,omitempty"`
+	CommandAsBefore *query.Command `json:"command,omitempty"`
+}
+
+// newOutcome is the outcome of cmd for topic name.
+func newOutcome(name string, cmd *query.Command) outcome {
+	return outcome{Command: cmd, Topic: name, CommandAsBefore: cmd}
 }
 
 // decide issues d for every name and waits for the outcomes, printing a
@@ -143,14 +172,14 @@ func decideOne(ctx context.Context, client *apiclient.Client, d decision, name, 
 	if err != nil {
 		return o, err
 	}
-	o.Command = &cmd
+	o = newOutcome(name, &cmd)
 	if w.noWait {
 		say("%s: %s queued (command %s)", name, d.action, cmd.ID)
 		return o, nil
 	}
 	deadline := time.Now().Add(w.wait)
 	settled, err := awaitCommand(ctx, client, cmd, deadline)
-	o.Command = &settled
+	o = newOutcome(name, &settled)
 	if err != nil {
 		return o, err
 	}

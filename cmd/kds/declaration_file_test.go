@@ -63,7 +63,7 @@ topics:
 	}
 	for i, w := range want {
 		got := d.Topics[i]
-		if got.Name != w.Name || !got.Spec.Equal(w.Spec) || got.Details != w.Details || got.Source != w.Source {
+		if got.Name != w.Name || !got.Spec.Equal(w.Spec) || !got.Details.Equal(w.Details) || got.Source != w.Source {
 			t.Errorf("topic %d: %+v, want %+v", i, got, w)
 		}
 	}
@@ -114,7 +114,7 @@ func TestAnExportReadsBackAsItWas(t *testing.T) {
 		t.Fatalf("wrote:\n%s", b.String())
 	}
 	for i, w := range topics {
-		if got := d.Topics[i]; got.Name != w.Name || !got.Spec.Equal(w.Spec) || got.Details != w.Details {
+		if got := d.Topics[i]; got.Name != w.Name || !got.Spec.Equal(w.Spec) || !got.Details.Equal(w.Details) {
 			t.Errorf("read back %+v, want %+v\n%s", got, w, b.String())
 		}
 	}

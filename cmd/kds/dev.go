@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -23,6 +24,8 @@ func newDevCommand(g *globals) *cobra.Command {
 		adminToken     string
 		adminTokenFile string
 		kafkaSASL      string
+		stateDir       string
+		fresh          bool
 	)
 	cmd := &cobra.Command{
 		Use:   "dev",
@@ -31,8 +34,17 @@ func newDevCommand(g *globals) *cobra.Command {
 kds serve roles, with the MySQL from the configuration (the database is
 created when missing). It prints the API address, the Kafka address and an
 admin token, and the line to paste into another terminal. The admin token is
-KDS_BOOTSTRAP_ADMIN_TOKEN or the one in --admin-token-file when given, else a
-new random one.`,
+KDS_BOOTSTRAP_ADMIN_TOKEN or the one in --admin-token-file when given, else
+the one an earlier start made up.
+
+It keeps the embedded broker's data and the secrets it makes up (the admin
+token, the key that signs its messages, a SASL password) in a state
+directory, $XDG_STATE_HOME/kds/dev or ~/.local/state/kds/dev unless
+dev.state_dir (KDS_DEV_STATE_DIR) or --state-dir names another, so a
+restart finds its topics, their messages and the same export line; it says
+what it kept. --fresh empties the state directory first; MySQL keeps its
+database either way, and the topics it holds as active are created again,
+empty.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(configPath(g.configFile))
@@ -43,26 +55,38 @@ new random one.`,
 			if httpAddr != "" {
 				cfg.Server.HTTPAddr = httpAddr
 			}
-			if adminToken, err = devAdminToken(cmd, adminToken, adminTokenFile, cfg.Auth.BootstrapAdminToken); err != nil {
+			if adminTokenFile != "" && adminToken != "" {
+				return &usageError{msg: "give --admin-token or --admin-token-file, not both"}
+			}
+			if err := mysql.CreateDatabase(ctx, cfg.mysql()); err != nil {
+				return err
+			}
+			state, err := openDevState(cmp.Or(stateDir, cfg.Dev.StateDir), fresh)
+			if err != nil {
+				return err
+			}
+			if adminToken, err = devAdminToken(cmd, adminToken, adminTokenFile, cfg.Auth.BootstrapAdminToken, state); err != nil {
 				return err
 			}
 			cfg.Auth.BootstrapAdminToken = adminToken
 			if len(cfg.Security.MessageKeys) == 0 {
 				// Only this process signs and verifies, so a key of its
-				// own works with no setup.
-				secret := make([]byte, kafka.MinMessageKeyBytes)
-				if _, err := rand.Read(secret); err != nil {
+				// own works with no setup; kept, so that what one run left
+				// unhandled on Kafka is handled by the next.
+				key, err := state.secret(devStateMessageKey, "the message key", newDevMessageKey)
+				if err != nil {
 					return err
 				}
-				cfg.Security.MessageKeys = []string{"dev:" + base64.StdEncoding.EncodeToString(secret)}
+				cfg.Security.MessageKeys = []string{key}
 			}
 			var saslMadeUp bool
-			if broker.SASL, saslMadeUp, err = devSASL(&cfg, kafkaSASL); err != nil {
+			if broker.SASL, saslMadeUp, err = devSASL(&cfg, kafkaSASL, state); err != nil {
 				return err
 			}
-			if err := mysql.CreateDatabase(ctx, cfg.mysql()); err != nil {
+			if broker.ACLs, err = devACLs(&cfg, kafkaSASL != ""); err != nil {
 				return err
 			}
+			broker.DataDir = cmp.Or(broker.DataDir, state.kafkaDir())
 			b, err := embedded.Start(broker)
 			if err != nil {
 				return err
@@ -70,6 +94,10 @@ new random one.`,
 			defer b.Close()
 			cfg.Kafka.Brokers = b.Addrs()
 			cfg.Kafka.TLS = KafkaTLSConfig{} // the embedded broker speaks plain text
+			if err := state.countKafka(ctx, cfg.kafka()); err != nil {
+				// Only what kds dev says it kept depends on it.
+				log.Warn("cannot count the topics and messages the embedded broker kept", "data_dir", broker.DataDir, "err", err)
+			}
 			cfg.Server.Roles = service.AllRoles
 			sc, err := cfg.service()
 			if err != nil {
@@ -85,6 +113,8 @@ new random one.`,
 				fmt.Fprintf(out, "  API and dashboard: %s\n", svc.APIURL())
 				fmt.Fprintf(out, "  Kafka bootstrap:   %s\n", strings.Join(b.Addrs(), ","))
 				fmt.Fprintf(out, "  MySQL:             %s\n", cfg.mysql().Where())
+				fmt.Fprintf(out, "  state:             %s (--fresh starts over)\n", state.dir)
+				fmt.Fprintf(out, "  kept:              %s\n", state.keptSummary())
 				fmt.Fprintf(out, "  admin token:       %s\n", adminToken)
 				fmt.Fprintf(out, "In another terminal:\n  export KDS_API_URL=%s KDS_TOKEN=%s\n", svc.APIURL(), adminToken)
 				printDevSASL(out, cfg, saslMadeUp)
@@ -94,22 +124,23 @@ new random one.`,
 	f := cmd.Flags()
 	f.StringVar(&broker.Addr, "kafka-addr", "127.0.0.1:9092", "address of the embedded broker; more brokers take the next ports")
 	f.IntVar(&broker.Brokers, "kafka-brokers", 1, "number of embedded brokers")
-	f.StringVar(&broker.DataDir, "kafka-data-dir", "", "keep the embedded broker's data in this directory across restarts")
+	f.StringVar(&broker.DataDir, "kafka-data-dir", "", "keep the embedded broker's data in this directory (default: in the state directory)")
+	f.StringVar(&stateDir, "state-dir", "", "keep Kafka's data and the secrets kds dev makes up in this directory (default dev.state_dir, else $XDG_STATE_HOME/kds/dev or ~/.local/state/kds/dev)")
+	f.BoolVar(&fresh, "fresh", false, "empty the state directory first: no topics or messages in Kafka, a new admin token")
 	f.StringVar(&httpAddr, "http-addr", "", "API address (default server.http_addr, 127.0.0.1:8080)")
-	f.StringVar(&adminToken, "admin-token", "", "admin token to accept; other users of this machine see it in the process list, so prefer $KDS_BOOTSTRAP_ADMIN_TOKEN or --admin-token-file (default: a new random one, printed)")
+	f.StringVar(&adminToken, "admin-token", "", "admin token to accept; other users of this machine see it in the process list, so prefer $KDS_BOOTSTRAP_ADMIN_TOKEN or --admin-token-file (default: the one kept in the state directory, else a new random one, printed)")
 	f.StringVar(&adminTokenFile, "admin-token-file", "", "file holding the admin token to accept")
-	f.StringVar(&kafkaSASL, "kafka-sasl", "", "make the embedded broker require SASL: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (default kafka.sasl.mechanism), as kafka.sasl.username (default kds) with kafka.sasl.password (default: a new random one, printed)")
+	f.StringVar(&kafkaSASL, "kafka-sasl", "", "make the embedded broker require SASL: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (default kafka.sasl.mechanism), as kafka.sasl.username (default kds) with kafka.sasl.password (default: one made up at the first start, kept in the state directory and printed), and enforce the ACLs kds keeps (kafka.manage_acls): clients log in with their own credentials from kds")
 	return cmd
 }
 
 // devAdminToken is the admin token kds dev accepts: --admin-token, with a
 // warning, since every user of the machine sees a process's arguments;
 // the first line of --admin-token-file; the configuration's
-// (KDS_BOOTSTRAP_ADMIN_TOKEN); or a new random one.
-func devAdminToken(cmd *cobra.Command, flag, file, configured string) (string, error) {
+// (KDS_BOOTSTRAP_ADMIN_TOKEN); or the one kept in the state directory,
+// made up at the first start.
+func devAdminToken(cmd *cobra.Command, flag, file, configured string, state *devState) (string, error) {
 	switch {
-	case flag != "" && file != "":
-		return "", &usageError{msg: "give --admin-token or --admin-token-file, not both"}
 	case flag != "":
 		fmt.Fprintln(cmd.ErrOrStderr(), "kds dev: warning: --admin-token is visible to every user of this machine in the process list; "+
 			"pass the token in KDS_BOOTSTRAP_ADMIN_TOKEN or --admin-token-file instead")
@@ -127,6 +158,17 @@ func devAdminToken(cmd *cobra.Command, flag, file, configured string) (string, e
 	case configured != "":
 		return configured, nil
 	}
-	token, _, err := auth.NewSecret()
-	return token, err
+	return state.secret(devStateAdminToken, "the admin token", func() (string, error) {
+		token, _, err := auth.NewSecret()
+		return token, err
+	})
+}
+
+// newDevMessageKey is a security.message_keys entry of random bytes.
+func newDevMessageKey() (string, error) {
+	secret := make([]byte, kafka.MinMessageKeyBytes)
+	if _, err := rand.Read(secret); err != nil {
+		return "", err
+	}
+	return "dev:" + base64.StdEncoding.EncodeToString(secret), nil
 }

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +29,10 @@ import (
 // kdsBinary is the kds command TestMain builds for the end-to-end tests.
 var kdsBinary string
 
+// stateHome is the XDG_STATE_HOME of every kds the tests run, so that none
+// keeps anything in the home directory of whoever runs them.
+var stateHome string
+
 func TestMain(m *testing.M) {
 	os.Exit(buildAndRun(m))
 }
@@ -39,7 +44,7 @@ func buildAndRun(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	kdsBinary = filepath.Join(dir, "kds")
+	kdsBinary, stateHome = filepath.Join(dir, "kds"), filepath.Join(dir, "state")
 	build := exec.Command("go", "build", "-o", kdsBinary, "github.com/kds-io/kds/cmd/kds")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
@@ -91,16 +96,16 @@ func requireProgram(t *testing.T, pkg, why string, names ...string) string {
 }
 
 // cleanEnv is this process's environment without any KDS_ variable, so
-// that a developer's settings do not leak into the kds under test, and
-// with no configuration file.
+// that a developer's settings do not leak into the kds under test, with
+// no configuration file and state kept under stateHome.
 func cleanEnv(extra ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "KDS_") {
+		if !strings.HasPrefix(kv, "KDS_") && !strings.HasPrefix(kv, "XDG_STATE_HOME=") {
 			env = append(env, kv)
 		}
 	}
-	return append(append(env, "KDS_CONFIG="), extra...)
+	return append(append(env, "KDS_CONFIG=", "XDG_STATE_HOME="+stateHome), extra...)
 }
 
 // lockedBuffer collects a process's output while the test reads it, and
@@ -130,7 +135,7 @@ func (b *lockedBuffer) String() string {
 }
 
 // devServer is a running `kds dev`: an embedded Kafka and every kds role,
-// on its own database and ports.
+// on its own database, state directory and ports.
 type devServer struct {
 	APIURL     string
 	AdminToken string
@@ -138,7 +143,10 @@ type devServer struct {
 	KafkaAddrs []string
 	// DB is kds dev's own database, for tests that check what it stored.
 	DB mysql.Config
+	// StateDir is where kds dev keeps Kafka's data and its secrets.
+	StateDir string
 
+	options devOptions
 	workDir string
 	cmd     *exec.Cmd
 	stdout  *lockedBuffer
@@ -151,9 +159,10 @@ type devServer struct {
 type devOptions struct {
 	brokers int      // embedded Kafka brokers; 1 when 0
 	env     []string // more of kds dev's environment, KEY=value
+	args    []string // more of kds dev's flags, at every start
 	// token says how kds dev gets its admin token: in
 	// KDS_BOOTSTRAP_ADMIN_TOKEN when empty, "file" in --admin-token-file,
-	// "flag" in --admin-token.
+	// "flag" in --admin-token, "kept" from its state directory.
 	token string
 }
 
@@ -177,24 +186,38 @@ func newMessageKeys() string {
 	return "e2e:" + base64.StdEncoding.EncodeToString(secret)
 }
 
-// startDev runs kds dev on a fresh database and waits until it says it is
-// ready. Ports are picked by the kernel (port 0) and read back from what
-// kds dev prints, so parallel tests cannot race for them. The process is
-// stopped when the test ends; when the test failed, its output is logged.
+// startDev runs kds dev on a fresh database and state directory and waits
+// until it says it is ready. Ports are picked by the kernel (port 0) and
+// read back from what kds dev prints, so parallel tests cannot race for
+// them. The process is stopped when the test ends; when the test failed,
+// its output is logged.
 func startDev(t *testing.T, o devOptions) *devServer {
 	t.Helper()
-	db := mysqltest.NewConfig(t)
 	if o.brokers == 0 {
 		o.brokers = 1
 	}
-	d := &devServer{
-		AdminToken: newAdminToken(),
-		DB:         db,
-		workDir:    t.TempDir(),
-		stdout:     newLockedBuffer(),
-		stderr:     newLockedBuffer(),
-		exited:     make(chan struct{}),
+	d := &devServer{DB: mysqltest.NewConfig(t), options: o, workDir: t.TempDir()}
+	d.StateDir = filepath.Join(d.workDir, "state")
+	if o.token != "kept" {
+		d.AdminToken = newAdminToken()
 	}
+	d.launch(t)
+	return d
+}
+
+// restart stops kds dev gracefully and starts it again on the same
+// database and state directory, with args added to its command line.
+func (d *devServer) restart(t *testing.T, args ...string) {
+	t.Helper()
+	d.stop(t)
+	d.launch(t, args...)
+}
+
+// launch starts kds dev and waits until it is ready.
+func (d *devServer) launch(t *testing.T, extraArgs ...string) {
+	t.Helper()
+	o := d.options
+	d.stdout, d.stderr, d.exited, d.waitErr = newLockedBuffer(), newLockedBuffer(), make(chan struct{}), nil
 	args := []string{"dev", "--kafka-addr", "127.0.0.1:0", "--kafka-brokers", strconv.Itoa(o.brokers), "--http-addr", "127.0.0.1:0"}
 	var tokenEnv []string
 	switch o.token {
@@ -209,39 +232,43 @@ func startDev(t *testing.T, o devOptions) *devServer {
 	case "flag":
 		args = append(args, "--admin-token", d.AdminToken)
 	}
-	d.cmd = exec.Command(kdsBinary, args...)
+	d.cmd = exec.Command(kdsBinary, slices.Concat(args, o.args, extraArgs)...)
 	d.cmd.Dir = d.workDir
 	env := append(tokenEnv,
-		"KDS_MYSQL_HOST="+db.Host,
-		"KDS_MYSQL_PORT="+strconv.Itoa(db.Port),
-		"KDS_MYSQL_USER="+db.User,
-		"KDS_MYSQL_PASSWORD="+db.Password,
-		"KDS_MYSQL_DATABASE="+db.Database,
+		"KDS_MYSQL_HOST="+d.DB.Host,
+		"KDS_MYSQL_PORT="+strconv.Itoa(d.DB.Port),
+		"KDS_MYSQL_USER="+d.DB.User,
+		"KDS_MYSQL_PASSWORD="+d.DB.Password,
+		"KDS_MYSQL_DATABASE="+d.DB.Database,
+		"KDS_DEV_STATE_DIR="+d.StateDir,
 	)
 	d.cmd.Env = cleanEnv(append(env, o.env...)...)
 	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr
 	if err := d.cmd.Start(); err != nil {
 		t.Fatalf("start kds dev: %v", err)
 	}
+	cmd, stdout, stderr, exited := d.cmd, d.stdout, d.stderr, d.exited
 	go func() {
-		d.waitErr = d.cmd.Wait()
-		close(d.exited)
+		d.waitErr = cmd.Wait()
+		close(exited)
 	}()
 	t.Cleanup(func() {
 		d.stop(t)
 		if t.Failed() {
-			t.Logf("kds dev stdout:\n%s", d.stdout)
-			t.Logf("kds dev stderr:\n%s", tail(d.stderr.String(), 64<<10))
+			t.Logf("kds dev %s stdout:\n%s", strings.Join(extraArgs, " "), stdout)
+			t.Logf("kds dev %s stderr:\n%s", strings.Join(extraArgs, " "), tail(stderr.String(), 64<<10))
 		}
 	})
 
 	deadline := time.NewTimer(devStartTimeout)
 	defer deadline.Stop()
 	for {
-		out := d.stdout.String()
+		out := stdout.String()
 		if m := exportLine.FindStringSubmatch(out); m != nil {
 			d.APIURL = m[1]
-			if m[2] != d.AdminToken {
+			if o.token == "kept" {
+				d.AdminToken = m[2]
+			} else if m[2] != d.AdminToken {
 				t.Fatalf("kds dev printed token %q, want the one it was given, %q", m[2], d.AdminToken)
 			}
 			k := kafkaLine.FindStringSubmatch(out)
@@ -252,16 +279,24 @@ func startDev(t *testing.T, o devOptions) *devServer {
 			if len(d.KafkaAddrs) != o.brokers {
 				t.Fatalf("kds dev printed %d Kafka brokers, want %d: %s", len(d.KafkaAddrs), o.brokers, k[1])
 			}
-			return d
+			return
 		}
 		select {
-		case <-d.stdout.written:
-		case <-d.exited:
-			t.Fatalf("kds dev exited before it was ready: %v\nstderr:\n%s", d.waitErr, d.stderr)
+		case <-stdout.written:
+		case <-exited:
+			t.Fatalf("kds dev exited before it was ready: %v\nstderr:\n%s", d.waitErr, stderr)
 		case <-deadline.C:
 			t.Fatalf("kds dev was not ready within %v", devStartTimeout)
 		}
 	}
+}
+
+// crash kills kds dev, as a power cut would not: what it wrote to files
+// is with the operating system.
+func (d *devServer) crash(t *testing.T) {
+	t.Helper()
+	_ = d.cmd.Process.Kill()
+	<-d.exited
 }
 
 // stop ends kds dev gracefully, or kills it when it does not stop in time.

@@ -8,6 +8,8 @@ package main_test
 import (
 	"cmp"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"regexp"
 	"slices"
@@ -54,8 +56,12 @@ func TestTopicLifecycleAcrossGenerations(t *testing.T) {
 		return !ok, fmt.Sprint(topics)
 	})
 
-	var again commandDoc
-	decodeJSON(t, d.kds(t, "topic", "request", "orders", "-p", "2", "-o", "json"), &again)
+	var requested []commandDoc
+	decodeJSON(t, d.kds(t, "topic", "request", "orders", "-p", "2", "-o", "json"), &requested)
+	if len(requested) != 1 {
+		t.Fatalf("second request printed %d outcomes, want 1", len(requested))
+	}
+	again := requested[0]
 	if again.Type != "RequestTopic" || again.Status != "applied" || again.CommandID == "" {
 		t.Fatalf("second request: %+v", again)
 	}
@@ -121,6 +127,8 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 	d.request(t, "a.b")
 
 	unreachable := "http://127.0.0.1:" + strconv.Itoa(closedPort(t))
+	notKds := httptest.NewServer(http.NotFoundHandler())
+	defer notKds.Close()
 	tests := []struct {
 		name  string
 		token string // the admin's when empty
@@ -145,6 +153,18 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 			want: "replication factor 3 is more than the 1 broker(s) in the cluster"},
 		{name: "too many partitions", args: []string{"topic", "request", "wide", "-p", "5000"}, code: 1,
 			want: "partitions must be at most 1000, got 5000"},
+		{name: "zero partitions", args: []string{"topic", "request", "none", "-p", "0"}, code: 2,
+			want: "--partitions must be at least 1, got 0"},
+		{name: "negative replication factor", args: []string{"topic", "request", "none", "-r", "-1"}, code: 2,
+			want: "--replication-factor must be at least 1, got -1"},
+		{name: "reject without a reason", args: []string{"topic", "reject", "a.b"}, code: 2,
+			want: "--reason: a reason is required to reject: the requester is told why"},
+		{name: "reject with a blank reason", args: []string{"topic", "reject", "a.b", "--reason", " "}, code: 2,
+			want: "--reason: a reason is required to reject: the requester is told why"},
+		{name: "not the kds API", url: notKds.URL, args: []string{"topic", "list"}, code: 1,
+			want: "GET /api/v1/topics: the server at " + notKds.URL + " answered 404 Not Found, not as the kds API answers (is KDS_API_URL right?)"},
+		{name: "consume without an id", args: []string{"consume", "--topics", "a.b"}, code: 2,
+			want: "--id is required: the consumer's id"},
 		{name: "bad config value", args: []string{"topic", "request", "cfg", "-c", "retention.ms=abc"}, code: 1,
 			want: `config retention.ms="abc": want a whole number`},
 		{name: "config without value", args: []string{"topic", "request", "cfg", "-c", "retention.ms"}, code: 2,
@@ -228,8 +248,39 @@ func TestTokensAndRoles(t *testing.T) {
 		}
 		revoked[tok.ID] = tok.RevokedAt != nil
 	}
-	if want := map[string]bool{producer.ID: true, viewerID: false}; !reflect.DeepEqual(revoked, want) {
+	// The bootstrap admin token this kds dev was given is listed too, and
+	// only the configuration can take it away.
+	if want := map[string]bool{"bootstrap": false, producer.ID: true, viewerID: false}; !reflect.DeepEqual(revoked, want) {
 		t.Fatalf("token list: revoked %v, want %v", revoked, want)
+	}
+	if !regexp.MustCompile(`(?m)^bootstrap\s+admin\s+admin\s.*active \(bootstrap admin token, from the server's configuration\)$`).MatchString(d.mustKds(t, "token", "list").Stdout) {
+		t.Errorf("token list does not show the bootstrap admin token in use:\n%s", d.mustKds(t, "token", "list").Stdout)
+	}
+	wantFailure(t, d.kds(t, "token", "revoke", "bootstrap"), 1, "the bootstrap admin token is set in the server's configuration")
+}
+
+// TestRequestAndDecisionsPrintOneJSONShape: -o json of topic request and of
+// approve is the same: a list of outcomes, one per topic, each with the
+// command's fields, the topic's state once the command took effect, and
+// "command" as approve printed it before.
+func TestRequestAndDecisionsPrintOneJSONShape(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{})
+	type outcomeDoc struct {
+		commandDoc
+		State   *topicDoc   `json:"state"`
+		Command *commandDoc `json:"command"`
+	}
+	var requested, approved []outcomeDoc
+	decodeJSON(t, d.kds(t, "topic", "request", "shaped", "-o", "json"), &requested)
+	decodeJSON(t, d.kds(t, "topic", "approve", "shaped", "-o", "json"), &approved)
+	if len(requested) != 1 || requested[0].Type != "RequestTopic" || requested[0].Status != "applied" || requested[0].Topic != "shaped" ||
+		requested[0].Command == nil || requested[0].Command.CommandID != requested[0].CommandID {
+		t.Fatalf("request -o json: %+v, want one outcome of the applied RequestTopic", requested)
+	}
+	if len(approved) != 1 || approved[0].Type != "ApproveTopic" || approved[0].Status != "applied" || approved[0].Topic != "shaped" ||
+		approved[0].Command == nil || approved[0].Command.Status != "applied" || approved[0].State == nil || approved[0].State.Status != "active" {
+		t.Fatalf("approve -o json: %+v, want one outcome of the applied ApproveTopic, the topic active", approved)
 	}
 }
 
@@ -250,8 +301,12 @@ func TestDryRunAndNoWait(t *testing.T) {
 		t.Fatalf("Kafka has user topics after dry runs: %v", userTopics(topics))
 	}
 
-	var queued commandDoc
-	decodeJSON(t, d.kds(t, "topic", "request", "later", "--no-wait", "-o", "json"), &queued)
+	var queuedList []commandDoc
+	decodeJSON(t, d.kds(t, "topic", "request", "later", "--no-wait", "-o", "json"), &queuedList)
+	if len(queuedList) != 1 {
+		t.Fatalf("request --no-wait printed %d outcomes, want 1", len(queuedList))
+	}
+	queued := queuedList[0]
 	if queued.Status != "queued" || queued.Type != "RequestTopic" || queued.Topic != "later" || queued.CommandID == "" {
 		t.Fatalf("--no-wait returned %+v, want the queued command", queued)
 	}
@@ -307,6 +362,7 @@ func TestAdminMenuFromStdin(t *testing.T) {
 	answers := strings.Join([]string{
 		"1",          // pending topics
 		"2", "t1 t2", // approve two at once
+		"3", "t4", "", // reject without a reason: refused
 		"3", "t3", "not needed", // reject with a reason
 		"4", "t2", "no", // deactivate, not confirmed
 		"4", "t1", "yes", "end of life", // deactivate, confirmed, with a reason
@@ -321,6 +377,7 @@ func TestAdminMenuFromStdin(t *testing.T) {
 		"t1: approved", "t2: approved",
 		"t1: active in Kafka (3 partitions, replication factor 1)", "t2: active in Kafka (3 partitions, replication factor 1)",
 		"t3: rejected",
+		"Nothing changed: a reason is required to reject: the requester is told why.",
 		"Not confirmed; nothing changed.",
 		"t1: deactivated", "t1: deleted from Kafka",
 	} {

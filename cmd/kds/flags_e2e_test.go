@@ -1,6 +1,8 @@
 package main_test
 
 import (
+	"encoding/base64"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,24 +52,64 @@ func TestServeRolesTakeSpacesAfterCommas(t *testing.T) {
 	}
 }
 
-// TestHelpShowsNoSecret: the help of every command names the variables
-// its defaults come from, never their values.
+// TestHelpShowsNoSecret: the help of every command, as --help and as
+// kds help, names the variables its defaults come from, never their
+// values, whichever secrets the environment holds.
 func TestHelpShowsNoSecret(t *testing.T) {
 	t.Parallel()
-	const token, url = "kds_0123456789ab_Help-Never-Sh0wn", "http://ops:Url-Never-Sh0wn@127.0.0.1:1"
-	env := []string{"KDS_TOKEN=" + token, "KDS_API_URL=" + url}
-	for _, args := range [][]string{{"--help"}, {"topic", "--help"}, {"send", "--help"}, {"consume", "--help"}, {"doctor", "--help"}} {
-		r := runKds(t, t.TempDir(), env, "", args...)
-		if r.Code != 0 {
-			t.Fatalf("want exit 0\n%s", r)
-		}
-		for _, secret := range []string{"Help-Never-Sh0wn", "Url-Never-Sh0wn"} {
-			if strings.Contains(r.Stdout+r.Stderr, secret) {
-				t.Errorf("kds %s shows %q:\n%s", strings.Join(args, " "), secret, r)
+	const never = "Never-Sh0wn"
+	env := []string{
+		"KDS_TOKEN=kds_0123456789ab_Token-" + never,
+		"KDS_API_URL=http://ops:Url-" + never + "@127.0.0.1:1",
+		"KDS_BOOTSTRAP_ADMIN_TOKEN=Bootstrap-" + never,
+		"KDS_MYSQL_PASSWORD=Mysql-" + never,
+		"KDS_KAFKA_SASL_PASSWORD=Sasl-" + never,
+		"KDS_AUTH_METRICS_TOKEN=Metrics-" + never,
+		"KDS_SECURITY_MESSAGE_KEYS=k:" + base64.StdEncoding.EncodeToString([]byte("MessageKey-"+never+"-0123456789abcdef")),
+	}
+	secretParts := []string{never, base64.StdEncoding.EncodeToString([]byte("MessageKey-" + never + "-0123456789abcdef"))[:24]}
+	commands := [][]string{{}}
+	for i := 0; i < len(commands); i++ {
+		path := commands[i]
+		for _, args := range [][]string{append(slices.Clone(path), "--help"), append([]string{"help"}, path...)} {
+			r := runKds(t, t.TempDir(), env, "", args...)
+			if r.Code != 0 {
+				t.Fatalf("want exit 0\n%s", r)
+			}
+			for _, secret := range secretParts {
+				if strings.Contains(r.Stdout+r.Stderr, secret) {
+					t.Errorf("kds %s shows a secret of the environment:\n%s", strings.Join(args, " "), r)
+				}
+			}
+			if strings.Contains(r.Stdout, "--token string") && !strings.Contains(r.Stdout, "$KDS_TOKEN") {
+				t.Errorf("kds %s does not say where the token comes from:\n%s", strings.Join(args, " "), r)
+			}
+			if args[0] == "help" {
+				continue
+			}
+			for _, verb := range subcommands(r.Stdout) {
+				commands = append(commands, append(slices.Clone(path), verb))
 			}
 		}
-		if args[0] != "--help" && !strings.Contains(r.Stdout, "$KDS_TOKEN") {
-			t.Errorf("kds %s does not say where the token comes from:\n%s", strings.Join(args, " "), r)
+	}
+	if len(commands) < 30 {
+		t.Errorf("the help lists %d commands, want every kds command (more than 30)", len(commands))
+	}
+}
+
+// subcommands are the verbs a help text lists under Available Commands,
+// but help and completion.
+func subcommands(help string) []string {
+	_, list, ok := strings.Cut(help, "Available Commands:\n")
+	if !ok {
+		return nil
+	}
+	list, _, _ = strings.Cut(list, "\n\n")
+	var verbs []string
+	for _, line := range strings.Split(list, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] != "help" && f[0] != "completion" {
+			verbs = append(verbs, f[0])
 		}
 	}
+	return verbs
 }

@@ -60,16 +60,17 @@ func TestHostileInputChangesNothing(t *testing.T) {
 		t.Error("a topic name ran a shell command")
 	}
 
-	// Absurd numbers through the CLI: refused by kds, or by the flag parser.
+	// Absurd numbers through the CLI: refused by kds's flag checks or its
+	// API, or by the flag parser.
 	numbers := []struct {
 		args []string
 		code int
 		want string
 	}{
-		{[]string{"-p", "-1"}, 1, "partitions must be at least 1, got -1"},
+		{[]string{"-p", "-1"}, 2, "--partitions must be at least 1, got -1"},
 		{[]string{"-p", "1001"}, 1, "partitions must be at most 1000, got 1001"},
 		{[]string{"-p", "2147483648"}, 2, `invalid argument "2147483648"`},
-		{[]string{"-r", "-3"}, 1, "replication factor must be at least 1, got -3"},
+		{[]string{"-r", "-3"}, 2, "--replication-factor must be at least 1, got -3"},
 		{[]string{"-r", "32768"}, 2, `invalid argument "32768"`},
 		{[]string{"-r", "2"}, 1, "replication factor 2 is more than the 1 broker(s) in the cluster"},
 		{[]string{"-c", "retention.ms=-5"}, 1, `config retention.ms="-5": want a whole number`},

@@ -85,3 +85,12 @@ func (c Config) apiClient() (*apiclient.Client, error) {
 	}
 	return apiclient.New(c.Client.APIURL, c.Client.Token)
 }
+
+// quantity is n and noun, in the plural unless n is 1: "1 message",
+// "2 messages".
+func quantity[N int | int64](n N, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

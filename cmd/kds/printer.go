@@ -30,8 +30,6 @@ type printer struct {
 type printed struct {
 	msg    *content.Message
 	notice string
-	// prompt writes notice without ending the line.
-	prompt bool
 }
 
 func newPrinter(out, notices io.Writer, asJSON bool, limit int64) *printer {
@@ -91,15 +89,7 @@ func (p *printer) run() {
 	w.Flush()
 }
 
-// Prompt asks for the next command, after everything said so far, where
-// notices go: never into the messages of -o json.
-func (p *printer) Prompt(prompt string) { p.lines <- printed{notice: prompt, prompt: true} }
-
 func writeNotice(w io.Writer, l printed) {
-	if l.prompt {
-		fmt.Fprint(w, visibleLines(l.notice))
-		return
-	}
 	fmt.Fprintln(w, visibleLines(l.notice))
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/topic"
+	"github.com/kds-io/kds/cmd/kds/internal/lineedit"
 	"github.com/kds-io/kds/cmd/kds/internal/producer"
 )
 
@@ -32,7 +32,9 @@ func newProduceCommand(g *globals) *cobra.Command {
   help, quit
 
 It learns of activations and deactivations as they happen, and says so.
-One goroutine reads your input, another publishes.`,
+One goroutine reads your input, another publishes. On a terminal it
+prompts "> " and edits lines with history (up and down); Ctrl-C cancels
+the line or the command under way, Ctrl-D quits.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			client, err := g.client()
@@ -66,12 +68,17 @@ One goroutine reads your input, another publishes.`,
 				return err
 			}
 			defer pub.Close()
-			out := newPrinter(cmd.OutOrStdout(), cmd.ErrOrStderr(), false, 0)
+			ed, err := lineEditor(cmd)
+			if err != nil {
+				return err
+			}
+			defer ed.Close()
+			out := newPrinter(ed.Output(cmd.OutOrStdout()), ed.Output(cmd.ErrOrStderr()), false, 0)
 			defer out.close()
 			p := producerSession{client: client, active: content.NewActiveTopics(names), out: out,
 				send: producer.New(pub, "", me.Name, "")}
 			go p.follow(ctx, events)
-			return p.run(ctx, cmd.InOrStdin())
+			return p.run(ctx, ed)
 		},
 	}
 	kf.register(cmd)
@@ -124,7 +131,7 @@ func (p producerSession) follow(ctx context.Context, events <-chan topic.Event) 
 	}
 }
 
-func (p producerSession) run(ctx context.Context, in io.Reader) error {
+func (p producerSession) run(ctx context.Context, ed *lineedit.Editor) error {
 	jobs := make(chan sendJob, 64)
 	published := make(chan struct{})
 	go p.publish(jobs, published)
@@ -132,15 +139,8 @@ func (p producerSession) run(ctx context.Context, in io.Reader) error {
 		close(jobs)
 		<-published
 	}()
-	lines := readLines(ctx, in, func(n int) {
-		p.out.Say("✗ line %d is longer than %d bytes, the largest message Kafka takes: ignored", n, producer.MaxLine)
-	})
 	p.out.Say("producer ready; type help for commands")
-	for {
-		line, ok := nextLine(ctx, lines)
-		if !ok {
-			return nil
-		}
+	return repl(ctx, ed, p.out, func(ctx context.Context, line string) bool {
 		cmd, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
 		rest = strings.TrimSpace(rest)
 		switch cmd {
@@ -151,11 +151,11 @@ func (p producerSession) run(ctx context.Context, in io.Reader) error {
 			name, value, ok := strings.Cut(rest, " ")
 			if !ok || name == "" {
 				p.out.Say("usage: send TOPIC MESSAGE")
-				continue
+				return true
 			}
 			if !p.active.IsActive(name) {
 				p.out.Say("✗ %v", p.whyNotActive(ctx, name))
-				continue
+				return true
 			}
 			jobs <- sendJob{topic: name, value: value}
 		case "list":
@@ -169,11 +169,12 @@ func (p producerSession) run(ctx context.Context, in io.Reader) error {
 		case "help":
 			p.out.Say("%s", producerHelp)
 		case "quit", "exit":
-			return nil
+			return false
 		default:
 			p.out.Say("unknown command %q; type help", cmd)
 		}
-	}
+		return true
+	})
 }
 
 // publish is the publisher goroutine: it sends each job and reports.

@@ -72,6 +72,7 @@ func newRootCommand() *cobra.Command {
 		profiled(newConsumeCommand(g)),
 		profiled(newProduceCommand(g)),
 		newSubscriptionsCommand(g),
+		newUnsubscribeCommand(g),
 		newPoisonCommand(g),
 		newPlanCommand(g),
 		newApplyCommand(g),

@@ -74,7 +74,7 @@ read it; kds adds the headers kds-producer and kds-sent-at.`,
 				err = fmt.Errorf("%w: %d of the %d lines read were not sent", errInterrupted, res.Read-res.Sent, res.Read)
 			}
 			if err != nil {
-				return fmt.Errorf("sending stopped after %d acknowledged messages: %w", res.Sent, err)
+				return fmt.Errorf("sending stopped after %s: %w", quantity(res.Sent, "acknowledged message"), err)
 			}
 			return nil
 		},
@@ -92,7 +92,9 @@ func progressTo(w io.Writer) func(sent, bytes int64) {
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return func(int64, int64) {}
 	}
-	return func(sent, bytes int64) { fmt.Fprintf(w, "\rsent %d messages (%s)   ", sent, humanBytes(bytes)) }
+	return func(sent, bytes int64) {
+		fmt.Fprintf(w, "\rsent %s (%s)   ", quantity(sent, "message"), humanBytes(bytes))
+	}
 }
 
 func report(w io.Writer, asJSON bool, r producer.Result) error {
@@ -103,7 +105,7 @@ func report(w io.Writer, asJSON bool, r producer.Result) error {
 		_, err := fmt.Fprintf(w, "sent 1 message to %s\n", r.Topic)
 		return err
 	}
-	_, err := fmt.Fprintf(w, "sent %d messages (%s) to %s in %.2fs: %.0f messages/s\n", r.Sent, humanBytes(r.Bytes), r.Topic, r.Seconds, r.Rate)
+	_, err := fmt.Fprintf(w, "sent %s (%s) to %s in %.2fs: %.0f messages/s\n", quantity(r.Sent, "message"), humanBytes(r.Bytes), r.Topic, r.Seconds, r.Rate)
 	return err
 }
 

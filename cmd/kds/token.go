@@ -67,7 +67,7 @@ func newTokenCreateCommand(g *globals) *cobra.Command {
 func newTokenListCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
-		Short: "List tokens, revoked ones included",
+		Short: "List tokens, revoked ones included, and the bootstrap admin token when the server has one",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			client, err := g.client()
@@ -84,6 +84,9 @@ func newTokenListCommand(g *globals) *cobra.Command {
 			rows := make([][]string, len(toks))
 			for i, t := range toks {
 				state, used := "active", "never"
+				if t.Bootstrap {
+					state = "active (bootstrap admin token, from the server's configuration)"
+				}
 				if t.RevokedAt != nil {
 					state = "revoked " + t.RevokedAt.Format(time.RFC3339)
 				}

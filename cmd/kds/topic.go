@@ -24,6 +24,8 @@ return once queued) and exit non-zero when a command is refused or fails.`,
 		newTopicDeactivateCommand(g),
 		newTopicListCommand(g),
 		newTopicShowCommand(g),
+		newTopicReadCommand(g),
+		newTopicUpdateCommand(g),
 		newTopicHistoryCommand(g),
 		newTopicDriftCommand(g),
 	)

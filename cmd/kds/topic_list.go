@@ -5,6 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kds-io/kds/adapters/httpapi/apiv1"
+	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/topic"
 )
 
@@ -29,15 +31,34 @@ func newTopicListCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// What active topics hold is read by the API every few
+			// seconds; a list without it is still a list.
+			usage := map[string]content.TopicUsage{}
+			if report, err := client.Usage(cmd.Context()); err == nil {
+				for _, u := range report.Topics {
+					usage[u.Topic] = u
+				}
+			}
 			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), topics)
+				shown := make([]topicWithUsage, len(topics))
+				for i, t := range topics {
+					shown[i].Topic = t
+					if u, ok := usage[t.Name]; ok {
+						shown[i].Usage = &apiv1.TopicUsageReport{TopicUsage: u}
+					}
+				}
+				return printJSON(cmd.OutOrStdout(), shown)
 			}
 			rows := make([][]string, len(topics))
 			for i, t := range topics {
+				messages, size, last := "-", "-", "-"
+				if u, ok := usage[t.Name]; ok {
+					messages, size, last = fmt.Sprint(u.Messages), byteSize(u.Bytes), lastMessage(u.LastMessageAt)
+				}
 				rows[i] = []string{t.Name, string(t.Status), fmt.Sprint(t.Partitions), fmt.Sprint(t.ReplicationFactor),
-					fmt.Sprint(t.Generation), t.RequestedBy, ago(t.UpdatedAt)}
+					fmt.Sprint(t.Generation), messages, size, last, t.RequestedBy, ago(t.UpdatedAt)}
 			}
-			return printTable(cmd.OutOrStdout(), []string{"NAME", "STATUS", "PARTITIONS", "RF", "GEN", "REQUESTED BY", "CHANGED"}, rows)
+			return printTable(cmd.OutOrStdout(), []string{"NAME", "STATUS", "PARTITIONS", "RF", "GEN", "MESSAGES", "SIZE", "LAST MESSAGE", "REQUESTED BY", "CHANGED"}, rows)
 		},
 	}
 	cmd.Flags().StringVar(&status, "status", "", "only topics in this status")

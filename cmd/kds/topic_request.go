@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,9 @@ func newTopicRequestCommand(g *globals) *cobra.Command {
 				return err
 			}
 			req.Name = args[0]
+			if err := explicitFlagsAtLeastOne(cmd, "partitions", "replication-factor"); err != nil {
+				return err
+			}
 			if req.Configs, err = parseConfigs(configs); err != nil {
 				return err
 			}
@@ -38,7 +42,7 @@ func newTopicRequestCommand(g *globals) *cobra.Command {
 			c := resp.Command
 			switch {
 			case g.output == "json" && (req.DryRun || w.noWait):
-				return printJSON(out, c)
+				return printJSON(out, []outcome{newOutcome(req.Name, &c)})
 			case req.DryRun:
 				fmt.Fprintf(out, "%s: valid request (%s); nothing was created\n", req.Name, describeSpec(c))
 				return nil
@@ -51,7 +55,7 @@ func newTopicRequestCommand(g *globals) *cobra.Command {
 				return fmt.Errorf("%s: %w", req.Name, err)
 			}
 			if g.output == "json" {
-				return printJSON(out, settled)
+				return printJSON(out, []outcome{newOutcome(req.Name, &settled)})
 			}
 			fmt.Fprintf(out, "%s: requested, pending approval (%s)\n", req.Name, describeSpec(settled))
 			return nil
@@ -62,6 +66,8 @@ func newTopicRequestCommand(g *globals) *cobra.Command {
 	f.Int16VarP(&req.ReplicationFactor, "replication-factor", "r", 0, "replication factor (default topics.default_replication_factor on the server)")
 	f.StringArrayVarP(&configs, "topic-config", "c", nil, "Kafka topic config as key=value, such as retention.ms=86400000 (repeatable)")
 	f.StringVar(&req.Reason, "reason", "", "what the topic is for")
+	f.StringArrayVar(&req.Producers, "producer", nil, "a token name that may write to the topic besides its owner, from approval on (repeatable)")
+	f.StringArrayVar(&req.Consumers, "consumer", nil, "a consumer id that may read the topic once it is active (repeatable)")
 	f.BoolVar(&req.DryRun, "dry-run", false, "check the request with kds and the broker without creating anything")
 	w.register(cmd)
 	return cmd
@@ -93,4 +99,24 @@ func describeSpec(c query.Command) string {
 		s += fmt.Sprintf(", %s=%s", visible(k), visible(v))
 	}
 	return s
+}
+
+// explicitFlagsAtLeastOne refuses 0 or less for each of the named flags
+// that was given: left out, the server's default applies; given, it is
+// what the user asked for and must make sense.
+func explicitFlagsAtLeastOne(cmd *cobra.Command, names ...string) error {
+	for _, name := range names {
+		f := cmd.Flags().Lookup(name)
+		if !f.Changed {
+			continue
+		}
+		n, err := strconv.ParseInt(f.Value.String(), 10, 64)
+		if err != nil {
+			return err
+		}
+		if err := flagAtLeast("--"+name, n, 1); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -3,6 +3,9 @@ package apiv1
 // Cluster tells clients where Kafka is.
 type Cluster struct {
 	KafkaBrokers []string `json:"kafka_brokers"`
+	// ManagedCredentials says that kds hands each token its own Kafka
+	// credentials (GET /api/v1/kafka/credentials), with kafka.manage_acls.
+	ManagedCredentials bool `json:"managed_credentials,omitempty"`
 }
 
 // SubscribeRequest subscribes a consumer to a topic.

@@ -32,6 +32,10 @@ type TokenView struct {
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 	LastUsed  *time.Time `json:"last_used,omitempty"`
 	Secret    string     `json:"token,omitempty"`
+	// Bootstrap marks the bootstrap admin token of the server's
+	// configuration (id "bootstrap"): created_at and last_used are those
+	// of the server process that answered.
+	Bootstrap bool `json:"bootstrap,omitempty"`
 }
 
 // SessionRequest signs in to the dashboard with an API token.

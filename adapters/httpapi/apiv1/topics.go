@@ -16,7 +16,11 @@ type TopicRequest struct {
 	// Description what it is for.
 	Owner       string `json:"owner,omitempty"`
 	Description string `json:"description,omitempty"`
-	Reason      string `json:"reason,omitempty"`
+	// Producers are token names that may write besides the owner, and
+	// Consumers consumer ids that may read: provisioned at approval.
+	Producers []string `json:"producers,omitempty"`
+	Consumers []string `json:"consumers,omitempty"`
+	Reason    string   `json:"reason,omitempty"`
 	// DryRun checks the request, the broker included, and queues nothing.
 	DryRun bool `json:"dry_run,omitempty"`
 }
@@ -30,6 +34,8 @@ type TopicUpdate struct {
 	Configs           map[string]string `json:"configs,omitempty"`
 	Owner             string            `json:"owner,omitempty"`
 	Description       string            `json:"description,omitempty"`
+	Producers         []string          `json:"producers,omitempty"`
+	Consumers         []string          `json:"consumers,omitempty"`
 	Reason            string            `json:"reason,omitempty"`
 }
 
@@ -59,6 +65,8 @@ type BatchCommand struct {
 	Configs           map[string]string `json:"configs,omitempty"`
 	Owner             string            `json:"owner,omitempty"`
 	Description       string            `json:"description,omitempty"`
+	Producers         []string          `json:"producers,omitempty"`
+	Consumers         []string          `json:"consumers,omitempty"`
 }
 
 // BatchResponse lists the queued commands in the order asked.

@@ -1,11 +1,13 @@
 package authn
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -16,7 +18,7 @@ import (
 )
 
 // Limit bounds failed authentications by remote address: after
-// MaxFailures wrong, unknown or revoked tokens within Window, the address
+// MaxFailures different wrong, unknown or revoked tokens within Window, the address
 // is locked out for Lockout, and for twice as long each time it goes on
 // failing (at most 32 times Lockout). While locked out, a request from it
 // gets 429 unless it carries a token kds made or a dashboard session:
@@ -25,7 +27,11 @@ import (
 // token, which a person may have chosen, is refused with the rest. Neither
 // a session cookie that is no longer valid nor a token id counts as a
 // failure: a token id is no secret, and counting against it would let
-// anyone lock a token's holder out. Successful authentications neither
+// anyone lock a token's holder out. A token that already failed from the
+// address within Window counts no more: a client left running with a
+// token that is no longer valid (a stale terminal, a consumer started
+// before a restart) tells a guesser nothing by repeating it, and must not
+// lock out the address's valid tokens. Successful authentications neither
 // count nor are limited. Behind a reverse proxy every client has the
 // proxy's address.
 type Limit struct {
@@ -55,12 +61,19 @@ type limiter struct {
 
 type authFailures struct {
 	// recent are the failures within the window, oldest first.
-	recent      []time.Time
+	recent      []failure
 	lockedUntil time.Time
 	// lockouts counts the lockouts in a row, and lastLockout is how long
 	// the latest lasted: an address quiet that long after it starts over.
 	lockouts    int
 	lastLockout time.Duration
+}
+
+// failure is one failed authentication: when, and the SHA-256 of the
+// secret that failed, so that the limiter holds no secret.
+type failure struct {
+	at     time.Time
+	secret [sha256.Size]byte
 }
 
 // errLockedOut is the answer to a locked-out address; it repeats nothing
@@ -104,9 +117,10 @@ func (l *limiter) lockedOut(addr string) *errLockedOut {
 	return nil
 }
 
-// fail counts a failure from addr; it returns how long the address is
+// fail counts a failure of secret from addr, unless that secret already
+// failed from addr within the window; it returns how long the address is
 // now locked out, or 0.
-func (l *limiter) fail(addr string) time.Duration {
+func (l *limiter) fail(addr, secret string) time.Duration {
 	if l == nil {
 		return 0
 	}
@@ -125,7 +139,11 @@ func (l *limiter) fail(addr string) time.Duration {
 		l.addrs[addr] = f
 	}
 	f.recent = append(f.recent[:0], recentOnly(f.recent, now.Add(-l.limit.Window))...)
-	f.recent = append(f.recent, now)
+	sum := sha256.Sum256([]byte(secret))
+	if slices.ContainsFunc(f.recent, func(r failure) bool { return r.secret == sum }) {
+		return 0
+	}
+	f.recent = append(f.recent, failure{at: now, secret: sum})
 	if len(f.recent) < l.limit.MaxFailures {
 		return 0
 	}
@@ -138,10 +156,10 @@ func (l *limiter) fail(addr string) time.Duration {
 	return f.lastLockout
 }
 
-func recentOnly(times []time.Time, since time.Time) []time.Time {
-	for i, t := range times {
-		if t.After(since) {
-			return times[i:]
+func recentOnly(failures []failure, since time.Time) []failure {
+	for i, f := range failures {
+		if f.at.After(since) {
+			return failures[i:]
 		}
 	}
 	return nil
@@ -186,7 +204,7 @@ func (a *Authenticator) authFailed(r *http.Request, raw string, err error, msg s
 		return
 	}
 	a.log.Warn(msg, attrs...)
-	if d := a.limit.fail(addr); d > 0 {
+	if d := a.limit.fail(addr, raw); d > 0 {
 		a.log.Warn("authentication locked out after repeated failures", "remote", addr, "failures", a.limit.limit.MaxFailures,
 			"window", a.limit.limit.Window, "lockout", d)
 	}

@@ -182,10 +182,10 @@ func TestRepeatedLockoutsBackOff(t *testing.T) {
 	const addr = "192.0.2.99"
 	lockFor := func(what string, want time.Duration) {
 		t.Helper()
-		for range 10 {
-			wantStatus(t, what+": failure", a.whoami(addr, "wrong"), http.StatusUnauthorized)
+		for i := range 10 {
+			wantStatus(t, what+": failure", a.whoami(addr, "wrong-"+strconv.Itoa(i)), http.StatusUnauthorized)
 		}
-		w := a.whoami(addr, "wrong")
+		w := a.whoami(addr, "wrong-10")
 		wantStatus(t, what+": locked out", w, http.StatusTooManyRequests)
 		if got := w.Header().Get("Retry-After"); got != strconv.Itoa(int(want.Seconds())) {
 			t.Fatalf("%s: Retry-After %s, want %.0f", what, got, want.Seconds())
@@ -214,14 +214,14 @@ func TestSuccessfulAuthenticationsAreNotLimited(t *testing.T) {
 		wantStatus(t, "good token "+strconv.Itoa(i), a.whoami(addr, good), http.StatusOK)
 	}
 	for round := range 3 {
-		for range 9 {
-			wantStatus(t, "spread failures", a.whoami(addr, "wrong"), http.StatusUnauthorized)
+		for i := range 9 {
+			wantStatus(t, "spread failures", a.whoami(addr, "wrong-"+strconv.Itoa(round)+"-"+strconv.Itoa(i)), http.StatusUnauthorized)
 		}
 		a.advance(61 * time.Second)
 		wantStatus(t, "round "+strconv.Itoa(round), a.whoami(addr, bootstrapForLimits), http.StatusOK)
 	}
-	for range 10 {
-		wantStatus(t, "wrong sign-in", a.signIn(addr, "wrong"), http.StatusUnauthorized)
+	for i := range 10 {
+		wantStatus(t, "wrong sign-in", a.signIn(addr, "wrong-sign-in-"+strconv.Itoa(i)), http.StatusUnauthorized)
 	}
 	wantStatus(t, "after ten wrong sign-ins", a.whoami(addr, bootstrapForLimits), http.StatusTooManyRequests)
 
@@ -258,6 +258,42 @@ func TestFailuresForOneTokenIDDoNotLockItOut(t *testing.T) {
 	wantStatus(t, "the real token from elsewhere, after", a.whoami("198.51.100.1", target), http.StatusOK)
 }
 
+// TestAStaleTokenDoesNotLockOutItsAddress: a client that keeps sending a
+// token that is no longer valid (a consumer started before its token was
+// revoked or its kds dev restarted) fails every time, but counts once a
+// window, so the valid tokens from its address, the bootstrap admin token
+// included, go on working; guesses, each a different secret, still lock
+// the address out, the stale token's failure counting among them.
+func TestAStaleTokenDoesNotLockOutItsAddress(t *testing.T) {
+	t.Parallel()
+	a := newLimitedAPI(t, limit10)
+	stale := a.token(t, "stale")
+	revoker := auth.Principal{Name: "admin", Role: auth.Admin}
+	if err := a.tokens.Revoke(context.Background(), revoker, strings.Split(stale, "_")[1]); err != nil {
+		t.Fatal(err)
+	}
+	const addr = "192.0.2.44"
+	for i := range 100 {
+		wantStatus(t, "stale token "+strconv.Itoa(i+1), a.whoami(addr, stale), http.StatusUnauthorized)
+		a.advance(100 * time.Millisecond)
+	}
+	wantStatus(t, "stale sign-in", a.signIn(addr, stale), http.StatusUnauthorized)
+	wantStatus(t, "the bootstrap admin token after 100 stale failures", a.whoami(addr, bootstrapForLimits), http.StatusOK)
+	for i := range 8 {
+		wantStatus(t, "guess "+strconv.Itoa(i+1), a.whoami(addr, "guess-"+strconv.Itoa(i)), http.StatusUnauthorized)
+		wantStatus(t, "stale token among the guesses", a.whoami(addr, stale), http.StatusUnauthorized)
+	}
+	wantStatus(t, "the bootstrap admin token after 8 guesses", a.whoami(addr, bootstrapForLimits), http.StatusOK)
+	wantStatus(t, "the ninth guess, the tenth different secret", a.whoami(addr, "guess-8"), http.StatusUnauthorized)
+	wantStatus(t, "the bootstrap admin token once guessing locked the address out", a.whoami(addr, bootstrapForLimits), http.StatusTooManyRequests)
+
+	a.advance(time.Minute)
+	for range 50 {
+		wantStatus(t, "stale token after the lockout", a.whoami(addr, stale), http.StatusUnauthorized)
+	}
+	wantStatus(t, "the bootstrap admin token after the lockout", a.whoami(addr, bootstrapForLimits), http.StatusOK)
+}
+
 // TestFailedAuthenticationLogsNeverShowTokens: failures are logged with
 // the address and the id of a well-formed token, the lockout once, and
 // no token, good or bad, ever.
@@ -273,9 +309,9 @@ func TestFailedAuthenticationLogsNeverShowTokens(t *testing.T) {
 		a.signIn("192.0.2.1", wrong)
 		a.whoami("198.51.100."+strconv.Itoa(i), forged)
 	}
-	for range 20 {
+	for i := range 20 {
 		a.whoami("192.0.2.1", good)
-		a.whoami("192.0.2.1", forged)
+		a.whoami("192.0.2.1", forged+strconv.Itoa(i))
 	}
 	a.whoami("192.0.2.2", good)
 	log := a.logText()

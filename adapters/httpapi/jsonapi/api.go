@@ -77,6 +77,8 @@ func (api *API) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/tokens", api.auth.Require(api.listTokens))
 	mux.HandleFunc("DELETE /api/v1/tokens/{id}", api.auth.Require(api.revokeToken))
 	mux.HandleFunc("GET /api/v1/cluster", api.auth.Require(api.cluster))
+	mux.HandleFunc("GET /api/v1/kafka/credentials", api.auth.Require(api.kafkaCredentials))
+	mux.HandleFunc("GET /api/v1/access", api.auth.Require(api.listAccess))
 	mux.HandleFunc("GET /api/v1/drift", api.auth.Require(api.drift))
 	mux.HandleFunc("GET /api/v1/poison", api.auth.Require(api.listPoison))
 	mux.HandleFunc("POST /api/v1/poison/{id}/requeue", api.auth.Require(api.requeuePoison))

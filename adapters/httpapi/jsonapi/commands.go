@@ -28,7 +28,7 @@ func (api *API) issueCommands(w http.ResponseWriter, r *http.Request, p auth.Pri
 	issues := make([]command.Issue, len(req.Commands))
 	for i, c := range req.Commands {
 		issues[i] = command.Issue{Type: c.Type, Topic: c.Topic, Reason: c.Reason, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor, Configs: c.Configs,
-			Owner: c.Owner, Description: c.Description}
+			Owner: c.Owner, Description: c.Description, Producers: c.Producers, Consumers: c.Consumers}
 	}
 	cmds, err := api.app.Commands.Issue.Handle(r.Context(), p, issues...)
 	api.commandsIssued(err, issues...)

@@ -16,7 +16,7 @@ func (api *API) cluster(w http.ResponseWriter, r *http.Request, p auth.Principal
 		httpjson.WriteError(w, r, api.log, err)
 		return
 	}
-	httpjson.Write(w, http.StatusOK, apiv1.Cluster{KafkaBrokers: httpjson.NonNil(api.kafkaBrokers)})
+	httpjson.Write(w, http.StatusOK, apiv1.Cluster{KafkaBrokers: httpjson.NonNil(api.kafkaBrokers), ManagedCredentials: api.app.Access != nil})
 }
 
 // listConsumers answers with a weak ETag of everything but the processes'

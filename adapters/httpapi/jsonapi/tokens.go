@@ -9,7 +9,7 @@ import (
 )
 
 func viewToken(t auth.Token) apiv1.TokenView {
-	return apiv1.TokenView{ID: t.ID, Name: t.Name, Role: t.Role, Consumers: t.Consumers, CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt, RevokedAt: t.RevokedAt, LastUsed: t.LastUsed}
+	return apiv1.TokenView{ID: t.ID, Name: t.Name, Role: t.Role, Consumers: t.Consumers, CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt, RevokedAt: t.RevokedAt, LastUsed: t.LastUsed, Bootstrap: t.Bootstrap}
 }
 
 func (api *API) createToken(w http.ResponseWriter, r *http.Request, p auth.Principal) {
@@ -22,7 +22,16 @@ func (api *API) createToken(w http.ResponseWriter, r *http.Request, p auth.Princ
 		httpjson.WriteError(w, r, api.log, httpjson.BadRequest(err.Error()))
 		return
 	}
-	raw, tok, err := api.app.Tokens.Create(r.Context(), p, req.Name, req.Role, req.Consumers...)
+	var (
+		raw string
+		tok auth.Token
+	)
+	// A topic that names the token's holder grants them access now.
+	err := api.decideAccess(r.Context(), p, func() error {
+		var err error
+		raw, tok, err = api.app.Tokens.Create(r.Context(), p, req.Name, req.Role, req.Consumers...)
+		return err
+	})
 	if err != nil {
 		httpjson.WriteError(w, r, api.log, err)
 		return
@@ -46,7 +55,9 @@ func (api *API) listTokens(w http.ResponseWriter, r *http.Request, p auth.Princi
 }
 
 func (api *API) revokeToken(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	if err := api.app.Tokens.Revoke(r.Context(), p, r.PathValue("id")); err != nil {
+	// The holder loses every grant and their SCRAM user before this
+	// answers.
+	if err := api.decideAccess(r.Context(), p, func() error { return api.app.Tokens.Revoke(r.Context(), p, r.PathValue("id")) }); err != nil {
 		httpjson.WriteError(w, r, api.log, err)
 		return
 	}

@@ -86,7 +86,8 @@ func (api *API) requestTopic(w http.ResponseWriter, r *http.Request, p auth.Prin
 		return
 	}
 	is := command.Issue{Type: command.RequestTopicType, Topic: req.Name, Reason: req.Reason,
-		Partitions: req.Partitions, ReplicationFactor: req.ReplicationFactor, Configs: req.Configs, Owner: req.Owner, Description: req.Description}
+		Partitions: req.Partitions, ReplicationFactor: req.ReplicationFactor, Configs: req.Configs, Owner: req.Owner, Description: req.Description,
+		Producers: req.Producers, Consumers: req.Consumers}
 	if req.DryRun {
 		cmd, err := api.app.Commands.Issue.DryRun(r.Context(), p, is)
 		if err != nil {
@@ -107,7 +108,8 @@ func (api *API) updateTopic(w http.ResponseWriter, r *http.Request, p auth.Princ
 		return
 	}
 	api.issue(w, r, p, command.Issue{Type: command.UpdateTopicType, Topic: r.PathValue("name"), Reason: u.Reason,
-		Partitions: u.Partitions, ReplicationFactor: u.ReplicationFactor, Configs: u.Configs, Owner: u.Owner, Description: u.Description})
+		Partitions: u.Partitions, ReplicationFactor: u.ReplicationFactor, Configs: u.Configs, Owner: u.Owner, Description: u.Description,
+		Producers: u.Producers, Consumers: u.Consumers})
 }
 
 var decisionTypes = map[string]command.Type{

@@ -44,13 +44,13 @@ func TopicRepositoryContract(t *testing.T, newRepo func(t *testing.T) command.To
 			mustUpdate(t, repo, cmd("described"), transition(move))
 		}
 		grown := topic.Spec{Partitions: 4, ReplicationFactor: 1, Configs: map[string]string{"cleanup.policy": "compact"}}
-		details := topic.Details{Owner: "newsroom", Description: "what the newsroom publishes"}
+		details := topic.Details{Owner: "newsroom", Description: "what the newsroom publishes", Producers: []string{"wire", "desk"}, Consumers: []string{"archive"}}
 		mustUpdate(t, repo, cmd("described"), transition(func(tp *topic.Topic) error { return tp.Update(grown, details, topic.Limits{}, "root", "") }))
 		got, err := repo.Get(ctx, topic.MustParseName("described"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Status() != topic.Active || !got.Spec().Equal(grown) || got.Details() != details {
+		if got.Status() != topic.Active || !got.Spec().Equal(grown) || !got.Details().Equal(details) {
 			t.Fatalf("read back %s spec %+v details %+v", got.Status(), got.Spec(), got.Details())
 		}
 	})

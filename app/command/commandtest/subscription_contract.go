@@ -58,6 +58,34 @@ func SubscriptionRepositoryContract(t *testing.T, newRepo func(t *testing.T) com
 		}
 	})
 
+	t.Run("ending a generation ends its subscriptions and earlier ones, not later ones or other topics", func(t *testing.T) {
+		t.Parallel()
+		repo := newRepo(t)
+		for _, s := range []subscription.Subscription{sub("c1", "news", 1), sub("c2", "news", 2), sub("c3", "news", 3), sub("c1", "sports", 1)} {
+			if _, _, err := repo.Subscribe(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := repo.EndAll(ctx, "news", 2, "topic-manager"); err != nil || n != 2 {
+			t.Fatalf("EndAll(news, 2) = %d, %v; want 2 ended", n, err)
+		}
+		if n, err := repo.EndAll(ctx, "news", 2, "topic-manager"); err != nil || n != 0 {
+			t.Fatalf("EndAll(news, 2) again = %d, %v; want none left to end", n, err)
+		}
+		var notSubscribed *command.NotSubscribedError
+		for _, c := range []subscription.ConsumerID{"c1", "c2"} {
+			if err := repo.Unsubscribe(ctx, c, "news", "alice"); !errors.As(err, &notSubscribed) {
+				t.Errorf("unsubscribe %s from news after its generation ended: %v, want NotSubscribedError", c, err)
+			}
+		}
+		if err := repo.Unsubscribe(ctx, "c3", "news", "alice"); err != nil {
+			t.Errorf("the subscription to a later generation ended too: %v", err)
+		}
+		if err := repo.Unsubscribe(ctx, "c1", "sports", "alice"); err != nil {
+			t.Errorf("the subscription to another topic ended too: %v", err)
+		}
+	})
+
 	t.Run("only live instances that consume a topic are attached to it", func(t *testing.T) {
 		t.Parallel()
 		repo := newRepo(t)

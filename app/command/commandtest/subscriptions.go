@@ -47,6 +47,20 @@ func (r *Subscriptions) Unsubscribe(_ context.Context, consumer subscription.Con
 	return nil
 }
 
+// EndAll implements command.SubscriptionRepository.
+func (r *Subscriptions) EndAll(_ context.Context, topic string, generation int, _ string) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ended := 0
+	for _, subs := range r.subs {
+		if s, ok := subs[topic]; ok && s.Generation <= generation {
+			delete(subs, topic)
+			ended++
+		}
+	}
+	return ended, nil
+}
+
 // Report implements command.SubscriptionRepository.
 func (r *Subscriptions) Report(_ context.Context, inst subscription.Instance) error {
 	r.mu.Lock()

@@ -65,8 +65,23 @@ export const signOut = () => call('DELETE', '/api/v1/session');
 export const topics = () => call('GET', '/api/v1/topics');
 export const topic = (name) => call('GET', topicPath(name));
 export const history = (name) => call('GET', topicPath(name, '/history'));
+
+// access resolves to who may write and read each topic in Kafka, or to
+// null where kds does not keep Kafka's ACLs (404).
+export async function access() {
+  try {
+    return await call('GET', '/api/v1/access');
+  } catch (err) {
+    if (err.status === 404) return null;
+    throw err;
+  }
+}
 export const decide = (name, action, reason) =>
   call('POST', topicPath(name, '/' + action), reason ? { reason } : undefined);
+export const recentCommands = (limit) => call('GET', '/api/v1/commands?limit=' + limit);
+export const usage = (history) => call('GET', '/api/v1/usage' + (history ? '?history=1' : ''));
+export const topicUsage = (name) => call('GET', topicPath(name, '/usage'));
+export const records = (name, params) => call('GET', topicPath(name, '/records') + '?' + new URLSearchParams(params).toString());
 export const awaitCommand = (id) => call('GET', '/api/v1/commands/' + encodeURIComponent(id) + '?wait=30s');
 
 // consumers lists the consumers, their subscriptions and processes. With

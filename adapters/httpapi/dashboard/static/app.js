@@ -7,12 +7,15 @@
 // is re-read on a timer (subscriptions.js).
 
 import * as api from './api.js';
-import { h, replace, setText, when, clock } from './dom.js';
+import { h, replace, setText, when, clock, count, bytes, perSecond, age } from './dom.js';
 import { TopicsView } from './topics.js';
 import { LiveMessages } from './live.js';
 import { RatesView } from './rates.js';
 import { Subscriptions } from './subscriptions.js';
 import { Trouble } from './trouble.js';
+import { Usage, behind } from './usage.js';
+import { Browser } from './browse.js';
+import { hourChart } from './charts.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -24,13 +27,16 @@ const REFRESH_INTERVAL = 200;
 const BUSY_INTERVAL = 1000;
 const BUSY_ABOVE = 5;
 const FULL_REFRESH_ABOVE = 25;
-// FEED_SIZE bounds the live feed.
+// FEED_SIZE bounds the live feed; RECENT_COMMANDS is how many of the
+// latest commands fill it when the page opens.
 const FEED_SIZE = 100;
+const RECENT_COMMANDS = 30;
 
 const state = {
   who: null,
   selected: null,
   history: null,
+  access: null,
   historyFor: null,
   notice: null, // {topic, text, kind}
   draft: { topic: null, reason: '' }, // a rejection reason being typed
@@ -54,12 +60,28 @@ const trouble = new Trouble({
   drift: $('drift'), driftList: $('drift-list'), driftSummary: $('drift-summary'),
   isAdmin: () => !!state.who && state.who.role === 'admin', onSelect: select, onError: failed,
 });
+const browser = new Browser({
+  form: $('browse-form'), topic: $('browse-topic'), from: $('browse-from'), offset: $('browse-offset'), key: $('browse-key'),
+  grep: $('browse-grep'), status: $('browse-status'), list: $('browse-list'), next: $('browse-next'), newest: $('browse-newest'),
+});
+const usage = new Usage({
+  onChange: (u) => {
+    subscriptions.setUsage(u);
+    if (u.history && !state.seeded) {
+      state.seeded = true;
+      rates.seed(u.history, u.interval);
+    }
+    renderDetail();
+  },
+  onError: failed,
+});
 const stream = new api.Stream({
   onEvent,
   onRates: (r) => rates.update(r),
   onState: connection,
   onOpen: () => {
     refreshAll();
+    fillFeed();
     subscriptions.changed();
     trouble.start();
   },
@@ -102,7 +124,11 @@ async function round() {
     } else {
       await Promise.all(names.map((n) => refreshTopic(n, gen)));
     }
-    if (gen === state.generation) live.setTopics(view.names('active'));
+    if (gen === state.generation) {
+      live.setTopics(view.names('active'));
+      browser.setTopics(view.names('active'));
+      renderPending();
+    }
     if (state.selected && (all || names.includes(state.selected))) await loadHistory(state.selected, gen);
     renderDetail();
   } catch (err) {
@@ -127,10 +153,19 @@ async function refreshTopic(name, gen) {
 }
 
 async function loadHistory(name, gen) {
-  const h = await api.history(name);
+  const [h, grants] = await Promise.all([api.history(name), api.access()]);
   if (gen !== state.generation || state.selected !== name) return;
   state.history = h;
   state.historyFor = name;
+  state.access = grants ? (grants[name] || []) : null;
+}
+
+// whoMay lists the principals granted op on the topic itself, or null
+// where kds does not keep Kafka's ACLs.
+function whoMay(op) {
+  if (!state.access) return null;
+  const who = [...new Set(state.access.filter((g) => g.resource === 'topic' && g.operation === op).map((g) => g.principal))];
+  return who.length ? who.join(', ') : 'nobody';
 }
 
 // failed handles an error from a read: a lost session shows the sign-in.
@@ -192,6 +227,40 @@ const feed = {
   },
 };
 
+// fillFeed starts an empty feed with the latest commands as MySQL has
+// them, each with who issued it and what became of it, so the page opens
+// with what happened before it.
+async function fillFeed() {
+  if ($('feed').childElementCount || feed.pending.length) return;
+  const gen = state.generation;
+  try {
+    const cmds = await api.recentCommands(RECENT_COMMANDS);
+    if (gen !== state.generation || $('feed').childElementCount) return;
+    const items = cmds.map(commandItem);
+    $('feed').replaceChildren(...items);
+    $('feed-empty').hidden = items.length > 0;
+  } catch (err) {
+    failed(err);
+  }
+}
+
+const commandVerbs = {
+  RequestTopic: 'requested', ApproveTopic: 'approved', RejectTopic: 'rejected', DeactivateTopic: 'deactivated',
+  UpdateTopic: 'updated', ActivateTopic: 'created in Kafka', DeleteTopic: 'deleted from Kafka', UpdateTopicInKafka: 'changed in Kafka',
+};
+
+function commandItem(c) {
+  const failedCmd = c.status === 'rejected' || c.status === 'failed';
+  return h('li', { className: failedCmd ? 'feed-item failed' : 'feed-item', dataset: { command: c.type || '', source: 'history' } },
+    h('time', { dateTime: c.issued_at || '', title: when(c.issued_at) }, clock(c.issued_at)), ' ',
+    c.topic ? h('button', { type: 'button', className: 'link', on: { click: () => select(c.topic) } }, c.topic) : null, ' ',
+    h('span', { className: 'event-type' }, commandVerbs[c.type] || c.type), ' ',
+    h('span', { className: 'muted' }, 'by ', c.actor),
+    c.status !== 'applied' ? h('span', { className: 'badge command-status', dataset: { status: c.status } }, c.status) : null,
+    c.error ? h('div', { className: 'error' }, c.error) : null,
+    c.reason ? h('div', { className: 'reason' }, c.reason) : null);
+}
+
 function feedItem(ev) {
   const failedEv = ev.type === 'CommandRejected' || ev.type === 'CommandFailed';
   return h('li', { className: failedEv ? 'feed-item failed' : 'feed-item', dataset: { type: ev.type || '' } },
@@ -230,7 +299,8 @@ function renderDetail() {
   const name = state.selected;
   if (!name) return;
   const t = view.get(name);
-  const key = JSON.stringify([name, t, state.historyFor === name ? state.history : null, state.notice, state.busy, state.who && state.who.role]);
+  const key = JSON.stringify([name, t, state.historyFor === name ? [state.history, state.access] : null, state.notice, state.busy, state.who && state.who.role,
+    usage.topics.get(name), state.usageFor === name ? state.topicUsage : null]);
   if (key === state.detailKey) return;
   state.detailKey = key;
   if (!t) {
@@ -259,15 +329,106 @@ function drawDetail(el, t) {
     h('dl', { className: 'facts' },
       fact('partitions', t.partitions),
       fact('replication factor', t.replication_factor),
-      fact('owner', t.requested_by),
+      fact('owner', t.owner || t.requested_by),
+      t.producers ? fact('producers', t.producers.join(', ')) : null,
+      t.consumers ? fact('consumers', t.consumers.join(', ')) : null,
+      state.historyFor === name && whoMay('WRITE') ? fact('may write (Kafka)', whoMay('WRITE')) : null,
+      state.historyFor === name && whoMay('READ') ? fact('may read (Kafka)', whoMay('READ')) : null,
       fact('requested', when(t.requested_at)),
       fact('updated', when(t.updated_at)),
       fact('configs', configs.length ? h('ul', { className: 'configs' }, configs.map(([k, v]) => h('li', null, h('code', null, k + '=' + v)))) : 'defaults')),
     adminControls(t),
+    t.status === 'active' ? usageBlock(name) : null,
     t.status === 'active' ? h('div', { className: 'content-actions' },
-      h('button', { id: 'watch', type: 'button', on: { click: () => watch(name) } }, 'Watch live messages')) : null,
+      h('button', { id: 'watch', type: 'button', on: { click: () => watch(name) } }, 'Watch live messages'),
+      h('button', { id: 'browse-topic-button', type: 'button', on: { click: () => browseTopic(name) } }, 'Browse messages')) : null,
     state.notice && state.notice.topic === name ? h('p', { className: 'notice ' + state.notice.kind, role: 'status' }, state.notice.text) : null,
     historyTable(name));
+}
+
+// usageBlock shows what an active topic holds, per partition, how far
+// behind its subscriptions are, and the last hour as charts, from the
+// server's readings.
+function usageBlock(name) {
+  const u = state.usageFor === name && state.topicUsage ? state.topicUsage : usage.topics.get(name);
+  if (state.usageFor !== name) loadTopicUsage(name);
+  if (!u) return h('p', { id: 'usage', className: 'muted' }, 'Reading what the topic holds…');
+  const subs = (state.usageFor === name && state.topicUsage && state.topicUsage.subscriptions) || [];
+  const points = (state.usageFor === name && state.topicUsage && state.topicUsage.history) || [];
+  return h('div', { id: 'usage', className: 'usage' },
+    h('h3', null, 'What it holds'),
+    h('dl', { className: 'facts' },
+      fact('messages', h('span', { id: 'usage-messages', className: 'num' }, count(u.messages) + ' kept, ' + count(u.produced) + ' written')),
+      fact('size', h('span', { id: 'usage-bytes', className: 'num' }, u.bytes < 0 ? 'unknown' : bytes(u.bytes))),
+      fact('rate', perSecond(u.rate || 0)),
+      fact('last message', u.last_message_at ? h('time', { id: 'usage-last', dateTime: u.last_message_at, title: when(u.last_message_at) }, age(u.last_message_at) + ' ago') : 'none')),
+    h('table', { className: 'partitions' },
+      h('thead', null, h('tr', null, ['partition', 'oldest', 'newest', 'messages', 'size', 'last message'].map((c) => h('th', null, c)))),
+      h('tbody', null, (u.partitions || []).map((p) => h('tr', { dataset: { partition: String(p.partition) } },
+        h('td', { className: 'num' }, String(p.partition)), h('td', { className: 'num' }, count(p.earliest)), h('td', { className: 'num' }, count(p.latest)),
+        h('td', { className: 'num' }, count(p.latest - p.earliest)), h('td', { className: 'num' }, p.bytes < 0 ? '?' : bytes(p.bytes)),
+        h('td', null, p.last_message_at ? age(p.last_message_at) + ' ago' : '–'))))),
+    subs.length ? h('ul', { className: 'lags' }, subs.map((l) => h('li', { className: 'lag', dataset: { consumer: l.consumer, behind: String(behind(l)) } },
+      h('strong', null, l.consumer), ' ', lagText(l), ' · ', l.state, ', ', String(l.members), l.members === 1 ? ' member' : ' members'))) : null,
+    points.length > 1 ? h('div', { className: 'hour-charts' },
+      hourChart('messages/s, last hour', points.map((p) => p.rate), perSecond),
+      hourChart('lag (messages), last hour', points.map((p) => p.lag), count)) : null);
+}
+
+function lagText(l) {
+  if (!l.total) return 'caught up';
+  return 'behind by ' + count(l.total) + (l.seconds ? ' (' + Math.round(l.seconds) + 's)' : '');
+}
+
+async function loadTopicUsage(name) {
+  state.usageFor = name;
+  state.topicUsage = null;
+  const gen = state.generation;
+  try {
+    const u = await api.topicUsage(name);
+    if (gen !== state.generation || state.usageFor !== name) return;
+    state.topicUsage = u;
+    renderDetail();
+  } catch (err) {
+    if (err.status !== 409 && err.status !== 404) failed(err);
+  }
+}
+
+// browseTopic opens the message browser on a topic.
+function browseTopic(name) {
+  browser.show(name);
+  $('browse').scrollIntoView({ block: 'start', behavior: 'smooth' });
+}
+
+// ---- the pending queue
+
+// renderPending lists the requests waiting for an admin, each with its
+// approve and reject in place.
+function renderPending() {
+  const panel = $('pending');
+  const admin = !!state.who && state.who.role === 'admin';
+  const names = admin ? view.names('pending') : [];
+  const key = JSON.stringify([names.slice(0, 50).map((n) => view.get(n)), names.length, state.busy]);
+  if (key === state.pendingKey) return;
+  state.pendingKey = key;
+  panel.hidden = names.length === 0;
+  setText($('pending-count'), names.length ? count(names.length) : '');
+  replace($('pending-list'), ...names.slice(0, 50).map((name) => {
+    const t = view.get(name);
+    const reason = h('input', { type: 'text', className: 'pending-reason', placeholder: 'reason for rejecting', maxLength: 1000, autocomplete: 'off' });
+    const reject = h('button', { type: 'button', className: 'danger pending-reject', disabled: true, on: { click: () => decideInQueue(name, 'reject', reason.value.trim()) } }, 'Reject');
+    reason.addEventListener('input', () => { reject.disabled = state.busy || reason.value.trim() === ''; });
+    return h('li', { className: 'pending-item', dataset: { topic: name } },
+      h('button', { type: 'button', className: 'link', on: { click: () => select(name) } }, name),
+      h('span', { className: 'muted' }, ' by ', t ? t.requested_by : '?', t ? ' · ' + t.partitions + (t.partitions === 1 ? ' partition' : ' partitions') : ''), ' ',
+      h('button', { type: 'button', className: 'primary pending-approve', disabled: state.busy, on: { click: () => decideInQueue(name, 'approve') } }, 'Approve'),
+      reason, reject);
+  }));
+}
+
+function decideInQueue(name, action, reason) {
+  select(name);
+  decide(name, action, reason);
 }
 
 // watch follows a topic's messages and brings them into view.
@@ -287,15 +448,14 @@ function historyTable(name) {
   return h('div', { className: 'history' },
     h('h3', null, 'History'),
     h('ol', { id: 'history', className: 'history-list' }, rows.slice().reverse().map((tr) =>
-      h('li', { dataset: { action: tr.action } },
+      h('li', { dataset: { action: tr.action }, title: 'command ' + tr.command_id },
         h('div', { className: 'history-line' },
           h('time', { dateTime: tr.at, title: tr.at }, when(tr.at)), ' ',
           h('span', { className: 'action' }, tr.action), ' ',
           h('span', { className: 'move' }, (tr.from || '·') + ' → ' + tr.to), ' ',
           h('span', { className: 'actor' }, 'by ', tr.actor), ' ',
           h('span', { className: 'muted' }, 'generation ', tr.generation)),
-        tr.reason ? h('div', { className: 'reason' }, tr.reason) : null,
-        h('code', { className: 'command-id', title: 'command id' }, tr.command_id)))));
+        tr.reason ? h('div', { className: 'reason' }, tr.reason) : null))));
 }
 
 // ---- admin decisions
@@ -396,6 +556,7 @@ function start(who) {
   $('sign-out').hidden = false;
   stream.open();
   subscriptions.start();
+  usage.start();
 }
 
 function stop() {
@@ -415,6 +576,13 @@ function stop() {
   rates.clear();
   trouble.stop();
   subscriptions.stop();
+  usage.stop();
+  browser.clear();
+  state.seeded = false;
+  state.usageFor = null;
+  state.topicUsage = null;
+  $('pending').hidden = true;
+  state.pendingKey = '';
   replace($('detail'), h('p', { className: 'muted' }, 'Select a topic to see its details and history.'));
 }
 

@@ -53,6 +53,43 @@ export class RatesView {
     this.schedule();
   }
 
+  // seed starts the charts from the server's own readings (one every
+  // interval seconds over the last hour, of the topics that received
+  // messages in it), so that a page just opened shows the last minutes
+  // too: a point of the chart is the mean of the readings within it, or
+  // the reading that spans it. A topic the stream has charted already
+  // gets, where the two overlap, the larger of the two rates: the
+  // stream's first reading has none yet, and the slots of the two are not
+  // aligned.
+  seed(history, interval) {
+    const now = Date.now();
+    const slot = this.interval * 1000;
+    for (const [name, readings] of Object.entries(history || {})) {
+      const at = readings.map((r) => [Date.parse(r.at), r.rate]);
+      const s = { points: [], produced: 0, rate: 0 };
+      for (let i = POINTS - 1; i >= 0; i--) {
+        const end = now - i * slot;
+        const inside = at.filter(([t]) => t > end - slot && t <= end);
+        const spanning = at.find(([t]) => t > end && t - interval * 1000 <= end);
+        if (inside.length) push(s, inside.reduce((sum, [, r]) => sum + r, 0) / inside.length);
+        else if (spanning) push(s, spanning[1]);
+        else if (s.points.length) push(s, 0);
+      }
+      const charted = this.series.get(name);
+      if (charted) {
+        const merged = [];
+        for (let k = Math.max(s.points.length, charted.points.length); k >= 1; k--) {
+          merged.push(Math.max(s.points[s.points.length - k] || 0, charted.points[charted.points.length - k] || 0));
+        }
+        charted.points = merged.slice(-POINTS);
+      } else if (s.points.length) {
+        this.series.set(name, s);
+      }
+    }
+    this.readings = Math.max(this.readings, 1);
+    this.schedule();
+  }
+
   clear() {
     this.series.clear();
     this.rows.clear();

@@ -8,6 +8,7 @@
 
 import * as api from './api.js';
 import { h, setText, count } from './dom.js';
+import { behind } from './usage.js';
 
 // POLL is the liveness re-read: processes report every 2 s and count as
 // gone after 10 s of silence.
@@ -31,6 +32,8 @@ export class Subscriptions {
     this.again = false;
     this.active = false;
     this.generation = 0;
+    this.usage = null; // the latest usage reading, for the lag
+    this.shown = null; // the consumers drawn last
     document.addEventListener('visibilitychange', () => {
       if (!this.active) return;
       if (document.hidden) this.cancel();
@@ -52,6 +55,8 @@ export class Subscriptions {
     this.cancel();
     this.etag = '';
     this.list.replaceChildren();
+    this.shown = null;
+    this.usage = null;
     setText(this.summary, '');
     this.empty.hidden = false;
   }
@@ -105,13 +110,30 @@ export class Subscriptions {
     }
   }
 
+  // setUsage takes a new usage reading and redraws the lag.
+  setUsage(u) {
+    this.usage = u;
+    if (this.shown) this.render(this.shown);
+  }
+
   render(consumers) {
+    this.shown = consumers;
     const alive = consumers.filter((c) => c.instances.some((i) => i.alive)).length;
     setText(this.summary, consumers.length ? count(consumers.length) + (consumers.length === 1 ? ' consumer, ' : ' consumers, ') + count(alive) + ' running' : '');
     this.empty.hidden = consumers.length > 0;
     const items = consumers.slice(0, SHOWN).map((c) => this.consumer(c));
     if (consumers.length > SHOWN) items.push(h('li', { className: 'muted' }, 'and ' + count(consumers.length - SHOWN) + ' more consumers'));
     this.list.replaceChildren(...items);
+  }
+
+  // lag says how far behind a live subscription is, flagged when it falls
+  // behind or nothing reads what waits.
+  lag(consumer, topic) {
+    const l = this.usage && this.usage.lag(consumer, topic);
+    if (!l) return null;
+    const text = !l.total ? 'caught up' : 'lag ' + count(l.total) + (l.seconds ? ' · ' + Math.round(l.seconds) + 's' : '');
+    return h('span', { className: 'badge lag', dataset: { behind: String(behind(l)), lag: String(l.total) },
+      title: l.state + ', ' + l.members + (l.members === 1 ? ' member' : ' members') }, text);
   }
 
   consumer(c) {
@@ -128,7 +150,8 @@ export class Subscriptions {
             h('button', { type: 'button', className: 'link', on: { click: () => this.onSelect(s.topic) } }, s.topic),
             h('span', { className: 'badge sub-state', dataset: { live: String(s.live) } },
               s.live ? 'live' : 'ended (' + (s.topic_status || 'topic gone') + ')'),
-            s.from_beginning ? h('span', { className: 'muted' }, ' from the beginning') : null)))
+            s.from_beginning ? h('span', { className: 'muted' }, ' from the beginning') : null,
+            s.live ? this.lag(c.id, s.topic) : null)))
         : h('p', { className: 'muted' }, 'No subscriptions.'),
       c.instances.length
         ? h('ul', { className: 'procs' }, c.instances.map((i) =>

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/app"
+	"github.com/kds-io/kds/app/access"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/content"
@@ -21,6 +22,10 @@ import (
 type requestError struct{ msg string }
 
 func (e *requestError) Error() string { return e.msg }
+
+// ErrACLsNotManaged answers what only an installation with
+// kafka.manage_acls has: 404.
+var ErrACLsNotManaged = errors.New("kds does not manage Kafka credentials and ACLs here (kafka.manage_acls is off): use the Kafka credentials your operator gave you")
 
 // BadRequest is an error answered with 400 and msg.
 func BadRequest(msg string) error { return &requestError{msg: msg} }
@@ -50,6 +55,7 @@ func Status(err error) int {
 		unsubbed    *command.NotSubscribedError
 		consumerID  *subscription.InvalidConsumerIDError
 		instance    *command.InvalidInstanceError
+		mapped      *access.MappedPrincipalError
 	)
 	switch {
 	case errors.As(err, &req), errors.As(err, &tokenName), errors.As(err, &tokenFor), errors.As(err, &consumerID), errors.As(err, &instance):
@@ -63,10 +69,10 @@ func Status(err error) int {
 	case errors.As(err, &forbidden), errors.As(err, &notYours):
 		return http.StatusForbidden
 	case errors.As(err, &notFound), errors.As(err, &cmdNotFound), errors.Is(err, auth.ErrTokenNotFound), errors.As(err, &unsubbed), errors.As(err, &noDrift),
-		errors.As(err, &noPoison):
+		errors.As(err, &noPoison), errors.Is(err, ErrACLsNotManaged):
 		return http.StatusNotFound
-	case errors.As(err, &illegal), errors.As(err, &exists), errors.Is(err, auth.ErrTokenNameTaken), errors.As(err, &collision), errors.As(err, &stale), errors.As(err, &inactive),
-		errors.As(err, &notKds), errors.As(err, &fixed), errors.As(err, &unchanged):
+	case errors.As(err, &illegal), errors.As(err, &exists), errors.Is(err, auth.ErrTokenNameTaken), errors.Is(err, auth.ErrBootstrapTokenConfigured), errors.As(err, &collision), errors.As(err, &stale), errors.As(err, &inactive),
+		errors.As(err, &notKds), errors.As(err, &fixed), errors.As(err, &unchanged), errors.As(err, &mapped), errors.Is(err, access.ErrNoStoredToken):
 		return http.StatusConflict
 	case errors.As(err, &refused):
 		return http.StatusUnprocessableEntity

@@ -19,7 +19,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kds-io/kds/adapters/httpapi/apiclient"
-	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/app/subscription"
 	"github.com/kds-io/kds/handlers"
@@ -39,6 +38,10 @@ type Process struct {
 	stop     context.CancelFunc
 	done     chan struct{}
 	consumed *consumedCounts // what the heartbeat reports: consumed.go
+	// refused closes when the API refused the process's token; err says
+	// how. heartbeat.go.
+	refused chan struct{}
+	err     error
 }
 
 // Start runs the router and resumes consumer id's subscriptions from their
@@ -53,7 +56,7 @@ func Start(ctx context.Context, client *apiclient.Client, kc kafka.Config, id su
 	router.AddMiddleware(middleware.Recoverer)
 	host, _ := os.Hostname()
 	p := &Process{client: client, id: id, instance: uuid.NewString(), host: host, router: router,
-		changes: make(chan struct{}, 1), members: kafka.NewMembership(kc), done: make(chan struct{})}
+		changes: make(chan struct{}, 1), members: kafka.NewMembership(kc), done: make(chan struct{}), refused: make(chan struct{})}
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	p.stop = stop
 	p.consumed = countConsumed(sink)
@@ -75,7 +78,7 @@ func Start(ctx context.Context, client *apiclient.Client, kc kafka.Config, id su
 		return nil, fmt.Errorf("start the consumer: %w", err)
 	}
 	go func() {
-		p.heartbeat(runCtx)
+		p.heartbeat(runCtx, p.consumed)
 		<-routerDone
 		close(p.done)
 	}()
@@ -123,24 +126,6 @@ func (p *Process) changed() {
 	}
 }
 
-// heartbeat tells the API every few seconds, and at once after a change,
-// what this process consumes; the topic manager waits on it before it
-// deletes a deactivated topic.
-func (p *Process) heartbeat(ctx context.Context) {
-	t := time.NewTicker(subscription.HeartbeatInterval)
-	defer t.Stop()
-	for {
-		rep := apiv1.InstanceReport{Host: p.host, PID: os.Getpid(), Attached: p.consumer.Attached(), Consumed: p.consumed.totals()}
-		_ = p.client.ReportInstance(ctx, string(p.id), p.instance, rep)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-p.changes:
-		}
-	}
-}
-
 // ID is the consumer's id.
 func (p *Process) ID() subscription.ConsumerID { return p.id }
 
@@ -150,6 +135,20 @@ func (p *Process) Attach(sub subscription.Subscription) error { return p.consume
 // Detach stops consuming a topic, committing what was read; it reports
 // whether the topic was attached.
 func (p *Process) Detach(topicName string) bool { return p.consumer.Detach(topicName) }
+
+// Refused closes when the API refused the process's token; the process
+// then consumes nothing more, and Err says why.
+func (p *Process) Refused() <-chan struct{} { return p.refused }
+
+// Err is why the API refused the process, once Refused is closed.
+func (p *Process) Err() error {
+	select {
+	case <-p.refused:
+		return p.err
+	default:
+		return nil
+	}
+}
 
 // Refresh attaches what the consumer should run and detaches the rest.
 func (p *Process) Refresh(ctx context.Context) error { return p.consumer.Refresh(ctx) }

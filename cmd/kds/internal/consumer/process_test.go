@@ -4,8 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -181,6 +187,76 @@ func TestADeactivatedTopicIsDetachedWithANotice(t *testing.T) {
 	defer s.mu.Unlock()
 	if len(s.notices) != 1 || s.notices[0] != "topic proc-going was deactivated by admin: unsubscribed" {
 		t.Errorf("notices %q", s.notices)
+	}
+}
+
+// TestAProcessSaysWhenTheAPIStopsAnsweringAndWhenItIsBack: a process whose
+// heartbeats the API does not answer says so once, and once more when the
+// API answers again.
+func TestAProcessSaysWhenTheAPIStopsAnsweringAndWhenItIsBack(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var down atomic.Bool
+	target, err := url.Parse(f.api.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, "maintenance", http.StatusBadGateway)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	api, err := apiclient.New(front.URL, servicetest.AdminToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSink()
+	p, err := consumer.Start(context.Background(), api, f.kc, "patient", s, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	waitAlive(t, f.api, "patient", 1)
+
+	down.Store(true)
+	s.waitNotices(t, 1)
+	down.Store(false)
+	s.waitNotices(t, 2)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if want := "the server at " + front.URL + " answered 502 Bad Gateway"; !strings.Contains(s.notices[0], want) || !strings.Contains(s.notices[0], "consuming goes on") {
+		t.Errorf("notice when the API stopped answering: %q, want it to say %q and what the process does", s.notices[0], want)
+	}
+	if want := "✓ the kds API at " + front.URL + " answers again"; s.notices[1] != want {
+		t.Errorf("notice when the API answered again: %q, want %q", s.notices[1], want)
+	}
+	if p.Err() != nil {
+		t.Errorf("the process stopped on an API that did not answer: %v", p.Err())
+	}
+}
+
+// waitNotices waits until the sink holds n notices, and fails if it holds
+// more: each change of the API's answer is told once.
+func (s *sink) waitNotices(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(3 * subscription.HeartbeatInterval)
+	for {
+		s.mu.Lock()
+		got := slices.Clone(s.notices)
+		s.mu.Unlock()
+		switch {
+		case len(got) > n:
+			t.Fatalf("notices %q, want %d", got, n)
+		case len(got) == n:
+			return
+		case time.Now().After(deadline):
+			t.Fatalf("notices %q, want %d within %v", got, n, 3*subscription.HeartbeatInterval)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

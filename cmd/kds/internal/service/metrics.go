@@ -38,6 +38,9 @@ func (s *Service) instrument() (*prometheus.Registry, error) {
 	if err := reg.Register(outboxLag{s}); err != nil {
 		return nil, err
 	}
+	if err := reg.Register(usageRequests{s}); err != nil {
+		return nil, err
+	}
 	return reg, nil
 }
 
@@ -72,5 +75,25 @@ func (o outboxLag) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(outboxOldestDesc, err)
 	} else {
 		ch <- prometheus.MustNewConstMetric(outboxOldestDesc, prometheus.GaugeValue, oldest.Seconds())
+	}
+}
+
+// usageRequests reports the Kafka requests the api role's usage readings
+// sent, so that their cost can be watched.
+type usageRequests struct{ s *Service }
+
+var usageRequestsDesc = prometheus.NewDesc("kds_usage_kafka_requests_total",
+	"Requests the api role's usage readings (topics' offsets, sizes and last message times, subscriptions' lag) sent to Kafka, by request.", []string{"request"}, nil)
+
+// Describe implements prometheus.Collector.
+func (u usageRequests) Describe(ch chan<- *prometheus.Desc) { ch <- usageRequestsDesc }
+
+// Collect implements prometheus.Collector.
+func (u usageRequests) Collect(ch chan<- prometheus.Metric) {
+	if u.s.usage == nil {
+		return
+	}
+	for name, n := range u.s.usage.Requests() {
+		ch <- prometheus.MustNewConstMetric(usageRequestsDesc, prometheus.CounterValue, float64(n), name)
 	}
 }

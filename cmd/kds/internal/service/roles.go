@@ -14,6 +14,7 @@ import (
 	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/adapters/mysql"
 	"github.com/kds-io/kds/app"
+	"github.com/kds-io/kds/app/access"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/query"
@@ -36,8 +37,15 @@ const (
 // AllRoles are every role, in the order kds serve lists them.
 var AllRoles = []string{RoleAPI, RoleLifecycle, RoleTopicManager, RoleForwarder}
 
+// aclLock lets one process at a time change Kafka's ACLs; one waits for
+// another's convergence, which takes milliseconds, up to aclLockWait.
+const (
+	aclLock     = "kds.acls"
+	aclLockWait = 30 * time.Second
+)
+
 // application is the use cases, on MySQL and Kafka.
-func (s *Service) application() app.Application {
+func (s *Service) application() (app.Application, error) {
 	repo := mysql.NewTopicRepository(s.db, s.outbox)
 	// What the lifecycle and the topic manager store, arriving together on
 	// several partitions, shares transactions.
@@ -46,7 +54,7 @@ func (s *Service) application() app.Application {
 	subs := mysql.NewSubscriptionRepository(s.db, s.outbox)
 	poison := kafka.NewPoisonQueue(s.cfg.Kafka, s.publisher, s.cfg.Signer)
 	tokens := auth.NewTokens(mysql.NewTokenStore(s.db), s.cfg.BootstrapAdminToken)
-	return app.Application{
+	a := app.Application{
 		Commands: app.Commands{
 			Issue:         command.NewIssueHandler(repo, queue, s.cluster, s.cfg.Policy),
 			Apply:         command.NewApplyHandler(grouped, s.cfg.Policy.Limits),
@@ -59,6 +67,18 @@ func (s *Service) application() app.Application {
 		Tokens:   tokens,
 		Sessions: auth.NewSessions(mysql.NewSessionStore(s.db), tokens),
 	}
+	if s.cfg.Access == nil {
+		return a, nil
+	}
+	keeper, err := access.NewKeeper(mysql.NewAccessState(s.db), s.cluster, command.NewAccessAudit(repo),
+		mysql.NewNamedLock(s.db, aclLock, aclLockWait), *s.cfg.Access)
+	if err != nil {
+		return app.Application{}, err
+	}
+	a.Access = keeper
+	a.Commands.TopicManager = a.Commands.TopicManager.WithAccess(keeper)
+	a.Commands.Subscriptions = a.Commands.Subscriptions.WithAccess(keeper)
+	return a, nil
 }
 
 // addRoles adds each role's handlers to the router, and builds the API.
@@ -131,8 +151,10 @@ func (s *Service) addAPI(a app.Application, wlog watermill.LoggerAdapter) error 
 	}
 	liveLog := watermill.NewSlogLoggerWithLevelMapping(s.log.With("component", "live-messages"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 	s.offsets = kafka.NewOffsets(s.cfg.Kafka)
+	s.usage = kafka.NewUsage(s.cfg.Kafka)
 	api := httpapi.NewServer(a, events, s.readinessChecks(), s.log, append(s.cfg.API, httpapi.WithKafkaBrokers(advertised),
-		httpapi.WithMetrics(s.metrics), httpapi.WithContent(kafka.NewTail(s.cfg.Kafka, liveLog), s.offsets))...)
+		httpapi.WithMetrics(s.metrics), httpapi.WithContent(kafka.NewTail(s.cfg.Kafka, liveLog), s.offsets),
+		httpapi.WithUsage(s.usage), httpapi.WithBrowser(kafka.NewBrowser(s.cfg.Kafka)))...)
 	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	s.http.RegisterOnShutdown(api.EndStreams)
 	return nil

@@ -23,6 +23,7 @@ import (
 	"github.com/kds-io/kds/adapters/httpapi"
 	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/adapters/mysql"
+	"github.com/kds-io/kds/app/access"
 	"github.com/kds-io/kds/app/command"
 	"github.com/kds-io/kds/app/topic"
 	"github.com/kds-io/kds/handlers"
@@ -56,6 +57,9 @@ type Config struct {
 	Signer *kafka.Signer
 	// API holds the API's settings from the server and auth sections.
 	API []httpapi.Option
+	// Access, with kafka.manage_acls, makes Kafka's ACLs and SCRAM users
+	// follow kds's decisions; nil leaves them alone.
+	Access *access.KeeperConfig
 }
 
 // OutboxConfig is the outbox section.
@@ -100,6 +104,9 @@ type Service struct {
 	// offsets reads the topics' newest offsets for the message rates, in
 	// the api role.
 	offsets *kafka.Offsets
+	// usage reads what topics hold and how far subscriptions are behind,
+	// for the API; nil without the api role.
+	usage *kafka.Usage
 	// forward delivers the outbox to Kafka through forwarded until its
 	// context ends, in the forwarder role.
 	forward   func(context.Context)
@@ -142,7 +149,10 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Service, err e
 	if s.publisher, err = kafka.NewPublisher(cfg.Kafka, mysql.KeyMetadata, wlog); err != nil {
 		return nil, err
 	}
-	application := s.application()
+	application, err := s.application()
+	if err != nil {
+		return nil, err
+	}
 	if s.router, err = handlers.NewRouter(s.publisher, cfg.Retry, wlog); err != nil {
 		return nil, err
 	}
@@ -232,6 +242,9 @@ func (s *Service) close() {
 	}
 	if s.members != nil {
 		s.members.Close()
+	}
+	if s.usage != nil {
+		s.usage.Close()
 	}
 	if s.offsets != nil {
 		s.offsets.Close()
