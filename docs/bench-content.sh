@@ -51,13 +51,15 @@ rate() { /usr/bin/python3 -c "print('%.0f' % ($1 / $2))"; }
 
 echo
 echo "== bulk send, $messages messages of 100 bytes, 3 partitions"
-for run in 1 2 3; do
-  topic "send.kds.$run"; t=$(seconds "$work/kds" send "send.kds.$run" <"$work/data")
-  echo "kds send            run $run: ${t}s, $(rate "$messages" "$t") msg/s"
-done
-for run in 1 2 3; do
-  topic "send.kcat.$run"; t=$(seconds kcat -b "$broker" -P -t "send.kcat.$run" -l "$work/data")
-  echo "kcat -P             run $run: ${t}s, $(rate "$messages" "$t") msg/s"
+# Interleaved, run for run, with the CPU each spent (user+system seconds)
+# and kds send's rate as a share of kcat's in that pair.
+cpu() { /usr/bin/time -f '%e %U %S' "$@" 2>&1 >/dev/null | tail -1; }
+for run in 1 2 3 4 5; do
+  topic "send.kds.$run"; read -r t u s < <(cpu "$work/kds" send "send.kds.$run" <"$work/data")
+  echo "kds send            pair $run: ${t}s, $(rate "$messages" "$t") msg/s, CPU $(/usr/bin/python3 -c "print('%.2f' % ($u + $s))")s"
+  topic "send.kcat.$run"; read -r tk uk sk < <(cpu kcat -b "$broker" -P -t "send.kcat.$run" -l "$work/data")
+  echo "kcat -P             pair $run: ${tk}s, $(rate "$messages" "$tk") msg/s, CPU $(/usr/bin/python3 -c "print('%.2f' % ($uk + $sk))")s;" \
+    "kds send at $(/usr/bin/python3 -c "print('%.0f' % (100 * $tk / $t))") % of kcat"
 done
 cat > "$work/producer.py" <<'PY'
 import sys, time

@@ -69,6 +69,11 @@ func (f batchForwarder) forwardBatch(ctx context.Context) (n int, err error) {
 		return 0, fmt.Errorf("read the outbox: %w", err)
 	}
 	defer func() {
+		// What Kafka refuses is recorded by code of the application's,
+		// on this goroutine: a panic there is this batch's error.
+		if r := recover(); r != nil {
+			n, err = 0, fmt.Errorf("forward the outbox: panic: %v", r)
+		}
 		if err != nil {
 			err = errors.Join(err, ignoreDone(tx.Rollback()))
 		}

@@ -500,3 +500,41 @@ func TestOldestUndeliveredMessage(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// panickingOnce is a publisher whose first Publish panics, as a bug in
+// what records a refused message would.
+type panickingOnce struct {
+	recorder
+	panicked bool
+}
+
+func (p *panickingOnce) Publish(topic string, msgs ...*message.Message) error {
+	p.mu.Lock()
+	first := !p.panicked
+	p.panicked = true
+	p.mu.Unlock()
+	if first {
+		panic("recording the refusal failed")
+	}
+	return p.recorder.Publish(topic, msgs...)
+}
+
+// TestAPanicWhileForwardingIsRetried: the batch whose publishing panicked
+// is read and published again, and the process goes on.
+func TestAPanicWhileForwardingIsRetried(t *testing.T) {
+	t.Parallel()
+	db, _ := mysqltest.NewDatabase(t)
+	o := mysql.NewOutbox(nil)
+	pub := &panickingOnce{recorder: recorder{seen: map[string]int{}}}
+	if err := writeHeldOpen(context.Background(), db, o, "after-a-panic"); err != nil {
+		t.Fatal(err)
+	}
+	startForwarder(t, db, o, pub)
+	deadline := time.Now().Add(20 * time.Second)
+	for pub.count() < 1 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if pub.count() != 1 {
+		t.Fatal("the message was not forwarded after the panic")
+	}
+}
