@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/kds-io/kds/app/auth"
 )
@@ -49,8 +50,24 @@ func (k *Keeper) Credentials(ctx context.Context, by auth.Principal) (Credential
 		return Credentials{}, &MappedPrincipalError{Name: by.Name, Principal: principal}
 	}
 	c := Credentials{Mechanism: k.mechanism, Username: ScramUser(by.Name), Password: k.password(by.TokenID)}
-	if err := k.kafka.SetScram(ctx, c.Username, c.Mechanism, c.Password); err != nil {
-		return Credentials{}, fmt.Errorf("set Kafka credentials of %s: %w", c.Username, err)
+	// Under the lock, and only for a token still live: a revocation's
+	// convergence deletes the user, and must not be undone by a fetch that
+	// authenticated a moment before it.
+	err := k.lock.Hold(ctx, func() error {
+		s, err := k.state.AccessState(ctx)
+		if err != nil {
+			return fmt.Errorf("read the live tokens: %w", err)
+		}
+		if !slices.ContainsFunc(s.Tokens, func(t Token) bool { return t.ID == by.TokenID }) {
+			return auth.ErrUnauthenticated
+		}
+		if err := k.kafka.SetScram(ctx, c.Username, c.Mechanism, c.Password); err != nil {
+			return fmt.Errorf("set Kafka credentials of %s: %w", c.Username, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Credentials{}, err
 	}
 	return c, nil
 }

@@ -144,7 +144,9 @@ func TestConvergeGrantsRevokesAndLeavesOthersAlone(t *testing.T) {
 func TestCredentialsAreTheCallersOwn(t *testing.T) {
 	t.Parallel()
 	k := &fakeKafka{acls: map[access.Grant]bool{}, users: map[string]string{}}
-	keeper := newKeeper(t, &fakeState{}, k, &fakeAudit{})
+	live := &fakeState{access.State{Tokens: []access.Token{{ID: "t1", Name: "alice", Role: auth.Producer}, {ID: "t2", Name: "alice", Role: auth.Producer},
+		{ID: "t3", Name: "v", Role: auth.Viewer}}}}
+	keeper := newKeeper(t, live, k, &fakeAudit{})
 	ctx := context.Background()
 	alice := auth.Principal{Name: "alice", Role: auth.Producer, TokenID: "t1"}
 	c, err := keeper.Credentials(ctx, alice)
@@ -165,6 +167,12 @@ func TestCredentialsAreTheCallersOwn(t *testing.T) {
 	}
 	if _, err := keeper.Credentials(ctx, auth.Principal{Name: auth.BootstrapAdminName, Role: auth.Admin}); !errors.Is(err, access.ErrNoStoredToken) {
 		t.Errorf("the bootstrap admin got credentials: %v", err)
+	}
+	// A token revoked after it authenticated gets no SCRAM user back.
+	delete(k.users, "kds-alice")
+	live.s.Tokens = nil
+	if _, err := keeper.Credentials(ctx, alice); !errors.Is(err, auth.ErrUnauthenticated) || k.users["kds-alice"] != "" {
+		t.Errorf("a revoked token's credentials: %v, users %v", err, k.users)
 	}
 }
 
