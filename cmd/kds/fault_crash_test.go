@@ -403,11 +403,15 @@ func TestTwoServeInstancesShareTheWork(t *testing.T) {
 	only := func(int) *apiclient.Client { return clientA }
 	lifecycle(only, more, more[:25])
 	t.Logf("the survivor carried 50 topics through %v after the kill", time.Since(killed).Round(time.Millisecond))
+	// The survivor's groups rebalance once B's members are dropped, and a
+	// message handled but not yet committed then is delivered again and
+	// counted again ("or found already applied"): so at least, here; the
+	// histories below show each applied once.
 	after := read(a.URL)
-	if got, want := after.lifecycle-before.lifecycle, float64(50+50+25); got != want {
+	if got, want := after.lifecycle-before.lifecycle, float64(50+50+25); got < want {
 		t.Errorf("the survivor's lifecycle handler applied %v commands after the kill, want %v", got, want)
 	}
-	if got, want := after.manager-before.manager, float64(50+25); got != want {
+	if got, want := after.manager-before.manager, float64(50+25); got < want {
 		t.Errorf("the survivor's topic manager carried out %v commands after the kill, want %v", got, want)
 	}
 	// B's dead members are dropped when their sessions time out; then the
