@@ -774,36 +774,16 @@ func commandIDs(cmds []query.Command) []string {
 // kds.commands, in the order the forwarder will publish them.
 func outboxCommandIDs(t *testing.T, db *sql.DB) []string {
 	t.Helper()
-	rows, err := db.QueryContext(context.Background(), "SELECT payload FROM watermill_"+mysql.OutboxTopic+" ORDER BY `offset`")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
 	var ids []string
-	for rows.Next() {
-		var raw []byte
-		if err := rows.Scan(&raw); err != nil {
-			t.Fatal(err)
-		}
-		// Watermill's forwarder envelope.
-		var envelope struct {
-			DestinationTopic string `json:"destination_topic"`
-			Payload          []byte `json:"payload"`
-		}
-		if err := json.Unmarshal(raw, &envelope); err != nil {
-			t.Fatalf("outbox row: %v", err)
-		}
-		if envelope.DestinationTopic != topic.CommandsTopic {
+	for _, m := range mysqltest.Outbox(t, db) {
+		if m.Destination != topic.CommandsTopic {
 			continue
 		}
 		var c command.Command
-		if err := json.Unmarshal(envelope.Payload, &c); err != nil {
+		if err := json.Unmarshal(m.Payload, &c); err != nil {
 			t.Fatalf("outbox command: %v", err)
 		}
 		ids = append(ids, c.ID)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return ids
 }

@@ -68,33 +68,13 @@ func testCommand(name string) command.Command {
 // the order the forwarder will publish them, as "type topic".
 func outboxEvents(t *testing.T, db *sql.DB) []string {
 	t.Helper()
-	rows, err := db.QueryContext(context.Background(), "SELECT payload FROM watermill_"+mysql.OutboxTopic+" ORDER BY `offset`")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
 	var events []string
-	for rows.Next() {
-		var raw []byte
-		if err := rows.Scan(&raw); err != nil {
-			t.Fatal(err)
-		}
-		// Watermill's forwarder envelope.
-		var envelope struct {
-			DestinationTopic string `json:"destination_topic"`
-			Payload          []byte `json:"payload"`
-		}
-		if err := json.Unmarshal(raw, &envelope); err != nil {
-			t.Fatalf("outbox row: %v", err)
-		}
+	for _, m := range mysqltest.Outbox(t, db) {
 		var ev topic.Event
-		if err := json.Unmarshal(envelope.Payload, &ev); err != nil || envelope.DestinationTopic != topic.EventsTopic {
-			t.Fatalf("outbox row for %s: %s (%v)", envelope.DestinationTopic, envelope.Payload, err)
+		if err := json.Unmarshal(m.Payload, &ev); err != nil || m.Destination != topic.EventsTopic {
+			t.Fatalf("outbox row for %s: %s (%v)", m.Destination, m.Payload, err)
 		}
 		events = append(events, fmt.Sprintf("%s %s", ev.Type, ev.Topic))
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return events
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"strconv"
@@ -94,4 +95,42 @@ func env(key, fallback string) string {
 		return v
 	}
 	return fallback
+}
+
+// OutboxMessage is a message waiting in the outbox: the Kafka topic it is
+// for and its payload.
+type OutboxMessage struct {
+	Destination string
+	Payload     []byte
+}
+
+// Outbox reads the messages waiting in the outbox of db, in the order the
+// forwarder will publish them.
+func Outbox(t testing.TB, db *sql.DB) []OutboxMessage {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), "SELECT payload FROM watermill_"+mysql.OutboxTopic+" ORDER BY `offset`")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []OutboxMessage
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		// Watermill's forwarder envelope.
+		var envelope struct {
+			DestinationTopic string `json:"destination_topic"`
+			Payload          []byte `json:"payload"`
+		}
+		if err := json.Unmarshal(raw, &envelope); err != nil {
+			t.Fatalf("outbox row: %v", err)
+		}
+		out = append(out, OutboxMessage{Destination: envelope.DestinationTopic, Payload: envelope.Payload})
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
