@@ -77,6 +77,26 @@ func openDevState(dir string, fresh bool) (*devState, error) {
 	return &devState{dir: dir, fresh: fresh, lock: lock}, nil
 }
 
+// lockDevState takes the state directory for this kds dev alone, until
+// the returned file is closed or the process ends: two brokers writing
+// one data directory would corrupt it.
+func lockDevState(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, devStateLock), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	taken, err := lockAlone(f)
+	switch {
+	case err != nil:
+		f.Close()
+		return nil, fmt.Errorf("state directory: lock %s: %w", f.Name(), err)
+	case !taken:
+		f.Close()
+		return nil, fmt.Errorf("state directory %s is in use by another kds dev: stop that one, or give this one another --state-dir", dir)
+	}
+	return f, nil
+}
+
 // close lets another kds dev use the directory.
 func (s *devState) close() error { return s.lock.Close() }
 
