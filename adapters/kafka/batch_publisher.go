@@ -56,7 +56,7 @@ func notGrantedHint(topic string, err error) string {
 	if !errors.Is(err, kerr.TopicAuthorizationFailed) && !errors.Is(err, kerr.ClusterAuthorizationFailed) {
 		return ""
 	}
-	return fmt.Sprintf(" (no WRITE on topic %q for this login: ask the topic's owner or an admin to name your token among its producers "+
+	return fmt.Sprintf(" (no WRITE on topic %q for this login: only an admin can name your token among its producers "+
 		"(kds topic update %s --producer NAME), or request a topic of your own with kds topic request)", topic, topic)
 }
 

@@ -3,6 +3,7 @@ package kafka_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -110,5 +111,20 @@ func TestBatchPublisherCountsExactlyWhatWasAcknowledged(t *testing.T) {
 	}
 	if n := kafkatest.RecordCount(t, cfg, "flaky"); n != int64(acked) {
 		t.Fatalf("reported %d acknowledged, Kafka holds %d", acked, n)
+	}
+}
+
+// TestRefusedWriteSaysWhoCanGrantIt: a write Kafka refused for want of an
+// ACL says that an admin names producers, and how; a topic's owner cannot.
+func TestRefusedWriteSaysWhoCanGrantIt(t *testing.T) {
+	err := &kafka.PublishError{Topic: "orders", Failed: 1, Where: "Kafka at b:9092", Err: kerr.TopicAuthorizationFailed}
+	msg := err.Error()
+	for _, want := range []string{`no WRITE on topic "orders"`, "only an admin can name your token among its producers", "kds topic update orders --producer NAME"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the refusal %q does not say %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "owner") {
+		t.Errorf("the refusal %q sends the writer to the topic's owner, who cannot name producers", msg)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 	"unicode/utf8"
@@ -56,6 +57,24 @@ func (b *Browser) Browse(ctx context.Context, req content.Browse) (content.Page,
 	return page, nil
 }
 
+// checkPartitions refuses a page of partitions a topic of n partitions
+// does not have, whether named by --partition or by offsets.
+func checkPartitions(req content.Browse, n int) error {
+	var missing []int32
+	if req.Partition >= int32(n) {
+		missing = append(missing, req.Partition)
+	}
+	for _, p := range slices.Sorted(maps.Keys(req.Positions)) {
+		if p >= int32(n) && p != req.Partition {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) > 0 {
+		return &content.NoSuchPartitionError{Topic: req.Topic, Missing: missing, Partitions: n}
+	}
+	return nil
+}
+
 // plan finds the partitions to read and where to start in each.
 func (b *Browser) plan(ctx context.Context, cl *kgo.Client, req content.Browse) (map[int32]*partitionScan, error) {
 	adm := kadm.NewClient(cl)
@@ -71,6 +90,9 @@ func (b *Browser) plan(ctx context.Context, cl *kgo.Client, req content.Browse) 
 	if len(ends) == 0 {
 		return nil, fmt.Errorf("topic %q: Kafka does not know it, or its partitions did not answer", req.Topic)
 	}
+	if err := checkPartitions(req, len(ends)); err != nil {
+		return nil, err
+	}
 	scans := map[int32]*partitionScan{}
 	for tp, end := range ends {
 		if req.Partition >= 0 && tp.partition != req.Partition {
@@ -82,9 +104,6 @@ func (b *Browser) plan(ctx context.Context, cl *kgo.Client, req content.Browse) 
 			}
 		}
 		scans[tp.partition] = &partitionScan{start: starts[tp], end: end}
-	}
-	if len(scans) == 0 {
-		return nil, fmt.Errorf("topic %q has no such partition (%d partitions)", req.Topic, len(ends))
 	}
 	var after kadm.ListedOffsets
 	if !req.From.IsZero() {

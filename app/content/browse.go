@@ -128,6 +128,22 @@ type Page struct {
 	AtEnd bool `json:"at_end"`
 }
 
+// NoSuchPartitionError refuses a page of partitions the topic does not
+// have.
+type NoSuchPartitionError struct {
+	Topic      string
+	Missing    []int32
+	Partitions int
+}
+
+func (e *NoSuchPartitionError) Error() string {
+	missing := make([]string, len(e.Missing))
+	for i, p := range e.Missing {
+		missing[i] = strconv.Itoa(int(p))
+	}
+	return fmt.Sprintf("topic %q has no partition %s: its partitions are 0 to %d", e.Topic, strings.Join(missing, ", "), e.Partitions-1)
+}
+
 // Browser reads pages of a topic's messages without a consumer group.
 type Browser interface {
 	// Browse reads one page; a topic Kafka does not know is a

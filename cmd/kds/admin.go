@@ -199,6 +199,9 @@ func (m adminMenu) deactivate(ctx context.Context) error {
 		fmt.Fprintln(m.out, "No topics given.")
 		return nil
 	}
+	if err := allActive(ctx, m.client, names); err != nil {
+		return err
+	}
 	confirm, err := m.answer(ctx, fmt.Sprintf("Deactivate %s and delete its data from Kafka? Type yes to confirm: ", strings.Join(names, ", ")))
 	if err != nil {
 		return err

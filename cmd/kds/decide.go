@@ -60,6 +60,9 @@ func newDecisionCommand(g *globals, d decision, short string) *cobra.Command {
 				return err
 			}
 			if d.destroys && !yes {
+				if err := allActive(cmd.Context(), client, names); err != nil {
+					return err
+				}
 				if err := confirm(cmd.InOrStdin(), cmd.ErrOrStderr(), fmt.Sprintf(
 					"Deactivate %s? Producers and consumers are cut off and the data is deleted from Kafka. [y/N] ", strings.Join(names, ", "))); err != nil {
 					return err
@@ -78,6 +81,22 @@ func newDecisionCommand(g *globals, d decision, short string) *cobra.Command {
 	}
 	w.register(cmd)
 	return cmd
+}
+
+// allActive refuses, before anyone is asked to confirm deleting their
+// data, topics that are not active: none of them is deactivated.
+func allActive(ctx context.Context, client *apiclient.Client, names []string) error {
+	var errs []error
+	for _, name := range names {
+		t, err := client.Topic(ctx, name)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		case t.Status != topic.Active:
+			errs = append(errs, fmt.Errorf("%s: topic %q is %s, not active: nothing to deactivate", name, name, t.Status))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // checkReason refuses a decision that needs a reason without one.

@@ -65,6 +65,7 @@ empty.`,
 			if err != nil {
 				return err
 			}
+			defer state.close()
 			if adminToken, err = devAdminToken(cmd, adminToken, adminTokenFile, cfg.Auth.BootstrapAdminToken, state); err != nil {
 				return err
 			}

@@ -19,6 +19,8 @@ import (
 type devState struct {
 	dir   string
 	fresh bool
+	// lock holds the directory for this process.
+	lock *os.File
 	// kept names what this start found from an earlier one.
 	kept []string
 }
@@ -29,6 +31,7 @@ const (
 	devStateAdminToken   = "admin-token"
 	devStateMessageKey   = "message-key"
 	devStateSASLPassword = "kafka-sasl-password"
+	devStateLock         = "lock"
 )
 
 // defaultDevStateDir is $XDG_STATE_HOME/kds/dev, or ~/.local/state/kds/dev
@@ -56,18 +59,46 @@ func openDevState(dir string, fresh bool) (*devState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state directory %s: %w", dir, err)
 	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	lock, err := lockDevState(dir)
+	if err != nil {
+		return nil, err
+	}
 	if fresh {
 		for _, name := range []string{devStateKafka, devStateAdminToken, devStateMessageKey, devStateSASLPassword} {
 			if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+				lock.Close()
 				return nil, fmt.Errorf("--fresh: empty the state directory: %w", err)
 			}
 		}
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	return &devState{dir: dir, fresh: fresh, lock: lock}, nil
+}
+
+// lockDevState takes the state directory for this kds dev alone, until
+// the returned file is closed or the process ends: two brokers writing
+// one data directory would corrupt it.
+func lockDevState(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, devStateLock), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
-	return &devState{dir: dir, fresh: fresh}, nil
+	taken, err := lockAlone(f)
+	switch {
+	case err != nil:
+		f.Close()
+		return nil, fmt.Errorf("state directory: lock %s: %w", f.Name(), err)
+	case !taken:
+		f.Close()
+		return nil, fmt.Errorf("state directory %s is in use by another kds dev: stop that one, or give this one another --state-dir", dir)
+	}
+	return f, nil
 }
+
+// close lets another kds dev use the directory.
+func (s *devState) close() error { return s.lock.Close() }
 
 // kafkaDir is where the embedded broker keeps its data.
 func (s *devState) kafkaDir() string { return filepath.Join(s.dir, devStateKafka) }

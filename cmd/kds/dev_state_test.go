@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -31,6 +32,7 @@ func TestDevStateKeepsSecretsUntilFresh(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	first.close()
 
 	again, err := openDevState(dir, false)
 	if err != nil {
@@ -45,6 +47,7 @@ func TestDevStateKeepsSecretsUntilFresh(t *testing.T) {
 	if got := again.keptSummary(); got != "the admin token" {
 		t.Errorf("second start kept %q, want the admin token", got)
 	}
+	again.close()
 
 	fresh, err := openDevState(dir, true)
 	if err != nil {
@@ -62,6 +65,33 @@ func TestDevStateKeepsSecretsUntilFresh(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(dir, "notes.txt")); err != nil || string(b) != "mine" {
 		t.Errorf("--fresh removed a file kds dev does not keep: %v", err)
 	}
+}
+
+// TestDevStateIsOneDevsAtATime: while a kds dev holds a state directory,
+// another is refused it, --fresh included, and removes nothing of it.
+func TestDevStateIsOneDevsAtATime(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	first, err := openDevState(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.secret(devStateAdminToken, "the admin token", func() (string, error) { return "kept", nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, fresh := range []bool{false, true} {
+		if _, err := openDevState(dir, fresh); err == nil || !strings.Contains(err.Error(), "is in use by another kds dev") {
+			t.Errorf("a second kds dev (fresh %v) on a held state directory: %v, want it refused", fresh, err)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, devStateAdminToken)); err != nil || string(b) != "kept\n" {
+		t.Errorf("the held directory's admin token after a refused --fresh: %q, %v", b, err)
+	}
+	first.close()
+	again, err := openDevState(dir, false)
+	if err != nil {
+		t.Fatalf("once the first let go: %v", err)
+	}
+	again.close()
 }
 
 // TestDevStateDirFollowsXDG: the default is $XDG_STATE_HOME/kds/dev when

@@ -366,6 +366,7 @@ func TestAdminMenuFromStdin(t *testing.T) {
 		"3", "t3", "not needed", // reject with a reason
 		"4", "t2", "no", // deactivate, not confirmed
 		"4", "t1", "yes", "end of life", // deactivate, confirmed, with a reason
+		"4", "t4 nope", // deactivate what is not active: refused before any question
 		"5", // all topics
 		"7", // exit
 	}, "\n") + "\n"
@@ -380,6 +381,7 @@ func TestAdminMenuFromStdin(t *testing.T) {
 		"Nothing changed: a reason is required to reject: the requester is told why.",
 		"Not confirmed; nothing changed.",
 		"t1: deactivated", "t1: deleted from Kafka",
+		`t4: topic "t4" is pending, not active: nothing to deactivate`, `nope: topic "nope" not found`,
 	} {
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("the menu did not say %q", want)

@@ -71,4 +71,6 @@ func TestTopicReadShowsWhatKcatWrote(t *testing.T) {
 	wantFailure(t, d.kds(t, "topic", "read", "logs", "--offset", "0:1", "--from", "1h"), 2, "give --from or --offset, not both")
 	wantFailure(t, d.kds(t, "topic", "read", "logs", "--limit", "5000"), 1, "limit 5000: want 1 to 1000")
 	wantFailure(t, d.kds(t, "topic", "read", "nope"), 1, `topic "nope" not found`)
+	wantFailure(t, d.kds(t, "topic", "read", "logs", "--offset", "0:0,3:0,5:1"), 1, `topic "logs" has no partition 3, 5: its partitions are 0 to 0`)
+	wantFailure(t, d.kds(t, "topic", "read", "logs", "--partition", "2"), 1, `topic "logs" has no partition 2: its partitions are 0 to 0`)
 }

@@ -49,6 +49,7 @@ func Status(err error) int {
 		tokenFor    *auth.InvalidTokenConsumersError
 		tooLarge    *http.MaxBytesError
 		inactive    *content.NotActiveError
+		noPartition *content.NoSuchPartitionError
 		noDrift     query.NoReconciliationError
 		noPoison    *command.PoisonNotFoundError
 		notKds      *command.UnverifiedPoisonError
@@ -58,7 +59,7 @@ func Status(err error) int {
 		mapped      *access.MappedPrincipalError
 	)
 	switch {
-	case errors.As(err, &req), errors.As(err, &tokenName), errors.As(err, &tokenFor), errors.As(err, &consumerID), errors.As(err, &instance):
+	case errors.As(err, &req), errors.As(err, &noPartition), errors.As(err, &tokenName), errors.As(err, &tokenFor), errors.As(err, &consumerID), errors.As(err, &instance):
 		return http.StatusBadRequest
 	case errors.As(err, &tooLarge):
 		return http.StatusRequestEntityTooLarge
