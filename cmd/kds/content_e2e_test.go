@@ -109,6 +109,40 @@ func deref(s *string) string {
 	return *s
 }
 
+// TestSendSendsLinesAsTheyComeFromAnOpenInput: lines that come slowly,
+// as from tail -f, reach Kafka while kds send's input stays open, well
+// before a batch is full, and each is counted once when the input ends.
+func TestSendSendsLinesAsTheyComeFromAnOpenInput(t *testing.T) {
+	t.Parallel()
+	kcat := requireKcat(t)
+	d := startDev(t, devOptions{})
+	d.activeTopic(t, "tailed", 1)
+	p := d.start(t, "send", "tailed")
+	inKafka := func(want []string) {
+		t.Helper()
+		eventually(t, fmt.Sprintf("%d lines in Kafka", len(want)), func() (bool, string) {
+			var got []string
+			for _, r := range kcatRead(t, kcat, d.KafkaAddrs, "tailed") {
+				got = append(got, deref(r.Payload))
+			}
+			return slices.Equal(got, want), fmt.Sprintf("%q", got)
+		})
+		if p.hasExited() {
+			t.Fatalf("kds send exited with its input open\nstderr:\n%s", p.stderr)
+		}
+	}
+	for _, line := range []string{"first", "second", "third"} {
+		p.writeLine(t, line)
+	}
+	inKafka([]string{"first", "second", "third"})
+	p.writeLine(t, "fourth")
+	inKafka([]string{"first", "second", "third", "fourth"})
+	p.closeInput()
+	if code := p.wait(t, commandTimeout); code != 0 || !strings.Contains(p.stdout.String(), "sent 4 messages") {
+		t.Fatalf("kds send exited %d, want 0 and 4 messages sent\nstdout:\n%s\nstderr:\n%s", code, p.stdout, p.stderr)
+	}
+}
+
 // TestSendCountsInWords: kds send reading one line says "1 message".
 func TestSendCountsInWords(t *testing.T) {
 	t.Parallel()

@@ -37,7 +37,7 @@ func TestInterruptedSendSaysWhatWasNotSent(t *testing.T) {
 	kcat := requireKcat(t)
 	d := startDev(t, devOptions{})
 	d.activeTopic(t, "load", 1)
-	p := d.start(t, "send", "load", "--batch", "5")
+	p := d.start(t, "send", "load", "--batch", "5", "--linger", "1h")
 	for i := 1; i <= 12; i++ {
 		p.writeLine(t, fmt.Sprintf("line-%d", i))
 	}

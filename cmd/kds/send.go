@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -20,6 +21,7 @@ func newSendCommand(g *globals) *cobra.Command {
 		kf       kafkaFlags
 		batch    int
 		inFlight int
+		linger   time.Duration
 		key      string
 	)
 	cmd := &cobra.Command{
@@ -27,7 +29,9 @@ func newSendCommand(g *globals) *cobra.Command {
 		Short: "Send one message, or every line of standard input, to an active topic",
 		Long: `Send MESSAGE to an active topic, or, without MESSAGE, every line of standard
 input as one message each, in batches (on a terminal, each line as it is
-typed). A message counts as sent only once
+typed). A batch not yet full goes once its first line has waited --linger
+and no more input is at hand, so lines that come slowly, as from tail -f,
+are sent as they come. A message counts as sent only once
 Kafka has acknowledged it; if sending fails or Ctrl-C stops it, the count
 printed is exact, and it says how many of the lines read were not sent.
 The Kafka record's value is the message itself, so any Kafka client can
@@ -36,6 +40,9 @@ read it; kds adds the headers kds-producer and kds-sent-at.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := errors.Join(flagAtLeast("--batch", batch, 1), flagAtLeast("--in-flight", inFlight, 1)); err != nil {
 				return err
+			}
+			if linger < 0 {
+				return &usageError{msg: fmt.Sprintf("--linger must be at least 0s, got %s", linger)}
 			}
 			client, err := g.client()
 			if err != nil {
@@ -77,7 +84,7 @@ read it; kds adds the headers kds-producer and kds-sent-at.`,
 				// message.
 				debug.SetGCPercent(400)
 			}
-			res, err := p.Bulk(ctx, interruptible(ctx, in), batch, inFlight, progress)
+			res, err := p.Bulk(ctx, in, batch, inFlight, linger, progress)
 			if rerr := report(cmd.OutOrStdout(), g.output == "json", res); rerr != nil {
 				return rerr
 			}
@@ -93,6 +100,7 @@ read it; kds adds the headers kds-producer and kds-sent-at.`,
 	kf.register(cmd)
 	cmd.Flags().IntVar(&batch, "batch", 2000, "messages per batch when reading standard input")
 	cmd.Flags().IntVar(&inFlight, "in-flight", 4, "batches on their way to Kafka at once")
+	cmd.Flags().DurationVar(&linger, "linger", 50*time.Millisecond, "longest a line waits for a batch to fill while no more input comes")
 	cmd.Flags().StringVar(&key, "key", "", "Kafka key for every message (messages with one key stay in order)")
 	return cmd
 }

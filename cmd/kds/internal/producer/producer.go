@@ -83,11 +83,12 @@ type Result struct {
 }
 
 // Bulk sends every line of in, batch lines at a time with inFlight batches
-// on their way at once, and counts only what Kafka acknowledged; progress
-// is called every 200 ms. A failure, or the end of ctx, stops it: batches
+// on their way at once, and counts only what Kafka acknowledged; a batch
+// not yet full goes once its first line has waited linger and no more
+// input is at hand. progress is called every 200 ms. A failure, or the end of ctx, stops it: batches
 // not yet on their way are dropped, and Result says how many lines were
 // read and how many sent. The end of ctx is not an error.
-func (p Producer) Bulk(ctx context.Context, in io.Reader, batch, inFlight int, progress func(sent, bytes int64)) (Result, error) {
+func (p Producer) Bulk(ctx context.Context, in io.Reader, batch, inFlight int, linger time.Duration, progress func(sent, bytes int64)) (Result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	start := time.Now()
@@ -119,7 +120,7 @@ func (p Producer) Bulk(ctx context.Context, in io.Reader, batch, inFlight int, p
 		}()
 	}
 	stopProgress := tick(ctx, func() { progress(sent.Load(), bytes.Load()) })
-	read, err := p.read(ctx, in, batch, batches)
+	read, err := p.read(ctx, in, batch, linger, batches)
 	if err != nil {
 		fail(err)
 	}
@@ -154,12 +155,25 @@ func (p Producer) publish(b []*message.Message) (int64, int64, error) {
 }
 
 // read cuts in into messages, a line each, and hands them on in batches,
-// until the input or ctx ends; it says how many lines it read. What every
-// message needs is made a batch at a time: the lines' bytes are copied
-// into shared blocks, the message ids come from one buffered source of
-// randomness, and kds-sent-at is read from the clock once a millisecond.
-func (p Producer) read(ctx context.Context, in io.Reader, batch int, out chan<- []*message.Message) (int, error) {
-	sc := bufio.NewScanner(in)
+// until the input or ctx ends; it says how many lines it read. A batch
+// goes when full, or once its first line has waited linger while no more
+// input was at hand. What every message needs is made a batch at a time:
+// the lines' bytes are copied into shared blocks, the message ids come
+// from one buffered source of randomness, and kds-sent-at is read from
+// the clock once a millisecond.
+func (p Producer) read(ctx context.Context, in io.Reader, batch int, linger time.Duration, out chan<- []*message.Message) (int, error) {
+	b := make([]*message.Message, 0, batch)
+	var input *lingeringInput
+	send := func() {
+		input.due = time.Time{}
+		select {
+		case out <- b:
+			b = make([]*message.Message, 0, batch)
+		case <-ctx.Done():
+		}
+	}
+	input = newLingeringInput(ctx, in, send)
+	sc := bufio.NewScanner(input)
 	sc.Buffer(make([]byte, 64*1024), MaxLine)
 	ids := bufio.NewReaderSize(rand.Reader, 16*1024)
 	var (
@@ -167,7 +181,6 @@ func (p Producer) read(ctx context.Context, in io.Reader, batch int, out chan<- 
 		clock time.Time
 		stamp string
 	)
-	b := make([]*message.Message, 0, batch)
 	line := 0
 	for sc.Scan() {
 		line++
@@ -181,17 +194,18 @@ func (p Producer) read(ctx context.Context, in io.Reader, batch int, out chan<- 
 		if err != nil {
 			return line, fmt.Errorf("message id: %w", err)
 		}
-		if now := time.Now(); now.Sub(clock) >= time.Millisecond {
+		now := time.Now()
+		if now.Sub(clock) >= time.Millisecond {
 			clock, stamp = now, sentAt(now)
+		}
+		if len(b) == 0 {
+			input.due = now.Add(linger)
 		}
 		b = append(b, p.message(id.String(), value, stamp))
 		if len(b) == batch {
-			select {
-			case out <- b:
-			case <-ctx.Done():
+			if send(); ctx.Err() != nil {
 				return line, nil
 			}
-			b = make([]*message.Message, 0, batch)
 		}
 	}
 	switch err := sc.Err(); {
@@ -203,10 +217,7 @@ func (p Producer) read(ctx context.Context, in io.Reader, batch int, out chan<- 
 		return line, fmt.Errorf("read line %d of standard input: %w", line+1, err)
 	}
 	if len(b) > 0 {
-		select {
-		case out <- b:
-		case <-ctx.Done():
-		}
+		send()
 	}
 	return line, nil
 }

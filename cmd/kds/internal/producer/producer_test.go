@@ -76,7 +76,7 @@ func TestBulkSendsEveryLineAndCountsIt(t *testing.T) {
 	for i := range 1000 {
 		fmt.Fprintf(&in, "line %d\n", i)
 	}
-	res, err := p.Bulk(context.Background(), strings.NewReader(in.String()), 64, 3, func(int64, int64) {})
+	res, err := p.Bulk(context.Background(), strings.NewReader(in.String()), 64, 3, time.Hour, func(int64, int64) {})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestBulkStopsAtALineTooLong(t *testing.T) {
 	t.Parallel()
 	p, brokers := newProducer(t, "long", "")
 	in := "first\nsecond\n" + strings.Repeat("x", producer.MaxLine+1) + "\nlast\n"
-	res, err := p.Bulk(context.Background(), strings.NewReader(in), 1, 1, func(int64, int64) {})
+	res, err := p.Bulk(context.Background(), strings.NewReader(in), 1, 1, time.Hour, func(int64, int64) {})
 	if err == nil || !strings.Contains(err.Error(), "line 3 of standard input is longer than 1048576 bytes") {
 		t.Fatalf("err %v", err)
 	}
@@ -115,16 +115,10 @@ func TestBulkStopsAtALineTooLong(t *testing.T) {
 	}
 }
 
-// TestBulkEndsWithItsContext: when its context ends Bulk returns without
-// an error, saying how many lines it read and how many Kafka took, so
-// that the caller can tell the user what was not sent.
-func TestBulkEndsWithItsContext(t *testing.T) {
-	t.Parallel()
-	p, _ := newProducer(t, "stopped", "")
+// bulkFromPipe runs Bulk in the background on a pipe the test writes;
+// wait returns what Bulk returned.
+func bulkFromPipe(ctx context.Context, p producer.Producer, batch int, linger time.Duration, progress func(sent, bytes int64)) (w *io.PipeWriter, wait func() (producer.Result, error)) {
 	r, w := io.Pipe()
-	defer w.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	var acked atomic.Int64
 	done := make(chan struct{})
 	var (
 		res producer.Result
@@ -132,44 +126,62 @@ func TestBulkEndsWithItsContext(t *testing.T) {
 	)
 	go func() {
 		defer close(done)
-		res, err = p.Bulk(ctx, stopReader{r, ctx}, 2, 1, func(sent, _ int64) { acked.Store(sent) })
+		res, err = p.Bulk(ctx, r, batch, 2, linger, progress)
 	}()
-	fmt.Fprintln(w, "one")
-	fmt.Fprintln(w, "two")
+	return w, func() (producer.Result, error) { <-done; return res, err }
+}
+
+// TestBulkEndsWithItsContext: when its context ends Bulk returns without
+// an error, even with its input still open, saying how many lines it read
+// and how many Kafka took, so that the caller can tell the user what was
+// not sent.
+func TestBulkEndsWithItsContext(t *testing.T) {
+	t.Parallel()
+	p, _ := newProducer(t, "stopped", "")
+	ctx, cancel := context.WithCancel(context.Background())
+	var acked atomic.Int64
+	w, wait := bulkFromPipe(ctx, p, 2, time.Hour, func(sent, _ int64) { acked.Store(sent) })
+	defer w.Close()
+	// Bulk asks for more input only once it has taken every whole line
+	// it holds: once the second half of "four" is written, "three" is
+	// read, and "four" is begun; the end takes it as a last line, read
+	// and not sent.
+	for _, chunk := range []string{"one\ntwo\nthree\n", "fo", "ur"} {
+		fmt.Fprint(w, chunk)
+	}
 	for deadline := time.Now().Add(10 * time.Second); acked.Load() < 2; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the first batch was not acknowledged")
 		}
 	}
-	fmt.Fprintln(w, "three")
 	cancel()
-	<-done
-	if err != nil || res.Read != 3 || res.Sent != 2 {
-		t.Fatalf("result %+v, %v; want 3 read, the first batch of 2 sent", res, err)
+	if res, err := wait(); err != nil || res.Read != 4 || res.Sent != 2 {
+		t.Fatalf("result %+v, %v; want 4 read, the first batch of 2 sent", res, err)
 	}
 }
 
-// stopReader ends a read when ctx does, as kds send's standard input does.
-type stopReader struct {
-	r   io.Reader
-	ctx context.Context
-}
-
-func (s stopReader) Read(p []byte) (int, error) {
-	type result struct {
-		n   int
-		err error
+// TestBulkSendsAPartialBatchWhileTheInputStaysOpen: lines that do not
+// fill a batch reach Kafka within the linger while more may come, as
+// from tail -f, and the input's end still counts them once.
+func TestBulkSendsAPartialBatchWhileTheInputStaysOpen(t *testing.T) {
+	t.Parallel()
+	p, brokers := newProducer(t, "tailed", "")
+	w, wait := bulkFromPipe(context.Background(), p, 2000, 50*time.Millisecond, func(int64, int64) {})
+	fmt.Fprintln(w, "one")
+	fmt.Fprintln(w, "two")
+	fmt.Fprintln(w, "three")
+	got := records(t, brokers, "tailed", 3)
+	values := map[string]bool{}
+	for _, r := range got {
+		values[string(r.Value)] = true
 	}
-	got := make(chan result, 1)
-	go func() {
-		n, err := s.r.Read(p)
-		got <- result{n, err}
-	}()
-	select {
-	case r := <-got:
-		return r.n, r.err
-	case <-s.ctx.Done():
-		return 0, s.ctx.Err()
+	if len(got) != 3 || !values["one"] || !values["two"] || !values["three"] {
+		t.Fatalf("Kafka holds %d records %v, want one, two and three", len(got), values)
+	}
+	fmt.Fprintln(w, "four")
+	w.Close()
+	if res, err := wait(); err != nil || res.Read != 4 || res.Sent != 4 {
+		t.Fatalf("result %+v, %v; want 4 read and 4 sent", res, err)
 	}
 }
 
@@ -189,7 +201,7 @@ func (p refusingPublisher) Publish(_ string, msgs ...*message.Message) error {
 func TestAPartlyAcknowledgedBatchIsCountedThroughWrapping(t *testing.T) {
 	t.Parallel()
 	p := producer.New(refusingPublisher{acked: 3}, "orders", "ana", "")
-	res, err := p.Bulk(context.Background(), strings.NewReader("a\nb\nc\nd\n"), 4, 1, func(int64, int64) {})
+	res, err := p.Bulk(context.Background(), strings.NewReader("a\nb\nc\nd\n"), 4, 1, time.Hour, func(int64, int64) {})
 	if res.Sent != 3 || err == nil {
 		t.Fatalf("bulk: %d acknowledged, %v; want 3 and the error", res.Sent, err)
 	}
