@@ -157,6 +157,8 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 			want: "--partitions must be at least 1, got 0"},
 		{name: "negative replication factor", args: []string{"topic", "request", "none", "-r", "-1"}, code: 2,
 			want: "--replication-factor must be at least 1, got -1"},
+		{name: "negative linger", args: []string{"send", "a.b", "--linger", "-1s"}, code: 2,
+			want: "--linger must be at least 0s, got -1s"},
 		{name: "reject without a reason", args: []string{"topic", "reject", "a.b"}, code: 2,
 			want: "--reason: a reason is required to reject: the requester is told why"},
 		{name: "reject with a blank reason", args: []string{"topic", "reject", "a.b", "--reason", " "}, code: 2,
