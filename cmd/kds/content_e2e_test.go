@@ -623,9 +623,11 @@ func TestSendAndSubscribeRefusals(t *testing.T) {
 	wantFailure(t, d.kds(t, "consume", "--id", "eager", "--topics", "small,ghost"), 1, `subscribe to ghost: topic "ghost" does not exist`)
 
 	// Larger than the 1 MiB Kafka takes: refused before anything is sent,
-	// and the messages before it in the same batch are not sent either.
+	// and the messages before it in the same batch are not sent either
+	// (kept in it by a linger longer than the test, since the big line
+	// may come slower than the default).
 	big := strings.Repeat("a", 1<<20-100)
-	r := d.kdsWithInput(t, "before\n"+big+"\n", "send", "small")
+	r := d.kdsWithInput(t, "before\n"+big+"\n", "send", "small", "--linger", "1h")
 	wantFailure(t, r, 1, "sending stopped after 0 acknowledged messages", "bytes is larger than the 1048576 bytes Kafka takes")
 	// Longer than the longest line kds reads.
 	huge := strings.Repeat("a", 1100000)
