@@ -85,9 +85,10 @@ type Result struct {
 // Bulk sends every line of in, batch lines at a time with inFlight batches
 // on their way at once, and counts only what Kafka acknowledged; a batch
 // not yet full goes once its first line has waited linger and no more
-// input is at hand. progress is called every 200 ms. A failure, or the end of ctx, stops it: batches
-// not yet on their way are dropped, and Result says how many lines were
-// read and how many sent. The end of ctx is not an error.
+// input is at hand. progress is called every 200 ms. A failure, or the
+// end of ctx, stops it, even while in has nothing to read: batches not
+// yet on their way are dropped, and Result says how many lines were read
+// and how many sent. The end of ctx is not an error.
 func (p Producer) Bulk(ctx context.Context, in io.Reader, batch, inFlight int, linger time.Duration, progress func(sent, bytes int64)) (Result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
