@@ -50,6 +50,7 @@ type Events interface {
 type Messages struct {
 	queries   query.Queries
 	auth      *authn.Authenticator
+	readers   Readers // nil: every role reads
 	events    Events
 	tails     *tails // nil without content to follow
 	keepAlive time.Duration
@@ -60,12 +61,13 @@ type Messages struct {
 }
 
 // NewMessages follows topics with follow, or answers that it cannot when
-// follow is nil. An idle stream gets a comment every keepAlive; streams
+// follow is nil, for whom readers lets read them (every role when readers
+// is nil). An idle stream gets a comment every keepAlive; streams
 // end when their topic leaves active, as events tell, or when closing is
 // closed. It registers its metrics with reg.
-func NewMessages(queries query.Queries, au *authn.Authenticator, events Events, follow content.Follower, keepAlive time.Duration,
+func NewMessages(queries query.Queries, au *authn.Authenticator, readers Readers, events Events, follow content.Follower, keepAlive time.Duration,
 	closing <-chan struct{}, reg prometheus.Registerer, log *slog.Logger) *Messages {
-	m := &Messages{queries: queries, auth: au, events: events, keepAlive: keepAlive, closing: closing, log: log,
+	m := &Messages{queries: queries, auth: au, readers: readers, events: events, keepAlive: keepAlive, closing: closing, log: log,
 		streams: promauto.With(reg).NewGauge(prometheus.GaugeOpts{
 			Name: "kds_dashboard_message_streams",
 			Help: "Open /api/v1/topics/{name}/messages streams.",
@@ -111,6 +113,10 @@ func (m *Messages) stream(w http.ResponseWriter, r *http.Request, p auth.Princip
 	}
 	if t.Status != topic.Active {
 		httpjson.WriteError(w, r, m.log, &content.NotActiveError{Topic: name, Status: t.Status})
+		return
+	}
+	if err := mayRead(r.Context(), m.readers, p, name); err != nil {
+		httpjson.WriteError(w, r, m.log, err)
 		return
 	}
 	// Listen before reading, so that a deactivation during the start is
