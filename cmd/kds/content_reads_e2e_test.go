@@ -3,21 +3,32 @@ package main_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/kds-io/kds/adapters/httpapi/apiclient"
 )
 
-// openMessages opens a topic's live messages as token: the status, and
-// either the stream's first event ("ready") or the refusal's body.
-func (d *devServer) openMessages(t *testing.T, token, topic string) (int, string) {
+// liveStream is a topic's live messages as one token follows them.
+type liveStream struct {
+	code int
+	// refusal is the body of an answer other than 200.
+	refusal string
+	lines   *bufio.Scanner
+}
+
+// openMessages opens a topic's live messages as token, until the test
+// ends or commandTimeout passes.
+func (d *devServer) openMessages(t *testing.T, token, topic string) *liveStream {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	defer cancel()
+	t.Cleanup(cancel)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.APIURL+"/api/v1/topics/"+topic+"/messages", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -27,18 +38,29 @@ func (d *devServer) openMessages(t *testing.T, token, topic string) (int, string
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	t.Cleanup(func() { resp.Body.Close() })
+	s := &liveStream{code: resp.StatusCode, lines: bufio.NewScanner(resp.Body)}
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
+		s.refusal = string(body)
 	}
-	lines := bufio.NewScanner(resp.Body)
-	for lines.Scan() {
-		if strings.HasPrefix(lines.Text(), "event: ") {
-			return resp.StatusCode, strings.TrimPrefix(lines.Text(), "event: ")
+	return s
+}
+
+// next is the stream's next event and its data.
+func (s *liveStream) next() (event, data string) {
+	for s.lines.Scan() {
+		line := s.lines.Text()
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			event = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: "):
+			data = strings.TrimPrefix(line, "data: ")
+		case line == "" && event != "":
+			return event, data
 		}
 	}
-	return resp.StatusCode, "no event: " + lines.Err().Error()
+	return "", fmt.Sprintf("the stream ended: %v", s.lines.Err())
 }
 
 // TestContentReadsFollowTheGrants: with kds dev --kafka-sasl, the API
@@ -67,17 +89,18 @@ func TestContentReadsFollowTheGrants(t *testing.T) {
 		if r := d.kdsAs(t, token, "topic", "read", "orders", "--offset", "0:0"); r.Code != 0 || !strings.Contains(r.Stdout, "hello orders") {
 			t.Errorf("%s may read orders through kds topic read\n%s", who, r)
 		}
-		if code, first := d.openMessages(t, token, "orders"); code != http.StatusOK || first != "ready" {
-			t.Errorf("%s may follow orders' live messages: %d %s", who, code, first)
+		s := d.openMessages(t, token, "orders")
+		if first, data := s.next(); s.code != http.StatusOK || first != "ready" {
+			t.Errorf("%s may follow orders' live messages: %d %s %s", who, s.code, first, data)
 		}
 	}
 	refused := func(who, token string) {
 		t.Helper()
 		wantFailure(t, d.kdsAs(t, token, "topic", "read", "orders", "--offset", "0:0"), 1,
 			`may not read the messages of topic "orders"`, "kds consume --id ID --topics orders", "kds topic update orders --consumer ID")
-		code, body := d.openMessages(t, token, "orders")
-		if code != http.StatusForbidden || !strings.Contains(body, `may not read the messages of topic \"orders\"`) || !strings.Contains(body, "kds topic update orders --consumer ID") {
-			t.Errorf("%s follows orders' live messages: %d %s", who, code, body)
+		s := d.openMessages(t, token, "orders")
+		if s.code != http.StatusForbidden || !strings.Contains(s.refusal, `may not read the messages of topic \"orders\"`) || !strings.Contains(s.refusal, "kds topic update orders --consumer ID") {
+			t.Errorf("%s follows orders' live messages: %d %s", who, s.code, s.refusal)
 		}
 	}
 	reads("dave, a named consumer", dave)
@@ -87,6 +110,16 @@ func TestContentReadsFollowTheGrants(t *testing.T) {
 	refused("vic, a viewer", vic)
 	refused("carol, a consumer neither named nor subscribed", carol)
 
+	// The dashboard says so in the panels a viewer would read orders in.
+	page := openDashboard(t, d, 1280, 900)
+	page.signIn(vic)
+	page.selectTopic("active", "orders")
+	page.do("watch orders", chromedp.Click(chromedp.ID("watch")))
+	page.waitFor("the live view refused", `(s => s.dataset.state === "ended" && s.textContent.includes('"vic" may not read the messages of topic "orders"'))(document.getElementById("live-status"))`)
+	page.do("browse orders", chromedp.Click(chromedp.ID("browse-topic-button")))
+	page.waitFor("the browser refused", `(s => s.dataset.state === "error" && s.textContent.includes("kds topic update orders --consumer ID"))(document.getElementById("browse-status"))`)
+	page.screenshot("content-read-refused")
+
 	// What the refusal says, done: carol subscribes, and reads.
 	carolAPI, _ := apiclient.New(d.APIURL, carol)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -95,8 +128,16 @@ func TestContentReadsFollowTheGrants(t *testing.T) {
 		t.Fatal(err)
 	}
 	reads("carol, subscribed", carol)
+	// Unsubscribing ends what carol follows, saying why.
+	following := d.openMessages(t, carol, "orders")
+	if ev, data := following.next(); ev != "ready" {
+		t.Fatalf("carol follows orders: %d %s %s", following.code, ev, data)
+	}
 	if err := carolAPI.Unsubscribe(ctx, "carol", "orders"); err != nil {
 		t.Fatal(err)
+	}
+	if ev, data := following.next(); ev != "end" || !strings.Contains(data, `may not read the messages of topic \"orders\"`) {
+		t.Errorf("carol's live messages after unsubscribing: %s %s", ev, data)
 	}
 	refused("carol, unsubscribed", carol)
 }
