@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/kds-io/kds/adapters/httpapi/apiclient"
 )
 
@@ -114,9 +112,11 @@ func TestContentReadsFollowTheGrants(t *testing.T) {
 	page := openDashboard(t, d, 1280, 900)
 	page.signIn(vic)
 	page.selectTopic("active", "orders")
-	page.do("watch orders", chromedp.Click(chromedp.ID("watch")))
+	// The details may re-render as they load, moving their buttons: press
+	// each where it is when pressed.
+	eval[bool](page.browser, `document.getElementById("watch").click(), true`)
 	page.waitFor("the live view refused", `(s => s.dataset.state === "ended" && s.textContent.includes('"vic" may not read the messages of topic "orders"'))(document.getElementById("live-status"))`)
-	page.do("browse orders", chromedp.Click(chromedp.ID("browse-topic-button")))
+	eval[bool](page.browser, `document.getElementById("browse-topic-button").click(), true`)
 	page.waitFor("the browser refused", `(s => s.dataset.state === "error" && s.textContent.includes("kds topic update orders --consumer ID"))(document.getElementById("browse-status"))`)
 	page.screenshot("content-read-refused")
 
