@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -140,4 +143,64 @@ func TestContentReadsFollowTheGrants(t *testing.T) {
 		t.Errorf("carol's live messages after unsubscribing: %s %s", ev, data)
 	}
 	refused("carol, unsubscribed", carol)
+}
+
+// TestTheReadCheckCosts times refused pages, interleaved: one refused by
+// the grants (the topic read, then the access state) and one refused as
+// not active before the check, so the difference is the check's cost.
+// KDS_READ_CHECK_ROUNDS runs more rounds (docs/BENCHMARKS.md); the times
+// are logged, never asserted.
+func TestTheReadCheckCosts(t *testing.T) {
+	t.Parallel()
+	rounds := roundsFromEnv("KDS_READ_CHECK_ROUNDS", 20)
+	d := startDev(t, devOptions{args: []string{"--kafka-sasl", "SCRAM-SHA-512"}})
+	alice := d.createToken(t, "alice", "producer")
+	carol := d.createToken(t, "carol", "consumer")
+	for i := range 5 {
+		name := fmt.Sprintf("granted_%d", i)
+		if r := d.kdsAs(t, alice, "topic", "request", name, "-p", "1", "--consumer", "dave"); r.Code != 0 {
+			t.Fatalf("request\n%s", r)
+		}
+		d.mustKds(t, "topic", "approve", name)
+	}
+	if r := d.kdsAs(t, alice, "topic", "request", "waiting", "-p", "1"); r.Code != 0 {
+		t.Fatalf("request\n%s", r)
+	}
+	page := func(topic string, want int) time.Duration {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, d.APIURL+"/api/v1/topics/"+topic+"/records", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+carol)
+		start := time.Now()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		took := time.Since(start)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("carol reads %s: %d, want %d", topic, resp.StatusCode, want)
+		}
+		return took
+	}
+	var checked, unchecked []time.Duration
+	for range rounds {
+		checked = append(checked, page("granted_0", http.StatusForbidden))
+		unchecked = append(unchecked, page("waiting", http.StatusConflict))
+	}
+	slices.Sort(checked)
+	slices.Sort(unchecked)
+	t.Logf("%d pages each: refused by the grants p50 %v (%v-%v); refused before the check p50 %v (%v-%v)", rounds,
+		checked[rounds/2], checked[0], checked[rounds-1], unchecked[rounds/2], unchecked[0], unchecked[rounds-1])
+}
+
+// roundsFromEnv is the whole number the environment variable name sets
+// above 0, or def: how many rounds a measuring test runs.
+func roundsFromEnv(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
 }
