@@ -93,9 +93,15 @@ func NewServer(a app.Application, events *Broadcaster, checks []Check, log *slog
 	s.authn.Routes(s.mux)
 	jsonapi.New(a, s.authn, events, live.NewConsumption(active, s.registry, log), s.kafkaBrokers, s.registry, log).Routes(s.mux)
 	dashboard.New(s.authn, events, rates, s.keepAlive, s.closing, s.registry, log).Routes(s.mux)
-	live.NewMessages(a.Queries, s.authn, events, s.follow, s.keepAlive, s.closing, s.registry, log).Routes(s.mux)
+	// With managed ACLs the API reads content only for those kds's grants
+	// let use the topic, and admins; otherwise for every role.
+	var readers live.Readers
+	if a.Access != nil {
+		readers = a.Access
+	}
+	live.NewMessages(a.Queries, s.authn, readers, events, s.follow, s.keepAlive, s.closing, s.registry, log).Routes(s.mux)
 	if s.browser != nil {
-		live.BrowseRoutes(s.mux, a.Queries, s.authn, s.browser, log)
+		live.BrowseRoutes(s.mux, a.Queries, s.authn, readers, s.browser, log)
 	}
 	if s.usage != nil {
 		usage := live.NewUsage(s.usage, active, a.Queries, s.usageInterval, s.registry, log.With("component", "usage"))

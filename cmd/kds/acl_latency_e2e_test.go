@@ -3,7 +3,6 @@ package main_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"testing"
@@ -22,10 +21,7 @@ import (
 // rounds (docs/BENCHMARKS.md); the times are logged, never asserted.
 func TestAccessFollowsEachDecision(t *testing.T) {
 	t.Parallel()
-	rounds := 3
-	if v, err := strconv.Atoi(os.Getenv("KDS_ACL_LATENCY_ROUNDS")); err == nil && v > 0 {
-		rounds = v
-	}
+	rounds := roundsFromEnv("KDS_ACL_LATENCY_ROUNDS", 3)
 	d := startDev(t, devOptions{args: []string{"--kafka-sasl", "SCRAM-SHA-512"}})
 	admin, err := apiclient.New(d.APIURL, d.AdminToken)
 	if err != nil {

@@ -30,7 +30,12 @@ never joins a consumer group and never commits.
 
 Values are shown as text with control characters escaped, JSON
 pretty-printed; a value that is not UTF-8 is shown in base64. The line
-after the page says how to read the next one.`,
+after the page says how to read the next one.
+
+When kds manages Kafka's ACLs (kafka.manage_acls), only admins and the
+tokens kds lets read or write the topic may read it: subscribe one of your
+consumer ids (kds consume --id ID --topics TOPIC), or ask an admin to name
+one (kds topic update TOPIC --consumer ID).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q := url.Values{}

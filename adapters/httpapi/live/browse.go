@@ -21,9 +21,10 @@ import (
 const browseTimeout = 15 * time.Second
 
 // BrowseRoutes serves GET /api/v1/topics/{name}/records: a page of an
-// active topic's messages, read by browser without a consumer group. Any
-// role may read it, as the live messages.
-func BrowseRoutes(mux *http.ServeMux, queries query.Queries, au *authn.Authenticator, browser content.Browser, log *slog.Logger) {
+// active topic's messages, read by browser without a consumer group, for
+// whom readers lets read it (every role when readers is nil), as the live
+// messages.
+func BrowseRoutes(mux *http.ServeMux, queries query.Queries, au *authn.Authenticator, readers Readers, browser content.Browser, log *slog.Logger) {
 	mux.HandleFunc("GET /api/v1/topics/{name}/records", au.Require(func(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 		if err := auth.Authorize(p, auth.ReadTopics); err != nil {
 			httpjson.WriteError(w, r, log, err)
@@ -42,6 +43,10 @@ func BrowseRoutes(mux *http.ServeMux, queries query.Queries, au *authn.Authentic
 		}
 		if t.Status != topic.Active {
 			httpjson.WriteError(w, r, log, &content.NotActiveError{Topic: name, Status: t.Status})
+			return
+		}
+		if err := mayRead(r.Context(), readers, p, name); err != nil {
+			httpjson.WriteError(w, r, log, err)
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), browseTimeout)

@@ -19,6 +19,7 @@ import (
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/adapters/httpapi/authn"
 	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
+	"github.com/kds-io/kds/app/access"
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/query"
@@ -50,6 +51,7 @@ type Events interface {
 type Messages struct {
 	queries   query.Queries
 	auth      *authn.Authenticator
+	readers   Readers // nil: every role reads
 	events    Events
 	tails     *tails // nil without content to follow
 	keepAlive time.Duration
@@ -60,12 +62,13 @@ type Messages struct {
 }
 
 // NewMessages follows topics with follow, or answers that it cannot when
-// follow is nil. An idle stream gets a comment every keepAlive; streams
+// follow is nil, for whom readers lets read them (every role when readers
+// is nil). An idle stream gets a comment every keepAlive; streams
 // end when their topic leaves active, as events tell, or when closing is
 // closed. It registers its metrics with reg.
-func NewMessages(queries query.Queries, au *authn.Authenticator, events Events, follow content.Follower, keepAlive time.Duration,
+func NewMessages(queries query.Queries, au *authn.Authenticator, readers Readers, events Events, follow content.Follower, keepAlive time.Duration,
 	closing <-chan struct{}, reg prometheus.Registerer, log *slog.Logger) *Messages {
-	m := &Messages{queries: queries, auth: au, events: events, keepAlive: keepAlive, closing: closing, log: log,
+	m := &Messages{queries: queries, auth: au, readers: readers, events: events, keepAlive: keepAlive, closing: closing, log: log,
 		streams: promauto.With(reg).NewGauge(prometheus.GaugeOpts{
 			Name: "kds_dashboard_message_streams",
 			Help: "Open /api/v1/topics/{name}/messages streams.",
@@ -90,8 +93,9 @@ var errNoKafka = errors.New("live messages are not available: this API server wa
 // stream follows an active topic's newest messages as Server-Sent
 // Events: "ready" once reading, then "message" events (apiv1.LiveMessage) at most
 // liveRate a second with "skipped" counts in between, comments to keep it
-// alive, and "end" when the topic is deactivated or the token or session
-// the stream was opened with is no longer valid (ended). A topic that is
+// alive, and "end" when the topic is deactivated, the token or session
+// the stream was opened with is no longer valid (ended), or the topic's
+// grants changed and readers refuse the caller now. A topic that is
 // not active is refused before the stream starts: 404 unknown, 409 not
 // active.
 func (m *Messages) stream(w http.ResponseWriter, r *http.Request, p auth.Principal, ended <-chan struct{}) {
@@ -111,6 +115,10 @@ func (m *Messages) stream(w http.ResponseWriter, r *http.Request, p auth.Princip
 	}
 	if t.Status != topic.Active {
 		httpjson.WriteError(w, r, m.log, &content.NotActiveError{Topic: name, Status: t.Status})
+		return
+	}
+	if err := mayRead(r.Context(), m.readers, p, name); err != nil {
+		httpjson.WriteError(w, r, m.log, err)
 		return
 	}
 	// Listen before reading, so that a deactivation during the start is
@@ -149,9 +157,16 @@ func (m *Messages) stream(w http.ResponseWriter, r *http.Request, p auth.Princip
 		case <-wt.wake:
 		case ev := <-events:
 			if ev.Topic == name && (ev.Type == topic.TopicDeactivated || ev.Type == topic.TopicDeleted) {
-				end, _ := json.Marshal(apiv1.LiveEnd{Reason: "topic " + name + " was deactivated by " + ev.Actor})
+				end, _ := json.Marshal(apiv1.LiveEnd{Reason: "topic " + name + " was deactivated by " + ev.Actor + "; live messages are shown for active topics only"})
 				es.Event("end", end)
 				return
+			}
+			if ev.Topic == name && ev.Type == topic.TopicAccessChanged {
+				if err := m.refusal(r.Context(), p, name); err != nil {
+					end, _ := json.Marshal(apiv1.LiveEnd{Reason: err.Error()})
+					es.Event("end", end)
+					return
+				}
 			}
 			continue
 		case <-keepAlive.C:
@@ -198,6 +213,21 @@ func (m *Messages) stream(w http.ResponseWriter, r *http.Request, p auth.Princip
 		next = time.Now().Add(time.Duration(len(msgs)) * gap)
 		keepAlive.Reset(m.keepAlive)
 	}
+}
+
+// refusal is why p may no longer read name once its grants changed, or
+// nil; a check that fails for another reason (MySQL unreachable) keeps
+// the stream, which was allowed when it opened.
+func (m *Messages) refusal(ctx context.Context, p auth.Principal, name string) error {
+	err := mayRead(ctx, m.readers, p, name)
+	var refused *access.ReadRefusedError
+	if errors.As(err, &refused) {
+		return err
+	}
+	if err != nil {
+		m.log.Warn("check a live stream's reader", "topic", name, "err", err)
+	}
+	return nil
 }
 
 // liveMessage is a message as the live view shows it, its long value cut

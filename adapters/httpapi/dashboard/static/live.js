@@ -127,7 +127,7 @@ export class LiveMessages {
         // keep the general reason
       }
       this.close();
-      this.say(reason + '. Live messages are shown for active topics only.', 'ended');
+      this.say(/[.!?]$/.test(reason) ? reason : reason + '.', 'ended');
     });
     es.addEventListener('error', async () => {
       if (gen !== this.generation) return;

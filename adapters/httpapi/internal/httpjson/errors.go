@@ -57,6 +57,7 @@ func Status(err error) int {
 		consumerID  *subscription.InvalidConsumerIDError
 		instance    *command.InvalidInstanceError
 		mapped      *access.MappedPrincipalError
+		unreadable  *access.ReadRefusedError
 	)
 	switch {
 	case errors.As(err, &req), errors.As(err, &noPartition), errors.As(err, &tokenName), errors.As(err, &tokenFor), errors.As(err, &consumerID), errors.As(err, &instance):
@@ -67,7 +68,7 @@ func Status(err error) int {
 		return http.StatusRequestTimeout
 	case errors.Is(err, auth.ErrUnauthenticated):
 		return http.StatusUnauthorized
-	case errors.As(err, &forbidden), errors.As(err, &notYours):
+	case errors.As(err, &forbidden), errors.As(err, &notYours), errors.As(err, &unreadable):
 		return http.StatusForbidden
 	case errors.As(err, &notFound), errors.As(err, &cmdNotFound), errors.Is(err, auth.ErrTokenNotFound), errors.As(err, &unsubbed), errors.As(err, &noDrift),
 		errors.As(err, &noPoison), errors.Is(err, ErrACLsNotManaged):
