@@ -3,8 +3,6 @@ package service_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -58,24 +56,8 @@ func TestCommandsArrivingTogetherKeepTheirOrder(t *testing.T) {
 // start runs a service of cfg until the returned function stops it.
 func start(t *testing.T, cfg service.Config) (stop func()) {
 	t.Helper()
-	s, err := service.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready, done := make(chan struct{}), make(chan error, 1)
-	go func() { done <- s.Run(ctx, func() { close(ready) }) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("the service stopped as it started: %v", err)
-	}
-	return func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("the service stopped with %v", err)
-		}
-	}
+	_, stop = servicetest.Start(t, cfg)
+	return stop
 }
 
 // batch issues one command of type typ for each of names in one batch.

@@ -55,23 +55,7 @@ func TestTheServicePrincipalNeedsNoMoreThanItsRights(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	b, err := embedded.Start(embedded.Config{Addr: "127.0.0.1:0", Brokers: 1, ACLs: true,
-		SASL: []embedded.SASLUser{{Mechanism: kafka.SASLScramSHA512, Username: "root", Password: "root-pw"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	root := login(t, b.Addrs(), "root", "root-pw")
-	rootCluster, err := kafka.NewCluster(kafka.Config{Brokers: b.Addrs(), ClientID: "root", Version: "2.8.0", DialTimeout: time.Second, RequestTimeout: 5 * time.Second,
-		SASL: kafka.SASLConfig{Mechanism: kafka.SASLScramSHA512, Username: "root", Password: "root-pw"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rootCluster.Close()
-	if err := rootCluster.SetScram(ctx, "kds", kafka.SASLScramSHA512, "kds-pw"); err != nil {
-		t.Fatal(err)
-	}
-	grantServiceRights(t, root, serviceRights...)
+	b := brokerWithServiceUser(ctx, t, serviceRights...)
 
 	cfg := servicetest.Config(t, service.AllRoles...)
 	cfg.Kafka.Brokers = b.Addrs()
@@ -203,6 +187,23 @@ func TestAServiceThatMayNotManageACLsSaysSoAtStart(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	// Every right but those on the cluster.
+	b := brokerWithServiceUser(ctx, t, serviceRights[1:]...)
+
+	cfg := servicetest.Config(t, service.AllRoles...)
+	cfg.Kafka.Brokers = b.Addrs()
+	cfg.Kafka.SASL = kafka.SASLConfig{Mechanism: kafka.SASLScramSHA512, Username: "kds", Password: "kds-pw"}
+	cfg.Access = &access.KeeperConfig{Secret: []byte(strings.Repeat("k", 32)), Mechanism: kafka.SASLScramSHA512, ServiceUser: "kds"}
+	_, err := service.Start(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil || !strings.Contains(err.Error(), `kds's own Kafka user "kds" cannot read the cluster's ACLs`) || !strings.Contains(err.Error(), "CLUSTER_AUTHORIZATION_FAILED") {
+		t.Fatalf("start without the rights to manage ACLs: %v", err)
+	}
+}
+
+// brokerWithServiceUser starts a broker that enforces ACLs, with the super
+// user root and the SCRAM user kds (password kds-pw) holding rights.
+func brokerWithServiceUser(ctx context.Context, t *testing.T, rights ...serviceRight) *embedded.Broker {
+	t.Helper()
 	b, err := embedded.Start(embedded.Config{Addr: "127.0.0.1:0", Brokers: 1, ACLs: true,
 		SASL: []embedded.SASLUser{{Mechanism: kafka.SASLScramSHA512, Username: "root", Password: "root-pw"}}})
 	if err != nil {
@@ -218,15 +219,6 @@ func TestAServiceThatMayNotManageACLsSaysSoAtStart(t *testing.T) {
 	if err := rootCluster.SetScram(ctx, "kds", kafka.SASLScramSHA512, "kds-pw"); err != nil {
 		t.Fatal(err)
 	}
-	// Every right but those on the cluster.
-	grantServiceRights(t, login(t, b.Addrs(), "root", "root-pw"), serviceRights[1:]...)
-
-	cfg := servicetest.Config(t, service.AllRoles...)
-	cfg.Kafka.Brokers = b.Addrs()
-	cfg.Kafka.SASL = kafka.SASLConfig{Mechanism: kafka.SASLScramSHA512, Username: "kds", Password: "kds-pw"}
-	cfg.Access = &access.KeeperConfig{Secret: []byte(strings.Repeat("k", 32)), Mechanism: kafka.SASLScramSHA512, ServiceUser: "kds"}
-	_, err = service.Start(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err == nil || !strings.Contains(err.Error(), `kds's own Kafka user "kds" cannot read the cluster's ACLs`) || !strings.Contains(err.Error(), "CLUSTER_AUTHORIZATION_FAILED") {
-		t.Fatalf("start without the rights to manage ACLs: %v", err)
-	}
+	grantServiceRights(t, login(t, b.Addrs(), "root", "root-pw"), rights...)
+	return b
 }

@@ -69,6 +69,15 @@ func Config(t *testing.T, roles ...string) service.Config {
 // must stop without an error.
 func Run(t *testing.T, cfg service.Config) *service.Service {
 	t.Helper()
+	s, stop := Start(t, cfg)
+	t.Cleanup(stop)
+	return s
+}
+
+// Start starts a service of cfg and runs it until stop is called, when it
+// must stop without an error.
+func Start(t *testing.T, cfg service.Config) (s *service.Service, stop func()) {
+	t.Helper()
 	s, err := service.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -81,13 +90,12 @@ func Run(t *testing.T, cfg service.Config) *service.Service {
 	case err := <-done:
 		t.Fatalf("the service stopped as it started: %v", err)
 	}
-	t.Cleanup(func() {
+	return s, func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("the service stopped with %v", err)
 		}
-	})
-	return s
+	}
 }
 
 // Client is an admin's client of s's API.
