@@ -15,6 +15,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
+// uuidHeaderKey is the header a message's Watermill id travels in.
+const uuidHeaderKey = wkafka.UUIDHeaderKey
+
 // maxMessageBytes is the largest record kds sends, within Kafka's default
 // message.max.bytes.
 const maxMessageBytes = 1 << 20
@@ -119,7 +122,12 @@ func newBatchPublisher(c Config, keyField string, extra ...kgo.Opt) (*BatchPubli
 // Kafka acknowledged every message, and a *PublishError with the exact
 // count of those it did otherwise.
 func (p *BatchPublisher) Publish(topic string, msgs ...*message.Message) error {
-	records := p.records(topic, msgs)
+	return p.produce(topic, p.records(topic, msgs))
+}
+
+// produce sends records to topic once none is too large, and counts
+// exactly those Kafka acknowledged.
+func (p *BatchPublisher) produce(topic string, records []*kgo.Record) error {
 	for _, r := range records {
 		if size := recordSize(r); size > maxMessageBytes {
 			return &MessageTooLargeError{Size: size, Max: maxMessageBytes}
@@ -168,7 +176,7 @@ func (p *BatchPublisher) records(topic string, msgs []*message.Message) []*kgo.R
 		r := &all[i]
 		r.Topic, r.Value = topic, m.Payload
 		start := len(hs)
-		hs = append(hs, kgo.RecordHeader{Key: wkafka.UUIDHeaderKey, Value: bytesOf(m.UUID)})
+		hs = append(hs, kgo.RecordHeader{Key: uuidHeaderKey, Value: bytesOf(m.UUID)})
 		for k, v := range m.Metadata {
 			if k == p.keyField {
 				r.Key = bytesOf(v)

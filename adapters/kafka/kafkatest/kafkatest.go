@@ -132,3 +132,25 @@ func Produce(t testing.TB, c kafka.Config, records ...*kgo.Record) {
 		t.Fatalf("produce: %v", err)
 	}
 }
+
+// Records reads the first n records of a topic, as any Kafka client
+// would, and fails the test unless they come in time.
+func Records(t testing.TB, c kafka.Config, name string, n int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.Brokers...), kgo.ConsumeTopics(name), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var got []*kgo.Record
+	for len(got) < n {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read %d of %d records of %s", len(got), n, name)
+		}
+		got = append(got, fs.Records()...)
+	}
+	return got
+}

@@ -30,9 +30,16 @@ const KeyField = "key"
 // message Kafka takes by default.
 const MaxLine = 1 << 20
 
+// Publisher sends messages one by one or a batch of values at once, as
+// kafka.BatchPublisher does.
+type Publisher interface {
+	message.Publisher
+	PublishValues(topic string, b kafka.ValueBatch) error
+}
+
 // Producer makes content messages as producer and sends them to a topic.
 type Producer struct {
-	pub      message.Publisher
+	pub      Publisher
 	topic    string
 	producer string
 	key      string
@@ -40,7 +47,7 @@ type Producer struct {
 
 // New sends to topicName through pub, as producer, with the Kafka key key
 // on every message (none when empty).
-func New(pub message.Publisher, topicName, producer, key string) Producer {
+func New(pub Publisher, topicName, producer, key string) Producer {
 	return Producer{pub: pub, topic: topicName, producer: producer, key: key}
 }
 
@@ -58,12 +65,20 @@ func (p Producer) Message(value []byte) *message.Message {
 
 func (p Producer) message(id string, value []byte, sentAt string) *message.Message {
 	m := message.NewMessage(id, value)
-	m.Metadata[content.ProducerHeader] = p.producer
-	m.Metadata[content.SentAtHeader] = sentAt
-	if p.key != "" {
-		m.Metadata[KeyField] = p.key
+	for k, v := range p.metadata() {
+		m.Metadata[k] = v
 	}
+	m.Metadata[content.SentAtHeader] = sentAt
 	return m
+}
+
+// metadata is what every message of p carries but its time stamp.
+func (p Producer) metadata() map[string]string {
+	md := map[string]string{content.ProducerHeader: p.producer}
+	if p.key != "" {
+		md[KeyField] = p.key
+	}
+	return md
 }
 
 func sentAt(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
@@ -101,7 +116,7 @@ func (p Producer) Bulk(ctx context.Context, in io.Reader, batch, inFlight int, l
 	fail := func(err error) {
 		errOnce.Do(func() { firstErr = err; cancel() })
 	}
-	batches := make(chan []*message.Message, inFlight)
+	batches := make(chan kafka.ValueBatch, inFlight)
 	var wg sync.WaitGroup
 	for range inFlight {
 		wg.Add(1)
@@ -134,11 +149,11 @@ func (p Producer) Bulk(ctx context.Context, in io.Reader, batch, inFlight int, l
 	return res, firstErr
 }
 
-// publish sends one batch and says how many of its messages, and bytes,
+// publish sends one batch and says how many of its values, and bytes,
 // Kafka acknowledged.
-func (p Producer) publish(b []*message.Message) (int64, int64, error) {
-	err := p.pub.Publish(p.topic, b...)
-	acked := len(b)
+func (p Producer) publish(b kafka.ValueBatch) (int64, int64, error) {
+	err := p.pub.PublishValues(p.topic, b)
+	acked := len(b.Values)
 	if err != nil {
 		acked = 0
 		var pe *kafka.PublishError
@@ -147,29 +162,35 @@ func (p Producer) publish(b []*message.Message) (int64, int64, error) {
 		}
 	}
 	var size int64
-	if acked == len(b) {
-		for _, m := range b {
-			size += int64(len(m.Payload))
+	if acked == len(b.Values) {
+		for _, v := range b.Values {
+			size += int64(len(v))
 		}
 	}
 	return int64(acked), size, err
 }
 
-// read cuts in into messages, a line each, and hands them on in batches,
+// read cuts in into values, a line each, and hands them on in batches,
 // until the input or ctx ends; it says how many lines it read. A batch
 // goes when full, or once its first line has waited linger while no more
-// input was at hand. What every message needs is made a batch at a time:
-// the lines' bytes are copied into shared blocks, the message ids come
-// from one buffered source of randomness, and kds-sent-at is read from
-// the clock once a millisecond.
-func (p Producer) read(ctx context.Context, in io.Reader, batch int, linger time.Duration, out chan<- []*message.Message) (int, error) {
-	b := make([]*message.Message, 0, batch)
+// input was at hand. What every line needs is made a batch at a time: the
+// lines' bytes and their ids are copied into shared blocks, the ids come
+// from one buffered source of randomness, kds-sent-at is read from the
+// clock once a millisecond, and the rest of the metadata is one map for
+// the whole send.
+func (p Producer) read(ctx context.Context, in io.Reader, batch int, linger time.Duration, out chan<- kafka.ValueBatch) (int, error) {
+	metadata := p.metadata()
+	newBatch := func() kafka.ValueBatch {
+		return kafka.ValueBatch{Values: make([][]byte, 0, batch), IDs: make([][]byte, 0, batch),
+			Metadata: metadata, VaryingField: content.SentAtHeader, Varying: make([]string, 0, batch)}
+	}
+	b := newBatch()
 	var input *lingeringInput
 	send := func() {
 		input.due = time.Time{}
 		select {
 		case out <- b:
-			b = make([]*message.Message, 0, batch)
+			b = newBatch()
 		case <-ctx.Done():
 		}
 	}
@@ -185,8 +206,8 @@ func (p Producer) read(ctx context.Context, in io.Reader, batch int, linger time
 	line := 0
 	for sc.Scan() {
 		line++
-		if len(sc.Bytes()) > cap(block)-len(block) {
-			block = make([]byte, 0, max(256*1024, len(sc.Bytes())))
+		if need := len(sc.Bytes()) + idLen; need > cap(block)-len(block) {
+			block = make([]byte, 0, max(256*1024, need))
 		}
 		start := len(block)
 		block = append(block, sc.Bytes()...)
@@ -195,15 +216,19 @@ func (p Producer) read(ctx context.Context, in io.Reader, batch int, linger time
 		if err != nil {
 			return line, fmt.Errorf("message id: %w", err)
 		}
+		start = len(block)
+		block = appendID(block, id)
 		now := time.Now()
 		if now.Sub(clock) >= time.Millisecond {
 			clock, stamp = now, sentAt(now)
 		}
-		if len(b) == 0 {
+		if len(b.Values) == 0 {
 			input.due = now.Add(linger)
 		}
-		b = append(b, p.message(id.String(), value, stamp))
-		if len(b) == batch {
+		b.Values = append(b.Values, value)
+		b.IDs = append(b.IDs, block[start:len(block):len(block)])
+		b.Varying = append(b.Varying, stamp)
+		if len(b.Values) == batch {
 			if send(); ctx.Err() != nil {
 				return line, nil
 			}
@@ -217,7 +242,7 @@ func (p Producer) read(ctx context.Context, in io.Reader, batch int, linger time
 	case err != nil:
 		return line, fmt.Errorf("read line %d of standard input: %w", line+1, err)
 	}
-	if len(b) > 0 {
+	if len(b.Values) > 0 {
 		send()
 	}
 	return line, nil

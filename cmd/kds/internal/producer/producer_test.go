@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/cmd/kds/internal/producer"
 )
@@ -40,22 +40,7 @@ func newProducer(t *testing.T, topicName, key string) (producer.Producer, []stri
 // records reads n records of topicName, as any Kafka client would.
 func records(t *testing.T, brokers []string, topicName string, n int) []*kgo.Record {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topicName), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	var got []*kgo.Record
-	for len(got) < n {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatalf("read %d of %d records", len(got), n)
-		}
-		got = append(got, fs.Records()...)
-	}
-	return got
+	return kafkatest.Records(t, kafkatest.Config(brokers...), topicName, n)
 }
 
 func header(r *kgo.Record, key string) string {
@@ -185,15 +170,15 @@ func TestBulkSendsAPartialBatchWhileTheInputStaysOpen(t *testing.T) {
 	}
 }
 
-// refusingPublisher acknowledges some messages of each batch and says so
+// refusingPublisher acknowledges some values of each batch and says so
 // in an error wrapped on its way up.
 type refusingPublisher struct {
-	message.Publisher
+	producer.Publisher
 	acked int
 }
 
-func (p refusingPublisher) Publish(_ string, msgs ...*message.Message) error {
-	return fmt.Errorf("publish: %w", &kafka.PublishError{Acked: p.acked, Failed: len(msgs) - p.acked, Err: errors.New("broker gone")})
+func (p refusingPublisher) PublishValues(_ string, b kafka.ValueBatch) error {
+	return fmt.Errorf("publish: %w", &kafka.PublishError{Acked: p.acked, Failed: len(b.Values) - p.acked, Err: errors.New("broker gone")})
 }
 
 // TestAPartlyAcknowledgedBatchIsCountedThroughWrapping: the count of what
