@@ -1,6 +1,10 @@
 package kafka
 
-import "github.com/twmb/franz-go/pkg/kgo"
+import (
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
 
 // ValueBatch is values sent as records that carry the same metadata but
 // for their ids and one field that changes now and then, as a time stamp
@@ -28,7 +32,8 @@ func (p *BatchPublisher) PublishValues(topic string, b ValueBatch) error {
 
 // valueRecords are b's values as records for topic, in one allocation for
 // the records and one for their headers; the shared headers' values are
-// the metadata strings' bytes, not copies.
+// the metadata strings' bytes, not copies. Their Kafka timestamp is read
+// from the clock once for the batch, as franz-go would for each record.
 func (p *BatchPublisher) valueRecords(topic string, b ValueBatch) []*kgo.Record {
 	var key []byte
 	shared := make([]kgo.RecordHeader, 0, len(b.Metadata))
@@ -39,13 +44,13 @@ func (p *BatchPublisher) valueRecords(topic string, b ValueBatch) []*kgo.Record 
 		}
 		shared = append(shared, kgo.RecordHeader{Key: k, Value: bytesOf(v)})
 	}
-	perRecord := 2 + len(shared)
+	perRecord, now := 2+len(shared), time.Now()
 	all := make([]kgo.Record, len(b.Values))
 	hs := make([]kgo.RecordHeader, len(b.Values)*perRecord)
 	out := make([]*kgo.Record, len(b.Values))
 	for i, v := range b.Values {
 		r := &all[i]
-		r.Topic, r.Key, r.Value = topic, key, v
+		r.Topic, r.Key, r.Value, r.Timestamp = topic, key, v, now
 		h := hs[i*perRecord : (i+1)*perRecord : (i+1)*perRecord]
 		h[0] = kgo.RecordHeader{Key: uuidHeaderKey, Value: b.IDs[i]}
 		h[1] = kgo.RecordHeader{Key: b.VaryingField, Value: bytesOf(b.Varying[i])}

@@ -19,6 +19,8 @@ type lingeringInput struct {
 	// err is why the input ended; pump sets it before it closes chunks.
 	err  error
 	rest []byte
+	// at is when the input at hand came.
+	at time.Time
 
 	// due is when the batch being filled must go, zero while it is
 	// empty; flush sends it, and sets due back to zero.
@@ -91,7 +93,7 @@ func (r *lingeringInput) Read(p []byte) (int, error) {
 func (r *lingeringInput) take(chunk []byte, ok bool) error {
 	switch {
 	case ok:
-		r.rest = chunk
+		r.rest, r.at = chunk, time.Now()
 		return nil
 	case r.err != nil:
 		return r.err

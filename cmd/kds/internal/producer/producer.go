@@ -175,9 +175,9 @@ func (p Producer) publish(b kafka.ValueBatch) (int64, int64, error) {
 // goes when full, or once its first line has waited linger while no more
 // input was at hand. What every line needs is made a batch at a time: the
 // lines' bytes and their ids are copied into shared blocks, the ids come
-// from one buffered source of randomness, kds-sent-at is read from the
-// clock once a millisecond, and the rest of the metadata is one map for
-// the whole send.
+// from one buffered source of randomness, kds-sent-at is the time the
+// line's read of the input returned, formatted once a millisecond, and
+// the rest of the metadata is one map for the whole send.
 func (p Producer) read(ctx context.Context, in io.Reader, batch int, linger time.Duration, out chan<- kafka.ValueBatch) (int, error) {
 	metadata := p.metadata()
 	newBatch := func() kafka.ValueBatch {
@@ -218,7 +218,8 @@ func (p Producer) read(ctx context.Context, in io.Reader, batch int, linger time
 		}
 		start = len(block)
 		block = appendID(block, id)
-		now := time.Now()
+		// Lines that came in one read of the input came at once.
+		now := input.at
 		if now.Sub(clock) >= time.Millisecond {
 			clock, stamp = now, sentAt(now)
 		}
