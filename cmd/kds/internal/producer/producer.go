@@ -65,9 +65,7 @@ func (p Producer) Message(value []byte) *message.Message {
 
 func (p Producer) message(id string, value []byte, sentAt string) *message.Message {
 	m := message.NewMessage(id, value)
-	for k, v := range p.metadata() {
-		m.Metadata[k] = v
-	}
+	m.Metadata = p.metadata()
 	m.Metadata[content.SentAtHeader] = sentAt
 	return m
 }
