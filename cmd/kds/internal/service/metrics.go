@@ -79,8 +79,7 @@ func (o outboxLag) Collect(ch chan<- prometheus.Metric) {
 }
 
 // usageRequests reports the Kafka requests the api role's usage readings
-// and message rates
-// sent, so that their cost can be watched.
+// and message rates sent, so that their cost can be watched.
 type usageRequests struct{ s *Service }
 
 var usageRequestsDesc = prometheus.NewDesc("kds_usage_kafka_requests_total",
