@@ -53,11 +53,16 @@ func (o *Offsets) Produced(ctx context.Context, topics []string) (map[string]int
 	if err != nil {
 		return nil, err
 	}
+	return sumByTopic(ends), nil
+}
+
+// sumByTopic adds up the partitions' offsets of each topic.
+func sumByTopic(ends map[topicPartition]int64) map[string]int64 {
 	sums := map[string]int64{}
 	for tp, end := range ends {
 		sums[tp.topic] += end
 	}
-	return sums, nil
+	return sums
 }
 
 // list reads one offset of every partition of topics with list (kadm's

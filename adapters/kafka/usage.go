@@ -43,7 +43,21 @@ type Usage struct {
 
 	mu      sync.Mutex
 	leaders partitionLeaders // as the latest TopicUsage found it
+	ends    endOffsets       // as the latest Produced read them
 }
+
+// endOffsets is one reading of the partitions' newest offsets.
+type endOffsets struct {
+	at    time.Time
+	asked map[string]bool
+	ends  map[topicPartition]int64
+}
+
+// endsReused is how old the newest offsets that Produced read may be for
+// TopicUsage to take them rather than ask Kafka again: a little more than
+// the message rates' 2 s, so that while they are sampled every usage
+// reading finds theirs.
+const endsReused = 3 * time.Second
 
 // NewUsage reads the usage of the cluster c describes; should its client
 // not be made, every call says why.
@@ -63,6 +77,58 @@ func (u *Usage) Requests() map[string]uint64 { return u.requests.snapshot() }
 // Close releases the connections.
 func (u *Usage) Close() error { return u.offsets.Close() }
 
+// Produced implements content.ProducedCounter, for the message rates, and
+// keeps the newest offsets it read for the next TopicUsage, which then
+// asks Kafka only for the oldest: one source of the newest offsets, one
+// ListOffsets per broker, however often both read.
+func (u *Usage) Produced(ctx context.Context, topics []string) (map[string]int64, error) {
+	o := u.offsets
+	if o.err != nil {
+		return nil, &UnreachableError{Where: o.config.Where(), Err: o.err}
+	}
+	if len(topics) == 0 {
+		return map[string]int64{}, nil // kadm would list every topic
+	}
+	at := time.Now().UTC()
+	ends, err := o.list(ctx, o.admin.ListEndOffsets, topics)
+	if err != nil {
+		return nil, err
+	}
+	asked := make(map[string]bool, len(topics))
+	for _, t := range topics {
+		asked[t] = true
+	}
+	u.mu.Lock()
+	u.ends = endOffsets{at: at, asked: asked, ends: ends}
+	u.mu.Unlock()
+	return sumByTopic(ends), nil
+}
+
+// newestOffsets are the newest offsets of topics: those Produced read
+// within endsReused when it asked for all of topics, else read now (and
+// not kept: only the rates' readings are shared).
+func (u *Usage) newestOffsets(ctx context.Context, topics []string) (time.Time, map[topicPartition]int64, error) {
+	u.mu.Lock()
+	kept := u.ends
+	u.mu.Unlock()
+	if time.Since(kept.at) < endsReused && !slices.ContainsFunc(topics, func(t string) bool { return !kept.asked[t] }) {
+		wanted := make(map[string]bool, len(topics))
+		for _, t := range topics {
+			wanted[t] = true
+		}
+		ends := map[topicPartition]int64{}
+		for tp, end := range kept.ends {
+			if wanted[tp.topic] {
+				ends[tp] = end
+			}
+		}
+		return kept.at, ends, nil
+	}
+	at := time.Now().UTC()
+	ends, err := u.offsets.list(ctx, u.offsets.admin.ListEndOffsets, topics)
+	return at, ends, err
+}
+
 // TopicUsage implements content.UsageReader.
 func (u *Usage) TopicUsage(ctx context.Context, topics []string) (map[string]content.TopicUsage, error) {
 	o := u.offsets
@@ -72,12 +138,11 @@ func (u *Usage) TopicUsage(ctx context.Context, topics []string) (map[string]con
 	if len(topics) == 0 {
 		return map[string]content.TopicUsage{}, nil // kadm would list every topic
 	}
-	at := time.Now().UTC()
-	starts, err := o.list(ctx, o.admin.ListStartOffsets, topics)
+	at, ends, err := u.newestOffsets(ctx, topics)
 	if err != nil {
 		return nil, err
 	}
-	ends, err := o.list(ctx, o.admin.ListEndOffsets, topics)
+	starts, err := o.list(ctx, o.admin.ListStartOffsets, topics)
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +156,9 @@ func (u *Usage) TopicUsage(ctx context.Context, topics []string) (map[string]con
 		if !ok {
 			continue
 		}
+		// Newest offsets read a moment before the oldest: messages
+		// expired meanwhile leave the partition empty, not negative.
+		end = max(end, start)
 		size, ok := sizes[tp]
 		if !ok {
 			size = -1

@@ -193,3 +193,49 @@ func TestUsageReadsTimesOnEveryVersion(t *testing.T) {
 		u.Close()
 	}
 }
+
+// TestUsageSharesTheRatesNewestOffsets reads the message rates' offsets
+// and then the usage of the same topics, as the api role does with a
+// page open: Kafka is asked for the newest offsets once, by the rates,
+// and the usage asks only for the oldest, and finds the same newest
+// offsets. A topic the rates did not ask for is read in full.
+func TestUsageSharesTheRatesNewestOffsets(t *testing.T) {
+	t.Parallel()
+	_, c := kafkatest.Start(t)
+	ctx := context.Background()
+	kafkatest.CreateTopics(t, c, 2, "rated", "other")
+	t0 := time.Now().UTC().Truncate(time.Millisecond)
+	for i := range 3 {
+		produceAt(t, c, "rated", int32(i%2), t0.Add(time.Duration(i)*time.Second))
+	}
+
+	u := kafka.NewUsage(c)
+	defer u.Close()
+	var produced content.ProducedCounter = u
+	sums, err := produced.Produced(ctx, []string{"rated"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sums["rated"] != 3 {
+		t.Fatalf("produced: %v, want rated 3", sums)
+	}
+	before := u.Requests()["ListOffsets"]
+	got, err := u.TopicUsage(ctx, []string{"rated"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := u.Requests()["ListOffsets"] - before; n != 1 {
+		t.Errorf("a usage reading after the rates' sent %d ListOffsets, want 1 (the oldest offsets only)", n)
+	}
+	if r := got["rated"]; r.Produced != 3 || r.Partitions[0].Latest != 2 || r.Partitions[1].Latest != 1 {
+		t.Errorf("usage from the shared offsets: %+v", r)
+	}
+
+	before = u.Requests()["ListOffsets"]
+	if _, err := u.TopicUsage(ctx, []string{"rated", "other"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := u.Requests()["ListOffsets"] - before; n != 2 {
+		t.Errorf("a usage reading of a topic the rates did not read sent %d ListOffsets, want 2", n)
+	}
+}

@@ -79,11 +79,11 @@ func (o outboxLag) Collect(ch chan<- prometheus.Metric) {
 }
 
 // usageRequests reports the Kafka requests the api role's usage readings
-// sent, so that their cost can be watched.
+// and message rates sent, so that their cost can be watched.
 type usageRequests struct{ s *Service }
 
 var usageRequestsDesc = prometheus.NewDesc("kds_usage_kafka_requests_total",
-	"Requests the api role's usage readings (topics' offsets, sizes and last message times, subscriptions' lag) sent to Kafka, by request.", []string{"request"}, nil)
+	"Requests the api role's usage readings (topics' offsets, sizes and last message times, subscriptions' lag) and message rates sent to Kafka, by request.", []string{"request"}, nil)
 
 // Describe implements prometheus.Collector.
 func (u usageRequests) Describe(ch chan<- *prometheus.Desc) { ch <- usageRequestsDesc }

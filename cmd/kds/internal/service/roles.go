@@ -150,10 +150,9 @@ func (s *Service) addAPI(a app.Application, wlog watermill.LoggerAdapter) error 
 		advertised = s.cfg.Kafka.Brokers
 	}
 	liveLog := watermill.NewSlogLoggerWithLevelMapping(s.log.With("component", "live-messages"), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
-	s.offsets = kafka.NewOffsets(s.cfg.Kafka)
 	s.usage = kafka.NewUsage(s.cfg.Kafka)
 	api := httpapi.NewServer(a, events, s.readinessChecks(), s.log, append(s.cfg.API, httpapi.WithKafkaBrokers(advertised),
-		httpapi.WithMetrics(s.metrics), httpapi.WithContent(kafka.NewTail(s.cfg.Kafka, liveLog), s.offsets),
+		httpapi.WithMetrics(s.metrics), httpapi.WithContent(kafka.NewTail(s.cfg.Kafka, liveLog), s.usage),
 		httpapi.WithUsage(s.usage), httpapi.WithBrowser(kafka.NewBrowser(s.cfg.Kafka)))...)
 	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	s.http.RegisterOnShutdown(api.EndStreams)

@@ -101,11 +101,9 @@ type Service struct {
 	// manager reconciles, in the topic-manager role.
 	manager command.TopicManager
 	metrics *prometheus.Registry // what /metrics serves: metrics.go
-	// offsets reads the topics' newest offsets for the message rates, in
-	// the api role.
-	offsets *kafka.Offsets
 	// usage reads what topics hold and how far subscriptions are behind,
-	// for the API; nil without the api role.
+	// for the API, and the newest offsets for the message rates, which
+	// its readings share; nil without the api role.
 	usage *kafka.Usage
 	// forward delivers the outbox to Kafka through forwarded until its
 	// context ends, in the forwarder role.
@@ -253,9 +251,6 @@ func (s *Service) close() {
 	}
 	if s.usage != nil {
 		s.usage.Close()
-	}
-	if s.offsets != nil {
-		s.offsets.Close()
 	}
 	if s.db != nil {
 		s.db.Close()
