@@ -46,14 +46,22 @@ func (o *Offsets) Close() error {
 // expired ones included. A topic Kafka does not know, or one of whose
 // partitions did not answer, is left out rather than reported short.
 func (o *Offsets) Produced(ctx context.Context, topics []string) (map[string]int64, error) {
-	if o.err != nil {
-		return nil, &UnreachableError{Where: o.config.Where(), Err: o.err}
+	if err := o.noClient(); err != nil {
+		return nil, err
 	}
 	ends, err := o.list(ctx, o.admin.ListEndOffsets, topics)
 	if err != nil {
 		return nil, err
 	}
 	return sumByTopic(ends), nil
+}
+
+// noClient says why there is no client, nil when there is one.
+func (o *Offsets) noClient() error {
+	if o.err != nil {
+		return &UnreachableError{Where: o.config.Where(), Err: o.err}
+	}
+	return nil
 }
 
 // sumByTopic adds up the partitions' offsets of each topic.

@@ -83,8 +83,8 @@ func (u *Usage) Close() error { return u.offsets.Close() }
 // ListOffsets per broker, however often both read.
 func (u *Usage) Produced(ctx context.Context, topics []string) (map[string]int64, error) {
 	o := u.offsets
-	if o.err != nil {
-		return nil, &UnreachableError{Where: o.config.Where(), Err: o.err}
+	if err := o.noClient(); err != nil {
+		return nil, err
 	}
 	if len(topics) == 0 {
 		return map[string]int64{}, nil // kadm would list every topic
@@ -132,8 +132,8 @@ func (u *Usage) newestOffsets(ctx context.Context, topics []string) (time.Time, 
 // TopicUsage implements content.UsageReader.
 func (u *Usage) TopicUsage(ctx context.Context, topics []string) (map[string]content.TopicUsage, error) {
 	o := u.offsets
-	if o.err != nil {
-		return nil, &UnreachableError{Where: o.config.Where(), Err: o.err}
+	if err := o.noClient(); err != nil {
+		return nil, err
 	}
 	if len(topics) == 0 {
 		return map[string]content.TopicUsage{}, nil // kadm would list every topic
@@ -231,8 +231,8 @@ func (u *Usage) readLeaders(ctx context.Context, topics []string) partitionLeade
 // GroupProgress implements content.UsageReader.
 func (u *Usage) GroupProgress(ctx context.Context, reads []content.GroupRead, usage map[string]content.TopicUsage) ([]content.GroupProgress, error) {
 	o := u.offsets
-	if o.err != nil {
-		return nil, &UnreachableError{Where: o.config.Where(), Err: o.err}
+	if err := o.noClient(); err != nil {
+		return nil, err
 	}
 	if len(reads) == 0 {
 		return nil, nil
