@@ -155,14 +155,7 @@ func newCluster(addr string, opts []kfake.Opt) (*kfake.Cluster, error) {
 // loginAll logs in to the brokers at addrs as each of users.
 func loginAll(addrs []string, users []SASLUser, tlsConfig *tls.Config) error {
 	for _, u := range users {
-		opts := []kgo.Opt{kgo.SeedBrokers(addrs...), kgo.SASL(mechanism(u))}
-		if tlsConfig != nil {
-			// Its own listener, in this process.
-			own := tlsConfig.Clone()
-			own.InsecureSkipVerify = true
-			opts = append(opts, kgo.DialTLSConfig(own))
-		}
-		client, err := kgo.NewClient(opts...)
+		client, err := ownClient(addrs, tlsConfig, kgo.SASL(mechanism(u)))
 		if err != nil {
 			return err
 		}
@@ -175,6 +168,19 @@ func loginAll(addrs []string, users []SASLUser, tlsConfig *tls.Config) error {
 		}
 	}
 	return nil
+}
+
+// ownClient is a client of the brokers at addrs, which this process runs,
+// with the server side's TLS configuration tlsConfig, nil without TLS.
+func ownClient(addrs []string, tlsConfig *tls.Config, opts ...kgo.Opt) (*kgo.Client, error) {
+	opts = append([]kgo.Opt{kgo.SeedBrokers(addrs...)}, opts...)
+	if tlsConfig != nil {
+		// Its own listener, in this process: nothing to verify.
+		own := tlsConfig.Clone()
+		own.InsecureSkipVerify = true //nolint:gosec // the broker is this process's own
+		opts = append(opts, kgo.DialTLSConfig(own))
+	}
+	return kgo.NewClient(opts...)
 }
 
 // mechanism is the client side of u's login.

@@ -44,12 +44,7 @@ func advertiseSaslHandshakeV0(cluster *kfake.Cluster, tc *tls.Config) error {
 // apiVersions asks the brokers at addrs which versions they serve, before
 // any login, as every client does.
 func apiVersions(addrs []string, tc *tls.Config) (*kmsg.ApiVersionsResponse, error) {
-	opts := []kgo.Opt{kgo.SeedBrokers(addrs...), kgo.RequestRetries(2)}
-	if tc != nil {
-		// Our own broker, in this process: nothing to verify.
-		opts = append(opts, kgo.DialTLSConfig(&tls.Config{InsecureSkipVerify: true})) //nolint:gosec // the broker is this process's own
-	}
-	cl, err := kgo.NewClient(opts...)
+	cl, err := ownClient(addrs, tc, kgo.RequestRetries(2))
 	if err != nil {
 		return nil, err
 	}
