@@ -14,7 +14,6 @@ import (
 	"github.com/kds-io/kds/app/auth"
 	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/query"
-	"github.com/kds-io/kds/app/topic"
 )
 
 // browseTimeout bounds reading one page.
@@ -36,13 +35,8 @@ func BrowseRoutes(mux *http.ServeMux, queries query.Queries, au *authn.Authentic
 			httpjson.WriteError(w, r, log, httpjson.BadRequest(err.Error()))
 			return
 		}
-		t, err := queries.Topic(r.Context(), p, name)
-		if err != nil {
+		if err := requireActive(r.Context(), queries, p, name); err != nil {
 			httpjson.WriteError(w, r, log, err)
-			return
-		}
-		if t.Status != topic.Active {
-			httpjson.WriteError(w, r, log, &content.NotActiveError{Topic: name, Status: t.Status})
 			return
 		}
 		if err := mayRead(r.Context(), readers, p, name); err != nil {

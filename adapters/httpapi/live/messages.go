@@ -108,13 +108,8 @@ func (m *Messages) stream(w http.ResponseWriter, r *http.Request, p auth.Princip
 		return
 	}
 	name := r.PathValue("name")
-	t, err := m.queries.Topic(r.Context(), p, name)
-	if err != nil {
+	if err := requireActive(r.Context(), m.queries, p, name); err != nil {
 		httpjson.WriteError(w, r, m.log, err)
-		return
-	}
-	if t.Status != topic.Active {
-		httpjson.WriteError(w, r, m.log, &content.NotActiveError{Topic: name, Status: t.Status})
 		return
 	}
 	if err := mayRead(r.Context(), m.readers, p, name); err != nil {

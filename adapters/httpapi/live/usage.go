@@ -222,7 +222,6 @@ func (u *Usage) keep(now time.Time, topics map[string]content.TopicUsage, lags [
 			t.Rate = content.Rate(before.Produced, t.Produced, now.Sub(before.ReadAt).Seconds())
 		}
 		u.byTopic[name] = t
-		topics[name] = t
 		list = append(list, t)
 		p := worst[name]
 		p.At, p.Rate, p.Messages = now, t.Rate, t.Messages

@@ -7,8 +7,6 @@ import (
 	"github.com/kds-io/kds/adapters/httpapi/authn"
 	"github.com/kds-io/kds/adapters/httpapi/internal/httpjson"
 	"github.com/kds-io/kds/app/auth"
-	"github.com/kds-io/kds/app/content"
-	"github.com/kds-io/kds/app/topic"
 )
 
 // UsageRoutes serves the usage readings: GET /api/v1/usage, every active
@@ -33,13 +31,8 @@ func (u *Usage) UsageRoutes(mux *http.ServeMux, au *authn.Authenticator, log *sl
 	}))
 	mux.HandleFunc("GET /api/v1/topics/{name}/usage", au.Require(func(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 		name := r.PathValue("name")
-		t, err := u.queries.Topic(r.Context(), p, name)
-		if err != nil {
+		if err := requireActive(r.Context(), u.queries, p, name); err != nil {
 			httpjson.WriteError(w, r, log, err)
-			return
-		}
-		if t.Status != topic.Active {
-			httpjson.WriteError(w, r, log, &content.NotActiveError{Topic: name, Status: t.Status})
 			return
 		}
 		report, err := u.Topic(r.Context(), name)
