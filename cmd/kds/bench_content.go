@@ -255,27 +255,18 @@ func (b contentBench) subscribe(ctx context.Context, n int) error {
 		mu    sync.Mutex
 		delay latencies
 		errs  []error
-		wg    sync.WaitGroup
 	)
-	sem := make(chan struct{}, 8)
 	start := time.Now()
-	for _, name := range names {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			d, err := b.subscribeOne(ctx, proc, pub, a, name)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-				return
-			}
-			delay = append(delay, d)
-		}()
-	}
-	wg.Wait()
+	concurrently(names, 8, func(name string) {
+		d, err := b.subscribeOne(ctx, proc, pub, a, name)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		delay = append(delay, d)
+	})
 	took := time.Since(start)
 	if len(errs) > 0 {
 		return fmt.Errorf("%d of %d subscriptions failed, the first: %w", len(errs), n, errs[0])

@@ -566,6 +566,20 @@ func (c consumerDoc) alive(pid int) (instanceDoc, bool) {
 	return instanceDoc{}, false
 }
 
+// consume starts kds consume -o json as consumer id on topics and waits
+// until it says it subscribed to each and kds sees it attached to them.
+func (d *devServer) consume(t *testing.T, id string, topics ...string) *kdsProcess {
+	t.Helper()
+	c := d.start(t, "consume", "--id", id, "--topics", strings.Join(topics, ","), "-o", "json")
+	subscribed := make([]string, len(topics))
+	for i, name := range topics {
+		subscribed[i] = "✓ subscribed to " + name
+	}
+	c.waitStderr(t, subscribed...)
+	d.waitAttached(t, id, c.pid(), slices.Sorted(slices.Values(topics))...)
+	return c
+}
+
 // waitAttached waits until kds knows that the consumer's process pid is
 // alive and consumes exactly topics, as the topic manager sees it.
 func (d *devServer) waitAttached(t *testing.T, consumer string, pid int, topics ...string) {

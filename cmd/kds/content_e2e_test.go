@@ -268,9 +268,7 @@ func TestDeactivationDetachesConsumersBeforeDeletion(t *testing.T) {
 	d.activeTopic(t, "polite", 1)
 	d.activeTopic(t, "stubborn", 1)
 
-	c := d.start(t, "consume", "--id", "watcher", "--topics", "polite,stubborn", "-o", "json")
-	c.waitStderr(t, "✓ subscribed to polite", "✓ subscribed to stubborn")
-	d.waitAttached(t, "watcher", c.pid(), "polite", "stubborn")
+	c := d.consume(t, "watcher", "polite", "stubborn")
 
 	// A consumer that runs detaches when told, so deletion does not wait
 	// and cuts nobody off.
@@ -335,9 +333,7 @@ func TestSubscriptionsEndForGood(t *testing.T) {
 	d := startDev(t, devOptions{})
 	d.activeTopic(t, "season", 1)
 	d.activeTopic(t, "kept", 1)
-	c := d.start(t, "consume", "--id", "fan", "--topics", "season,kept", "-o", "json")
-	c.waitStderr(t, "✓ subscribed to season", "✓ subscribed to kept")
-	d.waitAttached(t, "fan", c.pid(), "kept", "season")
+	c := d.consume(t, "fan", "season", "kept")
 
 	wantLines(t, d.mustKds(t, "topic", "deactivate", "season", "--yes"), "season: deleted from Kafka")
 	c.waitStderr(t, "topic season was deactivated by admin: unsubscribed")
@@ -645,9 +641,7 @@ func TestSubscriptionsShowConsumersAndTheirProcesses(t *testing.T) {
 	t.Parallel()
 	d := startDev(t, devOptions{env: []string{"KDS_SERVER_USAGE_INTERVAL=200ms"}})
 	d.activeTopic(t, "feed", 1)
-	c := d.start(t, "consume", "--id", "viewer1", "--topics", "feed", "-o", "json")
-	c.waitStderr(t, "✓ subscribed to feed")
-	d.waitAttached(t, "viewer1", c.pid(), "feed")
+	c := d.consume(t, "viewer1", "feed")
 
 	host, _ := os.Hostname()
 	alive := fmt.Sprintf("1 alive (%s:%d)", host, c.pid())

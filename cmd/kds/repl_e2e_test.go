@@ -153,9 +153,7 @@ func TestAdminCtrlCStopsTheWaitUnderWay(t *testing.T) {
 	d := startDev(t, devOptions{env: []string{"KDS_TOPIC_MANAGER_DETACH_TIMEOUT=2m"}})
 	d.activeTopic(t, "held", 1)
 	// A consumer that is stopped keeps the deletion waiting for it.
-	c := d.start(t, "consume", "--id", "sleeper", "--topics", "held", "-o", "json")
-	c.waitStderr(t, "✓ subscribed to held")
-	d.waitAttached(t, "sleeper", c.pid(), "held")
+	c := d.consume(t, "sleeper", "held")
 	c.signal(t, syscall.SIGSTOP)
 
 	term := d.startOnTerminal(t, `exec "$KDS" admin`)

@@ -8,7 +8,6 @@ import (
 	"github.com/kds-io/kds/adapters/httpapi/apiv1"
 	"github.com/kds-io/kds/adapters/kafka"
 	"github.com/kds-io/kds/app/command"
-	"github.com/kds-io/kds/app/topic"
 	"github.com/kds-io/kds/cmd/kds/internal/service"
 	"github.com/kds-io/kds/cmd/kds/internal/service/servicetest"
 )
@@ -24,24 +23,8 @@ func TestAServiceCarriesATopicIntoKafka(t *testing.T) {
 	if r, err := api.Ready(ctx); err != nil || !r.Ready {
 		t.Fatalf("/readyz: %+v, %v", r, err)
 	}
-	if _, err := api.RequestTopic(ctx, apiv1.TopicRequest{Name: "svc-news", Partitions: 2}); err != nil {
-		t.Fatal(err)
-	}
-	servicetest.WaitStatus(t, ctx, api, "svc-news", topic.Pending)
-	if _, err := api.Decide(ctx, "svc-news", "approve", ""); err != nil {
-		t.Fatal(err)
-	}
-	servicetest.WaitStatus(t, ctx, api, "svc-news", topic.Active)
-	cluster, err := kafka.NewCluster(cfg.Kafka)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
-	topics, err := cluster.Topics(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := topics["svc-news"]; got.Partitions != 2 {
+	servicetest.Activate(t, api, apiv1.TopicRequest{Name: "svc-news", Partitions: 2})
+	if got := kafkaTopic(t, ctx, cfg, "svc-news"); got.Partitions != 2 {
 		t.Fatalf("Kafka has svc-news as %+v, want 2 partitions", got)
 	}
 }
@@ -82,14 +65,7 @@ func TestAnUpdateReachesKafka(t *testing.T) {
 	api := servicetest.Client(t, servicetest.Run(t, cfg))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := api.RequestTopic(ctx, apiv1.TopicRequest{Name: "svc-grown", Partitions: 2, Configs: map[string]string{"retention.ms": "60000", "segment.ms": "3600000"}}); err != nil {
-		t.Fatal(err)
-	}
-	servicetest.WaitStatus(t, ctx, api, "svc-grown", topic.Pending)
-	if _, err := api.Decide(ctx, "svc-grown", "approve", ""); err != nil {
-		t.Fatal(err)
-	}
-	servicetest.WaitStatus(t, ctx, api, "svc-grown", topic.Active)
+	servicetest.Activate(t, api, apiv1.TopicRequest{Name: "svc-grown", Partitions: 2, Configs: map[string]string{"retention.ms": "60000", "segment.ms": "3600000"}})
 
 	update, err := api.UpdateTopic(ctx, "svc-grown", apiv1.TopicUpdate{Partitions: 5, ReplicationFactor: 1,
 		Configs: map[string]string{"retention.ms": "120000"}, Owner: "newsroom", Reason: "more readers"})
@@ -104,6 +80,19 @@ func TestAnUpdateReachesKafka(t *testing.T) {
 		t.Fatal(err)
 	}
 	servicetest.WaitCommand(t, ctx, api, id, command.Applied)
+	got := kafkaTopic(t, ctx, cfg, "svc-grown")
+	if _, stale := got.Configs["segment.ms"]; got.Partitions != 5 || got.Configs["retention.ms"] != "120000" || stale {
+		t.Fatalf("Kafka has svc-grown as %+v", got)
+	}
+	shown, err := api.Topic(ctx, "svc-grown")
+	if err != nil || shown.Partitions != 5 || shown.Owner != "newsroom" {
+		t.Fatalf("the API shows %+v, %v", shown, err)
+	}
+}
+
+// kafkaTopic is what Kafka says of name.
+func kafkaTopic(t *testing.T, ctx context.Context, cfg service.Config, name string) command.KafkaTopic {
+	t.Helper()
 	cluster, err := kafka.NewCluster(cfg.Kafka)
 	if err != nil {
 		t.Fatal(err)
@@ -113,12 +102,5 @@ func TestAnUpdateReachesKafka(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := topics["svc-grown"]
-	if _, stale := got.Configs["segment.ms"]; got.Partitions != 5 || got.Configs["retention.ms"] != "120000" || stale {
-		t.Fatalf("Kafka has svc-grown as %+v", got)
-	}
-	shown, err := api.Topic(ctx, "svc-grown")
-	if err != nil || shown.Partitions != 5 || shown.Owner != "newsroom" {
-		t.Fatalf("the API shows %+v, %v", shown, err)
-	}
+	return topics[name]
 }

@@ -130,16 +130,23 @@ func WaitStatus(t *testing.T, ctx context.Context, api *apiclient.Client, name s
 // until it is active.
 func ActiveTopic(t *testing.T, api *apiclient.Client, name string) {
 	t.Helper()
+	Activate(t, api, apiv1.TopicRequest{Name: name})
+}
+
+// Activate requests and approves the topic req asks for and waits until
+// it is active.
+func Activate(t *testing.T, api *apiclient.Client, req apiv1.TopicRequest) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := api.RequestTopic(ctx, apiv1.TopicRequest{Name: name}); err != nil {
+	if _, err := api.RequestTopic(ctx, req); err != nil {
 		t.Fatal(err)
 	}
-	WaitStatus(t, ctx, api, name, topic.Pending)
-	if _, err := api.Decide(ctx, name, "approve", ""); err != nil {
+	WaitStatus(t, ctx, api, req.Name, topic.Pending)
+	if _, err := api.Decide(ctx, req.Name, "approve", ""); err != nil {
 		t.Fatal(err)
 	}
-	WaitStatus(t, ctx, api, name, topic.Active)
+	WaitStatus(t, ctx, api, req.Name, topic.Active)
 }
 
 // WaitCommand waits until command id exists and has status st; the topic
