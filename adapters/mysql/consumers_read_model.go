@@ -57,7 +57,7 @@ func ofConsumers(column string, ids []subscription.ConsumerID) (string, []any) {
 	for i, id := range ids {
 		args[i] = id
 	}
-	return " WHERE " + column + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")", args
+	return " WHERE " + column + " IN (" + placeholders(len(ids)) + ")", args
 }
 
 func (m *ReadModel) subscriptions(ctx context.Context, ids []subscription.ConsumerID) ([]query.Subscription, error) {

@@ -65,6 +65,40 @@ func writeHeldOpen(ctx context.Context, db *sql.DB, o *mysql.Outbox, payload str
 	return mysql.WriteHeldOpen(ctx, db, o, "kds.events", []byte(`"`+payload+`"`))
 }
 
+// writeConcurrently has writers goroutines write perWriter messages each,
+// every one in a transaction held open a while, and fails t on any error.
+// Payloads are prefix + "w<writer>-m<message>".
+func writeConcurrently(t *testing.T, ctx context.Context, db *sql.DB, o *mysql.Outbox, writers, perWriter int, prefix string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*perWriter)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perWriter {
+				errs <- writeHeldOpen(ctx, db, o, fmt.Sprintf("%sw%d-m%d", prefix, w, i))
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// waitForwarded polls until rec has seen want distinct messages or 30s
+// pass; the caller checks what arrived.
+func waitForwarded(rec *recorder, want int) {
+	deadline := time.Now().Add(30 * time.Second)
+	for rec.count() < want && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // TestConcurrentOutboxWritersLoseNothing is the regression test for the
 // loss DESIGN.md §6 describes: many writers, many rounds, a forwarder
 // draining all the while; every message must arrive.
@@ -83,30 +117,10 @@ func TestConcurrentOutboxWritersLoseNothing(t *testing.T) {
 	const writers, perWriter = 32, 5
 	ctx := context.Background()
 	for round := range rounds {
-		var wg sync.WaitGroup
-		errs := make(chan error, writers*perWriter)
-		for w := range writers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range perWriter {
-					errs <- writeHeldOpen(ctx, db, o, fmt.Sprintf("r%d-w%d-m%d", round, w, i))
-				}
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
+		writeConcurrently(t, ctx, db, o, writers, perWriter, fmt.Sprintf("r%d-", round))
 	}
 	want := rounds * writers * perWriter
-	deadline := time.Now().Add(30 * time.Second)
-	for rec.count() < want && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitForwarded(rec, want)
 	if got := rec.count(); got != want {
 		t.Fatalf("forwarded %d distinct messages of %d written: the outbox lost %d", got, want, want-got)
 	}
@@ -123,28 +137,8 @@ func TestTwoForwardersDeliverEachMessageOnce(t *testing.T) {
 	startForwarder(t, db, o, rec)
 	startForwarder(t, db, mysql.NewOutbox(nil), rec)
 	const writers, perWriter = 8, 40
-	var wg sync.WaitGroup
-	errs := make(chan error, writers*perWriter)
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range perWriter {
-				errs <- writeHeldOpen(context.Background(), db, o, fmt.Sprintf("w%d-m%d", w, i))
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for rec.count() < writers*perWriter && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	writeConcurrently(t, context.Background(), db, o, writers, perWriter, "")
+	waitForwarded(rec, writers*perWriter)
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if len(rec.seen) != writers*perWriter {

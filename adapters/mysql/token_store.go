@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/kds-io/kds/app/auth"
@@ -27,7 +26,7 @@ func (s *TokenStore) Add(ctx context.Context, t auth.Token, hash [sha256.Size]by
 	// (TestConcurrentTokensOfOneName).
 	res, err := s.db.ExecContext(ctx, "INSERT INTO tokens (id, name, role, consumers, hash, created_by, created_at) "+
 		"SELECT ?, ?, ?, ?, ?, ?, ? FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM tokens WHERE LOWER(name) = LOWER(?) AND revoked_at IS NULL)",
-		t.ID, t.Name, t.Role, strings.Join(t.Consumers, ","), hash[:], t.CreatedBy, t.CreatedAt, t.Name)
+		t.ID, t.Name, t.Role, nameList(t.Consumers), hash[:], t.CreatedBy, t.CreatedAt, t.Name)
 	if err != nil {
 		return fmt.Errorf("add token: %w", err)
 	}
@@ -103,9 +102,7 @@ func scanToken(r rowScanner, extra ...any) (auth.Token, error) {
 	if err := r.Scan(append([]any{&t.ID, &t.Name, &role, &consumers, &t.CreatedBy, &t.CreatedAt, &revoked, &used}, extra...)...); err != nil {
 		return auth.Token{}, err
 	}
-	if consumers != "" {
-		t.Consumers = strings.Split(consumers, ",")
-	}
+	t.Consumers = parseNameList(consumers)
 	var err error
 	if t.Role, err = auth.ParseRole(role); err != nil {
 		return auth.Token{}, fmt.Errorf("stored token %s: %w", t.ID, err)

@@ -189,6 +189,7 @@ func lockTopics(ctx context.Context, tx *sql.Tx, cmds []command.Command) (map[st
 	return stored, nil
 }
 
+// placeholders is n comma-separated "?" for an IN list.
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }

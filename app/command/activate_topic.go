@@ -38,3 +38,12 @@ func creations(ts []*topic.Topic) []Creation {
 	}
 	return out
 }
+
+// namesOf is the names of ts, in order.
+func namesOf(ts []*topic.Topic) []topic.Name {
+	out := make([]topic.Name, len(ts))
+	for i, t := range ts {
+		out[i] = t.Name()
+	}
+	return out
+}

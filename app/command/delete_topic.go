@@ -25,10 +25,7 @@ func (m TopicManager) deleteAll(ctx context.Context, targets []target) []error {
 		cmdType: DeleteTopicType,
 		from:    topic.Inactive,
 		inKafka: func(ctx context.Context, due []*topic.Topic) []error {
-			names := make([]topic.Name, len(due))
-			for i, t := range due {
-				names[i] = t.Name()
-			}
+			names := namesOf(due)
 			// Nobody reads or writes a deactivated topic, whether or not
 			// its consumers let go in time.
 			if err := m.convergeAccess(ctx); err != nil {

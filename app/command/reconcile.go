@@ -240,11 +240,7 @@ func (m TopicManager) plan(ctx context.Context, p *repairPlan, t *topic.Topic, k
 // still deleted or rejected at the generation they were read at.
 func (m TopicManager) deleteStrays(ctx context.Context, ts []*topic.Topic) []error {
 	return m.asRead(ctx, ts, func(ctx context.Context, due []*topic.Topic) []error {
-		names := make([]topic.Name, len(due))
-		for i, t := range due {
-			names[i] = t.Name()
-		}
-		return m.cluster.DeleteTopics(ctx, names)
+		return m.cluster.DeleteTopics(ctx, namesOf(due))
 	}, nil)
 }
 
