@@ -25,15 +25,17 @@ const ConsumerEventsHandler = "kds-consumer-events"
 // Sink receives what a consumer's subscriptions read, from several
 // goroutines at once.
 type Sink interface {
-	// Deliver hands on a message; an error leaves it unacknowledged, so it
-	// is not committed and comes again.
-	Deliver(content.Message) error
+	// Deliver hands on messages of one partition, in order, and says how
+	// many it took: all of them unless err is not nil. What it did not
+	// take is not committed and comes again.
+	Deliver([]content.Message) (int, error)
 	// Notify tells the user of a change they did not ask for.
 	Notify(format string, args ...any)
 }
 
 // SubscriberFactory makes the Kafka subscriber of one subscription, in the
-// subscription's own consumer group; ctx bounds what it asks of Kafka.
+// subscription's own consumer group: a kafka.BatchSubscriber, whose
+// messages are batches of records; ctx bounds what it asks of Kafka.
 type SubscriberFactory func(context.Context, subscription.Subscription) (message.Subscriber, error)
 
 // Wanted lists the subscriptions a consumer should be running.
@@ -173,10 +175,7 @@ func (c *Consumer) attach(sub subscription.Subscription) (bool, error) {
 		_ = subscriber.Close()
 		return changed, fmt.Errorf("subscribe to %s: %w", sub.Topic, err)
 	}
-	name := sub.Topic
-	h := c.router.AddConsumerHandler(sub.Group, sub.Topic, subscribed{subscriber, messages, cancel}, func(msg *message.Message) error {
-		return c.sink.Deliver(kafka.DecodeContent(name, msg))
-	})
+	h := c.router.AddConsumerHandler(sub.Group, sub.Topic, subscribed{subscriber, messages, cancel}, c.deliver)
 	if err := c.router.RunHandlers(c.lifetime); err != nil {
 		cancel()
 		_ = subscriber.Close()
@@ -184,6 +183,17 @@ func (c *Consumer) attach(sub subscription.Subscription) (bool, error) {
 	}
 	c.attached[sub.Topic] = attachment{sub: sub, handler: h, subscriber: subscriber}
 	return true, nil
+}
+
+// deliver hands a batch of a subscription to the sink.
+func (c *Consumer) deliver(msg *message.Message) error {
+	b, ok := kafka.BatchOf(msg)
+	if !ok {
+		return fmt.Errorf("message %s is not a batch of records: a subscription needs a kafka.BatchSubscriber", msg.UUID)
+	}
+	n, err := c.sink.Deliver(b.Content())
+	b.Took(n)
+	return err
 }
 
 // subscribed hands the router a subscription opened already; it ends when

@@ -31,11 +31,13 @@ type recordingSink struct {
 	notices []string
 }
 
-func (s *recordingSink) Deliver(m content.Message) error {
+func (s *recordingSink) Deliver(msgs []content.Message) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.got[m.Topic] = append(s.got[m.Topic], m.Value)
-	return nil
+	for _, m := range msgs {
+		s.got[m.Topic] = append(s.got[m.Topic], m.Value)
+	}
+	return len(msgs), nil
 }
 
 func (s *recordingSink) Notify(format string, args ...any) {
@@ -124,7 +126,7 @@ func startConsumer(t *testing.T, topics ...string) *consumerFixture {
 	ctx, cancel := context.WithCancel(context.Background())
 	f.consumer = handlers.NewConsumer(ctx, "c1", router,
 		func(_ context.Context, s subscription.Subscription) (message.Subscriber, error) {
-			subscriber, err := kafka.NewSubscriber(kc, s.Group, kafka.FromOldest, watermill.NopLogger{})
+			subscriber, err := kafka.NewBatchSubscriber(kc, s.Group, kafka.FromOldest, watermill.NopLogger{})
 			if err != nil || f.beforeSubscribe == nil {
 				return subscriber, err
 			}

@@ -98,17 +98,32 @@ func NewMembership(c Config) *Membership {
 
 // Subscriber returns a Watermill subscriber in consumer group group.
 func (m *Membership) Subscriber(group string, start Start, logger watermill.LoggerAdapter) (message.Subscriber, error) {
+	return m.member(group, func(instance string) (message.Subscriber, error) {
+		return newSubscriber(m.config, group, start, instance, logger)
+	})
+}
+
+// BatchSubscriber returns a BatchSubscriber in consumer group group.
+func (m *Membership) BatchSubscriber(group string, start Start, logger watermill.LoggerAdapter) (message.Subscriber, error) {
+	return m.member(group, func(instance string) (message.Subscriber, error) {
+		return newBatchSubscriber(m.config, group, start, instance, logger)
+	})
+}
+
+// member makes a subscriber of group with subscriber, given the instance id
+// it joins the group as: none for a dynamic member.
+func (m *Membership) member(group string, subscriber func(instance string) (message.Subscriber, error)) (message.Subscriber, error) {
 	if group == "" {
 		return nil, errors.New("a group member needs a group")
 	}
 	if !m.config.Groups.StaticMembership {
-		return NewSubscriber(m.config, group, start, logger)
+		return subscriber("")
 	}
 	claim, err := m.claim(group)
 	if err != nil {
 		return nil, err
 	}
-	sub, err := newSubscriber(m.config, group, start, claim.ID(), logger)
+	sub, err := subscriber(claim.ID())
 	if err != nil {
 		claim.Release()
 		return nil, err

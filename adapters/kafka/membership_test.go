@@ -126,6 +126,18 @@ func produce(t *testing.T, c kafka.Config, topicName string, partitions int, pre
 // member then reads every partition at once, not a session timeout later.
 func TestAStaticMemberThatClosesHandsItsPartitionsOverAtOnce(t *testing.T) {
 	t.Parallel()
+	for name, subscriber := range map[string]func(*kafka.Membership, string, kafka.Start, watermill.LoggerAdapter) (message.Subscriber, error){
+		"one record a message": (*kafka.Membership).Subscriber,
+		"batches":              (*kafka.Membership).BatchSubscriber,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testStaticHandover(t, subscriber)
+		})
+	}
+}
+
+func testStaticHandover(t *testing.T, subscriber func(*kafka.Membership, string, kafka.Start, watermill.LoggerAdapter) (message.Subscriber, error)) {
 	_, c := kafkatest.Start(t)
 	c.Groups = kafka.GroupConfig{StaticMembership: true, SessionTimeout: 30 * time.Second, HeartbeatInterval: time.Second, RebalanceTimeout: 5 * time.Second}
 	ctx := context.Background()
@@ -136,7 +148,7 @@ func TestAStaticMemberThatClosesHandsItsPartitionsOverAtOnce(t *testing.T) {
 		mc.Groups.InstanceID = instance
 		m := kafka.NewMembership(mc)
 		t.Cleanup(func() { m.Close() })
-		sub, err := m.Subscriber("handover-group", kafka.FromOldest, watermill.NopLogger{})
+		sub, err := subscriber(m, "handover-group", kafka.FromOldest, watermill.NopLogger{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,8 +200,17 @@ func collect(msgs <-chan *message.Message) *received {
 	r := &received{got: map[string]bool{}}
 	go func() {
 		for m := range msgs {
+			values := []string{string(m.Payload)}
+			if b, ok := kafka.BatchOf(m); ok {
+				values = values[:0]
+				for _, c := range b.Content() {
+					values = append(values, c.Value)
+				}
+			}
 			r.mu.Lock()
-			r.got[string(m.Payload)] = true
+			for _, v := range values {
+				r.got[v] = true
+			}
 			r.mu.Unlock()
 			m.Ack()
 		}

@@ -143,18 +143,20 @@ func (a *arrivals) expect(value string) <-chan time.Time {
 	return ch
 }
 
-func (a *arrivals) Deliver(m content.Message) error {
+func (a *arrivals) Deliver(msgs []content.Message) (int, error) {
 	now := time.Now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if !m.SentAt.IsZero() {
-		a.delays = append(a.delays, now.Sub(m.SentAt))
+	for _, m := range msgs {
+		if !m.SentAt.IsZero() {
+			a.delays = append(a.delays, now.Sub(m.SentAt))
+		}
+		if ch, ok := a.waiting[m.Value]; ok {
+			ch <- now
+			delete(a.waiting, m.Value)
+		}
 	}
-	if ch, ok := a.waiting[m.Value]; ok {
-		ch <- now
-		delete(a.waiting, m.Value)
-	}
-	return nil
+	return len(msgs), nil
 }
 
 func (a *arrivals) Notify(string, ...any) {}

@@ -84,7 +84,6 @@ deactivated is dropped before it is deleted, with a notice.`,
 				stdout, stderr = ed.Output(stdout), ed.Output(stderr)
 			}
 			out := newPrinter(stdout, stderr, g.output == "json", count)
-			defer out.close()
 			proc, err := consumer.Start(ctx, client, kc, cid, out, cmd.ErrOrStderr())
 			if err != nil {
 				return err

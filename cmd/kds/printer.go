@@ -2,104 +2,92 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"sync/atomic"
+	"sync"
 
 	"github.com/kds-io/kds/app/content"
 )
 
-// printer writes received messages and notices from one goroutine, flushing
-// whenever it has caught up, so a fast stream costs few writes.
+// printer writes received messages and notices, a batch at a time: a
+// batch is on its way to the output, flushed, before Deliver returns, so
+// only printed messages are committed.
 type printer struct {
-	out, notices io.Writer
-	asJSON       bool
-	lines        chan printed
-	done         chan struct{}
+	notices io.Writer
+	asJSON  bool
 
+	mu      sync.Mutex
+	w       *bufio.Writer
+	line    []byte // a message's JSON, reused
+	printed int64
 	// limit, when positive, is how many messages to print: reached closes
 	// once they are out, and later messages are refused, so they stay
 	// uncommitted for the next run.
 	limit   int64
-	taken   atomic.Int64
 	reached chan struct{}
 }
 
-type printed struct {
-	msg    *content.Message
-	notice string
-}
-
 func newPrinter(out, notices io.Writer, asJSON bool, limit int64) *printer {
-	p := &printer{out: out, notices: notices, asJSON: asJSON, lines: make(chan printed, 4096), done: make(chan struct{}),
-		limit: limit, reached: make(chan struct{})}
-	go p.run()
-	return p
+	w := bufio.NewWriterSize(out, 64*1024)
+	return &printer{notices: notices, asJSON: asJSON, w: w, limit: limit, reached: make(chan struct{})}
 }
 
 // errEnough refuses messages after --count of them were printed.
 var errEnough = errors.New("printed as many messages as --count asked for")
 
 // Deliver implements handlers.Sink.
-func (p *printer) Deliver(m content.Message) error {
-	if p.limit > 0 && p.taken.Add(1) > p.limit {
-		return errEnough
+func (p *printer) Deliver(msgs []content.Message) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	take := msgs
+	if p.limit > 0 && int64(len(msgs)) > p.limit-p.printed {
+		take = msgs[:p.limit-p.printed]
 	}
-	p.lines <- printed{msg: &m}
-	return nil
+	for i := range take {
+		if p.asJSON {
+			p.line = take[i].AppendJSON(p.line[:0])
+			_, _ = p.w.Write(p.line)
+		} else {
+			writeMessage(p.w, &take[i])
+		}
+	}
+	if err := p.w.Flush(); err != nil {
+		return 0, fmt.Errorf("print messages: %w", err)
+	}
+	if len(take) > 0 && p.limit > 0 {
+		p.printed += int64(len(take))
+		if p.printed == p.limit {
+			close(p.reached)
+		}
+	}
+	if len(take) < len(msgs) {
+		return len(take), errEnough
+	}
+	return len(take), nil
 }
 
 // Notify implements handlers.Sink.
 func (p *printer) Notify(format string, args ...any) {
-	p.lines <- printed{notice: fmt.Sprintf(format, args...)}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	notice := fmt.Sprintf(format, args...)
+	if p.asJSON {
+		writeNotice(p.notices, notice)
+		return
+	}
+	writeNotice(p.w, notice)
+	_ = p.w.Flush()
 }
 
 // Say prints a line of the user's own conversation.
 func (p *printer) Say(format string, args ...any) { p.Notify(format, args...) }
 
-func (p *printer) run() {
-	defer close(p.done)
-	w := bufio.NewWriterSize(p.out, 64*1024)
-	enc := json.NewEncoder(w)
-	var printed int64
-	for l := range p.lines {
-		if l.msg != nil {
-			printed++
-		}
-		switch {
-		case l.msg == nil && p.asJSON:
-			w.Flush()
-			writeNotice(p.notices, l)
-		case l.msg == nil:
-			writeNotice(w, l)
-		case p.asJSON:
-			_ = enc.Encode(l.msg)
-		default:
-			writeMessage(w, *l.msg)
-		}
-		if len(p.lines) == 0 || printed == p.limit {
-			w.Flush()
-		}
-		if printed == p.limit && l.msg != nil {
-			close(p.reached)
-		}
-	}
-	w.Flush()
+func writeNotice(w io.Writer, notice string) {
+	fmt.Fprintln(w, visibleLines(notice))
 }
 
-func writeNotice(w io.Writer, l printed) {
-	fmt.Fprintln(w, visibleLines(l.notice))
-}
-
-// close prints what is left.
-func (p *printer) close() {
-	close(p.lines)
-	<-p.done
-}
-
-func writeMessage(w io.Writer, m content.Message) {
+func writeMessage(w io.Writer, m *content.Message) {
 	from := "another Kafka client"
 	if m.Producer != "" {
 		from = m.Producer

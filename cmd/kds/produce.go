@@ -74,7 +74,6 @@ the line or the command under way, Ctrl-D quits.`,
 			}
 			defer ed.Close()
 			out := newPrinter(ed.Output(cmd.OutOrStdout()), ed.Output(cmd.ErrOrStderr()), false, 0)
-			defer out.close()
 			p := producerSession{client: client, active: content.NewActiveTopics(names), out: out,
 				send: producer.New(pub, "", me.Name, "")}
 			go p.follow(ctx, events)

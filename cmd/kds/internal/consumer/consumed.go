@@ -21,15 +21,16 @@ func countConsumed(sink handlers.Sink) *consumedCounts {
 	return &consumedCounts{Sink: sink, counts: map[string]int64{}}
 }
 
-// Deliver implements handlers.Sink, counting what the sink took.
-func (c *consumedCounts) Deliver(m content.Message) error {
-	if err := c.Sink.Deliver(m); err != nil {
-		return err
+// Deliver implements handlers.Sink, counting what the sink took: messages
+// of one partition, so of one topic.
+func (c *consumedCounts) Deliver(msgs []content.Message) (int, error) {
+	n, err := c.Sink.Deliver(msgs)
+	if n > 0 {
+		c.mu.Lock()
+		c.counts[msgs[0].Topic] += int64(n)
+		c.mu.Unlock()
 	}
-	c.mu.Lock()
-	c.counts[m.Topic]++
-	c.mu.Unlock()
-	return nil
+	return n, err
 }
 
 // totals is how many messages each topic delivered since the process

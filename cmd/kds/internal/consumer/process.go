@@ -100,7 +100,7 @@ func subscriberFor(kc kafka.Config, members *kafka.Membership) handlers.Subscrib
 			// assignment, or while no process runs, could be skipped.
 			return nil, err
 		}
-		return members.Subscriber(s.Group, start, watermill.NopLogger{})
+		return members.BatchSubscriber(s.Group, start, watermill.NopLogger{})
 	}
 }
 

@@ -37,15 +37,17 @@ type sink struct {
 
 func newSink() *sink { return &sink{received: make(chan struct{}, 1)} }
 
-func (s *sink) Deliver(m content.Message) error {
+func (s *sink) Deliver(msgs []content.Message) (int, error) {
 	s.mu.Lock()
-	s.values = append(s.values, m.Topic+"/"+m.Value)
+	for _, m := range msgs {
+		s.values = append(s.values, m.Topic+"/"+m.Value)
+	}
 	s.mu.Unlock()
 	select {
 	case s.received <- struct{}{}:
 	default:
 	}
-	return nil
+	return len(msgs), nil
 }
 
 func (s *sink) Notify(format string, args ...any) {
