@@ -86,6 +86,10 @@ func (s *BatchSubscriber) groupOptions(topicName string) []kgo.Opt {
 		kgo.SessionTimeout(cmp(g.SessionTimeout, 10*time.Second)),
 		kgo.HeartbeatInterval(cmp(g.HeartbeatInterval, 3*time.Second)),
 		kgo.RebalanceTimeout(cmp(g.RebalanceTimeout, time.Minute)),
+		// A process may hold a thousand of these clients: none pushes
+		// metrics to the broker, and none has a producer's partitioner.
+		kgo.DisableClientMetrics(),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 	)
 	if s.instance != "" {
 		opts = append(opts, kgo.InstanceID(s.instance))

@@ -273,15 +273,16 @@ func (b contentBench) subscribe(ctx context.Context, n int) error {
 	if len(errs) > 0 {
 		return fmt.Errorf("%d of %d subscriptions failed, the first: %w", len(errs), n, errs[0])
 	}
+	peak := peakResidentMemory()
 	runtime.GC()
 	debug.FreeOSMemory()
 	after := residentMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	delay.print(b.out, fmt.Sprintf("subscribe → first message (%d topics, 8 at once):", n))
-	fmt.Fprintf(b.out, "%-44s %d subscriptions in %s; resident memory %s before, %s with all running (Go heap %s, %d goroutines)\n",
-		"one consumer process:", len(proc.Attached()), took.Round(time.Millisecond), humanBytes(before), humanBytes(after),
-		humanBytes(int64(ms.HeapInuse)), runtime.NumGoroutine())
+	fmt.Fprintf(b.out, "%-44s %d subscriptions in %s; resident memory %s before, peak %s, %s with all running after a GC (Go heap %s, stacks %s, %d goroutines)\n",
+		"one consumer process:", len(proc.Attached()), took.Round(time.Millisecond), humanBytes(before), humanBytes(peak), humanBytes(after),
+		humanBytes(int64(ms.HeapInuse)), humanBytes(int64(ms.StackInuse)), runtime.NumGoroutine())
 	return nil
 }
 
@@ -321,7 +322,13 @@ func firstArrival(ctx context.Context, pub *kafka.BatchPublisher, a *arrivals, n
 }
 
 // residentMemory reads this process's resident set size from /proc.
-func residentMemory() int64 {
+func residentMemory() int64 { return memoryStatus("VmRSS") }
+
+// peakResidentMemory reads the most this process ever held resident.
+func peakResidentMemory() int64 { return memoryStatus("VmHWM") }
+
+// memoryStatus reads a size, such as VmRSS, from /proc/self/status.
+func memoryStatus(field string) int64 {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		return 0
@@ -330,7 +337,7 @@ func residentMemory() int64 {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		var kb int64
-		if _, err := fmt.Sscanf(sc.Text(), "VmRSS: %d kB", &kb); err == nil {
+		if _, err := fmt.Sscanf(sc.Text(), field+": %d kB", &kb); err == nil {
 			return kb * 1024
 		}
 	}
