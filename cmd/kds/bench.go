@@ -17,7 +17,7 @@ func newBenchCommand(g *globals) *cobra.Command {
 through its API with an admin token, and print what they measured.
 docs/BENCHMARKS.md records results.`,
 	}
-	cmd.AddCommand(newBenchLifecycleCommand(g), newBenchLatencyCommand(g), newBenchSubscribeCommand(g), newBenchApplyCommand(g))
+	cmd.AddCommand(newBenchLifecycleCommand(g), newBenchLatencyCommand(g), newBenchSubscribeCommand(g), newBenchApplyCommand(g), newBenchConsumeCommand(g))
 	return cmd
 }
 
@@ -37,6 +37,11 @@ func (l latencies) percentile(p float64) time.Duration {
 func (l latencies) print(w io.Writer, what string) {
 	fmt.Fprintf(w, "%-44s n=%d  p50=%s  p90=%s  p99=%s  max=%s\n", what, len(l),
 		ms(l.percentile(50)), ms(l.percentile(90)), ms(l.percentile(99)), ms(l.percentile(100)))
+}
+
+// spread is the median and the range.
+func (l latencies) spread() string {
+	return fmt.Sprintf("%s (%s–%s)", ms(l.percentile(50)), ms(l.percentile(0)), ms(l.percentile(100)))
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }

@@ -237,6 +237,6 @@ func (b *applyBench) summary() {
 	fmt.Fprintf(b.out, "%d topics, %d rounds: median (range)\n", b.topics, len(b.took[measurePlan]))
 	for _, m := range b.order {
 		l := b.took[m]
-		fmt.Fprintf(b.out, "  %-36s %s (%s–%s)\n", m+":", ms(l.percentile(50)), ms(l.percentile(0)), ms(l.percentile(100)))
+		fmt.Fprintf(b.out, "  %-36s %s\n", m+":", l.spread())
 	}
 }
