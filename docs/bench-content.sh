@@ -2,8 +2,8 @@
 # Content benchmarks, all in one run against one embedded broker (kds dev):
 # bulk send (kds send, kcat -P, python3-kafka), consume (kds consume -o json,
 # kcat -C), send → receive latency at a steady rate, and one consumer
-# process subscribed to many topics. Needs Go, a local MySQL/MariaDB, kcat
-# and Debian's python3-kafka (/usr/bin/python3). Results: docs/BENCHMARKS.md.
+# process subscribed to many topics. Needs Go, a local MySQL/MariaDB, kcat,
+# Debian's python3-kafka (/usr/bin/python3) and jq. Results: docs/BENCHMARKS.md.
 #
 #   docs/bench-content.sh [MESSAGES] [SUBSCRIPTIONS]
 set -euo pipefail
@@ -81,10 +81,22 @@ echo "python3-kafka       $((messages / 5)) messages: ${t}s, $(rate $((messages 
 
 echo
 echo "== consume $messages messages (topic send.kds.1) from the beginning"
-t=$(seconds "$work/kds" consume --id bench-consume --topics send.kds.1 --from-beginning --count "$messages" -o json)
-echo "kds consume -o json:  ${t}s, $(rate "$messages" "$t") msg/s (includes joining the consumer group)"
-t=$(seconds sh -c "kcat -b '$broker' -C -t send.kds.1 -o beginning -e -q | wc -l > /dev/null")
-echo "kcat -C:              ${t}s, $(rate "$messages" "$t") msg/s"
+# Interleaved, run for run: kds consume -o json of a new consumer id (the
+# time includes starting the process and joining the consumer group), then
+# kcat -C; each kds run is checked message by message against the input.
+cut -c1-8 "$work/data" > "$work/sent"
+for run in 1 2 3 4 5; do
+  t=$(seconds "$work/kds" consume --id "bench-consume-$run" --topics send.kds.1 --from-beginning --count "$messages" -o json)
+  "$work/kds" consume --id "bench-consume-check-$run" --topics send.kds.1 --from-beginning --count "$messages" -o json 2>/dev/null |
+    jq -r .value | cut -c1-8 | sort > "$work/read"
+  if ! cmp -s "$work/read" "$work/sent"; then echo "kds consume run $run did not read exactly what was sent" >&2; exit 1; fi
+  tk=$(seconds sh -c "kcat -b '$broker' -C -t send.kds.1 -o beginning -e -q | wc -l > /dev/null")
+  echo "kds consume -o json pair $run: ${t}s, $(rate "$messages" "$t") msg/s; kcat -C ${tk}s, $(rate "$messages" "$tk") msg/s;" \
+    "kds consume at $(/usr/bin/python3 -c "print('%.0f' % (100 * $tk / $t))") % of kcat"
+done
+echo
+echo "== a consumer process against a plain franz-go consumer, in one process"
+kds bench consume --messages "$messages" --rounds 5
 
 echo
 echo "== send → receive latency at 200 msg/s"
