@@ -256,14 +256,20 @@ type messageDoc struct {
 func (p *kdsProcess) messages(t *testing.T) []messageDoc {
 	t.Helper()
 	out := p.stdout.String()
-	out = out[:strings.LastIndexByte(out, '\n')+1]
+	return parseMessageLines(t, out[:strings.LastIndexByte(out, '\n')+1])
+}
+
+// parseMessageLines reads what kds consume -o json printed, a message a
+// line.
+func parseMessageLines(t *testing.T, out string) []messageDoc {
+	t.Helper()
 	var msgs []messageDoc
 	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
 	for sc.Scan() {
 		var m messageDoc
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("kds %s printed a line that is not a message: %v\n%s", p, err, tail(sc.Text(), 512))
+			t.Fatalf("kds consume printed a line that is not a message: %v\n%s", err, tail(sc.Text(), 512))
 		}
 		msgs = append(msgs, m)
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -778,6 +779,49 @@ func TestTopicHistoryKeepsLongReasonsToTheirRow(t *testing.T) {
 	for _, l := range lines {
 		if !strings.Contains(l, reason[:40]) && len(l) > 150 {
 			t.Errorf("a row without the long reason is %d characters wide:\n%s", len(l), strings.Join(lines, "\n"))
+		}
+	}
+}
+
+// TestConsumeCountStopsWhereTheNextRunGoesOn: --count prints that many of
+// a batch and commits only those, so runs of one consumer id read the
+// topic on from each other: together every message, each once.
+func TestConsumeCountStopsWhereTheNextRunGoesOn(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{})
+	d.activeTopic(t, "ledger", 3)
+	sent := numbered("ledger", 1, 300)
+	if r := d.sendLines(t, "ledger", sent); r.Code != 0 {
+		t.Fatalf("want exit 0\n%s", r)
+	}
+	var all []messageDoc
+	for i, count := range []int{7, 93, 200} {
+		r := d.kds(t, "consume", "--id", "clerk", "--topics", "ledger", "--from-beginning", "--count", strconv.Itoa(count), "-o", "json")
+		if r.Code != 0 {
+			t.Fatalf("run %d: want exit 0\n%s", i+1, r)
+		}
+		msgs := parseMessageLines(t, r.Stdout)
+		if len(msgs) != count {
+			t.Fatalf("run %d with --count %d printed %d messages", i+1, count, len(msgs))
+		}
+		all = append(all, msgs...)
+	}
+	wantExactly(t, "three runs of one consumer id", all, "ledger", sent)
+}
+
+// TestBenchConsumeReadsEveryMessageOnce: kds bench consume reads its topic
+// with a consumer process and with plain franz-go, and says how long each
+// took; it fails if either read a message twice or missed one.
+func TestBenchConsumeReadsEveryMessageOnce(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{})
+	r := d.kds(t, "bench", "consume", "--messages", "3000", "--rounds", "2")
+	if r.Code != 0 {
+		t.Fatalf("want exit 0\n%s", r)
+	}
+	for _, want := range []string{"3000 messages of 100 bytes", "round 2: consumer process", "2 rounds, median (range): consumer process"} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("the output does not say %q:\n%s", want, r.Stdout)
 		}
 	}
 }
