@@ -98,22 +98,42 @@ func NewMembership(c Config) *Membership {
 
 // Subscriber returns a Watermill subscriber in consumer group group.
 func (m *Membership) Subscriber(group string, start Start, logger watermill.LoggerAdapter) (message.Subscriber, error) {
+	return m.member(group, func(instance string) (message.Subscriber, error) {
+		return newSubscriber(m.config, group, start, instance, logger)
+	})
+}
+
+// member makes a subscriber of group with subscriber, given the instance id
+// it joins the group as: none for a dynamic member.
+func (m *Membership) member(group string, subscriber func(instance string) (message.Subscriber, error)) (message.Subscriber, error) {
 	if group == "" {
 		return nil, errors.New("a group member needs a group")
 	}
 	if !m.config.Groups.StaticMembership {
-		return NewSubscriber(m.config, group, start, logger)
+		return subscriber("")
 	}
 	claim, err := m.claim(group)
 	if err != nil {
 		return nil, err
 	}
-	sub, err := newSubscriber(m.config, group, start, claim.ID(), logger)
+	sub, err := subscriber(claim.ID())
 	if err != nil {
 		claim.Release()
 		return nil, err
 	}
 	return &staticMember{Subscriber: sub, membership: m, group: group, claim: claim}, nil
+}
+
+// KeyedSubscriber returns a KeyedSubscriber in consumer group group, which
+// holds up to inFlight messages of many keys at once.
+func (m *Membership) KeyedSubscriber(group string, start Start, inFlight int, logger watermill.LoggerAdapter) (message.Subscriber, error) {
+	return m.member(group, func(instance string) (message.Subscriber, error) {
+		sub, err := newKeyedSubscriber(m.config, group, start, inFlight, instance, logger)
+		if err != nil {
+			return nil, err
+		}
+		return sub, nil
+	})
 }
 
 // claim is the instance id this process uses in group: the configured one,
@@ -137,7 +157,8 @@ func (m *Membership) Close() error {
 // leave tells group's coordinator that instance leaves it now, so that its
 // partitions go to the other members at once. Sarama sends no LeaveGroup
 // for a static member that closes: the member keeps its partitions until
-// its session times out, unless a process with its instance id comes back.
+// its session times out, unless a process with its instance id comes back;
+// nor does franz-go.
 // A member the group no longer has has left already.
 func (m *Membership) leave(group, instance string) error {
 	if m.err != nil {
