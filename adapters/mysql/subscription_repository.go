@@ -170,13 +170,38 @@ func (r *SubscriptionRepository) Leave(ctx context.Context, consumer subscriptio
 }
 
 // AttachedTo implements command.SubscriptionRepository.
-func (r *SubscriptionRepository) AttachedTo(ctx context.Context, topicName string, aliveSince time.Time) ([]subscription.Instance, error) {
-	rows, err := r.db.QueryContext(ctx, "SELECT i.id, i.consumer_id, i.host, i.pid, i.started_at, i.last_seen FROM consumer_instances i "+
-		"JOIN consumer_attachments a ON a.instance_id = i.id WHERE a.topic = ? AND i.last_seen > ? ORDER BY i.id", topicName, aliveSince)
-	if err != nil {
-		return nil, fmt.Errorf("consumers attached to %q: %w", topicName, err)
+func (r *SubscriptionRepository) AttachedTo(ctx context.Context, topics []string, aliveSince time.Time) (map[string][]subscription.Instance, error) {
+	attached := map[string][]subscription.Instance{}
+	if len(topics) == 0 {
+		return attached, nil
 	}
-	return collect(rows, scanInstance)
+	args := make([]any, 0, len(topics)+1)
+	for _, t := range topics {
+		args = append(args, t)
+	}
+	rows, err := r.db.QueryContext(ctx, "SELECT a.topic, i.id, i.consumer_id, i.host, i.pid, i.started_at, i.last_seen FROM consumer_instances i "+
+		"JOIN consumer_attachments a ON a.instance_id = i.id WHERE a.topic IN ("+placeholders(len(topics))+") AND i.last_seen > ? ORDER BY a.topic, i.id",
+		append(args, aliveSince)...)
+	if err != nil {
+		return nil, fmt.Errorf("consumers attached to %d topics: %w", len(topics), err)
+	}
+	type attachment struct {
+		topic    string
+		instance subscription.Instance
+	}
+	found, err := collect(rows, func(r rowScanner) (attachment, error) {
+		var a attachment
+		in, err := scanInstance(topicFirst{r, &a.topic})
+		a.instance = in
+		return a, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("consumers attached to %d topics: %w", len(topics), err)
+	}
+	for _, a := range found {
+		attached[a.topic] = append(attached[a.topic], a.instance)
+	}
+	return attached, nil
 }
 
 // PruneInstances forgets processes silent for longer than age: they
@@ -194,6 +219,17 @@ func scanSubscription(r rowScanner) (subscription.Subscription, error) {
 	var s subscription.Subscription
 	err := r.Scan(&s.ConsumerID, &s.Topic, &s.Generation, &s.Group, &s.FromBeginning, &s.CreatedBy, &s.CreatedAt)
 	return s, err
+}
+
+// topicFirst scans a row's first column, a topic name, into topic, and
+// the rest as the scanner it wraps is asked to.
+type topicFirst struct {
+	rowScanner
+	topic *string
+}
+
+func (s topicFirst) Scan(dest ...any) error {
+	return s.rowScanner.Scan(append([]any{s.topic}, dest...)...)
 }
 
 func scanInstance(r rowScanner) (subscription.Instance, error) {

@@ -35,6 +35,30 @@ func (r *TopicRepository) Get(ctx context.Context, name topic.Name) (*topic.Topi
 	return t, err
 }
 
+// GetAll implements command.TopicRepository.
+func (r *TopicRepository) GetAll(ctx context.Context, names []topic.Name) (map[topic.Name]*topic.Topic, error) {
+	got := make(map[topic.Name]*topic.Topic, len(names))
+	if len(names) == 0 {
+		return got, nil
+	}
+	args := make([]any, len(names))
+	for i, n := range names {
+		args[i] = n.String()
+	}
+	rows, err := r.db.QueryContext(ctx, "SELECT "+topicColumns+" FROM topics WHERE name IN ("+placeholders(len(names))+")", args...)
+	if err != nil {
+		return nil, fmt.Errorf("read %d topics: %w", len(names), err)
+	}
+	ts, err := collect(rows, scanTopic)
+	if err != nil {
+		return nil, fmt.Errorf("read %d topics: %w", len(names), err)
+	}
+	for _, t := range ts {
+		got[t.Name()] = t
+	}
+	return got, nil
+}
+
 // All implements command.TopicRepository.
 func (r *TopicRepository) All(ctx context.Context) ([]*topic.Topic, error) {
 	rows, err := r.db.QueryContext(ctx, "SELECT "+topicColumns+" FROM topics ORDER BY name")

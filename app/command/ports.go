@@ -17,6 +17,9 @@ type TopicRepository interface {
 	Get(ctx context.Context, name topic.Name) (*topic.Topic, error)
 	// All returns the current generation of every topic.
 	All(ctx context.Context) ([]*topic.Topic, error)
+	// GetAll returns the current generation of each of names that exists,
+	// by name; a name that does not exist is left out.
+	GetAll(ctx context.Context, names []topic.Name) (map[topic.Name]*topic.Topic, error)
 
 	// Update locks the current generation of the topic cmd names (nil when
 	// the name is new) and passes it to change. The topic change returns is
@@ -121,6 +124,7 @@ type SubscriptionRepository interface {
 	Report(ctx context.Context, inst subscription.Instance) error
 	// Leave forgets an instance that stopped.
 	Leave(ctx context.Context, consumer subscription.ConsumerID, instanceID string) error
-	// AttachedTo lists the instances alive since that still consume topic.
-	AttachedTo(ctx context.Context, topic string, aliveSince time.Time) ([]subscription.Instance, error)
+	// AttachedTo lists, by topic, the instances alive since aliveSince that
+	// still consume each of topics; a topic nothing consumes is left out.
+	AttachedTo(ctx context.Context, topics []string, aliveSince time.Time) (map[string][]subscription.Instance, error)
 }

@@ -55,6 +55,29 @@ func TopicRepositoryContract(t *testing.T, newRepo func(t *testing.T) command.To
 		}
 	})
 
+	t.Run("topics are read back together", func(t *testing.T) {
+		t.Parallel()
+		repo, ctx := newRepo(t), context.Background()
+		mustUpdate(t, repo, cmd("first"), create("first", oneSpec))
+		mustUpdate(t, repo, cmd("second"), create("second", oneSpec))
+		mustUpdate(t, repo, cmd("second"), transition(func(tp *topic.Topic) error { return tp.Approve("root", "") }))
+		mustUpdate(t, repo, cmd("third"), create("third", oneSpec))
+		first, second, missing := topic.MustParseName("first"), topic.MustParseName("second"), topic.MustParseName("missing")
+		got, err := repo.GetAll(ctx, []topic.Name{second, missing, first})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[first] == nil || got[second] == nil {
+			t.Fatalf("read back %v, want first and second only", got)
+		}
+		if got[first].Status() != topic.Pending || got[second].Status() != topic.Approved || got[second].Name() != second {
+			t.Fatalf("read back first %s, second %s %s", got[first].Status(), got[second].Name(), got[second].Status())
+		}
+		if none, err := repo.GetAll(ctx, nil); err != nil || len(none) != 0 {
+			t.Fatalf("no names: %v, %v", none, err)
+		}
+	})
+
 	t.Run("unknown topic is not found", func(t *testing.T) {
 		t.Parallel()
 		_, err := newRepo(t).Get(context.Background(), topic.MustParseName("nothing_here"))

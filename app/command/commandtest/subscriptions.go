@@ -3,6 +3,7 @@ package commandtest
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -86,14 +87,17 @@ func (r *Subscriptions) Leave(_ context.Context, consumer subscription.ConsumerI
 }
 
 // AttachedTo implements command.SubscriptionRepository.
-func (r *Subscriptions) AttachedTo(_ context.Context, topic string, aliveSince time.Time) ([]subscription.Instance, error) {
+func (r *Subscriptions) AttachedTo(_ context.Context, topics []string, aliveSince time.Time) (map[string][]subscription.Instance, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []subscription.Instance
-	for _, in := range r.instances {
-		if in.LastSeen.After(aliveSince) && slices.Contains(in.Attached, topic) {
-			out = append(out, in)
+	out := map[string][]subscription.Instance{}
+	for _, topic := range topics {
+		for _, in := range r.instances {
+			if in.LastSeen.After(aliveSince) && slices.Contains(in.Attached, topic) {
+				out[topic] = append(out[topic], in)
+			}
 		}
+		slices.SortFunc(out[topic], func(a, b subscription.Instance) int { return strings.Compare(a.ID, b.ID) })
 	}
 	return out, nil
 }
