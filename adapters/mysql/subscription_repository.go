@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -81,35 +83,47 @@ func (r *SubscriptionRepository) Unsubscribe(ctx context.Context, consumer subsc
 }
 
 // EndAll implements command.SubscriptionRepository.
-func (r *SubscriptionRepository) EndAll(ctx context.Context, topicName string, generation int, actor string) (int, error) {
+func (r *SubscriptionRepository) EndAll(ctx context.Context, deleted map[string]int, actor string) (int, error) {
+	if len(deleted) == 0 {
+		return 0, nil
+	}
+	topics := make([]any, 0, len(deleted))
+	for _, t := range slices.Sorted(maps.Keys(deleted)) {
+		topics = append(topics, t)
+	}
 	var ended int
 	err := inTx(ctx, r.db, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, "SELECT consumer_id, generation FROM subscriptions WHERE topic = ? AND generation <= ? ORDER BY consumer_id FOR UPDATE",
-			topicName, generation)
+		ended = 0
+		rows, err := tx.QueryContext(ctx, "SELECT consumer_id, topic, generation FROM subscriptions WHERE topic IN ("+placeholders(len(topics))+
+			") ORDER BY topic, consumer_id FOR UPDATE", topics...)
 		if err != nil {
-			return fmt.Errorf("load subscriptions to %q: %w", topicName, err)
+			return fmt.Errorf("load subscriptions to %d topics: %w", len(topics), err)
 		}
 		type endedSub struct {
 			consumer   subscription.ConsumerID
+			topic      string
 			generation int
 		}
 		subs, err := collect(rows, func(r rowScanner) (endedSub, error) {
 			var e endedSub
-			return e, r.Scan(&e.consumer, &e.generation)
+			return e, r.Scan(&e.consumer, &e.topic, &e.generation)
 		})
-		if err != nil || len(subs) == 0 {
+		if err != nil {
 			return err
-		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM subscriptions WHERE topic = ? AND generation <= ?", topicName, generation); err != nil {
-			return fmt.Errorf("end subscriptions to %q: %w", topicName, err)
 		}
 		at := time.Now().UTC()
 		for _, e := range subs {
-			if err := r.changed(ctx, tx, e.consumer, topicName, e.generation, topic.Unsubscribed, actor, at); err != nil {
+			if e.generation > deleted[e.topic] {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, "DELETE FROM subscriptions WHERE consumer_id = ? AND topic = ?", e.consumer, e.topic); err != nil {
+				return fmt.Errorf("end the subscription of %s to %q: %w", e.consumer, e.topic, err)
+			}
+			if err := r.changed(ctx, tx, e.consumer, e.topic, e.generation, topic.Unsubscribed, actor, at); err != nil {
 				return err
 			}
+			ended++
 		}
-		ended = len(subs)
 		return nil
 	})
 	if err == nil && ended > 0 {

@@ -117,9 +117,10 @@ type SubscriptionRepository interface {
 	// Unsubscribe ends the consumer's subscription to the topic, or returns
 	// a *NotSubscribedError.
 	Unsubscribe(ctx context.Context, consumer subscription.ConsumerID, topic, actor string) error
-	// EndAll ends every subscription to topic at generation or an earlier
-	// one, once that generation is deleted, and returns how many it ended.
-	EndAll(ctx context.Context, topic string, generation int, actor string) (int, error)
+	// EndAll ends, for each topic of deleted, every subscription to it at
+	// the generation deleted names or an earlier one, all together, and
+	// returns how many it ended.
+	EndAll(ctx context.Context, deleted map[string]int, actor string) (int, error)
 	// Report records that an instance is alive and what it consumes.
 	Report(ctx context.Context, inst subscription.Instance) error
 	// Leave forgets an instance that stopped.

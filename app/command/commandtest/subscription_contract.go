@@ -68,11 +68,11 @@ func SubscriptionRepositoryContract(t *testing.T, newRepo func(t *testing.T) com
 				t.Fatal(err)
 			}
 		}
-		if n, err := repo.EndAll(ctx, "news", 2, "topic-manager"); err != nil || n != 2 {
-			t.Fatalf("EndAll(news, 2) = %d, %v; want 2 ended", n, err)
+		if n, err := repo.EndAll(ctx, map[string]int{"news": 2, "weather": 1}, "topic-manager"); err != nil || n != 2 {
+			t.Fatalf("EndAll(news 2, weather 1) = %d, %v; want 2 ended", n, err)
 		}
-		if n, err := repo.EndAll(ctx, "news", 2, "topic-manager"); err != nil || n != 0 {
-			t.Fatalf("EndAll(news, 2) again = %d, %v; want none left to end", n, err)
+		if n, err := repo.EndAll(ctx, map[string]int{"news": 2}, "topic-manager"); err != nil || n != 0 {
+			t.Fatalf("EndAll(news 2) again = %d, %v; want none left to end", n, err)
 		}
 		var notSubscribed *command.NotSubscribedError
 		for _, c := range []subscription.ConsumerID{"c1", "c2"} {

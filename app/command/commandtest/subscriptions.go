@@ -49,14 +49,16 @@ func (r *Subscriptions) Unsubscribe(_ context.Context, consumer subscription.Con
 }
 
 // EndAll implements command.SubscriptionRepository.
-func (r *Subscriptions) EndAll(_ context.Context, topic string, generation int, _ string) (int, error) {
+func (r *Subscriptions) EndAll(_ context.Context, deleted map[string]int, _ string) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	ended := 0
-	for _, subs := range r.subs {
-		if s, ok := subs[topic]; ok && s.Generation <= generation {
-			delete(subs, topic)
-			ended++
+	for topic, generation := range deleted {
+		for _, subs := range r.subs {
+			if s, ok := subs[topic]; ok && s.Generation <= generation {
+				delete(subs, topic)
+				ended++
+			}
 		}
 	}
 	return ended, nil
