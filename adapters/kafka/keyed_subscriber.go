@@ -316,11 +316,12 @@ func (s *keyedSubscription) dispatch() {
 		s.ready = s.ready[1:]
 		kr.partition.out++
 		s.mu.Unlock()
-		msg := s.message(kr.record)
+		msg, done := s.message(kr.record)
 		select {
 		case s.out <- msg:
-			go s.await(kr, msg)
+			go s.await(kr, msg, done)
 		case <-s.stopping:
+			done()
 			s.settle(kr)
 			return
 		}
@@ -328,8 +329,9 @@ func (s *keyedSubscription) dispatch() {
 }
 
 // message is r as a Watermill message, as Watermill's Kafka subscriber
-// makes it, with r's key in its context (messageKey).
-func (s *keyedSubscription) message(r *kgo.Record) *message.Message {
+// makes it, with r's key in its context (messageKey); done ends that
+// context, once the message is acknowledged or nacked.
+func (s *keyedSubscription) message(r *kgo.Record) (msg *message.Message, done context.CancelFunc) {
 	var id string
 	metadata := make(message.Metadata, len(r.Headers))
 	for _, h := range r.Headers {
@@ -339,14 +341,17 @@ func (s *keyedSubscription) message(r *kgo.Record) *message.Message {
 		}
 		metadata.Set(h.Key, string(h.Value))
 	}
-	msg := message.NewMessage(id, r.Value)
+	msg = message.NewMessage(id, r.Value)
 	msg.Metadata = metadata
-	msg.SetContext(context.WithValue(s.ctx, recordKeyContext{}, r.Key))
-	return msg
+	ctx, done := context.WithCancel(context.WithValue(s.ctx, recordKeyContext{}, r.Key))
+	msg.SetContext(ctx)
+	return msg, done
 }
 
-// await waits for msg's acknowledgement, until the subscription is over.
-func (s *keyedSubscription) await(kr *keyedRecord, msg *message.Message) {
+// await waits for msg's acknowledgement, until the subscription is over,
+// and then ends msg's context with done.
+func (s *keyedSubscription) await(kr *keyedRecord, msg *message.Message, done context.CancelFunc) {
+	defer done()
 	select {
 	case <-msg.Acked():
 		s.acked(kr)
