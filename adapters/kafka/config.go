@@ -1,6 +1,7 @@
-// Package kafka connects kds to Kafka: administration, offsets and bulk
-// content with franz-go (kadm and kgo), and Watermill's publishers and
-// subscribers through watermill-kafka (Sarama).
+// Package kafka connects kds to Kafka: administration, offsets, bulk
+// content and the keyed subscriber of kds's own handlers with franz-go
+// (kadm and kgo), and Watermill's other publishers and subscribers through
+// watermill-kafka (Sarama).
 package kafka
 
 import (

@@ -131,6 +131,18 @@ func (m *Membership) member(group string, subscriber func(instance string) (mess
 	return &staticMember{Subscriber: sub, membership: m, group: group, claim: claim}, nil
 }
 
+// KeyedSubscriber returns a KeyedSubscriber in consumer group group, which
+// holds up to inFlight messages of many keys at once.
+func (m *Membership) KeyedSubscriber(group string, start Start, inFlight int, logger watermill.LoggerAdapter) (message.Subscriber, error) {
+	return m.member(group, func(instance string) (message.Subscriber, error) {
+		sub, err := newKeyedSubscriber(m.config, group, start, inFlight, instance, logger)
+		if err != nil {
+			return nil, err
+		}
+		return sub, nil
+	})
+}
+
 // claim is the instance id this process uses in group: the configured one,
 // or one claimed on this host for the group of the cluster the brokers
 // lead to.
@@ -152,7 +164,8 @@ func (m *Membership) Close() error {
 // leave tells group's coordinator that instance leaves it now, so that its
 // partitions go to the other members at once. Sarama sends no LeaveGroup
 // for a static member that closes: the member keeps its partitions until
-// its session times out, unless a process with its instance id comes back.
+// its session times out, unless a process with its instance id comes back;
+// nor does franz-go.
 // A member the group no longer has has left already.
 func (m *Membership) leave(group, instance string) error {
 	if m.err != nil {

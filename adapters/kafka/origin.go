@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strings"
 
-	wkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
 )
 
@@ -117,8 +116,7 @@ func (s *Signer) Sign(topic string, msg *message.Message) {
 // of the keys, for the topic the handler reads, with the record's key and
 // value as they are. The error says what is wrong.
 func (s *Signer) Verify(msg *message.Message) error {
-	key, _ := wkafka.MessageKeyFromCtx(msg.Context())
-	return s.Check(message.SubscribeTopicFromCtx(msg.Context()), string(key), msg.Payload, msg.Metadata.Get(SignatureHeader))
+	return s.Check(message.SubscribeTopicFromCtx(msg.Context()), string(messageKey(msg.Context())), msg.Payload, msg.Metadata.Get(SignatureHeader))
 }
 
 // Check verifies signature, a SignatureHeader value, for a record with key

@@ -9,7 +9,8 @@ import (
 // NewPublisher returns a Watermill publisher that keys each message by its
 // keyMetadata field, so that messages about one topic stay in order. A
 // message without one that was read from Kafka, and is published again
-// as the poison middleware does, keeps the key it was read with.
+// as the poison middleware does, keeps the key it was read with
+// (messageKey).
 func NewPublisher(c Config, keyMetadata string, logger watermill.LoggerAdapter) (message.Publisher, error) {
 	sc := c.sarama()
 	sc.Producer.Return.Successes = true
@@ -20,8 +21,7 @@ func NewPublisher(c Config, keyMetadata string, logger watermill.LoggerAdapter) 
 			if key := msg.Metadata.Get(keyMetadata); key != "" {
 				return key, nil
 			}
-			key, _ := wkafka.MessageKeyFromCtx(msg.Context())
-			return string(key), nil
+			return string(messageKey(msg.Context())), nil
 		}),
 		OverwriteSaramaConfig: sc,
 	}, logger)

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -81,35 +83,47 @@ func (r *SubscriptionRepository) Unsubscribe(ctx context.Context, consumer subsc
 }
 
 // EndAll implements command.SubscriptionRepository.
-func (r *SubscriptionRepository) EndAll(ctx context.Context, topicName string, generation int, actor string) (int, error) {
+func (r *SubscriptionRepository) EndAll(ctx context.Context, deleted map[string]int, actor string) (int, error) {
+	if len(deleted) == 0 {
+		return 0, nil
+	}
+	topics := make([]any, 0, len(deleted))
+	for _, t := range slices.Sorted(maps.Keys(deleted)) {
+		topics = append(topics, t)
+	}
 	var ended int
 	err := inTx(ctx, r.db, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, "SELECT consumer_id, generation FROM subscriptions WHERE topic = ? AND generation <= ? ORDER BY consumer_id FOR UPDATE",
-			topicName, generation)
+		ended = 0
+		rows, err := tx.QueryContext(ctx, "SELECT consumer_id, topic, generation FROM subscriptions WHERE topic IN ("+placeholders(len(topics))+
+			") ORDER BY topic, consumer_id FOR UPDATE", topics...)
 		if err != nil {
-			return fmt.Errorf("load subscriptions to %q: %w", topicName, err)
+			return fmt.Errorf("load subscriptions to %d topics: %w", len(topics), err)
 		}
 		type endedSub struct {
 			consumer   subscription.ConsumerID
+			topic      string
 			generation int
 		}
 		subs, err := collect(rows, func(r rowScanner) (endedSub, error) {
 			var e endedSub
-			return e, r.Scan(&e.consumer, &e.generation)
+			return e, r.Scan(&e.consumer, &e.topic, &e.generation)
 		})
-		if err != nil || len(subs) == 0 {
+		if err != nil {
 			return err
-		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM subscriptions WHERE topic = ? AND generation <= ?", topicName, generation); err != nil {
-			return fmt.Errorf("end subscriptions to %q: %w", topicName, err)
 		}
 		at := time.Now().UTC()
 		for _, e := range subs {
-			if err := r.changed(ctx, tx, e.consumer, topicName, e.generation, topic.Unsubscribed, actor, at); err != nil {
+			if e.generation > deleted[e.topic] {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, "DELETE FROM subscriptions WHERE consumer_id = ? AND topic = ?", e.consumer, e.topic); err != nil {
+				return fmt.Errorf("end the subscription of %s to %q: %w", e.consumer, e.topic, err)
+			}
+			if err := r.changed(ctx, tx, e.consumer, e.topic, e.generation, topic.Unsubscribed, actor, at); err != nil {
 				return err
 			}
+			ended++
 		}
-		ended = len(subs)
 		return nil
 	})
 	if err == nil && ended > 0 {
@@ -170,13 +184,38 @@ func (r *SubscriptionRepository) Leave(ctx context.Context, consumer subscriptio
 }
 
 // AttachedTo implements command.SubscriptionRepository.
-func (r *SubscriptionRepository) AttachedTo(ctx context.Context, topicName string, aliveSince time.Time) ([]subscription.Instance, error) {
-	rows, err := r.db.QueryContext(ctx, "SELECT i.id, i.consumer_id, i.host, i.pid, i.started_at, i.last_seen FROM consumer_instances i "+
-		"JOIN consumer_attachments a ON a.instance_id = i.id WHERE a.topic = ? AND i.last_seen > ? ORDER BY i.id", topicName, aliveSince)
-	if err != nil {
-		return nil, fmt.Errorf("consumers attached to %q: %w", topicName, err)
+func (r *SubscriptionRepository) AttachedTo(ctx context.Context, topics []string, aliveSince time.Time) (map[string][]subscription.Instance, error) {
+	attached := map[string][]subscription.Instance{}
+	if len(topics) == 0 {
+		return attached, nil
 	}
-	return collect(rows, scanInstance)
+	args := make([]any, 0, len(topics)+1)
+	for _, t := range topics {
+		args = append(args, t)
+	}
+	rows, err := r.db.QueryContext(ctx, "SELECT a.topic, i.id, i.consumer_id, i.host, i.pid, i.started_at, i.last_seen FROM consumer_instances i "+
+		"JOIN consumer_attachments a ON a.instance_id = i.id WHERE a.topic IN ("+placeholders(len(topics))+") AND i.last_seen > ? ORDER BY a.topic, i.id",
+		append(args, aliveSince)...)
+	if err != nil {
+		return nil, fmt.Errorf("consumers attached to %d topics: %w", len(topics), err)
+	}
+	type attachment struct {
+		topic    string
+		instance subscription.Instance
+	}
+	found, err := collect(rows, func(r rowScanner) (attachment, error) {
+		var a attachment
+		in, err := scanInstance(topicFirst{r, &a.topic})
+		a.instance = in
+		return a, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("consumers attached to %d topics: %w", len(topics), err)
+	}
+	for _, a := range found {
+		attached[a.topic] = append(attached[a.topic], a.instance)
+	}
+	return attached, nil
 }
 
 // PruneInstances forgets processes silent for longer than age: they
@@ -194,6 +233,17 @@ func scanSubscription(r rowScanner) (subscription.Subscription, error) {
 	var s subscription.Subscription
 	err := r.Scan(&s.ConsumerID, &s.Topic, &s.Generation, &s.Group, &s.FromBeginning, &s.CreatedBy, &s.CreatedAt)
 	return s, err
+}
+
+// topicFirst scans a row's first column, a topic name, into topic, and
+// the rest as the scanner it wraps is asked to.
+type topicFirst struct {
+	rowScanner
+	topic *string
+}
+
+func (s topicFirst) Scan(dest ...any) error {
+	return s.rowScanner.Scan(append([]any{s.topic}, dest...)...)
 }
 
 func scanInstance(r rowScanner) (subscription.Instance, error) {

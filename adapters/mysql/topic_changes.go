@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,6 +69,18 @@ func (r *TopicRepository) applyChanges(ctx context.Context, tx *sql.Tx, changes 
 		return nil, err
 	}
 	var w changeWrites
+	// later are the topics whose rows take no live name key they did not
+	// hold, by name: they are written together (saveTogether) at the end,
+	// and before any row that may take a key one of them gives up.
+	later := map[string]*topic.Topic{}
+	saveLater := func() error {
+		ts := make([]*topic.Topic, 0, len(later))
+		for _, name := range slices.Sorted(maps.Keys(later)) {
+			ts = append(ts, later[name])
+		}
+		clear(later)
+		return saveTogether(ctx, tx, ts, now)
+	}
 	outcomes := make([]error, len(changes))
 	for i, c := range changes {
 		cmd := c.Command
@@ -75,11 +89,24 @@ func (r *TopicRepository) applyChanges(ctx context.Context, tx *sql.Tx, changes 
 			continue
 		}
 		current, exists := stored[cmd.Topic]
+		// A change may move current itself: what it was decides how the
+		// result is written.
+		var generation int
+		var live bool
 		if exists {
 			current = reloaded(current)
+			generation, live = current.Generation(), !current.Status().IsFinal()
 		}
 		t, err := c.Apply(current)
-		if err == nil {
+		switch {
+		case err != nil:
+		case exists && t.Generation() == generation && (live || t.Status().IsFinal()):
+			later[cmd.Topic] = t
+		default:
+			// A new topic, or generation, may clash with another live one.
+			if err := saveLater(); err != nil {
+				return nil, err
+			}
 			err = r.save(ctx, tx, !exists, t, now)
 		}
 		if err != nil {
@@ -102,6 +129,9 @@ func (r *TopicRepository) applyChanges(ctx context.Context, tx *sql.Tx, changes 
 		if err := w.settle(cmd, command.Applied, "", now); err != nil {
 			return nil, err
 		}
+	}
+	if err := saveLater(); err != nil {
+		return nil, err
 	}
 	return outcomes, w.write(ctx, tx, r.outbox)
 }

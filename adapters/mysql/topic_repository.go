@@ -35,6 +35,30 @@ func (r *TopicRepository) Get(ctx context.Context, name topic.Name) (*topic.Topi
 	return t, err
 }
 
+// GetAll implements command.TopicRepository.
+func (r *TopicRepository) GetAll(ctx context.Context, names []topic.Name) (map[topic.Name]*topic.Topic, error) {
+	got := make(map[topic.Name]*topic.Topic, len(names))
+	if len(names) == 0 {
+		return got, nil
+	}
+	args := make([]any, len(names))
+	for i, n := range names {
+		args[i] = n.String()
+	}
+	rows, err := r.db.QueryContext(ctx, "SELECT "+topicColumns+" FROM topics WHERE name IN ("+placeholders(len(names))+")", args...)
+	if err != nil {
+		return nil, fmt.Errorf("read %d topics: %w", len(names), err)
+	}
+	ts, err := collect(rows, scanTopic)
+	if err != nil {
+		return nil, fmt.Errorf("read %d topics: %w", len(names), err)
+	}
+	for _, t := range ts {
+		got[t.Name()] = t
+	}
+	return got, nil
+}
+
 // All implements command.TopicRepository.
 func (r *TopicRepository) All(ctx context.Context) ([]*topic.Topic, error) {
 	rows, err := r.db.QueryContext(ctx, "SELECT "+topicColumns+" FROM topics ORDER BY name")
@@ -81,27 +105,20 @@ func insertCommands(ctx context.Context, tx *sql.Tx, query string, cmds []comman
 // save writes the topic's state. A clash on the live name key means
 // another live topic has the same metric name.
 func (r *TopicRepository) save(ctx context.Context, tx *sql.Tx, isNew bool, t *topic.Topic, now time.Time) error {
-	spec := t.Spec()
-	configs, err := json.Marshal(nonNil(spec.Configs))
+	row, err := topicRow(t, now)
 	if err != nil {
 		return err
 	}
-	var liveKey any
-	if !t.Status().IsFinal() {
-		liveKey = t.Name().CollisionKey()
-	}
-	d := t.Details()
+	liveKey := row[len(row)-1]
 	if isNew {
-		_, err = tx.ExecContext(ctx, "INSERT INTO topics (name, generation, status, partitions, replication_factor, configs, requested_by, owner, description, producers, consumers, "+
-			"requested_at, updated_at, live_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			t.Name().String(), t.Generation(), t.Status(), spec.Partitions, spec.ReplicationFactor, configs, t.RequestedBy(), d.Owner, d.Description,
-			nameList(d.Producers), nameList(d.Consumers), now, now, liveKey)
+		_, err = tx.ExecContext(ctx, "INSERT INTO topics ("+topicWriteColumns+") VALUES ("+placeholders(len(row))+")", row...)
 	} else {
-		// MySQL assigns left to right: requested_at still sees the old generation.
+		// MySQL assigns left to right: requested_at still sees the old
+		// generation. row is name, generation … consumers, requested_at,
+		// updated_at, live_key.
 		_, err = tx.ExecContext(ctx, "UPDATE topics SET requested_at = IF(generation = ?, requested_at, ?), generation = ?, status = ?, "+
 			"partitions = ?, replication_factor = ?, configs = ?, requested_by = ?, owner = ?, description = ?, producers = ?, consumers = ?, updated_at = ?, live_key = ? WHERE name = ?",
-			t.Generation(), now, t.Generation(), t.Status(), spec.Partitions, spec.ReplicationFactor, configs, t.RequestedBy(), d.Owner, d.Description,
-			nameList(d.Producers), nameList(d.Consumers), now, liveKey, t.Name().String())
+			append(append([]any{t.Generation(), now}, row[1:11]...), now, liveKey, row[0])...)
 	}
 	if isMySQLError(err, errDuplicateKey) && liveKey != nil {
 		var existing string
@@ -112,6 +129,55 @@ func (r *TopicRepository) save(ctx context.Context, tx *sql.Tx, isNew bool, t *t
 	}
 	if err != nil {
 		return fmt.Errorf("save topic %q: %w", t.Name(), err)
+	}
+	return nil
+}
+
+// topicWriteColumns are the columns a topic's row is written with.
+const topicWriteColumns = "name, generation, status, partitions, replication_factor, configs, requested_by, owner, description, producers, consumers, requested_at, updated_at, live_key"
+
+// topicRow is t's row, as topicWriteColumns lists its columns, written at
+// now. The live name key is last: none for a topic in a final status.
+func topicRow(t *topic.Topic, now time.Time) ([]any, error) {
+	spec := t.Spec()
+	configs, err := json.Marshal(nonNil(spec.Configs))
+	if err != nil {
+		return nil, err
+	}
+	var liveKey any
+	if !t.Status().IsFinal() {
+		liveKey = t.Name().CollisionKey()
+	}
+	d := t.Details()
+	return []any{t.Name().String(), t.Generation(), t.Status(), spec.Partitions, spec.ReplicationFactor, configs, t.RequestedBy(), d.Owner, d.Description,
+		nameList(d.Producers), nameList(d.Consumers), now, now, liveKey}, nil
+}
+
+// saveTogether writes ts, topics stored before that keep their generation
+// and their live name key or give it up, with one statement per thousand:
+// none of them takes a key another live topic may hold. Every row exists,
+// so only the statement's update part runs.
+func saveTogether(ctx context.Context, tx *sql.Tx, ts []*topic.Topic, now time.Time) error {
+	for len(ts) > 0 {
+		// At most 14,000 placeholders of the 65,535 a statement may have.
+		chunk := ts[:min(len(ts), 1000)]
+		ts = ts[len(chunk):]
+		rows := make([]string, len(chunk))
+		var args []any
+		for i, t := range chunk {
+			row, err := topicRow(t, now)
+			if err != nil {
+				return err
+			}
+			rows[i] = "(" + placeholders(len(row)) + ")"
+			args = append(args, row...)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO topics ("+topicWriteColumns+") VALUES "+strings.Join(rows, ", ")+" ON DUPLICATE KEY UPDATE "+
+			"status = VALUES(status), partitions = VALUES(partitions), replication_factor = VALUES(replication_factor), configs = VALUES(configs), "+
+			"requested_by = VALUES(requested_by), owner = VALUES(owner), description = VALUES(description), producers = VALUES(producers), "+
+			"consumers = VALUES(consumers), updated_at = VALUES(updated_at), live_key = VALUES(live_key)", args...); err != nil {
+			return fmt.Errorf("save %d topics: %w", len(chunk), err)
+		}
 	}
 	return nil
 }

@@ -76,22 +76,29 @@ type target struct {
 // target.
 func carryOut(ctx context.Context, topics TopicRepository, w work, targets []target) []error {
 	errs := make([]error, len(targets))
-	var due dueTopics
+	names := make([]topic.Name, len(targets))
+	var valid []topic.Name
 	for i, tg := range targets {
 		name, err := topic.ParseName(tg.topic)
 		if err != nil {
 			errs[i] = &MalformedError{Err: err}
 			continue
 		}
-		t, err := dueTopic(ctx, topics, name, tg.generation, w.from)
-		if errors.Is(err, errMovedOn) {
-			continue
+		names[i] = name
+		valid = append(valid, name)
+	}
+	// The topics read again, all at once: work on one that is gone, or at
+	// another generation or status, is no longer due.
+	current, err := topics.GetAll(ctx, valid)
+	var due dueTopics
+	for i, tg := range targets {
+		switch t := current[names[i]]; {
+		case errs[i] != nil:
+		case err != nil:
+			errs[i] = fmt.Errorf("load topic %q: %w", tg.topic, err)
+		case t != nil && t.Generation() == tg.generation && t.Status() == w.from:
+			due.add(i, t)
 		}
-		if err != nil {
-			errs[i] = err
-			continue
-		}
-		due.add(i, t)
 	}
 	for j, err := range record(ctx, topics, w, due.topics, due.send(ctx, w.inKafka)) {
 		errs[due.places[j]] = err

@@ -42,12 +42,20 @@ func (m TopicManager) deleteAll(ctx context.Context, targets []target) []error {
 	// The subscriptions to a deleted generation ended with it. This runs
 	// for a target deleted before too, so a retry after a failure here
 	// ends them.
+	deleted := map[string]int{}
 	for i, tg := range targets {
-		if errs[i] != nil {
-			continue
+		if errs[i] == nil {
+			deleted[tg.topic] = max(deleted[tg.topic], tg.generation)
 		}
-		if _, err := m.subs.EndAll(ctx, tg.topic, tg.generation, TopicManagerActor); err != nil {
-			errs[i] = fmt.Errorf("end the subscriptions to %s: %w", tg.topic, err)
+	}
+	if len(deleted) == 0 {
+		return errs
+	}
+	if _, err := m.subs.EndAll(ctx, deleted, TopicManagerActor); err != nil {
+		for i, tg := range targets {
+			if _, ok := deleted[tg.topic]; ok {
+				errs[i] = fmt.Errorf("end the subscriptions to %s: %w", tg.topic, err)
+			}
 		}
 	}
 	return errs

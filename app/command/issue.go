@@ -63,8 +63,12 @@ func (h IssueHandler) Handle(ctx context.Context, by auth.Principal, issues ...I
 		requested []Creation
 		which     []int // the index in issues of each of requested
 	)
+	current, err := h.current(ctx, issues)
+	if err != nil {
+		return nil, err
+	}
 	for i, is := range issues {
-		cmds[i], errs[i] = h.check(ctx, by, is)
+		cmds[i], errs[i] = h.check(ctx, by, is, current)
 		if errs[i] == nil && cmds[i].Type == RequestTopicType {
 			requested, which = append(requested, creationOf(cmds[i])), append(which, i)
 		}
@@ -84,7 +88,11 @@ func (h IssueHandler) Handle(ctx context.Context, by auth.Principal, issues ...I
 // DryRun checks an issue as Handle would, asking the broker to validate a
 // requested topic without creating it, and queues nothing.
 func (h IssueHandler) DryRun(ctx context.Context, by auth.Principal, is Issue) (Command, error) {
-	cmd, err := h.check(ctx, by, is)
+	current, err := h.current(ctx, []Issue{is})
+	if err != nil {
+		return Command{}, err
+	}
+	cmd, err := h.check(ctx, by, is, current)
 	if err != nil || cmd.Type != RequestTopicType {
 		return cmd, err
 	}
@@ -96,9 +104,25 @@ func creationOf(cmd Command) Creation {
 	return Creation{Name: topic.MustParseName(cmd.Topic), Spec: cmd.Spec()}
 }
 
+// current reads, in one go, the topics issues name as they are now; a
+// name that is not valid is checked, and refused, on its own.
+func (h IssueHandler) current(ctx context.Context, issues []Issue) (map[topic.Name]*topic.Topic, error) {
+	names := make([]topic.Name, 0, len(issues))
+	for _, is := range issues {
+		if name, err := topic.ParseName(is.Topic); err == nil {
+			names = append(names, name)
+		}
+	}
+	current, err := h.topics.GetAll(ctx, names)
+	if err != nil {
+		return nil, fmt.Errorf("load %d topics: %w", len(names), err)
+	}
+	return current, nil
+}
+
 // check checks an issue against who asks and the current state, all but
-// the broker.
-func (h IssueHandler) check(ctx context.Context, by auth.Principal, is Issue) (Command, error) {
+// the broker; current holds the topics as current read them.
+func (h IssueHandler) check(ctx context.Context, by auth.Principal, is Issue, current map[topic.Name]*topic.Topic) (Command, error) {
 	r, err := ruleFor(is.Type)
 	if err != nil {
 		return Command{}, err
@@ -128,16 +152,9 @@ func (h IssueHandler) check(ctx context.Context, by auth.Principal, is Issue) (C
 	if err := fits(cmd); err != nil {
 		return Command{}, err
 	}
-	current, err := h.topics.Get(ctx, name)
-	var notFound *topic.NotFoundError
-	if errors.As(err, &notFound) {
-		current = nil
-	} else if err != nil {
-		return Command{}, fmt.Errorf("load topic %q: %w", is.Topic, err)
-	}
 	// The rule runs on a copy that is thrown away: only the lifecycle
 	// handler's run, under a lock, counts.
-	if _, err := r.decide(cmd, h.policy.Limits)(current); err != nil {
+	if _, err := r.decide(cmd, h.policy.Limits)(current[name]); err != nil {
 		return Command{}, err
 	}
 	if is.Type == RequestTopicType {

@@ -17,6 +17,9 @@ type TopicRepository interface {
 	Get(ctx context.Context, name topic.Name) (*topic.Topic, error)
 	// All returns the current generation of every topic.
 	All(ctx context.Context) ([]*topic.Topic, error)
+	// GetAll returns the current generation of each of names that exists,
+	// by name; a name that does not exist is left out.
+	GetAll(ctx context.Context, names []topic.Name) (map[topic.Name]*topic.Topic, error)
 
 	// Update locks the current generation of the topic cmd names (nil when
 	// the name is new) and passes it to change. The topic change returns is
@@ -114,13 +117,15 @@ type SubscriptionRepository interface {
 	// Unsubscribe ends the consumer's subscription to the topic, or returns
 	// a *NotSubscribedError.
 	Unsubscribe(ctx context.Context, consumer subscription.ConsumerID, topic, actor string) error
-	// EndAll ends every subscription to topic at generation or an earlier
-	// one, once that generation is deleted, and returns how many it ended.
-	EndAll(ctx context.Context, topic string, generation int, actor string) (int, error)
+	// EndAll ends, for each topic of deleted, every subscription to it at
+	// the generation deleted names or an earlier one, all together, and
+	// returns how many it ended.
+	EndAll(ctx context.Context, deleted map[string]int, actor string) (int, error)
 	// Report records that an instance is alive and what it consumes.
 	Report(ctx context.Context, inst subscription.Instance) error
 	// Leave forgets an instance that stopped.
 	Leave(ctx context.Context, consumer subscription.ConsumerID, instanceID string) error
-	// AttachedTo lists the instances alive since that still consume topic.
-	AttachedTo(ctx context.Context, topic string, aliveSince time.Time) ([]subscription.Instance, error)
+	// AttachedTo lists, by topic, the instances alive since aliveSince that
+	// still consume each of topics; a topic nothing consumes is left out.
+	AttachedTo(ctx context.Context, topics []string, aliveSince time.Time) (map[string][]subscription.Instance, error)
 }

@@ -76,12 +76,13 @@ func (m TopicManager) awaitDetached(ctx context.Context, names []topic.Name) (ma
 	}
 	notes := map[string]string{}
 	for {
+		attached, err := m.subs.AttachedTo(ctx, waiting, time.Now().Add(-subscription.DeadAfter))
+		if err != nil {
+			return nil, fmt.Errorf("look for consumers of %d topics: %w", len(waiting), err)
+		}
 		var still []string
 		for _, name := range waiting {
-			insts, err := m.subs.AttachedTo(ctx, name, time.Now().Add(-subscription.DeadAfter))
-			if err != nil {
-				return nil, fmt.Errorf("look for consumers of %q: %w", name, err)
-			}
+			insts := attached[name]
 			if len(insts) == 0 {
 				continue
 			}

@@ -55,6 +55,29 @@ func TopicRepositoryContract(t *testing.T, newRepo func(t *testing.T) command.To
 		}
 	})
 
+	t.Run("topics are read back together", func(t *testing.T) {
+		t.Parallel()
+		repo, ctx := newRepo(t), context.Background()
+		mustUpdate(t, repo, cmd("first"), create("first", oneSpec))
+		mustUpdate(t, repo, cmd("second"), create("second", oneSpec))
+		mustUpdate(t, repo, cmd("second"), transition(func(tp *topic.Topic) error { return tp.Approve("root", "") }))
+		mustUpdate(t, repo, cmd("third"), create("third", oneSpec))
+		first, second, missing := topic.MustParseName("first"), topic.MustParseName("second"), topic.MustParseName("missing")
+		got, err := repo.GetAll(ctx, []topic.Name{second, missing, first})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[first] == nil || got[second] == nil {
+			t.Fatalf("read back %v, want first and second only", got)
+		}
+		if got[first].Status() != topic.Pending || got[second].Status() != topic.Approved || got[second].Name() != second {
+			t.Fatalf("read back first %s, second %s %s", got[first].Status(), got[second].Name(), got[second].Status())
+		}
+		if none, err := repo.GetAll(ctx, nil); err != nil || len(none) != 0 {
+			t.Fatalf("no names: %v, %v", none, err)
+		}
+	})
+
 	t.Run("unknown topic is not found", func(t *testing.T) {
 		t.Parallel()
 		_, err := newRepo(t).Get(context.Background(), topic.MustParseName("nothing_here"))
@@ -277,6 +300,32 @@ func TopicRepositoryContract(t *testing.T, newRepo func(t *testing.T) command.To
 			t.Fatal("the broken change stored its topic")
 		}
 		mustUpdate(t, repo, broken, create("lone-broken", oneSpec))
+	})
+
+	t.Run("a topic that ends in a batch leaves its name to the next", func(t *testing.T) {
+		t.Parallel()
+		repo, ctx := newRepo(t), context.Background()
+		mustUpdate(t, repo, cmd("freed.io"), create("freed.io", oneSpec))
+		mustUpdate(t, repo, cmd("again.io"), create("again.io", oneSpec))
+		reject := transition(func(tp *topic.Topic) error { return tp.Reject("root", "") })
+		errs := repo.UpdateAll(ctx, []command.Change{
+			{Command: cmd("freed.io"), Apply: reject},
+			{Command: cmd("freed_io"), Apply: create("freed_io", oneSpec)},
+			{Command: cmd("again.io"), Apply: reject},
+			{Command: cmd("again.io"), Apply: create("again.io", topic.Spec{Partitions: 2, ReplicationFactor: 1})},
+			{Command: cmd("again.io"), Apply: transition(func(tp *topic.Topic) error { return tp.Approve("root", "") })},
+		})
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("change %d: %v", i, err)
+			}
+		}
+		assertStatus(t, repo, "freed.io", topic.Rejected)
+		assertStatus(t, repo, "freed_io", topic.Pending)
+		got, err := repo.Get(ctx, topic.MustParseName("again.io"))
+		if err != nil || got.Generation() != 2 || got.Status() != topic.Approved || got.Spec().Partitions != 2 {
+			t.Fatalf("again.io: %v, %v; want generation 2 approved with 2 partitions", got, err)
+		}
 	})
 
 	t.Run("names that collide in one batch: the second is refused", func(t *testing.T) {

@@ -44,6 +44,19 @@ func (r *Topics) Get(_ context.Context, name topic.Name) (*topic.Topic, error) {
 	return copyOf(t), nil
 }
 
+// GetAll implements command.TopicRepository.
+func (r *Topics) GetAll(_ context.Context, names []topic.Name) (map[topic.Name]*topic.Topic, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	got := make(map[topic.Name]*topic.Topic, len(names))
+	for _, n := range names {
+		if t, ok := r.topics[n.String()]; ok {
+			got[n] = copyOf(t)
+		}
+	}
+	return got, nil
+}
+
 // All implements command.TopicRepository.
 func (r *Topics) All(context.Context) ([]*topic.Topic, error) {
 	r.mu.Lock()

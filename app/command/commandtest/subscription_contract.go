@@ -3,6 +3,8 @@ package commandtest
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -66,11 +68,11 @@ func SubscriptionRepositoryContract(t *testing.T, newRepo func(t *testing.T) com
 				t.Fatal(err)
 			}
 		}
-		if n, err := repo.EndAll(ctx, "news", 2, "topic-manager"); err != nil || n != 2 {
-			t.Fatalf("EndAll(news, 2) = %d, %v; want 2 ended", n, err)
+		if n, err := repo.EndAll(ctx, map[string]int{"news": 2, "weather": 1}, "topic-manager"); err != nil || n != 2 {
+			t.Fatalf("EndAll(news 2, weather 1) = %d, %v; want 2 ended", n, err)
 		}
-		if n, err := repo.EndAll(ctx, "news", 2, "topic-manager"); err != nil || n != 0 {
-			t.Fatalf("EndAll(news, 2) again = %d, %v; want none left to end", n, err)
+		if n, err := repo.EndAll(ctx, map[string]int{"news": 2}, "topic-manager"); err != nil || n != 0 {
+			t.Fatalf("EndAll(news 2) again = %d, %v; want none left to end", n, err)
 		}
 		var notSubscribed *command.NotSubscribedError
 		for _, c := range []subscription.ConsumerID{"c1", "c2"} {
@@ -99,20 +101,32 @@ func SubscriptionRepositoryContract(t *testing.T, newRepo func(t *testing.T) com
 		report("instance-a", now, "news", "sports")
 		report("instance-b", now, "sports")
 		report("instance-old", now.Add(-time.Minute), "news")
-		got, err := repo.AttachedTo(ctx, "news", now.Add(-10*time.Second))
-		if err != nil || len(got) != 1 || got[0].ID != "instance-a" {
-			t.Fatalf("attached to news: %+v, %v; want instance-a only", got, err)
+		ids := func(topics ...string) map[string][]string {
+			t.Helper()
+			got, err := repo.AttachedTo(ctx, topics, now.Add(-10*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[string][]string{}
+			for topic, insts := range got {
+				for _, in := range insts {
+					out[topic] = append(out[topic], in.ID)
+				}
+			}
+			return out
+		}
+		if got := ids("news", "sports", "weather"); !maps.EqualFunc(got, map[string][]string{"news": {"instance-a"}, "sports": {"instance-a", "instance-b"}}, slices.Equal) {
+			t.Fatalf("attached to news, sports and weather: %v", got)
 		}
 		report("instance-a", now, "sports")
-		if got, _ := repo.AttachedTo(ctx, "news", now.Add(-10*time.Second)); len(got) != 0 {
-			t.Fatalf("after detaching: %+v", got)
+		if got := ids("news"); len(got) != 0 {
+			t.Fatalf("after detaching: %v", got)
 		}
 		if err := repo.Leave(ctx, "c1", "instance-b"); err != nil {
 			t.Fatal(err)
 		}
-		got, _ = repo.AttachedTo(ctx, "sports", now.Add(-10*time.Second))
-		if len(got) != 1 || got[0].ID != "instance-a" {
-			t.Fatalf("attached to sports after instance-b left: %+v", got)
+		if got := ids("sports"); !maps.EqualFunc(got, map[string][]string{"sports": {"instance-a"}}, slices.Equal) {
+			t.Fatalf("attached to sports after instance-b left: %v", got)
 		}
 	})
 }

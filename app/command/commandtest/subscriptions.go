@@ -3,6 +3,7 @@ package commandtest
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,14 +49,16 @@ func (r *Subscriptions) Unsubscribe(_ context.Context, consumer subscription.Con
 }
 
 // EndAll implements command.SubscriptionRepository.
-func (r *Subscriptions) EndAll(_ context.Context, topic string, generation int, _ string) (int, error) {
+func (r *Subscriptions) EndAll(_ context.Context, deleted map[string]int, _ string) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	ended := 0
-	for _, subs := range r.subs {
-		if s, ok := subs[topic]; ok && s.Generation <= generation {
-			delete(subs, topic)
-			ended++
+	for topic, generation := range deleted {
+		for _, subs := range r.subs {
+			if s, ok := subs[topic]; ok && s.Generation <= generation {
+				delete(subs, topic)
+				ended++
+			}
 		}
 	}
 	return ended, nil
@@ -86,14 +89,17 @@ func (r *Subscriptions) Leave(_ context.Context, consumer subscription.ConsumerI
 }
 
 // AttachedTo implements command.SubscriptionRepository.
-func (r *Subscriptions) AttachedTo(_ context.Context, topic string, aliveSince time.Time) ([]subscription.Instance, error) {
+func (r *Subscriptions) AttachedTo(_ context.Context, topics []string, aliveSince time.Time) (map[string][]subscription.Instance, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []subscription.Instance
-	for _, in := range r.instances {
-		if in.LastSeen.After(aliveSince) && slices.Contains(in.Attached, topic) {
-			out = append(out, in)
+	out := map[string][]subscription.Instance{}
+	for _, topic := range topics {
+		for _, in := range r.instances {
+			if in.LastSeen.After(aliveSince) && slices.Contains(in.Attached, topic) {
+				out[topic] = append(out[topic], in)
+			}
 		}
+		slices.SortFunc(out[topic], func(a, b subscription.Instance) int { return strings.Compare(a.ID, b.ID) })
 	}
 	return out, nil
 }

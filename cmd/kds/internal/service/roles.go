@@ -82,16 +82,18 @@ func (s *Service) application() (app.Application, error) {
 }
 
 // addRoles adds each role's handlers to the router, and builds the API.
+// The lifecycle and the topic manager read many topics' messages at once,
+// each topic's in order, so that what arrives together is stored together.
 func (s *Service) addRoles(a app.Application, wlog watermill.LoggerAdapter) error {
 	if s.has(RoleLifecycle) {
-		sub, err := s.members.Subscriber(handlers.LifecycleHandler, kafka.FromOldest, wlog)
+		sub, err := s.members.KeyedSubscriber(handlers.LifecycleHandler, kafka.FromOldest, kafka.DefaultInFlight, wlog)
 		if err != nil {
 			return err
 		}
 		handlers.AddLifecycle(s.router, sub, s.cfg.Signer, a.Commands.Apply, s.log)
 	}
 	if s.has(RoleTopicManager) {
-		sub, err := s.members.Subscriber(handlers.TopicManagerHandler, kafka.FromOldest, wlog)
+		sub, err := s.members.KeyedSubscriber(handlers.TopicManagerHandler, kafka.FromOldest, kafka.DefaultInFlight, wlog)
 		if err != nil {
 			return err
 		}
