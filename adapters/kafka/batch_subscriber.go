@@ -42,12 +42,6 @@ type BatchSubscriber struct {
 	clients  []*kgo.Client
 }
 
-// nackedBatchRetry is how long a nacked batch waits before it comes again.
-const nackedBatchRetry = 100 * time.Millisecond
-
-// autoCommitInterval is how often marked offsets are committed.
-const autoCommitInterval = time.Second
-
 // NewBatchSubscriber returns a subscriber in consumer group group, as a
 // dynamic member (Membership makes static ones), that starts where start
 // says on partitions the group has no offset for.
@@ -66,45 +60,6 @@ func newBatchSubscriber(c Config, group string, start Start, instance string, lo
 	return &BatchSubscriber{config: c, group: group, start: start, instance: instance, logger: logger, lifetime: lifetime, stop: stop}, nil
 }
 
-// groupOptions are the kgo options of a member of group.
-func (s *BatchSubscriber) groupOptions(topicName string) []kgo.Opt {
-	g := s.config.Groups
-	reset := kgo.NewOffset().AtEnd()
-	if s.start == FromOldest {
-		reset = kgo.NewOffset().AtStart()
-	}
-	opts := append(s.config.kgo(),
-		kgo.ConsumerGroup(s.group),
-		kgo.ConsumeTopics(topicName),
-		kgo.ConsumeResetOffset(reset),
-		// Range, as Sarama's members of the same group assign.
-		kgo.Balancers(kgo.RangeBalancer()),
-		kgo.BlockRebalanceOnPoll(),
-		kgo.AutoCommitMarks(),
-		kgo.AutoCommitInterval(autoCommitInterval),
-		// Sarama's defaults, which GroupConfig's zero values stand for.
-		kgo.SessionTimeout(cmp(g.SessionTimeout, 10*time.Second)),
-		kgo.HeartbeatInterval(cmp(g.HeartbeatInterval, 3*time.Second)),
-		kgo.RebalanceTimeout(cmp(g.RebalanceTimeout, time.Minute)),
-		// A process may hold a thousand of these clients: none pushes
-		// metrics to the broker, and none has a producer's partitioner.
-		kgo.DisableClientMetrics(),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()),
-	)
-	if s.instance != "" {
-		opts = append(opts, kgo.InstanceID(s.instance))
-	}
-	return opts
-}
-
-// cmp is d, or otherwise when d is zero.
-func cmp(d, otherwise time.Duration) time.Duration {
-	if d == 0 {
-		return otherwise
-	}
-	return d
-}
-
 // Subscribe joins the group for topicName and returns its batches; the
 // channel closes when ctx ends or the subscriber closes.
 func (s *BatchSubscriber) Subscribe(ctx context.Context, topicName string) (<-chan *message.Message, error) {
@@ -113,7 +68,7 @@ func (s *BatchSubscriber) Subscribe(ctx context.Context, topicName string) (<-ch
 	if s.closed {
 		return nil, errors.New("the subscriber is closed")
 	}
-	client, err := kgo.NewClient(s.groupOptions(topicName)...)
+	client, err := kgo.NewClient(s.config.memberOptions(s.group, topicName, s.start, s.instance)...)
 	if err != nil {
 		return nil, &UnreachableError{Where: s.config.Where(), Err: err}
 	}
@@ -191,7 +146,7 @@ func (s *BatchSubscriber) hand(ctx context.Context, client *kgo.Client, b *Batch
 			}
 		}
 		select {
-		case <-time.After(nackedBatchRetry):
+		case <-time.After(redeliverAfter):
 		case <-ctx.Done():
 			return
 		}

@@ -19,17 +19,9 @@ import (
 // thousand topics to be handled, and grouped, at once.
 const DefaultInFlight = 1024
 
-const (
-	// redeliverAfter is how long a nacked message waits before it is
-	// handed out again, as Watermill's Kafka subscriber waits.
-	redeliverAfter = 100 * time.Millisecond
-	// keyedCommitInterval is how often the offsets of acknowledged records
-	// are committed, as Sarama commits them.
-	keyedCommitInterval = time.Second
-	// closeGrace is how long Close waits for the messages handed out to
-	// be acknowledged, so that their offsets are committed.
-	closeGrace = 5 * time.Second
-)
+// closeGrace is how long Close waits for the messages handed out to be
+// acknowledged, so that their offsets are committed.
+const closeGrace = 5 * time.Second
 
 // KeyedSubscriber is a Watermill subscriber in a consumer group, on
 // franz-go, that hands out many messages at once and keeps the order of
@@ -105,29 +97,8 @@ func (s *KeyedSubscriber) Subscribe(ctx context.Context, topicName string) (<-ch
 		stopping:   make(chan struct{}),
 		closed:     make(chan struct{}),
 	}
-	// The group timeouts are those Sarama's subscribers use, defaults
-	// included, so the two kinds of member behave alike.
-	group := s.config.sarama().Consumer.Group
-	sub.drainTimeout = group.Rebalance.Timeout / 2
-	reset := kgo.NewOffset().AtStart()
-	if s.start == FromNewest {
-		reset = kgo.NewOffset().AtEnd()
-	}
-	opts := append(s.config.kgo(),
-		kgo.ConsumerGroup(s.group),
-		kgo.ConsumeTopics(topicName),
-		kgo.ConsumeResetOffset(reset),
-		// Sarama's strategy, so that a group keeps working while its
-		// members move from one subscriber to the other.
-		kgo.Balancers(kgo.RangeBalancer()),
-		kgo.SessionTimeout(group.Session.Timeout),
-		kgo.HeartbeatInterval(group.Heartbeat.Interval),
-		kgo.RebalanceTimeout(group.Rebalance.Timeout),
-		// Rebalances wait while a poll's records are being taken in, so
-		// that a revocation sees every record of its partitions.
-		kgo.BlockRebalanceOnPoll(),
-		kgo.AutoCommitMarks(),
-		kgo.AutoCommitInterval(keyedCommitInterval),
+	sub.drainTimeout = s.config.sarama().Consumer.Group.Rebalance.Timeout / 2
+	opts := append(s.config.memberOptions(s.group, topicName, s.start, s.instance),
 		kgo.OnPartitionsRevoked(func(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
 			sub.release(ctx, cl, revoked[topicName], sub.drainTimeout)
 		}),
@@ -135,9 +106,6 @@ func (s *KeyedSubscriber) Subscribe(ctx context.Context, topicName string) (<-ch
 			sub.drop(lost[topicName])
 		}),
 	)
-	if s.instance != "" {
-		opts = append(opts, kgo.InstanceID(s.instance))
-	}
 	client, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, &UnreachableError{Where: s.config.Where(), Err: err}
