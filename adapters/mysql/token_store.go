@@ -22,22 +22,25 @@ func NewTokenStore(db *sql.DB) *TokenStore { return &TokenStore{db: db} }
 // Add implements auth.TokenStore.
 func (s *TokenStore) Add(ctx context.Context, t auth.Token, hash [sha256.Size]byte) error {
 	// One statement checks and inserts, its read of tokens locking what it
-	// reads: of several inserts of one name at once, one is stored
-	// (TestConcurrentTokensOfOneName).
-	res, err := s.db.ExecContext(ctx, "INSERT INTO tokens (id, name, role, consumers, hash, created_by, created_at) "+
-		"SELECT ?, ?, ?, ?, ?, ?, ? FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM tokens WHERE LOWER(name) = LOWER(?) AND revoked_at IS NULL)",
-		t.ID, t.Name, t.Role, nameList(t.Consumers), hash[:], t.CreatedBy, t.CreatedAt, t.Name)
-	if err != nil {
-		return fmt.Errorf("add token: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("add token: %w", err)
-	}
-	if n == 0 {
-		return auth.ErrTokenNameTaken
-	}
-	return nil
+	// reads: of several inserts of one name at once, one is stored, and
+	// one that InnoDB picks as a deadlock victim runs again and finds the
+	// name taken (TestConcurrentTokensOfOneName).
+	return inTx(ctx, s.db, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "INSERT INTO tokens (id, name, role, consumers, hash, created_by, created_at) "+
+			"SELECT ?, ?, ?, ?, ?, ?, ? FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM tokens WHERE LOWER(name) = LOWER(?) AND revoked_at IS NULL)",
+			t.ID, t.Name, t.Role, nameList(t.Consumers), hash[:], t.CreatedBy, t.CreatedAt, t.Name)
+		if err != nil {
+			return fmt.Errorf("add token: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("add token: %w", err)
+		}
+		if n == 0 {
+			return auth.ErrTokenNameTaken
+		}
+		return nil
+	})
 }
 
 const tokenColumns = "id, name, role, consumers, created_by, created_at, revoked_at, last_used_at"

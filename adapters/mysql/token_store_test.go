@@ -144,11 +144,11 @@ func TestConcurrentTokensOfOneName(t *testing.T) {
 	ctx := context.Background()
 	db, _ := mysqltest.NewDatabase(t)
 	store := mysql.NewTokenStore(db)
-	const n = 8
+	const n = 32
 	errs := make(chan error, n)
 	for i := range n {
 		go func() {
-			tok := auth.Token{ID: fmt.Sprintf("00000000000%d", i), Name: "twin", Role: auth.Viewer, CreatedBy: "root", CreatedAt: time.Now().UTC()}
+			tok := auth.Token{ID: fmt.Sprintf("%012d", i), Name: "twin", Role: auth.Viewer, CreatedBy: "root", CreatedAt: time.Now().UTC()}
 			errs <- store.Add(ctx, tok, [32]byte{})
 		}()
 	}
