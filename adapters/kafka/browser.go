@@ -141,9 +141,10 @@ const (
 	browseIdleWait  = time.Second
 )
 
-// read consumes every partition from its start until its end, until a
-// forward page has Limit matches, or until it has read MaxBrowseScan
-// messages.
+// read consumes every partition from its start until its end, or, for a
+// forward page, until the partition has Limit matches (the page's oldest
+// Limit may all be one partition's, so each partition must have its say),
+// or until it has read MaxBrowseScan messages.
 func read(ctx context.Context, cl *kgo.Client, req content.Browse, scans map[int32]*partitionScan, scanned *int64) error {
 	newest := len(req.Positions) == 0 && req.From.IsZero()
 	assign := map[int32]kgo.Offset{}
@@ -156,9 +157,9 @@ func read(ctx context.Context, cl *kgo.Client, req content.Browse, scans map[int
 		return nil
 	}
 	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{req.Topic: assign})
-	matched := 0
+	done := func(s *partitionScan) bool { return s.pos >= s.end || (!newest && len(s.matches) >= req.Limit) }
 	wait := browseFirstWait
-	for len(assign) > 0 && *scanned < content.MaxBrowseScan && (newest || matched < req.Limit) {
+	for len(assign) > 0 && *scanned < content.MaxBrowseScan {
 		pollCtx, cancel := context.WithTimeout(ctx, wait)
 		fetches := cl.PollFetches(pollCtx)
 		cancel()
@@ -184,11 +185,10 @@ func read(ctx context.Context, cl *kgo.Client, req content.Browse, scans map[int
 			s.pos = r.Offset + 1
 			if matches(req, r) {
 				s.matches = append(s.matches, browsed(r))
-				matched++
 			}
 		})
 		for p, s := range scans {
-			if _, reading := assign[p]; reading && s.pos >= s.end {
+			if _, reading := assign[p]; reading && done(s) {
 				delete(assign, p)
 			}
 		}
