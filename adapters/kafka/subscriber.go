@@ -12,7 +12,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Start says where a consumer begins when it has no committed offset.
@@ -66,15 +65,17 @@ func newSubscriber(c Config, group string, start Start, instance string, logger 
 // while no process of the consumer ran, to a partition it had read nothing
 // from before it stopped. Once every partition has an offset, a resumed
 // subscription continues exactly where it left off.
-func StartAtNewest(ctx context.Context, c Config, group, topicName string) error {
+//
+// It asks through the membership's connections: a process subscribes
+// many times.
+func (m *Membership) StartAtNewest(ctx context.Context, group, topicName string) error {
+	c := m.config
+	if m.err != nil {
+		return &UnreachableError{Where: c.Where(), Err: m.err}
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.RequestTimeout)
 	defer cancel()
-	client, err := kgo.NewClient(c.kgo()...)
-	if err != nil {
-		return &UnreachableError{Where: c.Where(), Err: err}
-	}
-	defer client.Close()
-	admin := kadm.NewClient(client)
+	admin := kadm.NewClient(m.client)
 	newest, err := admin.ListEndOffsets(ctx, topicName)
 	if err != nil {
 		return c.unreachable(ctx, err)

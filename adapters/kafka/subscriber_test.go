@@ -23,13 +23,15 @@ func TestStartAtNewestCommitsWhereANewGroupBegins(t *testing.T) {
 	kafkatest.CreateTopics(t, c, partitions, "news")
 	ctx := context.Background()
 	produce(t, c, "news", partitions, "before")
-	if err := kafka.StartAtNewest(ctx, c, "reader", "news"); err != nil {
+	members := kafka.NewMembership(c)
+	defer members.Close()
+	if err := members.StartAtNewest(ctx, "reader", "news"); err != nil {
 		t.Fatal(err)
 	}
 	produce(t, c, "news", partitions, "after")
 	// Again, as a second process of the same consumer would: the offsets
 	// committed stay.
-	if err := kafka.StartAtNewest(ctx, c, "reader", "news"); err != nil {
+	if err := members.StartAtNewest(ctx, "reader", "news"); err != nil {
 		t.Fatal(err)
 	}
 	sub, err := kafka.NewSubscriber(c, "reader", kafka.FromNewest, watermill.NopLogger{})
@@ -51,7 +53,7 @@ func TestStartAtNewestCommitsWhereANewGroupBegins(t *testing.T) {
 
 	done, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := kafka.StartAtNewest(done, c, "other", "news"); !errors.Is(err, context.Canceled) {
+	if err := members.StartAtNewest(done, "other", "news"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("with its context ended: %v", err)
 	}
 }

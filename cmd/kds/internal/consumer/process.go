@@ -95,7 +95,7 @@ func subscriberFor(kc kafka.Config, members *kafka.Membership) handlers.Subscrib
 		start := kafka.FromNewest
 		if s.FromBeginning {
 			start = kafka.FromOldest
-		} else if err := kafka.StartAtNewest(ctx, kc, s.Group, s.Topic); err != nil {
+		} else if err := members.StartAtNewest(ctx, s.Group, s.Topic); err != nil {
 			// Without it, messages sent before the group's first
 			// assignment, or while no process runs, could be skipped.
 			return nil, err
