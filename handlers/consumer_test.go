@@ -138,7 +138,7 @@ func startConsumer(t *testing.T, topics ...string) *consumerFixture {
 			return slices.Clone(f.wanted), nil
 		},
 		f.sink, func() {})
-	events, err := kafka.NewSubscriber(kc, "", kafka.FromNewest, watermill.NopLogger{})
+	events, err := kafka.NewSubscriber(kc, kafka.FromNewest, watermill.NopLogger{})
 	if err != nil {
 		t.Fatal(err)
 	}

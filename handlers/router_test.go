@@ -76,8 +76,10 @@ func startStack(t *testing.T) stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	subscriber := func(group string, start kafka.Start) message.Subscriber {
-		sub, err := kafka.NewSubscriber(kc, group, start, wlog)
+	// As kds serve reads: kds's own handlers in groups, the API's event
+	// feed without one.
+	subscriber := func(group string) message.Subscriber {
+		sub, err := kafka.NewKeyedSubscriber(kc, group, kafka.FromOldest, kafka.DefaultInFlight, wlog)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,10 +87,14 @@ func startStack(t *testing.T) stack {
 	}
 	log := slog.New(slog.DiscardHandler)
 	signer := testSigner(t)
-	handlers.AddLifecycle(router, subscriber(handlers.LifecycleHandler, kafka.FromOldest), signer, command.NewApplyHandler(repo, topic.Limits{}), log)
-	handlers.AddTopicManager(router, subscriber(handlers.TopicManagerHandler, kafka.FromOldest), signer, command.NewTopicManager(repo, cluster, mysql.NewSubscriptionRepository(db, outbox), mysql.NewReconciliationLog(db), time.Second))
+	handlers.AddLifecycle(router, subscriber(handlers.LifecycleHandler), signer, command.NewApplyHandler(repo, topic.Limits{}), log)
+	handlers.AddTopicManager(router, subscriber(handlers.TopicManagerHandler), signer, command.NewTopicManager(repo, cluster, mysql.NewSubscriptionRepository(db, outbox), mysql.NewReconciliationLog(db), time.Second))
 	events := httpapi.NewBroadcaster()
-	handlers.AddEventFeed(router, subscriber("", kafka.FromOldest), signer, events)
+	feed, err := kafka.NewSubscriber(kc, kafka.FromOldest, wlog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handlers.AddEventFeed(router, feed, signer, events)
 	signed := kafka.NewSigningPublisher(pub, signer)
 	done, forwarded := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -140,7 +146,7 @@ func (s stack) awaitStatus(t *testing.T, name string, want topic.Status) query.T
 // poisoned reads kds.poison until a message satisfies match.
 func (s stack) poisoned(t *testing.T, match func(*message.Message) bool) *message.Message {
 	t.Helper()
-	sub, err := kafka.NewSubscriber(s.kafka, "", kafka.FromOldest, watermill.NopLogger{})
+	sub, err := kafka.NewSubscriber(s.kafka, kafka.FromOldest, watermill.NopLogger{})
 	if err != nil {
 		t.Fatal(err)
 	}

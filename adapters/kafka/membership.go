@@ -96,13 +96,6 @@ func NewMembership(c Config) *Membership {
 	return m
 }
 
-// Subscriber returns a Watermill subscriber in consumer group group.
-func (m *Membership) Subscriber(group string, start Start, logger watermill.LoggerAdapter) (message.Subscriber, error) {
-	return m.member(group, func(instance string) (message.Subscriber, error) {
-		return newSubscriber(m.config, group, start, instance, logger)
-	})
-}
-
 // BatchSubscriber returns a BatchSubscriber in consumer group group.
 func (m *Membership) BatchSubscriber(group string, start Start, logger watermill.LoggerAdapter) (message.Subscriber, error) {
 	return m.member(group, func(instance string) (message.Subscriber, error) {

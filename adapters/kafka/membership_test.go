@@ -127,8 +127,10 @@ func produce(t *testing.T, c kafka.Config, topicName string, partitions int, pre
 func TestAStaticMemberThatClosesHandsItsPartitionsOverAtOnce(t *testing.T) {
 	t.Parallel()
 	for name, subscriber := range map[string]func(*kafka.Membership, string, kafka.Start, watermill.LoggerAdapter) (message.Subscriber, error){
-		"one record a message": (*kafka.Membership).Subscriber,
-		"batches":              (*kafka.Membership).BatchSubscriber,
+		"batches": (*kafka.Membership).BatchSubscriber,
+		"keyed": func(m *kafka.Membership, group string, start kafka.Start, logger watermill.LoggerAdapter) (message.Subscriber, error) {
+			return m.KeyedSubscriber(group, start, kafka.DefaultInFlight, logger)
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -23,7 +23,7 @@ func TestMessagesWithOneKeyStayInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pub.Close()
-	sub, err := kafka.NewSubscriber(c, "test-group", kafka.FromOldest, watermill.NopLogger{})
+	sub, err := kafka.NewKeyedSubscriber(c, "test-group", kafka.FromOldest, kafka.DefaultInFlight, watermill.NopLogger{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestMessageReadAndPublishedAgainKeepsItsKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pub.Close()
-	sub, err := kafka.NewSubscriber(c, "", kafka.FromOldest, watermill.NopLogger{})
+	sub, err := kafka.NewSubscriber(c, kafka.FromOldest, watermill.NopLogger{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,7 +99,7 @@ func TestARefusedMessageOfABatchIsDivertedAlone(t *testing.T) {
 // wantDelivered reads kds.commands from the start and wants exactly want.
 func wantDelivered(t *testing.T, cfg kafka.Config, want ...string) {
 	t.Helper()
-	sub, err := kafka.NewSubscriber(cfg, "", kafka.FromOldest, watermill.NopLogger{})
+	sub, err := kafka.NewSubscriber(cfg, kafka.FromOldest, watermill.NopLogger{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,7 @@ func roundTrip(t *testing.T, c kafka.Config) {
 	if err := batch.Publish(name.String(), message.NewMessage(watermill.NewUUID(), []byte("two"))); err != nil {
 		t.Fatalf("batch publish: %v", err)
 	}
-	sub, err := kafka.NewSubscriber(c, "", kafka.FromOldest, watermill.NopLogger{})
+	sub, err := kafka.NewSubscriber(c, kafka.FromOldest, watermill.NopLogger{})
 	if err != nil {
 		t.Fatalf("subscriber: %v", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/IBM/sarama"
 	"github.com/ThreeDotsLabs/watermill"
@@ -23,35 +22,20 @@ const (
 	FromNewest = Start(sarama.OffsetNewest)
 )
 
-// NewSubscriber returns a Watermill subscriber in consumer group group, as
-// a dynamic member (Membership makes static ones); with an empty group it
-// reads every partition from start without committing.
-func NewSubscriber(c Config, group string, start Start, logger watermill.LoggerAdapter) (message.Subscriber, error) {
-	return newSubscriber(c, group, start, "", logger)
-}
-
-// newSubscriber is NewSubscriber, as static member instance when instance
-// is not empty.
-func newSubscriber(c Config, group string, start Start, instance string, logger watermill.LoggerAdapter) (message.Subscriber, error) {
+// NewSubscriber returns a Watermill subscriber that reads every partition
+// of a topic from start, without a consumer group and committing nothing:
+// what reads kds.events to follow it, and the dashboard's tail. kds's group
+// members are BatchSubscriber and KeyedSubscriber, on franz-go.
+func NewSubscriber(c Config, start Start, logger watermill.LoggerAdapter) (message.Subscriber, error) {
 	sc := c.sarama()
 	sc.Consumer.Return.Errors = true
 	sc.Consumer.Offsets.Initial = int64(start)
-	sc.Consumer.Group.InstanceId = instance
-	if group != "" {
-		// A JoinGroup request waits up to the rebalance timeout for the
-		// other members: a client that gave up sooner would join again,
-		// and kfake takes each join for a new rebalance, so the group
-		// would not settle while a member is missing (DESIGN.md §6).
-		sc.Net.ReadTimeout = max(sc.Net.ReadTimeout, sc.Consumer.Group.Rebalance.Timeout+5*time.Second)
-	}
-	// Only the topics in use, not the whole cluster: a consumer process may
-	// hold hundreds of subscribers (DESIGN.md §6).
+	// Only the topics in use, not the whole cluster (DESIGN.md §6).
 	sc.Metadata.Full = false
 	return wkafka.NewSubscriber(wkafka.SubscriberConfig{
 		Brokers:               c.Brokers,
 		Unmarshaler:           wkafka.DefaultMarshaler{},
 		OverwriteSaramaConfig: sc,
-		ConsumerGroup:         group,
 	}, logger)
 }
 

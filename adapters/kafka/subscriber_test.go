@@ -34,7 +34,7 @@ func TestStartAtNewestCommitsWhereANewGroupBegins(t *testing.T) {
 	if err := members.StartAtNewest(ctx, "reader", "news"); err != nil {
 		t.Fatal(err)
 	}
-	sub, err := kafka.NewSubscriber(c, "reader", kafka.FromNewest, watermill.NopLogger{})
+	sub, err := kafka.NewBatchSubscriber(c, "reader", kafka.FromNewest, watermill.NopLogger{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func NewTail(c Config, log watermill.LoggerAdapter) *Tail {
 
 // Follow implements content.Follower.
 func (t *Tail) Follow(ctx context.Context, topicName string) (<-chan content.Message, func() error, error) {
-	sub, err := NewSubscriber(t.config, "", FromNewest, t.log)
+	sub, err := NewSubscriber(t.config, FromNewest, t.log)
 	if err != nil {
 		return nil, nil, &UnreachableError{Where: t.config.Where(), Err: err}
 	}

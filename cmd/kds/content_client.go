@@ -91,7 +91,7 @@ func activeTopic(ctx context.Context, client *apiclient.Client, name string) err
 // Once it returns, no event is missed: start it before reading the state
 // the events will update.
 func watchEvents(ctx context.Context, kc kafka.Config) (<-chan topic.Event, error) {
-	sub, err := kafka.NewSubscriber(kc, "", kafka.FromNewest, watermill.NopLogger{})
+	sub, err := kafka.NewSubscriber(kc, kafka.FromNewest, watermill.NopLogger{})
 	if err != nil {
 		return nil, err
 	}

@@ -61,7 +61,7 @@ func Start(ctx context.Context, client *apiclient.Client, kc kafka.Config, id su
 	p.stop = stop
 	p.consumed = countConsumed(sink)
 	p.consumer = handlers.NewConsumer(runCtx, id, router, subscriberFor(kc, p.members), p.Wanted, p.consumed, p.changed)
-	events, err := kafka.NewSubscriber(kc, "", kafka.FromNewest, watermill.NopLogger{})
+	events, err := kafka.NewSubscriber(kc, kafka.FromNewest, watermill.NopLogger{})
 	if err != nil {
 		stop()
 		p.members.Close()

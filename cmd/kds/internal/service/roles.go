@@ -137,7 +137,7 @@ func (s *Service) addForwarder(a app.Application) error {
 // streams with, and listens on HTTPAddr.
 func (s *Service) addAPI(a app.Application, wlog watermill.LoggerAdapter) error {
 	events := httpapi.NewBroadcaster()
-	sub, err := kafka.NewSubscriber(s.cfg.Kafka, "", kafka.FromNewest, wlog)
+	sub, err := kafka.NewSubscriber(s.cfg.Kafka, kafka.FromNewest, wlog)
 	if err != nil {
 		return err
 	}
