@@ -20,6 +20,7 @@ import (
 
 	"github.com/kds-io/kds/adapters/httpapi/apiclient"
 	"github.com/kds-io/kds/adapters/kafka"
+	"github.com/kds-io/kds/adapters/kafka/kafkatest"
 	"github.com/kds-io/kds/app/content"
 	"github.com/kds-io/kds/app/subscription"
 	"github.com/kds-io/kds/cmd/kds/internal/consumer"
@@ -92,6 +93,24 @@ func newFixture(t *testing.T, topics ...string) fixture {
 	return fixture{api: api, kc: cfg.Kafka}
 }
 
+// explainFailure, deferred, logs where group stands on topicName if the
+// test failed: its members and, per partition, its committed offset and
+// the end.
+func (f fixture) explainFailure(t *testing.T, group, topicName string) {
+	if !t.Failed() {
+		return
+	}
+	admin := kafkatest.Admin(t, f.kc)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	described, err := admin.DescribeGroups(ctx, group)
+	t.Logf("group %s: %+v (%v)", group, described, err)
+	committed, err := admin.FetchOffsets(ctx, group)
+	t.Logf("committed: %+v (%v)", committed, err)
+	ends, err := admin.ListEndOffsets(ctx, topicName)
+	t.Logf("ends of %s: %+v (%v)", topicName, ends, err)
+}
+
 // send writes values to a topic as kds send does.
 func (f fixture) send(t *testing.T, topicName string, values ...string) {
 	t.Helper()
@@ -145,6 +164,7 @@ func TestAProcessDeliversItsSubscriptionsAndResumesThem(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
+	defer f.explainFailure(t, sub.Group, "proc-news")
 	if got := p.Attached(); !slices.Equal(got, []string{"proc-news"}) {
 		t.Fatalf("the restarted process attached %v, want the subscription it kept", got)
 	}
