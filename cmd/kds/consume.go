@@ -90,12 +90,16 @@ deactivated is dropped before it is deleted, with a notice.`,
 			}
 			defer proc.Close()
 			// A refused token ends the session: what it consumed would
-			// go unseen by kds.
+			// go unseen by kds. So does an output that refuses writes:
+			// nothing more could be printed, and nothing unprinted is
+			// committed.
 			ctx, stop := context.WithCancel(ctx)
 			defer stop()
 			go func() {
 				select {
 				case <-proc.Refused():
+					stop()
+				case <-out.failed:
 					stop()
 				case <-ctx.Done():
 				}
@@ -109,12 +113,12 @@ deactivated is dropped before it is deleted, with a notice.`,
 				case <-ctx.Done():
 				case <-out.reached:
 				}
-				return proc.Err()
+				return cmp.Or(proc.Err(), out.Err())
 			}
 			if err := c.run(ctx, ed); err != nil {
-				return err
+				return cmp.Or(out.Err(), err)
 			}
-			return proc.Err()
+			return cmp.Or(proc.Err(), out.Err())
 		},
 	}
 	cmd.Flags().StringVar(&id, "id", "", "consumer id; processes with the same id share its subscriptions")

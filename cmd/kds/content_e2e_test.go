@@ -4,9 +4,12 @@ package main_test
 // kds dev, with kcat as the client that shares no code with kds.
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -824,4 +827,39 @@ func TestBenchConsumeReadsEveryMessageOnce(t *testing.T) {
 			t.Errorf("the output does not say %q:\n%s", want, r.Stdout)
 		}
 	}
+}
+
+// TestConsumeStopsWhenItsOutputRefusesWrites: a stream whose output is
+// full says so and exits 1, and commits nothing it could not print: the
+// next run reads every message.
+func TestConsumeStopsWhenItsOutputRefusesWrites(t *testing.T) {
+	t.Parallel()
+	d := startDev(t, devOptions{})
+	d.activeTopic(t, "full", 2)
+	sent := numbered("full", 1, 50)
+	if r := d.sendLines(t, "full", sent); r.Code != 0 {
+		t.Fatalf("want exit 0\n%s", r)
+	}
+	devFull, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("no /dev/full here: %v", err)
+	}
+	defer devFull.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, kdsBinary, "consume", "--id", "scribe", "--topics", "full", "--from-beginning", "-o", "json")
+	cmd.Dir = d.workDir
+	cmd.Env = cleanEnv("KDS_API_URL="+d.APIURL, "KDS_TOKEN="+d.AdminToken)
+	var stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = devFull, &stderr
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(stderr.String(), "no space left on device") {
+		t.Fatalf("with a full output: %v (context: %v)\n%s", err, ctx.Err(), stderr.String())
+	}
+	r := d.kds(t, "consume", "--id", "scribe", "--topics", "full", "--count", strconv.Itoa(len(sent)), "-o", "json")
+	if r.Code != 0 {
+		t.Fatalf("want exit 0\n%s", r)
+	}
+	wantExactly(t, "the run after the full output", parseMessageLines(t, r.Stdout), "full", sent)
 }

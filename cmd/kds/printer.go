@@ -26,11 +26,15 @@ type printer struct {
 	// uncommitted for the next run.
 	limit   int64
 	reached chan struct{}
+	// failed closes when the output refused a write, err says why: what
+	// follows could not be printed either, so the stream ends.
+	failed chan struct{}
+	err    error
 }
 
 func newPrinter(out, notices io.Writer, asJSON bool, limit int64) *printer {
 	w := bufio.NewWriterSize(out, 64*1024)
-	return &printer{notices: notices, asJSON: asJSON, w: w, limit: limit, reached: make(chan struct{})}
+	return &printer{notices: notices, asJSON: asJSON, w: w, limit: limit, reached: make(chan struct{}), failed: make(chan struct{})}
 }
 
 // errEnough refuses messages after --count of them were printed.
@@ -53,7 +57,11 @@ func (p *printer) Deliver(msgs []content.Message) (int, error) {
 		}
 	}
 	if err := p.w.Flush(); err != nil {
-		return 0, fmt.Errorf("print messages: %w", err)
+		if p.err == nil {
+			p.err = fmt.Errorf("print messages: %w", err)
+			close(p.failed)
+		}
+		return 0, p.err
 	}
 	if len(take) > 0 && p.limit > 0 {
 		p.printed += int64(len(take))
@@ -65,6 +73,13 @@ func (p *printer) Deliver(msgs []content.Message) (int, error) {
 		return len(take), errEnough
 	}
 	return len(take), nil
+}
+
+// Err is why the output refused a write, once failed is closed.
+func (p *printer) Err() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
 }
 
 // Notify implements handlers.Sink.
