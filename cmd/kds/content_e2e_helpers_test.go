@@ -376,6 +376,14 @@ func (d *devServer) sendLines(t *testing.T, topic string, lines []string, args .
 	return d.kdsWithInput(t, strings.Join(lines, "\n")+"\n", append([]string{"send", topic}, args...)...)
 }
 
+// mustSendLines is sendLines, failing the test unless kds send exits 0.
+func (d *devServer) mustSendLines(t *testing.T, topic string, lines []string, args ...string) {
+	t.Helper()
+	if r := d.sendLines(t, topic, lines, args...); r.Code != 0 {
+		t.Fatalf("want exit 0\n%s", r)
+	}
+}
+
 // streamSender is a `kds send TOPIC --batch 1` that the test feeds one
 // numbered line at a time, TOPIC-1, TOPIC-2, …, until it is finished.
 type streamSender struct {

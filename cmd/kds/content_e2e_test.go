@@ -370,18 +370,14 @@ func TestConsumerResumesAfterRestart(t *testing.T) {
 	// One key puts the first messages in one partition, so the others have
 	// nothing to commit before the restart.
 	first := numbered("m", 1, 30)
-	if r := d.sendLines(t, "journal", first, "--key", "first"); r.Code != 0 {
-		t.Fatalf("want exit 0\n%s", r)
-	}
+	d.mustSendLines(t, "journal", first, "--key", "first")
 	c.waitMessages(t, "journal", first)
 	c.interrupt(t)
 	wantExactly(t, "before the restart", c.messages(t), "journal", first)
 
 	// Sent while no process of the consumer runs, to every partition.
 	later := numbered("m", 31, 130)
-	if r := d.sendLines(t, "journal", later); r.Code != 0 {
-		t.Fatalf("want exit 0\n%s", r)
-	}
+	d.mustSendLines(t, "journal", later)
 
 	// Started again without --topics, and with no command on its input,
 	// it resumes its subscription where it left off.
@@ -399,9 +395,7 @@ func TestConsumeFromBeginning(t *testing.T) {
 	d := startDev(t, devOptions{})
 	d.activeTopic(t, "history", 2)
 	early := numbered("early", 1, 20)
-	if r := d.sendLines(t, "history", early); r.Code != 0 {
-		t.Fatalf("want exit 0\n%s", r)
-	}
+	d.mustSendLines(t, "history", early)
 
 	old := d.start(t, "consume", "--id", "archivist", "--topics", "history", "--from-beginning", "-o", "json")
 	fresh := d.start(t, "consume", "--id", "newcomer", "--topics", "history", "-o", "json")
@@ -410,9 +404,7 @@ func TestConsumeFromBeginning(t *testing.T) {
 	old.waitMessages(t, "history", early)
 
 	late := numbered("late", 1, 20)
-	if r := d.sendLines(t, "history", late); r.Code != 0 {
-		t.Fatalf("want exit 0\n%s", r)
-	}
+	d.mustSendLines(t, "history", late)
 	old.waitMessages(t, "history", late)
 	fresh.waitMessages(t, "history", late)
 	old.interrupt(t)
@@ -423,9 +415,7 @@ func TestConsumeFromBeginning(t *testing.T) {
 	// --from-beginning is for new subscriptions: a resumed one continues
 	// where it left off.
 	more := numbered("more", 1, 10)
-	if r := d.sendLines(t, "history", more); r.Code != 0 {
-		t.Fatalf("want exit 0\n%s", r)
-	}
+	d.mustSendLines(t, "history", more)
 	resumed := d.start(t, "consume", "--id", "archivist", "--topics", "history", "--from-beginning", "-o", "json")
 	resumed.waitMessages(t, "history", more)
 	resumed.interrupt(t)
@@ -448,9 +438,7 @@ func TestConsumeProcessesWithOneIDShareTheWork(t *testing.T) {
 	send := func(prefix string, n int) {
 		t.Helper()
 		batch := numbered(prefix, 1, n)
-		if r := d.sendLines(t, "jobs", batch); r.Code != 0 {
-			t.Fatalf("want exit 0\n%s", r)
-		}
+		d.mustSendLines(t, "jobs", batch)
 		sent = append(sent, batch...)
 		eventually(t, fmt.Sprintf("%d jobs received by the two processes", len(sent)), func() (bool, string) {
 			got := valueCounts(append(one.messages(t), two.messages(t)...), "jobs")
@@ -794,9 +782,7 @@ func TestConsumeCountStopsWhereTheNextRunGoesOn(t *testing.T) {
 	d := startDev(t, devOptions{})
 	d.activeTopic(t, "ledger", 3)
 	sent := numbered("ledger", 1, 300)
-	if r := d.sendLines(t, "ledger", sent); r.Code != 0 {
-		t.Fatalf("want exit 0\n%s", r)
-	}
+	d.mustSendLines(t, "ledger", sent)
 	var all []messageDoc
 	for i, count := range []int{7, 93, 200} {
 		r := d.kds(t, "consume", "--id", "clerk", "--topics", "ledger", "--from-beginning", "--count", strconv.Itoa(count), "-o", "json")
@@ -837,9 +823,7 @@ func TestConsumeStopsWhenItsOutputRefusesWrites(t *testing.T) {
 	d := startDev(t, devOptions{})
 	d.activeTopic(t, "full", 2)
 	sent := numbered("full", 1, 50)
-	if r := d.sendLines(t, "full", sent); r.Code != 0 {
-		t.Fatalf("want exit 0\n%s", r)
-	}
+	d.mustSendLines(t, "full", sent)
 	devFull, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
 	if err != nil {
 		t.Skipf("no /dev/full here: %v", err)

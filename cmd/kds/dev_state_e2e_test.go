@@ -35,7 +35,7 @@ func TestDevKeepsItsStateAcrossRestarts(t *testing.T) {
 	const name = "kept_news"
 	d.activeTopic(t, name, 2)
 	before := numbered("before", 1, 40)
-	d.sendLines(t, name, before)
+	d.mustSendLines(t, name, before)
 	consumer := d.start(t, "consume", "--id", "kept-reader", "--topics", name, "--from-beginning", "-o", "json")
 	consumer.waitMessages(t, name, before)
 
