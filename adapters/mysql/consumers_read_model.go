@@ -53,11 +53,8 @@ func ofConsumers(column string, ids []subscription.ConsumerID) (string, []any) {
 	if len(ids) == 0 {
 		return "", nil
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	return " WHERE " + column + " IN (" + placeholders(len(ids)) + ")", args
+	in, args := inList(ids, func(id subscription.ConsumerID) any { return id })
+	return " WHERE " + column + " IN " + in, args
 }
 
 func (m *ReadModel) subscriptions(ctx context.Context, ids []subscription.ConsumerID) ([]query.Subscription, error) {

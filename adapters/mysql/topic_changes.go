@@ -170,11 +170,8 @@ func lockCommands(ctx context.Context, tx *sql.Tx, cmds []command.Command) (map[
 	if err := insertCommands(ctx, tx, "INSERT INTO commands %s ON DUPLICATE KEY UPDATE id = id", cmds, payloads); err != nil {
 		return nil, err
 	}
-	ids := make([]any, len(cmds))
-	for i, c := range cmds {
-		ids[i] = c.ID
-	}
-	rows, err := tx.QueryContext(ctx, "SELECT id, status FROM commands WHERE id IN ("+placeholders(len(ids))+") FOR UPDATE", ids...)
+	in, ids := inList(cmds, func(c command.Command) any { return c.ID })
+	rows, err := tx.QueryContext(ctx, "SELECT id, status FROM commands WHERE id IN "+in+" FOR UPDATE", ids...)
 	if err != nil {
 		return nil, fmt.Errorf("lock commands: %w", err)
 	}
@@ -217,11 +214,6 @@ func lockTopics(ctx context.Context, tx *sql.Tx, cmds []command.Command) (map[st
 		stored[t.Name().String()] = t
 	}
 	return stored, nil
-}
-
-// placeholders is n comma-separated "?" for an IN list.
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
 // changeWrites gathers the rows a transaction of changes writes besides

@@ -41,11 +41,8 @@ func (r *TopicRepository) GetAll(ctx context.Context, names []topic.Name) (map[t
 	if len(names) == 0 {
 		return got, nil
 	}
-	args := make([]any, len(names))
-	for i, n := range names {
-		args[i] = n.String()
-	}
-	rows, err := r.db.QueryContext(ctx, "SELECT "+topicColumns+" FROM topics WHERE name IN ("+placeholders(len(names))+")", args...)
+	in, args := inList(names, func(n topic.Name) any { return n.String() })
+	rows, err := r.db.QueryContext(ctx, "SELECT "+topicColumns+" FROM topics WHERE name IN "+in, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read %d topics: %w", len(names), err)
 	}
