@@ -87,17 +87,19 @@ func (r *SubscriptionRepository) EndAll(ctx context.Context, deleted map[string]
 	if len(deleted) == 0 {
 		return 0, nil
 	}
-	topics := make([]any, 0, len(deleted))
+	// The subscriptions to each deleted generation and those before it.
+	var clauses []string
+	var args []any
 	for _, t := range slices.Sorted(maps.Keys(deleted)) {
-		topics = append(topics, t)
+		clauses = append(clauses, "(topic = ? AND generation <= ?)")
+		args = append(args, t, deleted[t])
 	}
+	where := " WHERE " + strings.Join(clauses, " OR ")
 	var ended int
 	err := inTx(ctx, r.db, func(tx *sql.Tx) error {
-		ended = 0
-		rows, err := tx.QueryContext(ctx, "SELECT consumer_id, topic, generation FROM subscriptions WHERE topic IN ("+placeholders(len(topics))+
-			") ORDER BY topic, consumer_id FOR UPDATE", topics...)
+		rows, err := tx.QueryContext(ctx, "SELECT consumer_id, topic, generation FROM subscriptions"+where+" ORDER BY topic, consumer_id FOR UPDATE", args...)
 		if err != nil {
-			return fmt.Errorf("load subscriptions to %d topics: %w", len(topics), err)
+			return fmt.Errorf("load subscriptions to %d topics: %w", len(deleted), err)
 		}
 		type endedSub struct {
 			consumer   subscription.ConsumerID
@@ -108,22 +110,20 @@ func (r *SubscriptionRepository) EndAll(ctx context.Context, deleted map[string]
 			var e endedSub
 			return e, r.Scan(&e.consumer, &e.topic, &e.generation)
 		})
-		if err != nil {
+		if err != nil || len(subs) == 0 {
+			ended = 0
 			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM subscriptions"+where, args...); err != nil {
+			return fmt.Errorf("end subscriptions to %d topics: %w", len(deleted), err)
 		}
 		at := time.Now().UTC()
 		for _, e := range subs {
-			if e.generation > deleted[e.topic] {
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, "DELETE FROM subscriptions WHERE consumer_id = ? AND topic = ?", e.consumer, e.topic); err != nil {
-				return fmt.Errorf("end the subscription of %s to %q: %w", e.consumer, e.topic, err)
-			}
 			if err := r.changed(ctx, tx, e.consumer, e.topic, e.generation, topic.Unsubscribed, actor, at); err != nil {
 				return err
 			}
-			ended++
 		}
+		ended = len(subs)
 		return nil
 	})
 	if err == nil && ended > 0 {
@@ -189,12 +189,9 @@ func (r *SubscriptionRepository) AttachedTo(ctx context.Context, topics []string
 	if len(topics) == 0 {
 		return attached, nil
 	}
-	args := make([]any, 0, len(topics)+1)
-	for _, t := range topics {
-		args = append(args, t)
-	}
+	in, args := inList(topics, func(t string) any { return t })
 	rows, err := r.db.QueryContext(ctx, "SELECT a.topic, i.id, i.consumer_id, i.host, i.pid, i.started_at, i.last_seen FROM consumer_instances i "+
-		"JOIN consumer_attachments a ON a.instance_id = i.id WHERE a.topic IN ("+placeholders(len(topics))+") AND i.last_seen > ? ORDER BY a.topic, i.id",
+		"JOIN consumer_attachments a ON a.instance_id = i.id WHERE a.topic IN "+in+" AND i.last_seen > ? ORDER BY a.topic, i.id",
 		append(args, aliveSince)...)
 	if err != nil {
 		return nil, fmt.Errorf("consumers attached to %d topics: %w", len(topics), err)
