@@ -45,16 +45,7 @@ func (b *Batch) Content() []content.Message {
 			m.Key = string(r.Key)
 		}
 		for _, h := range r.Headers {
-			switch h.Key {
-			case content.ProducerHeader:
-				m.Producer = string(h.Value)
-			case content.SentAtHeader:
-				if sent, err := time.Parse(time.RFC3339Nano, string(h.Value)); err == nil {
-					m.SentAt = sent
-				}
-			case uuidHeaderKey:
-				m.UUID = string(h.Value)
-			}
+			readHeader(m, h.Key, string(h.Value))
 		}
 	}
 	return msgs
