@@ -166,14 +166,10 @@ func (s *BatchSubscriber) Close() error {
 	s.mu.Unlock()
 	s.stop()
 	s.reads.Wait()
-	var errs []error
+	// Leaving the group revokes every partition, and kgo commits what
+	// was marked as it revokes.
 	for _, client := range clients {
-		ctx, cancel := context.WithTimeout(context.Background(), s.config.RequestTimeout)
-		if err := client.CommitMarkedOffsets(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("commit the offsets of group %s: %w", s.group, err))
-		}
-		cancel()
 		client.Close()
 	}
-	return errors.Join(errs...)
+	return nil
 }
