@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"regexp"
 	"slices"
 	"strings"
@@ -16,6 +17,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 // GroupConfig says how kds's consumers take part in consumer groups. A
@@ -80,13 +83,31 @@ func (g GroupConfig) apply(sc *sarama.Config) {
 
 // Membership makes the consumer-group subscribers of one process: static
 // members with instance ids claimed on this host when the configuration
-// says so, which leave their group when they close.
+// says so, which leave their group when they close. Its batch subscribers
+// share its connections and its one reading client.
 type Membership struct {
 	config Config
 	// client sends LeaveGroup requests; it connects on first use.
 	client *kgo.Client
 	err    error // why there is no client
+
+	mu         sync.Mutex
+	reader     *fetcher
+	requesters []*kgo.Client // a member's requests but joins, by group
+	joiners    []*kgo.Client // idle clients for joins
 }
+
+// groupRequesters is how many connections to a coordinator a Membership's
+// members share for heartbeats, commits and offset reads: a broker answers
+// a connection's requests one at a time.
+const groupRequesters = 4
+
+// idleJoiners is how many clients for joins a Membership keeps between
+// joins. A JoinGroup waits on its connection until every member of the
+// group has joined, so each join in progress has a client of its own: a
+// process whose thousand groups rebalance at once makes more for that
+// moment, rather than have a group wait for a join that waits for it.
+const idleJoiners = 4
 
 // NewMembership returns the memberships of a process that talks to the
 // cluster c describes.
@@ -99,7 +120,7 @@ func NewMembership(c Config) *Membership {
 // BatchSubscriber returns a BatchSubscriber in consumer group group.
 func (m *Membership) BatchSubscriber(group string, start Start, logger watermill.LoggerAdapter) (message.Subscriber, error) {
 	return m.member(group, func(instance string) (message.Subscriber, error) {
-		return newBatchSubscriber(m.config, group, start, instance, logger)
+		return newBatchSubscriber(m, group, start, instance, logger)
 	})
 }
 
@@ -146,12 +167,97 @@ func (m *Membership) claim(group string) (*InstanceClaim, error) {
 	return ClaimInstanceID(strings.Join(slices.Sorted(slices.Values(m.config.Brokers)), ",") + "/" + group)
 }
 
-// Close releases the connection LeaveGroup requests went through.
+// Close releases the connections of the membership; its subscribers must
+// be closed first.
 func (m *Membership) Close() error {
 	if m.client != nil {
 		m.client.Close()
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.reader != nil {
+		m.reader.close()
+	}
+	for _, c := range append(m.requesters, m.joiners...) {
+		c.Close()
+	}
+	m.reader, m.requesters, m.joiners = nil, nil, nil
 	return nil
+}
+
+// fetcher is the client that reads for every member; the first call
+// starts it and the clients for the members' requests.
+func (m *Membership) fetcher() (*fetcher, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.reader != nil {
+		return m.reader, nil
+	}
+	for len(m.requesters) < groupRequesters {
+		c, err := m.groupClient()
+		if err != nil {
+			return nil, err
+		}
+		m.requesters = append(m.requesters, c)
+	}
+	f, err := newFetcher(m.config, watermill.NopLogger{})
+	if err != nil {
+		return nil, err
+	}
+	m.reader = f
+	return f, nil
+}
+
+// requester is the client for group's heartbeats, commits and offsets,
+// once fetcher has started them.
+func (m *Membership) requester(group string) *kgo.Client {
+	h := fnv.New32a()
+	h.Write([]byte(group))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.requesters[h.Sum32()%groupRequesters]
+}
+
+// joiner is a client for one join, and the function that gives it back.
+func (m *Membership) joiner() (*kgo.Client, func(), error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var c *kgo.Client
+	if n := len(m.joiners); n > 0 {
+		c, m.joiners = m.joiners[n-1], m.joiners[:n-1]
+	} else {
+		var err error
+		if c, err = m.groupClient(); err != nil {
+			return nil, nil, err
+		}
+	}
+	return c, func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if len(m.joiners) < idleJoiners {
+			m.joiners = append(m.joiners, c)
+			return
+		}
+		c.Close()
+	}, nil
+}
+
+// groupClient makes a client for group requests. Kafka 4's OffsetCommit
+// names topics by id only; member commits by name, so it stays below it.
+func (m *Membership) groupClient() (*kgo.Client, error) {
+	versions := kversion.FromString(m.config.version())
+	if versions == nil {
+		versions = kversion.Stable()
+	}
+	commit := (*kmsg.OffsetCommitRequest)(nil).Key()
+	if v, ok := versions.LookupMaxKeyVersion(commit); ok && v > 9 {
+		versions.SetMaxKeyVersion(commit, 9)
+	}
+	c, err := kgo.NewClient(append(m.config.kgo(), kgo.MaxVersions(versions))...)
+	if err != nil {
+		return nil, &UnreachableError{Where: m.config.Where(), Err: err}
+	}
+	return c, nil
 }
 
 // leave tells group's coordinator that instance leaves it now, so that its
