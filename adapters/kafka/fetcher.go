@@ -149,9 +149,11 @@ func (f *fetcher) addUnknown() {
 	}
 }
 
-// assignSettle is how long an update that made partitions known takes,
-// here, at most, to assign them.
-const assignSettle = 5 * time.Millisecond
+// assignSettle is how long an update that made partitions known may take
+// to assign them: franz-go assigns them in a goroutine of its own after
+// the update, and on a busy machine 5 ms was not always enough (with
+// 1,000 topics subscribed 8 at once, ten took a second more).
+const assignSettle = 20 * time.Millisecond
 
 // known reports whether the client knows where each partition is, or why
 // not.
