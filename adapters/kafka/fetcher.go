@@ -99,9 +99,9 @@ func (f *fetcher) assign(topicName string, from map[int32]int64, handle func(con
 	// waits a second before it looks again for where to start them
 	// (TestFranzGoWaitsASecondForPartitionsAddedDuringAMetadataUpdate).
 	// Partitions of topics it does not know yet are added together, and
-	// the next are added only once they are known and a moment more, for
-	// the update that made them known to assign them: they meet no update
-	// under way but their own.
+	// the next only once they are known and a moment more, for the update
+	// that made them known to assign them: they meet no update under way
+	// but their own. Their member goes on once they are known.
 	added := make(chan struct{})
 	f.mu.Lock()
 	f.unknown = append(f.unknown, pendingAdd{partitions: add, added: added})
@@ -122,7 +122,12 @@ type pendingAdd struct {
 // addUnknown adds the waiting assignments of unknown partitions, all at
 // once, until none waits.
 func (f *fetcher) addUnknown() {
-	for {
+	for first := true; ; first = false {
+		if !first {
+			// The update that made the last batch known assigns it
+			// after it ends: the next waits until it has.
+			time.Sleep(assignSettle)
+		}
 		f.mu.Lock()
 		pending := f.unknown
 		f.unknown = nil
@@ -137,11 +142,7 @@ func (f *fetcher) addUnknown() {
 			maps.Copy(all, a.partitions)
 		}
 		f.client.AddConsumePartitions(all)
-		for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-			if f.known(all) {
-				time.Sleep(assignSettle)
-				break
-			}
+		for deadline := time.Now().Add(time.Second); time.Now().Before(deadline) && !f.known(all); time.Sleep(time.Millisecond) {
 		}
 		for _, a := range pending {
 			close(a.added)
