@@ -11,6 +11,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kds-io/kds/adapters/kafka"
@@ -19,12 +20,13 @@ import (
 
 // TestMembersComingAndGoingAtAnyMomentShareAGroupExactlyOnce: processes
 // (memberships) join and leave one group at random moments while records
-// are written, up to three at once: every rebalance hands partitions over
-// where the last handler left off, so together they read every record
-// exactly once, each partition in order.
+// are written, up to three at once, on a cluster of three brokers (the
+// group's coordinator and the partitions' leaders are spread): every
+// rebalance hands partitions over where the last handler left off, so
+// together they read every record exactly once, each partition in order.
 func TestMembersComingAndGoingAtAnyMomentShareAGroupExactlyOnce(t *testing.T) {
 	t.Parallel()
-	_, c := kafkatest.Start(t)
+	_, c := kafkatest.Start(t, kfake.NumBrokers(3))
 	c.Groups.SessionTimeout, c.Groups.HeartbeatInterval, c.Groups.RebalanceTimeout = 6*time.Second, 200*time.Millisecond, 5*time.Second
 	const partitions, n = 4, 2000
 	kafkatest.CreateTopics(t, c, partitions, "shared")
