@@ -254,3 +254,53 @@ func settledGoroutines() int {
 	}
 	return n
 }
+
+// TestASlowSubscriptionHoldsBackNoOther: one subscription's handler stops
+// taking batches while its topic keeps filling; another subscription of
+// the same process reads its own topic meanwhile. Once the slow handler
+// takes again, its partitions (paused while it fell behind) go on from
+// where they stood: every record once, in order.
+func TestASlowSubscriptionHoldsBackNoOther(t *testing.T) {
+	t.Parallel()
+	_, c := kafkatest.Start(t)
+	kafkatest.CreateTopics(t, c, 2, "slow", "fast")
+	members := kafka.NewMembership(c)
+	defer members.Close()
+	subscribe := func(topicName string) (message.Subscriber, <-chan *message.Message) {
+		sub, err := members.BatchSubscriber("reader-of-"+topicName, kafka.FromOldest, watermill.NopLogger{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs, err := sub.Subscribe(context.Background(), topicName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sub, msgs
+	}
+	slowSub, slowMsgs := subscribe("slow")
+	defer slowSub.Close()
+	fastSub, fastMsgs := subscribe("fast")
+	defer fastSub.Close()
+	stuck := make(chan struct{})
+	slow, fast := newBatchReader(t), newBatchReader(t)
+	go func() {
+		<-stuck
+		slow.read(slowMsgs)
+	}()
+	go fast.read(fastMsgs)
+	// Many small batches, each written on its own, so that the slow
+	// partitions have more waiting than their handler may queue.
+	const rounds, each = 40, 50
+	for i := 0; i < rounds*each; i += each {
+		produceNumbered(t, c, "slow", 2, i, i+each)
+	}
+	produceNumbered(t, c, "fast", 2, 0, 1000)
+	fast.wait(t, 2, 1000)
+	close(stuck)
+	slow.wait(t, 2, rounds*each)
+	for name, r := range map[string]*batchReader{"slow": slow, "fast": fast} {
+		if d := r.duplicates(); len(d) > 0 {
+			t.Errorf("%s: read more than once: %v", name, d[:min(len(d), 5)])
+		}
+	}
+}
