@@ -107,6 +107,11 @@ deactivated is dropped before it is deleted, with a notice.`,
 			c := consoleSession{client: client, proc: proc, out: out, fromBeginning: fromBeginning}
 			if len(topics) > 0 {
 				if err := c.subscribe(ctx, trimAll(topics), true); err != nil {
+					if ctx.Err() != nil {
+						// Stopped while it subscribed, by Ctrl-C or
+						// for a reason the process or output gives.
+						return cmp.Or(proc.Err(), out.Err())
+					}
 					return cmp.Or(proc.Err(), err)
 				}
 				select {
