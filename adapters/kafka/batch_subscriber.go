@@ -82,6 +82,10 @@ func (s *BatchSubscriber) Subscribe(ctx context.Context, topicName string) (<-ch
 	if err != nil {
 		return nil, err
 	}
+	stopped, err := s.members.readTopic(topicName, s.group)
+	if err != nil {
+		return nil, err
+	}
 	readCtx, cancel := context.WithCancel(ctx)
 	context.AfterFunc(s.lifetime, cancel)
 	out := make(chan *message.Message)
@@ -91,6 +95,7 @@ func (s *BatchSubscriber) Subscribe(ctx context.Context, topicName string) (<-ch
 	go func() {
 		defer s.reads.Done()
 		defer close(out)
+		defer stopped()
 		defer cancel()
 		m.run(readCtx)
 	}()

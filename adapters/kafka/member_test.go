@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -302,5 +303,45 @@ func TestASlowSubscriptionHoldsBackNoOther(t *testing.T) {
 		if d := r.duplicates(); len(d) > 0 {
 			t.Errorf("%s: read more than once: %v", name, d[:min(len(d), 5)])
 		}
+	}
+}
+
+// TestAProcessReadsATopicForOneGroupAtATime: the membership's one reader
+// fetches a partition for one member, so a second group's subscription to
+// a topic another group reads in the process is refused, saying why, until
+// the first stops; more members of the same group share it.
+func TestAProcessReadsATopicForOneGroupAtATime(t *testing.T) {
+	t.Parallel()
+	_, c := kafkatest.Start(t)
+	kafkatest.CreateTopics(t, c, 2, "contested")
+	members := kafka.NewMembership(c)
+	defer members.Close()
+	subscriber := func(group string) message.Subscriber {
+		sub, err := members.BatchSubscriber(group, kafka.FromOldest, watermill.NopLogger{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sub.Close() })
+		return sub
+	}
+	first, sameGroup, other := subscriber("first"), subscriber("first"), subscriber("other")
+	if _, err := first.Subscribe(context.Background(), "contested"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sameGroup.Subscribe(context.Background(), "contested"); err != nil {
+		t.Fatalf("a second member of the same group: %v", err)
+	}
+	_, err := other.Subscribe(context.Background(), "contested")
+	if err == nil || !strings.Contains(err.Error(), "group first reads it in this process") {
+		t.Fatalf("another group's subscription while the first reads: %v", err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := sameGroup.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Subscribe(context.Background(), "contested"); err != nil {
+		t.Fatalf("once the first group stopped: %v", err)
 	}
 }

@@ -95,6 +95,14 @@ type Membership struct {
 	reader     *fetcher
 	requesters []*kgo.Client // a member's requests but joins, by group
 	joiners    []*kgo.Client // idle clients for joins
+	reading    map[string]topicReaders
+}
+
+// topicReaders are the members of a Membership that read a topic: all of
+// one group, since its one reader fetches a partition once.
+type topicReaders struct {
+	group   string
+	members int
 }
 
 // groupRequesters is how many connections to a coordinator a Membership's
@@ -206,6 +214,33 @@ func (m *Membership) fetcher() (*fetcher, error) {
 	}
 	m.reader = f
 	return f, nil
+}
+
+// readTopic notes that a member of group reads topicName, and returns the
+// function that notes it stopped. Members of other groups cannot read the
+// topic at the same time: the membership's reader fetches each partition
+// for one member.
+func (m *Membership) readTopic(topicName, group string) (func(), error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.reading[topicName]
+	if ok && r.group != group {
+		return nil, fmt.Errorf("consumer group %s cannot read %s: group %s reads it in this process, and a process reads a topic for one group at a time", group, topicName, r.group)
+	}
+	if m.reading == nil {
+		m.reading = map[string]topicReaders{}
+	}
+	m.reading[topicName] = topicReaders{group: group, members: r.members + 1}
+	return func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		r := m.reading[topicName]
+		if r.members--; r.members == 0 {
+			delete(m.reading, topicName)
+		} else {
+			m.reading[topicName] = r
+		}
+	}, nil
 }
 
 // requester is the client for group's heartbeats, commits and offsets,
