@@ -181,14 +181,7 @@ func TestSubscriptionsOfAMembershipShareItsReader(t *testing.T) {
 	readers := make([]*batchReader, topics)
 	done := make([]chan struct{}, topics)
 	for i, name := range names {
-		sub, err := members.BatchSubscriber("reader-of-"+name, kafka.FromOldest, watermill.NopLogger{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		msgs, err := sub.Subscribe(context.Background(), name)
-		if err != nil {
-			t.Fatal(err)
-		}
+		sub, msgs := subscribeAlone(t, members, name)
 		subs[i], readers[i], done[i] = sub, newBatchReader(t), make(chan struct{})
 		go func() {
 			defer close(done[i])
@@ -241,6 +234,21 @@ func TestSubscriptionsOfAMembershipShareItsReader(t *testing.T) {
 	}
 }
 
+// subscribeAlone subscribes to topicName from its oldest record, in a
+// group of the subscription's own, reader-of-topicName.
+func subscribeAlone(t *testing.T, members *kafka.Membership, topicName string) (message.Subscriber, <-chan *message.Message) {
+	t.Helper()
+	sub, err := members.BatchSubscriber("reader-of-"+topicName, kafka.FromOldest, watermill.NopLogger{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := sub.Subscribe(context.Background(), topicName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sub, msgs
+}
+
 // settledGoroutines counts the process's goroutines once the count has
 // stopped changing for a moment.
 func settledGoroutines() int {
@@ -267,20 +275,9 @@ func TestASlowSubscriptionHoldsBackNoOther(t *testing.T) {
 	kafkatest.CreateTopics(t, c, 2, "slow", "fast")
 	members := kafka.NewMembership(c)
 	defer members.Close()
-	subscribe := func(topicName string) (message.Subscriber, <-chan *message.Message) {
-		sub, err := members.BatchSubscriber("reader-of-"+topicName, kafka.FromOldest, watermill.NopLogger{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		msgs, err := sub.Subscribe(context.Background(), topicName)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return sub, msgs
-	}
-	slowSub, slowMsgs := subscribe("slow")
+	slowSub, slowMsgs := subscribeAlone(t, members, "slow")
 	defer slowSub.Close()
-	fastSub, fastMsgs := subscribe("fast")
+	fastSub, fastMsgs := subscribeAlone(t, members, "fast")
 	defer fastSub.Close()
 	stuck := make(chan struct{})
 	slow, fast := newBatchReader(t), newBatchReader(t)
