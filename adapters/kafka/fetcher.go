@@ -2,12 +2,10 @@ package kafka
 
 import (
 	"context"
-	"errors"
 	"maps"
 	"sync"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -21,7 +19,6 @@ import (
 // wait in Kafka rather than in memory, without holding back the others.
 type fetcher struct {
 	client *kgo.Client
-	logger watermill.LoggerAdapter
 	stop   context.CancelFunc
 	done   chan struct{}
 
@@ -52,7 +49,7 @@ type lane struct {
 	paused bool
 }
 
-func newFetcher(c Config, logger watermill.LoggerAdapter) (*fetcher, error) {
+func newFetcher(c Config) (*fetcher, error) {
 	client, err := kgo.NewClient(append(c.kgo(),
 		// Where a start offset is out of range: the oldest retained
 		// record, so that nothing still in Kafka is skipped.
@@ -68,7 +65,7 @@ func newFetcher(c Config, logger watermill.LoggerAdapter) (*fetcher, error) {
 		return nil, &UnreachableError{Where: c.Where(), Err: err}
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	f := &fetcher{client: client, logger: logger, stop: stop, done: make(chan struct{}), lanes: map[string]map[int32]*lane{}}
+	f := &fetcher{client: client, stop: stop, done: make(chan struct{}), lanes: map[string]map[int32]*lane{}}
 	f.idle = sync.NewCond(&f.mu)
 	go f.poll(ctx)
 	return f, nil
@@ -212,11 +209,8 @@ func (f *fetcher) poll(ctx context.Context) {
 		if ctx.Err() != nil || fetches.IsClientClosed() {
 			return
 		}
-		fetches.EachError(func(topicName string, partition int32, err error) {
-			if !errors.Is(err, context.Canceled) {
-				f.logger.Error("Fetch failed", err, watermill.LogFields{"topic": topicName, "partition": partition})
-			}
-		})
+		// Fetch errors are franz-go's to retry: they have no reader to
+		// tell but the members, whose own requests fail alike.
 		var pause map[string][]int32
 		f.mu.Lock()
 		fetches.EachPartition(func(p kgo.FetchTopicPartition) {

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -24,7 +23,7 @@ func TestAFetcherPausesAPartitionWhoseHandlerFallsBehind(t *testing.T) {
 	}
 	defer cluster.Close()
 	c := Config{Brokers: cluster.ListenAddrs(), ClientID: "kds-test", DialTimeout: time.Second, RequestTimeout: 5 * time.Second}
-	f, err := newFetcher(c, watermill.NopLogger{})
+	f, err := newFetcher(c)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -208,7 +208,7 @@ func (m *Membership) fetcher() (*fetcher, error) {
 		}
 		m.requesters = append(m.requesters, c)
 	}
-	f, err := newFetcher(m.config, watermill.NopLogger{})
+	f, err := newFetcher(m.config)
 	if err != nil {
 		return nil, err
 	}
