@@ -22,9 +22,7 @@ const (
 // taken in (AllowRebalance), so that a revocation sees every record of its
 // partitions.
 func (c Config) memberOptions(group, topicName string, start Start, instance string) []kgo.Opt {
-	// The group timeouts are those Sarama's subscribers use, defaults
-	// included, so the two kinds of member behave alike.
-	timeouts := c.sarama().Consumer.Group
+	timeouts := c.Groups.timeouts()
 	reset := kgo.NewOffset().AtStart()
 	if start == FromNewest {
 		reset = kgo.NewOffset().AtEnd()
@@ -36,9 +34,9 @@ func (c Config) memberOptions(group, topicName string, start Start, instance str
 		// Sarama's strategy, so that a group keeps working while its
 		// members move from one subscriber to the other.
 		kgo.Balancers(kgo.RangeBalancer()),
-		kgo.SessionTimeout(timeouts.Session.Timeout),
-		kgo.HeartbeatInterval(timeouts.Heartbeat.Interval),
-		kgo.RebalanceTimeout(timeouts.Rebalance.Timeout),
+		kgo.SessionTimeout(timeouts.session),
+		kgo.HeartbeatInterval(timeouts.heartbeat),
+		kgo.RebalanceTimeout(timeouts.rebalance),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.AutoCommitMarks(),
 		kgo.AutoCommitInterval(commitInterval),

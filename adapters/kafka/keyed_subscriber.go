@@ -97,7 +97,7 @@ func (s *KeyedSubscriber) Subscribe(ctx context.Context, topicName string) (<-ch
 		stopping:   make(chan struct{}),
 		closed:     make(chan struct{}),
 	}
-	sub.drainTimeout = s.config.sarama().Consumer.Group.Rebalance.Timeout / 2
+	sub.drainTimeout = s.config.Groups.timeouts().rebalance / 2
 	opts := append(s.config.memberOptions(s.group, topicName, s.start, s.instance),
 		kgo.OnPartitionsRevoked(func(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
 			sub.release(ctx, cl, revoked[topicName], sub.drainTimeout)

@@ -74,8 +74,7 @@ func (m *member) run(ctx context.Context) {
 // the partitions this member was given.
 func (m *member) join(ctx context.Context) ([]int32, error) {
 	balancer := kgo.RangeBalancer()
-	c := m.members.config
-	timeouts := c.sarama().Consumer.Group
+	c, timeouts := m.members.config, m.members.timeouts
 	client, release, err := m.members.joiner()
 	if err != nil {
 		return nil, err
@@ -84,8 +83,8 @@ func (m *member) join(ctx context.Context) ([]int32, error) {
 	for {
 		join := kmsg.NewPtrJoinGroupRequest()
 		join.Group = m.group
-		join.SessionTimeoutMillis = int32(timeouts.Session.Timeout.Milliseconds())
-		join.RebalanceTimeoutMillis = int32(timeouts.Rebalance.Timeout.Milliseconds())
+		join.SessionTimeoutMillis = int32(timeouts.session.Milliseconds())
+		join.RebalanceTimeoutMillis = int32(timeouts.rebalance.Milliseconds())
 		join.MemberID = m.memberID
 		join.InstanceID = m.instanceID()
 		join.ProtocolType = "consumer"
@@ -207,8 +206,8 @@ func (m *member) consume(ctx context.Context, partitions []int32) error {
 // heartbeatUntilRebalance heartbeats, and commits what was marked, until
 // ctx ends or the group wants this member to join again.
 func (m *member) heartbeatUntilRebalance(ctx context.Context) error {
-	timeouts := m.members.config.sarama().Consumer.Group
-	heartbeats := time.NewTicker(timeouts.Heartbeat.Interval)
+	timeouts := m.members.timeouts
+	heartbeats := time.NewTicker(timeouts.heartbeat)
 	defer heartbeats.Stop()
 	commits := time.NewTicker(commitInterval)
 	defer commits.Stop()
@@ -225,7 +224,7 @@ func (m *member) heartbeatUntilRebalance(ctx context.Context) error {
 			err := m.heartbeat(ctx)
 			var unreachable *UnreachableError
 			switch {
-			case errors.As(err, &unreachable) && time.Since(answered) < timeouts.Session.Timeout:
+			case errors.As(err, &unreachable) && time.Since(answered) < timeouts.session:
 				// The coordinator may answer the next one in time.
 			case err != nil:
 				return err

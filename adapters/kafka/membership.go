@@ -68,6 +68,21 @@ func (g GroupConfig) validate(version string) error {
 	return errors.Join(errs...)
 }
 
+// groupTimeouts are the timeouts kds's group members use.
+type groupTimeouts struct {
+	session, heartbeat, rebalance time.Duration
+}
+
+// timeouts are the group timeouts that are set, and Sarama's defaults for
+// the others, so that every kind of member behaves alike. Unlike
+// Config.sarama, it reads no TLS files.
+func (g GroupConfig) timeouts() groupTimeouts {
+	sc := sarama.NewConfig()
+	g.apply(sc)
+	t := sc.Consumer.Group
+	return groupTimeouts{session: t.Session.Timeout, heartbeat: t.Heartbeat.Interval, rebalance: t.Rebalance.Timeout}
+}
+
 // apply sets the group timeouts that are set.
 func (g GroupConfig) apply(sc *sarama.Config) {
 	if g.SessionTimeout > 0 {
@@ -86,7 +101,8 @@ func (g GroupConfig) apply(sc *sarama.Config) {
 // says so, which leave their group when they close. Its batch subscribers
 // share its connections and its one reading client.
 type Membership struct {
-	config Config
+	config   Config
+	timeouts groupTimeouts
 	// client sends LeaveGroup requests; it connects on first use.
 	client *kgo.Client
 	err    error // why there is no client
@@ -120,7 +136,7 @@ const idleJoiners = 4
 // NewMembership returns the memberships of a process that talks to the
 // cluster c describes.
 func NewMembership(c Config) *Membership {
-	m := &Membership{config: c}
+	m := &Membership{config: c, timeouts: c.Groups.timeouts()}
 	m.client, m.err = kgo.NewClient(c.kgo()...)
 	return m
 }
